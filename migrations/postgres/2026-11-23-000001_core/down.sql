@@ -1,0 +1,9 @@
+DROP TABLE outbox;
+DROP TABLE audit_entries;
+DROP TABLE moderations;
+DROP TABLE score_sheets;
+DROP TABLE assessments;
+DROP TABLE standards;
+DROP TABLE apprentices;
+DROP TABLE users;
+DROP TABLE organisations;

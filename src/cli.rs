@@ -1,0 +1,171 @@
+//! The command line: `serve`, `migrate`, `user add`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::config::Config;
+use crate::db::{self, Db, DbConnection};
+use crate::services::{self, people, Actor};
+
+#[derive(Parser, Debug)]
+#[command(name = "epa-panel", version, about = "End-point assessment panels: gateway to moderated, emailed outcome")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Migrate if needed, load the panel guides, serve HTTP.
+    Serve {
+        /// On an empty database, create a demo assessment body, panel and apprentice at the
+        /// gateway, and print everyone's token.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user and print `{"id":…,"token":"…"}`.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, moderator, independent_assessor, line_manager or training_provider
+        #[arg(long)]
+        role: String,
+        /// The organisation's id.
+        #[arg(long)]
+        organisation: Option<String>,
+    },
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::from_env()?;
+    match cli.command {
+        Command::Serve { demo } => serve(config, demo),
+        Command::Migrate => {
+            let db = Db::open(&config.database_url, 1)?;
+            let applied = db::migrate(&mut *db.conn()?)?;
+            eprintln!("{} migration(s) applied", applied.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Add { email, name, role, organisation } } => {
+            let db = Db::open(&config.database_url, 1)?;
+            let mut conn = db.conn()?;
+            db::migrate(&mut conn)?;
+            let input = people::NewUser { email, name, role, organisation_id: organisation };
+            let (user, token) = people::create_user(&mut conn, None, Ok(input)).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", json!({"id": user.id, "token": token}));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
+    let prepared = crate::prepare(&config)?;
+    if demo {
+        let mut conn = prepared.state.db.conn()?;
+        seed_demo(&mut conn, &prepared.state.guides)?;
+    }
+    tracing::info!(?config, "starting");
+    actix_web::rt::System::new().block_on(async move {
+        let running = crate::start(prepared, &config.bind)?;
+        tracing::info!(addr = %running.addr, "listening");
+        eprintln!("epa-panel listening on http://{}", running.addr);
+        running.server.await??;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// A demo on an empty database: an assessment body, an employer, a provider, a panel, a
+/// moderator and an apprentice registered for the Senior Housing/Property Management L4 EPA.
+fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+    let users: i64 = crate::db::schema::users::table.count().get_result(conn)?;
+    if users > 0 {
+        eprintln!("--demo: the database already has users, so no demo data was added (tokens are shown only when created; delete the database file to start again)");
+        return Ok(());
+    }
+    let err = |e: crate::error::AppError| anyhow::anyhow!("demo: {e}");
+    let (admin_user, admin_token) = people::create_user(
+        conn,
+        None,
+        Ok(people::NewUser {
+            email: "admin@fair-epa.test".into(),
+            name: "Ada Admin".into(),
+            role: "admin".into(),
+            organisation_id: None,
+        }),
+    )
+    .map_err(err)?;
+    let admin = Actor::from_user(&admin_user).map_err(err)?;
+    let org = |conn: &mut DbConnection, name: &str, kind: &str| {
+        people::create_organisation(conn, &admin, Ok(people::NewOrganisation { name: name.into(), kind: kind.into() }))
+            .map_err(err)
+    };
+    let body = org(conn, "Fair EPA Ltd", "assessment_body")?;
+    let employer = org(conn, "Northgate Homes", "employer")?;
+    let provider = org(conn, "Riverside Training", "training_provider")?;
+    let mut tokens = vec![("admin", admin_user.email.clone(), admin_token)];
+    let mut ids = std::collections::HashMap::new();
+    for (email, name, role, org_id) in [
+        ("lena@northgate.test", "Lena Line", "line_manager", &employer.id),
+        ("tom@riverside.test", "Tom Tutor", "training_provider", &provider.id),
+        ("iris@fair-epa.test", "Iris Independent", "independent_assessor", &body.id),
+        ("max@fair-epa.test", "Max Moderator", "moderator", &body.id),
+    ] {
+        let input = people::NewUser {
+            email: email.into(),
+            name: name.into(),
+            role: role.into(),
+            organisation_id: Some(org_id.clone()),
+        };
+        let (user, token) = people::create_user(conn, Some(&admin), Ok(input)).map_err(err)?;
+        ids.insert(role, user.id);
+        tokens.push((role, email.to_string(), token));
+    }
+    let apprentice = people::create_apprentice(
+        conn,
+        &admin,
+        Ok(people::NewApprentice {
+            name: "Amy Apprentice".into(),
+            email: "amy@northgate.test".into(),
+            employer_id: employer.id.clone(),
+            training_provider_id: provider.id.clone(),
+        }),
+    )
+    .map_err(err)?;
+    let assessment = services::assessments::register(
+        conn,
+        guides,
+        &admin,
+        Ok(services::assessments::NewAssessment {
+            apprentice_id: apprentice.id,
+            standard_id: "senior-housing-property-management-l4".into(),
+            line_manager_id: ids["line_manager"].clone(),
+            training_provider_user_id: ids["training_provider"].clone(),
+        }),
+    )
+    .map_err(err)?;
+    println!("Demo data created. An EPA for Amy Apprentice is registered and waiting at the gateway:");
+    println!("  assessment id: {}", assessment.id);
+    println!("  independent assessor id (for PUT /panel): {}", ids["independent_assessor"]);
+    println!("Tokens (send as `Authorization: Bearer <token>`; shown only now):");
+    for (role, email, token) in &tokens {
+        println!("  {role:<21} {email:<22} {token}");
+    }
+    println!("Try: curl -H 'Authorization: Bearer {}' http://<address>/api/v1/assessments", tokens[1].2);
+    Ok(())
+}

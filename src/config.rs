@@ -1,0 +1,100 @@
+//! Typed configuration from the environment (and an optional `.env` file), read and checked
+//! once at start, then passed around as a value.
+
+use std::path::PathBuf;
+
+use crate::db::{redact, DatabaseUrl};
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub bind: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub mail_dir: PathBuf,
+    pub guides_dir: PathBuf,
+    /// Connections for PostgreSQL (SQLite always uses one).
+    pub pg_pool_size: u32,
+}
+
+impl Config {
+    /// Reads `EPA_*` variables through `get` (the process environment in production).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let var =
+            |name: &str, default: &str| get(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string());
+        let database_url =
+            DatabaseUrl::parse(&var("EPA_DATABASE_URL", "sqlite://epa-panel.db")).map_err(anyhow::Error::msg)?;
+        let pg_pool_size = var("EPA_PG_POOL_SIZE", "8")
+            .parse()
+            .map_err(|_| anyhow::anyhow!("EPA_PG_POOL_SIZE must be a whole number"))?;
+        let mail_from = var("EPA_MAIL_FROM", "epa-panel@localhost");
+        mail_from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| anyhow::anyhow!("EPA_MAIL_FROM {mail_from:?} is not an email address: {e}"))?;
+        Ok(Config {
+            database_url,
+            bind: var("EPA_BIND", "127.0.0.1:8080"),
+            smtp_url: get("EPA_SMTP_URL").filter(|v| !v.is_empty()),
+            mail_from,
+            mail_dir: PathBuf::from(var("EPA_MAIL_DIR", "./outbox")),
+            guides_dir: PathBuf::from(var("EPA_GUIDES_DIR", "./panel-guides")),
+            pg_pool_size,
+        })
+    }
+
+    /// From the process environment, after loading `.env` if there is one.
+    pub fn from_env() -> anyhow::Result<Config> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url)
+            .field("bind", &self.bind)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact))
+            .field("mail_from", &self.mail_from)
+            .field("mail_dir", &self.mail_dir)
+            .field("guides_dir", &self.guides_dir)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.mail_from, "epa-panel@localhost");
+        assert_eq!(c.mail_dir, PathBuf::from("./outbox"));
+        assert_eq!(c.guides_dir, PathBuf::from("./panel-guides"));
+        assert!(c.smtp_url.is_none());
+        assert_eq!(c.database_url, DatabaseUrl::parse("sqlite://epa-panel.db").unwrap());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        assert!(config(&[("EPA_DATABASE_URL", "mysql://x")]).unwrap_err().to_string().contains("EPA_DATABASE_URL"));
+        assert!(config(&[("EPA_MAIL_FROM", "nobody")]).unwrap_err().to_string().contains("EPA_MAIL_FROM"));
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let c =
+            config(&[("EPA_SMTP_URL", "smtps://me:hunter2@mail.test"), ("EPA_DATABASE_URL", "postgres://u:pw@h/db")])
+                .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("pw@"), "{shown}");
+    }
+}

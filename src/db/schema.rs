@@ -1,0 +1,142 @@
+//! The one diesel schema, shared by both backends (it uses only types both have).
+// @generated-style table definitions, kept by hand in step with migrations/{sqlite,postgres}.
+
+diesel::table! {
+    organisations (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        organisation_id -> Nullable<Text>,
+        token_hash -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    apprentices (id) {
+        id -> Text,
+        name -> Text,
+        email -> Text,
+        employer_id -> Text,
+        training_provider_id -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    standards (id, version) {
+        id -> Text,
+        version -> Text,
+        revision -> BigInt,
+        title -> Text,
+        level -> Integer,
+        guide_json -> Text,
+        source_toml -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    assessments (id) {
+        id -> Text,
+        apprentice_id -> Text,
+        standard_id -> Text,
+        standard_version -> Text,
+        status -> Text,
+        line_manager_id -> Text,
+        training_provider_user_id -> Text,
+        independent_assessor_id -> Nullable<Text>,
+        viva_at -> Nullable<Text>,
+        viva_mode -> Nullable<Text>,
+        gateway_json -> Nullable<Text>,
+        declaration_json -> Nullable<Text>,
+        viva_record_json -> Nullable<Text>,
+        consensus_json -> Nullable<Text>,
+        decision_json -> Nullable<Text>,
+        grade -> Nullable<Text>,
+        weighted_score -> Nullable<Double>,
+        decided_at -> Nullable<Text>,
+        released_at -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    score_sheets (assessment_id, user_id) {
+        assessment_id -> Text,
+        user_id -> Text,
+        seat -> Text,
+        scores_json -> Text,
+        submitted_at -> Nullable<Text>,
+        version -> BigInt,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    moderations (id) {
+        id -> Text,
+        assessment_id -> Text,
+        moderator_id -> Text,
+        action -> Text,
+        rationale -> Text,
+        decision_json -> Text,
+        at -> Text,
+    }
+}
+
+diesel::table! {
+    audit_entries (seq) {
+        seq -> BigInt,
+        assessment_id -> Nullable<Text>,
+        at -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        assessment_id -> Text,
+        recipient -> Text,
+        recipient_role -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Text,
+        locked_until -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Text,
+        sent_at -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    users,
+    apprentices,
+    standards,
+    assessments,
+    score_sheets,
+    moderations,
+    audit_entries,
+    outbox,
+);

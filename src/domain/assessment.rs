@@ -1,0 +1,306 @@
+//! One apprentice's EPA: its states, the gateway checks, the assessor's declaration and the viva
+//! record, and the guard that says which step is possible in which state.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::DomainError;
+
+/// registered → gateway_passed → scheduled → consensus → decided → released; moderation can
+/// send decided back to consensus, and a gateway change can send gateway_passed back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Registered,
+    GatewayPassed,
+    Scheduled,
+    Consensus,
+    Decided,
+    Released,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] =
+        [Self::Registered, Self::GatewayPassed, Self::Scheduled, Self::Consensus, Self::Decided, Self::Released];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Registered => "registered",
+            Self::GatewayPassed => "gateway_passed",
+            Self::Scheduled => "scheduled",
+            Self::Consensus => "consensus",
+            Self::Decided => "decided",
+            Self::Released => "released",
+        }
+    }
+
+    /// Refuses (409, `wrong_state`) unless the assessment is in one of `allowed`.
+    pub fn require(self, step: &str, allowed: &[Status]) -> Result<(), DomainError> {
+        if allowed.contains(&self) {
+            return Ok(());
+        }
+        let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+        Err(DomainError::conflict(
+            "wrong_state",
+            format!("{step} is possible only when the assessment is {}; it is {}", names.join(" or "), self.as_str()),
+        ))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| format!("unknown status {s:?}"))
+    }
+}
+
+/// How the apprentice showed the knowledge at the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KnowledgeRoute {
+    /// A regulated qualification (e.g. CIH Level 4 Certificate in Managing Housing Maintenance).
+    Qualification,
+    /// An alternative knowledge assessment set by the employer and provider.
+    Assessment,
+}
+
+impl KnowledgeRoute {
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        match text {
+            "qualification" => Ok(Self::Qualification),
+            "assessment" => Ok(Self::Assessment),
+            other => Err(DomainError::bad_input(
+                "invalid_knowledge_route",
+                format!("knowledge_route: {other:?} is neither \"qualification\" nor \"assessment\""),
+            )),
+        }
+    }
+}
+
+/// The gateway checks as the employer and provider confirm them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayAnswers {
+    pub portfolio_complete: bool,
+    pub knowledge_route: Option<KnowledgeRoute>,
+    pub knowledge_reference: Option<String>,
+    pub english_level2: bool,
+    pub maths_level2: bool,
+    pub employer_ready: bool,
+    pub provider_ready: bool,
+}
+
+impl GatewayAnswers {
+    /// The field names in the contract's order.
+    pub const FIELDS: [&'static str; 7] = [
+        "portfolio_complete",
+        "knowledge_route",
+        "knowledge_reference",
+        "english_level2",
+        "maths_level2",
+        "employer_ready",
+        "provider_ready",
+    ];
+
+    fn holds(&self, field: &str) -> bool {
+        match field {
+            "portfolio_complete" => self.portfolio_complete,
+            "knowledge_route" => self.knowledge_route.is_some(),
+            "knowledge_reference" => self.knowledge_reference.as_deref().is_some_and(|r| !r.trim().is_empty()),
+            "english_level2" => self.english_level2,
+            "maths_level2" => self.maths_level2,
+            "employer_ready" => self.employer_ready,
+            "provider_ready" => self.provider_ready,
+            _ => false,
+        }
+    }
+
+    /// The fields that do not hold, in the contract's order.
+    pub fn unmet(&self) -> Vec<&'static str> {
+        Self::FIELDS.into_iter().filter(|f| !self.holds(f)).collect()
+    }
+
+    /// The fields whose value differs from `before` (all of them when there was none).
+    pub fn changed_from(&self, before: Option<&GatewayAnswers>) -> Vec<&'static str> {
+        let Some(before) = before else { return Self::FIELDS.to_vec() };
+        let a = serde_json::to_value(self).unwrap_or_default();
+        let b = serde_json::to_value(before).unwrap_or_default();
+        Self::FIELDS.into_iter().filter(|f| a.get(f) != b.get(f)).collect()
+    }
+
+    /// The status a gateway change leads to.
+    pub fn status(&self) -> Status {
+        if self.unmet().is_empty() {
+            Status::GatewayPassed
+        } else {
+            Status::Registered
+        }
+    }
+}
+
+/// The independent assessor's declaration of independence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declaration {
+    pub no_prior_involvement: bool,
+    pub conflicts: String,
+}
+
+impl Declaration {
+    /// It holds when there was no prior involvement and the conflicts are exactly "none".
+    pub fn holds(&self) -> bool {
+        self.no_prior_involvement && self.conflicts.trim().eq_ignore_ascii_case("none")
+    }
+}
+
+/// One question put at the viva and the apprentice's response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VivaQuestion {
+    pub question: String,
+    pub response: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VivaMode {
+    InPerson,
+    Video,
+}
+
+impl VivaMode {
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        match text {
+            "in_person" => Ok(Self::InPerson),
+            "video" => Ok(Self::Video),
+            other => Err(DomainError::bad_input(
+                "invalid_mode",
+                format!("mode: {other:?} is neither \"in_person\" nor \"video\""),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InPerson => "in_person",
+            Self::Video => "video",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationAction {
+    Confirm,
+    ReferBack,
+}
+
+impl ModerationAction {
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        match text {
+            "confirm" => Ok(Self::Confirm),
+            "refer_back" => Ok(Self::ReferBack),
+            other => Err(DomainError::bad_input(
+                "invalid_action",
+                format!("action: {other:?} is neither \"confirm\" nor \"refer_back\""),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::ReferBack => "refer_back",
+        }
+    }
+
+    /// Where the assessment goes after this moderation.
+    pub fn next_status(self) -> Status {
+        match self {
+            Self::Confirm => Status::Released,
+            Self::ReferBack => Status::Consensus,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_met() -> GatewayAnswers {
+        GatewayAnswers {
+            portfolio_complete: true,
+            knowledge_route: Some(KnowledgeRoute::Qualification),
+            knowledge_reference: Some("CIH 603/1433/3".into()),
+            english_level2: true,
+            maths_level2: true,
+            employer_ready: true,
+            provider_ready: true,
+        }
+    }
+
+    #[test]
+    fn gateway_passes_only_when_every_check_holds() {
+        assert_eq!(all_met().unmet(), Vec::<&str>::new());
+        assert_eq!(all_met().status(), Status::GatewayPassed);
+        let mut g = all_met();
+        g.english_level2 = false;
+        g.knowledge_reference = Some("  ".into());
+        assert_eq!(g.unmet(), ["knowledge_reference", "english_level2"]);
+        assert_eq!(g.status(), Status::Registered);
+        g.knowledge_route = None;
+        assert_eq!(g.unmet()[0], "knowledge_route");
+    }
+
+    #[test]
+    fn changed_fields_are_found() {
+        let mut g = all_met();
+        assert_eq!(g.changed_from(None).len(), 7);
+        let before = g.clone();
+        g.maths_level2 = false;
+        assert_eq!(g.changed_from(Some(&before)), ["maths_level2"]);
+    }
+
+    #[test]
+    fn knowledge_route_is_parsed() {
+        assert_eq!(KnowledgeRoute::parse("assessment").unwrap(), KnowledgeRoute::Assessment);
+        assert_eq!(KnowledgeRoute::parse("exam").unwrap_err().code, "invalid_knowledge_route");
+    }
+
+    #[test]
+    fn declaration_holds_only_without_involvement_or_conflict() {
+        assert!(Declaration { no_prior_involvement: true, conflicts: "none".into() }.holds());
+        assert!(!Declaration { no_prior_involvement: false, conflicts: "none".into() }.holds());
+        assert!(!Declaration { no_prior_involvement: true, conflicts: "former colleague of the line manager".into() }
+            .holds());
+    }
+
+    #[test]
+    fn status_guard_names_the_allowed_states() {
+        assert!(Status::Scheduled.require("scoring", &[Status::Scheduled]).is_ok());
+        let e = Status::Registered.require("scoring", &[Status::Scheduled]).unwrap_err();
+        assert_eq!(e.code, "wrong_state");
+        assert!(e.message.contains("scheduled") && e.message.contains("registered"));
+    }
+
+    #[test]
+    fn status_round_trips_through_text() {
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>().unwrap(), s);
+        }
+        assert!("closed".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn moderation_moves_the_status() {
+        assert_eq!(ModerationAction::Confirm.next_status(), Status::Released);
+        assert_eq!(ModerationAction::ReferBack.next_status(), Status::Consensus);
+        assert!(ModerationAction::parse("approve").is_err());
+    }
+}

@@ -1,0 +1,411 @@
+//! Score sheets, consensus and the panel's decision: the assessment plan's "all members of the
+//! panel will score the apprentice independently and discuss and agree (through consensus) the
+//! outcome and the grade. If consensus cannot be reached, the independent assessor … has the
+//! final decision".
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::guide::{Guide, ItemKey};
+use super::DomainError;
+
+/// One member's scores, item by item.
+pub type Sheet = BTreeMap<ItemKey, ScoreEntry>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreEntry {
+    pub score: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// One scored item as a member sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreInput {
+    pub key: ItemKey,
+    pub score: i64,
+    pub comment: Option<String>,
+}
+
+/// Checks a batch of scores against the guide: known items, scores on the scale, no item twice.
+pub fn check_scores(guide: &Guide, scores: &[ScoreInput]) -> Result<(), DomainError> {
+    let mut seen = BTreeSet::new();
+    for (i, s) in scores.iter().enumerate() {
+        if !guide.is_score_item(&s.key) {
+            return Err(DomainError::bad_input(
+                "unknown_score_item",
+                format!(
+                    "scores[{i}]: ({}, {}) is not a score item of {} version {}",
+                    s.key.component, s.key.criterion, guide.id, guide.version
+                ),
+            ));
+        }
+        if !guide.in_scale(s.score) {
+            return Err(DomainError::bad_input(
+                "score_out_of_scale",
+                format!("scores[{i}].score: {} is outside the scale {}-{}", s.score, guide.scale.min, guide.scale.max),
+            ));
+        }
+        if !seen.insert(&s.key) {
+            return Err(DomainError::bad_input(
+                "duplicate_score_item",
+                format!("scores[{i}]: {} is listed twice", s.key),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Merges a batch into a sheet (later values replace earlier ones).
+pub fn merge_scores(sheet: &mut Sheet, scores: Vec<ScoreInput>) {
+    for s in scores {
+        let comment = s.comment.filter(|c| !c.trim().is_empty());
+        sheet.insert(s.key, ScoreEntry { score: s.score as i32, comment });
+    }
+}
+
+/// The score items a sheet still lacks, in the guide's order.
+pub fn missing_items(guide: &Guide, sheet: &Sheet) -> Vec<ItemKey> {
+    guide.score_items().into_iter().filter(|k| !sheet.contains_key(k)).collect()
+}
+
+/// The three submitted sheets, by seat.
+#[derive(Debug, Clone)]
+pub struct PanelSheets<'a> {
+    pub line_manager: &'a Sheet,
+    pub training_provider: &'a Sheet,
+    pub independent_assessor: &'a Sheet,
+}
+
+impl PanelSheets<'_> {
+    fn scores_of(&self, key: &ItemKey) -> Option<[i32; 3]> {
+        Some([
+            self.line_manager.get(key)?.score,
+            self.training_provider.get(key)?.score,
+            self.independent_assessor.get(key)?.score,
+        ])
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    /// All three members scored it the agreed score.
+    Unanimous,
+    /// The panel agreed a score that not every member gave.
+    Consensus,
+    /// The panel could not agree: the independent assessor's own score decides.
+    IndependentAssessor,
+}
+
+impl DecidedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unanimous => "unanimous",
+            Self::Consensus => "consensus",
+            Self::IndependentAssessor => "independent_assessor",
+        }
+    }
+}
+
+/// One item the panel discussed: `agreed_score: None` records a deadlock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsensusItem {
+    pub component: String,
+    pub criterion: String,
+    pub agreed_score: Option<i32>,
+    #[serde(default)]
+    pub rationale: String,
+}
+
+impl ConsensusItem {
+    pub fn key(&self) -> ItemKey {
+        ItemKey::new(&self.component, &self.criterion)
+    }
+}
+
+/// The consensus as the independent assessor records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Consensus {
+    pub items: Vec<ConsensusItem>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// An item's agreed score and how it was reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgreedItem {
+    pub component: String,
+    pub criterion: String,
+    pub agreed_score: i32,
+    pub decided_by: DecidedBy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+}
+
+impl AgreedItem {
+    pub fn key(&self) -> ItemKey {
+        ItemKey::new(&self.component, &self.criterion)
+    }
+}
+
+/// The items on which the three submitted sheets differ, in the guide's order.
+pub fn disagreements(guide: &Guide, sheets: &PanelSheets<'_>) -> Vec<ItemKey> {
+    guide.score_items().into_iter().filter(|k| sheets.scores_of(k).is_some_and(|[a, b, c]| a != b || b != c)).collect()
+}
+
+/// Checks a consensus's shape against the guide, before the panel's sheets are looked at.
+pub fn check_consensus_items(guide: &Guide, consensus: &Consensus) -> Result<(), DomainError> {
+    let mut seen = BTreeSet::new();
+    for (i, item) in consensus.items.iter().enumerate() {
+        let key = item.key();
+        if !guide.is_score_item(&key) {
+            return Err(DomainError::bad_input("unknown_score_item", format!("items[{i}]: {key} is not a score item")));
+        }
+        if let Some(score) = item.agreed_score {
+            if !guide.in_scale(i64::from(score)) {
+                return Err(DomainError::bad_input(
+                    "score_out_of_scale",
+                    format!(
+                        "items[{i}].agreed_score: {score} is outside the scale {}-{}",
+                        guide.scale.min, guide.scale.max
+                    ),
+                ));
+            }
+        }
+        if !seen.insert(key.clone()) {
+            return Err(DomainError::bad_input("duplicate_item", format!("items[{i}]: {key} is listed twice")));
+        }
+    }
+    Ok(())
+}
+
+/// Resolves every score item from the sheets and the consensus. Items all three scored alike may
+/// be left out; every other disagreement must be listed, else `unresolved_items` names them.
+pub fn resolve(guide: &Guide, sheets: &PanelSheets<'_>, consensus: &Consensus) -> Result<Vec<AgreedItem>, DomainError> {
+    check_consensus_items(guide, consensus)?;
+    let listed: BTreeMap<ItemKey, &ConsensusItem> = consensus.items.iter().map(|i| (i.key(), i)).collect();
+    let mut agreed = Vec::new();
+    let mut unresolved = Vec::new();
+    for key in guide.score_items() {
+        let Some(scores) = sheets.scores_of(&key) else {
+            return Err(DomainError::conflict(
+                "sheets_incomplete",
+                format!("{key} has not been scored by all three members"),
+            ));
+        };
+        let all_same = scores[0] == scores[1] && scores[1] == scores[2];
+        let (score, decided_by, rationale) = match listed.get(&key) {
+            None if all_same => (scores[0], DecidedBy::Unanimous, None),
+            None => {
+                unresolved.push(key);
+                continue;
+            }
+            Some(item) => {
+                let (score, how) = match item.agreed_score {
+                    Some(score) => (score, DecidedBy::Consensus),
+                    None => (scores[2], DecidedBy::IndependentAssessor),
+                };
+                let how = if scores.iter().all(|s| *s == score) { DecidedBy::Unanimous } else { how };
+                (score, how, Some(item.rationale.clone()).filter(|r| !r.is_empty()))
+            }
+        };
+        agreed.push(AgreedItem {
+            component: key.component,
+            criterion: key.criterion,
+            agreed_score: score,
+            decided_by,
+            rationale,
+        });
+    }
+    if !unresolved.is_empty() {
+        let names: Vec<String> = unresolved.iter().map(ToString::to_string).collect();
+        return Err(DomainError::bad_input(
+            "unresolved_items",
+            format!("items: these disagreements are not resolved: {} (give an agreed_score, or null where the panel cannot agree)", names.join(", ")),
+        ));
+    }
+    Ok(agreed)
+}
+
+/// The panel's decision: the grade from the agreed scores, and the weighted score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub grade: String,
+    pub weighted_score: f64,
+    pub items: Vec<AgreedItem>,
+}
+
+pub fn decide(guide: &Guide, items: Vec<AgreedItem>) -> Decision {
+    let agreed: BTreeMap<ItemKey, i32> = items.iter().map(|i| (i.key(), i.agreed_score)).collect();
+    let grade = guide.grade_for(agreed.values().copied()).name.clone();
+    let weighted_score = guide.weighted_score(&agreed);
+    Decision { grade, weighted_score, items }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::guide::tests::small;
+
+    fn sheet(guide: &Guide, score: i32) -> Sheet {
+        guide.score_items().into_iter().map(|k| (k, ScoreEntry { score, comment: None })).collect()
+    }
+
+    fn set(sheet: &mut Sheet, component: &str, criterion: &str, score: i32) {
+        sheet.insert(ItemKey::new(component, criterion), ScoreEntry { score, comment: None });
+    }
+
+    fn item(component: &str, criterion: &str, agreed: Option<i32>) -> ConsensusItem {
+        ConsensusItem {
+            component: component.into(),
+            criterion: criterion.into(),
+            agreed_score: agreed,
+            rationale: "why".into(),
+        }
+    }
+
+    fn decide_all(
+        guide: &Guide,
+        lm: &Sheet,
+        tp: &Sheet,
+        ia: &Sheet,
+        consensus: &Consensus,
+    ) -> Result<Decision, DomainError> {
+        let sheets = PanelSheets { line_manager: lm, training_provider: tp, independent_assessor: ia };
+        resolve(guide, &sheets, consensus).map(|items| decide(guide, items))
+    }
+
+    fn unanimous(guide: &Guide, scores: &[(&str, &str, i32)], rest: i32) -> Decision {
+        let mut s = sheet(guide, rest);
+        for (c, k, v) in scores {
+            set(&mut s, c, k, *v);
+        }
+        decide_all(guide, &s, &s, &s, &Consensus::default()).unwrap()
+    }
+
+    #[test]
+    fn all_threes_is_a_pass() {
+        let g = small();
+        let d = unanimous(&g, &[], 3);
+        assert_eq!(d.grade, "Pass");
+        assert!((d.weighted_score - 3.0).abs() < 1e-9);
+        assert!(d.items.iter().all(|i| i.decided_by == DecidedBy::Unanimous));
+    }
+
+    #[test]
+    fn one_two_is_not_achieved() {
+        let g = small();
+        assert_eq!(unanimous(&g, &[("viva", "K1", 2)], 5).grade, "Not achieved");
+    }
+
+    #[test]
+    fn all_fours_is_a_distinction() {
+        assert_eq!(unanimous(&small(), &[], 4).grade, "Distinction");
+    }
+
+    #[test]
+    fn fives_and_one_three_is_a_pass() {
+        let d = unanimous(&small(), &[("project", "B1", 3)], 5);
+        assert_eq!(d.grade, "Pass");
+    }
+
+    #[test]
+    fn all_ones_is_not_achieved_and_all_fives_distinction() {
+        assert_eq!(unanimous(&small(), &[], 1).grade, "Not achieved");
+        assert_eq!(unanimous(&small(), &[], 5).grade, "Distinction");
+    }
+
+    #[test]
+    fn weighted_score_is_80_20_of_component_means() {
+        // project items S1, B1 = 5 and 3 (mean 4); viva items K1, B1 = 2 and 4 (mean 3)
+        let d =
+            unanimous(&small(), &[("project", "S1", 5), ("project", "B1", 3), ("viva", "K1", 2), ("viva", "B1", 4)], 0);
+        assert!((d.weighted_score - (0.8 * 4.0 + 0.2 * 3.0)).abs() < 1e-9, "{}", d.weighted_score);
+    }
+
+    #[test]
+    fn a_deadlock_decided_by_the_assessor_turns_a_distinction_into_a_pass() {
+        let g = small();
+        let lm = sheet(&g, 4);
+        let tp = sheet(&g, 4);
+        let mut ia = sheet(&g, 4);
+        set(&mut ia, "viva", "K1", 3);
+        let consensus = Consensus { items: vec![item("viva", "K1", None)], notes: String::new() };
+        let d = decide_all(&g, &lm, &tp, &ia, &consensus).unwrap();
+        assert_eq!(d.grade, "Pass");
+        let k1 = d.items.iter().find(|i| i.criterion == "K1").unwrap();
+        assert_eq!((k1.agreed_score, k1.decided_by), (3, DecidedBy::IndependentAssessor));
+    }
+
+    #[test]
+    fn an_agreed_score_is_consensus_unless_all_three_gave_it() {
+        let g = small();
+        let mut lm = sheet(&g, 4);
+        set(&mut lm, "project", "S1", 5);
+        let tp = sheet(&g, 4);
+        let ia = sheet(&g, 4);
+        let consensus = Consensus {
+            items: vec![item("project", "S1", Some(4)), item("viva", "K1", Some(4))],
+            notes: String::new(),
+        };
+        let d = decide_all(&g, &lm, &tp, &ia, &consensus).unwrap();
+        let by = |c: &str, k: &str| d.items.iter().find(|i| i.component == c && i.criterion == k).unwrap().decided_by;
+        assert_eq!(by("project", "S1"), DecidedBy::Consensus);
+        assert_eq!(by("viva", "K1"), DecidedBy::Unanimous);
+    }
+
+    #[test]
+    fn an_unlisted_disagreement_is_named() {
+        let g = small();
+        let mut lm = sheet(&g, 4);
+        set(&mut lm, "project", "S1", 5);
+        set(&mut lm, "viva", "B1", 2);
+        let other = sheet(&g, 4);
+        let consensus = Consensus { items: vec![item("project", "S1", Some(4))], notes: String::new() };
+        let e = decide_all(&g, &lm, &other, &other, &consensus).unwrap_err();
+        assert_eq!(e.code, "unresolved_items");
+        assert!(e.message.contains("viva/B1") && !e.message.contains("project/S1"), "{}", e.message);
+    }
+
+    #[test]
+    fn consensus_items_are_checked() {
+        let g = small();
+        let bad = |items| check_consensus_items(&g, &Consensus { items, notes: String::new() }).unwrap_err().code;
+        assert_eq!(bad(vec![item("project", "K1", Some(3))]), "unknown_score_item");
+        assert_eq!(bad(vec![item("viva", "K1", Some(6))]), "score_out_of_scale");
+        assert_eq!(bad(vec![item("viva", "K1", Some(3)), item("viva", "K1", None)]), "duplicate_item");
+    }
+
+    #[test]
+    fn scores_are_checked_and_merged() {
+        let g = small();
+        let input = |c: &str, k: &str, s: i64| ScoreInput { key: ItemKey::new(c, k), score: s, comment: None };
+        assert_eq!(check_scores(&g, &[input("viva", "S1", 3)]).unwrap_err().code, "unknown_score_item");
+        assert_eq!(check_scores(&g, &[input("viva", "K1", 0)]).unwrap_err().code, "score_out_of_scale");
+        assert_eq!(
+            check_scores(&g, &[input("viva", "K1", 3), input("viva", "K1", 4)]).unwrap_err().code,
+            "duplicate_score_item"
+        );
+        let mut s = Sheet::new();
+        merge_scores(&mut s, vec![input("viva", "K1", 3)]);
+        merge_scores(&mut s, vec![input("viva", "K1", 4), input("project", "S1", 2)]);
+        assert_eq!(s[&ItemKey::new("viva", "K1")].score, 4);
+        assert_eq!(missing_items(&g, &s).len(), 2);
+    }
+
+    #[test]
+    fn disagreements_are_listed_in_guide_order() {
+        let g = small();
+        let mut lm = sheet(&g, 3);
+        set(&mut lm, "viva", "B1", 4);
+        set(&mut lm, "project", "S1", 2);
+        let other = sheet(&g, 3);
+        let d = disagreements(
+            &g,
+            &PanelSheets { line_manager: &lm, training_provider: &other, independent_assessor: &other },
+        );
+        assert_eq!(d, [ItemKey::new("project", "S1"), ItemKey::new("viva", "B1")]);
+    }
+}

@@ -1,0 +1,91 @@
+//! epa-panel: end-point assessment panels for apprenticeships, from gateway to moderated,
+//! emailed outcome and standardisation reports.
+//!
+//! Layers (see README, Architecture): `domain` (pure rules) ← `services` (use cases in one
+//! transaction with their audit entry) ← `web` (HTTP) and `cli`. `db`, `mail`, `reports` and
+//! `templates` are the edges.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod mail;
+pub mod reports;
+pub mod services;
+pub mod templates;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::{web as aweb, App, HttpServer};
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::mail::{Composer, Transport};
+use crate::services::standards::Guides;
+use crate::web::AppState;
+
+/// Everything a server needs, prepared before it listens.
+pub struct Prepared {
+    pub state: aweb::Data<AppState>,
+    /// The SMTP URL (or None for `.eml` files) and the mail folder; the transport itself is built
+    /// inside the runtime, which its connection pool needs.
+    pub mail: (Option<String>, std::path::PathBuf),
+}
+
+/// Opens the database, applies migrations, loads the templates and imports every guide in
+/// `EPA_GUIDES_DIR`. Blocking: call before the server starts.
+pub fn prepare(config: &Config) -> anyhow::Result<Prepared> {
+    let db = Db::open(&config.database_url, config.pg_pool_size)?;
+    let guides = Arc::new(Guides::new());
+    {
+        let mut conn = db.conn()?;
+        let applied = db::migrate(&mut conn)?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrations applied");
+        }
+        for (id, version, how) in guides.import_dir(&mut conn, &config.guides_dir)? {
+            tracing::info!(%id, %version, ?how, "panel guide loaded");
+        }
+    }
+    let tera = Arc::new(templates::load()?);
+    let composer = Composer::new(tera, &config.mail_from)?;
+    let state = aweb::Data::new(AppState { db, guides, composer, mail_queued: Arc::new(Notify::new()) });
+    Ok(Prepared { state, mail: (config.smtp_url.clone(), config.mail_dir.clone()) })
+}
+
+/// A listening server and its outbox worker.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub handle: actix_web::dev::ServerHandle,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub worker: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting requests, finishes those in flight, stops the worker.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        self.worker.abort();
+        let _ = self.server.await;
+    }
+}
+
+/// Binds and starts serving (inside an actix/tokio runtime). `bind` may use port 0.
+pub fn start(prepared: Prepared, bind: &str) -> anyhow::Result<Running> {
+    let transport = Transport::from_config(prepared.mail.0.as_deref(), prepared.mail.1.clone())?;
+    let state = prepared.state.clone();
+    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(web::routes))
+        .bind(bind)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let addr = *server.addrs().first().ok_or_else(|| anyhow::anyhow!("no address bound"))?;
+    let server = server.run();
+    let handle = server.handle();
+    let s = &prepared.state;
+    let worker = tokio::spawn(mail::run_worker(s.db.clone(), s.composer.clone(), transport, s.mail_queued.clone()));
+    let server = tokio::spawn(server);
+    Ok(Running { addr, handle, server, worker })
+}

@@ -1,0 +1,297 @@
+//! Outcome email: composed from templates into the outbox (in the transaction that releases the
+//! outcome), then delivered by a background worker over SMTP, or written as `.eml` files when no
+//! SMTP server is configured. Failed deliveries are retried with back-off, then marked failed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use lettre::message::{header, Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::Serialize;
+use tera::{Context, Tera};
+use tokio::sync::Notify;
+
+use crate::db::models::OutboxRow;
+use crate::db::schema::outbox;
+use crate::db::{format_time, now, Db, DbConnection};
+use crate::error::{AppError, AppResult};
+
+/// Attempts before a message is marked failed (with back-off: about 3 hours in all).
+pub const MAX_ATTEMPTS: i32 = 10;
+/// How long a claimed message stays reserved for the worker that claimed it.
+const LEASE: Duration = Duration::from_secs(120);
+
+/// What an outcome email says.
+#[derive(Debug, Serialize)]
+pub struct Outcome<'a> {
+    pub recipient_name: &'a str,
+    pub recipient_role: &'a str,
+    pub apprentice_name: &'a str,
+    pub standard_title: &'a str,
+    pub standard_level: u32,
+    pub grade: &'a str,
+    pub achieved: bool,
+    pub released_on: &'a str,
+}
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Renders messages from the templates and names them.
+#[derive(Clone)]
+pub struct Composer {
+    tera: Arc<Tera>,
+    from: Mailbox,
+}
+
+impl Composer {
+    pub fn new(tera: Arc<Tera>, from: &str) -> anyhow::Result<Self> {
+        let from = from.parse().map_err(|e| anyhow::anyhow!("EPA_MAIL_FROM {from:?}: {e}"))?;
+        Ok(Self { tera, from })
+    }
+
+    pub fn render_outcome(&self, outcome: &Outcome<'_>) -> anyhow::Result<Rendered> {
+        let context = Context::from_serialize(outcome)?;
+        let subject = self.tera.render("email/outcome/subject.txt", &context)?;
+        Ok(Rendered {
+            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+            text: self.tera.render("email/outcome/body.txt", &context)?,
+            html: self.tera.render("email/outcome/body.html", &context)?,
+        })
+    }
+
+    /// An explicit, unique Message-ID in the sender's domain.
+    pub fn message_id(&self, id: &str) -> String {
+        format!("<{id}@{}>", self.from.email.domain())
+    }
+
+    pub fn build(&self, row: &OutboxRow) -> anyhow::Result<Message> {
+        let to: Mailbox = row.recipient.parse().map_err(|e| anyhow::anyhow!("recipient {:?}: {e}", row.recipient))?;
+        Ok(Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&row.subject)
+            .message_id(Some(row.message_id.clone()))
+            .header(header::MIME_VERSION_1_0)
+            .multipart(MultiPart::alternative_plain_html(row.body_text.clone(), row.body_html.clone()))?)
+    }
+}
+
+/// Where messages go.
+#[derive(Clone)]
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(PathBuf),
+}
+
+impl Transport {
+    /// SMTP when a URL is set (`smtp://host:port`, `smtps://user:pass@host`), else files.
+    pub fn from_config(smtp_url: Option<&str>, mail_dir: PathBuf) -> anyhow::Result<Self> {
+        match smtp_url {
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| anyhow::anyhow!("EPA_SMTP_URL {}: {e}", crate::db::redact(url)))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build();
+                Ok(Self::Smtp(transport))
+            }
+            None => Ok(Self::Files(mail_dir)),
+        }
+    }
+
+    /// Delivers one message; returns the status it reaches (`sent` or `written`).
+    async fn deliver(&self, id: &str, message: &Message) -> Result<&'static str, String> {
+        match self {
+            Self::Smtp(smtp) => smtp.send(message.clone()).await.map(|_| "sent").map_err(|e| describe_smtp_error(&e)),
+            Self::Files(dir) => {
+                tokio::fs::create_dir_all(dir).await.map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                let path = dir.join(format!("{id}.eml"));
+                let tmp = dir.join(format!(".{id}.eml.tmp"));
+                tokio::fs::write(&tmp, message.formatted())
+                    .await
+                    .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+                tokio::fs::rename(&tmp, &path).await.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                Ok("written")
+            }
+        }
+    }
+}
+
+/// Words a person can act on, rather than the transport's internals.
+fn describe_smtp_error(e: &lettre::transport::smtp::Error) -> String {
+    if e.is_permanent() {
+        format!("the mail server refused the message permanently: {e}")
+    } else if e.is_transient() {
+        format!("the mail server refused the message for now and will be retried: {e}")
+    } else if e.is_timeout() {
+        "the mail server did not answer in time; will retry".to_string()
+    } else {
+        format!("could not reach the mail server ({e}); check EPA_SMTP_URL and that the server is running")
+    }
+}
+
+/// Seconds to wait after the `attempts`-th failure: 5, 10, 20, … capped at one hour.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 20) as u32 - 1;
+    Duration::from_secs((5u64 << exp).min(3600))
+}
+
+fn later(d: Duration) -> String {
+    format_time(chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
+}
+
+/// Reserves up to `limit` due messages for this worker (a lease that lapses if it dies).
+pub fn claim_due(conn: &mut DbConnection, limit: i64) -> AppResult<Vec<OutboxRow>> {
+    crate::services::transaction(conn, |conn| {
+        let at = now();
+        let due: Vec<OutboxRow> = outbox::table
+            .filter(outbox::status.eq("pending"))
+            .filter(outbox::next_attempt_at.le(&at))
+            .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(&at)))
+            .order(outbox::next_attempt_at.asc())
+            .limit(limit)
+            .select(OutboxRow::as_select())
+            .load(conn)?;
+        let until = later(LEASE);
+        for row in &due {
+            diesel::update(outbox::table.find(&row.id)).set(outbox::locked_until.eq(&until)).execute(conn)?;
+        }
+        Ok(due)
+    })
+}
+
+/// Records the result of one delivery attempt.
+pub fn record_attempt(conn: &mut DbConnection, row: &OutboxRow, result: Result<&'static str, String>) -> AppResult<()> {
+    let attempts = row.attempts + 1;
+    let target = outbox::table.find(&row.id);
+    match result {
+        Ok(status) => {
+            diesel::update(target)
+                .set((
+                    outbox::status.eq(status),
+                    outbox::attempts.eq(attempts),
+                    outbox::sent_at.eq(Some(now())),
+                    outbox::locked_until.eq(None::<String>),
+                    outbox::last_error.eq(None::<String>),
+                ))
+                .execute(conn)?;
+        }
+        Err(error) => {
+            let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
+            diesel::update(target)
+                .set((
+                    outbox::status.eq(status),
+                    outbox::attempts.eq(attempts),
+                    outbox::next_attempt_at.eq(later(backoff(attempts))),
+                    outbox::locked_until.eq(None::<String>),
+                    outbox::last_error.eq(Some(error)),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Delivers what is due, once. Returns how many messages it tried.
+pub async fn deliver_due(db: &Db, composer: &Composer, transport: &Transport) -> AppResult<usize> {
+    let due = db.run(|conn| claim_due(conn, 20)).await?;
+    for row in &due {
+        let result = match composer.build(row) {
+            Ok(message) => transport.deliver(&row.id, &message).await,
+            Err(e) => Err(format!("the message could not be built: {e:#}")),
+        };
+        if let Err(error) = &result {
+            tracing::warn!(outbox_id = %row.id, attempt = row.attempts + 1, %error, "outcome email not delivered");
+        }
+        let row = row.clone();
+        db.run(move |conn| record_attempt(conn, &row, result)).await?;
+    }
+    Ok(due.len())
+}
+
+/// The outbox worker: delivers due messages, then sleeps until woken or a second has passed.
+pub async fn run_worker(db: Db, composer: Composer, transport: Transport, wake: Arc<Notify>) {
+    loop {
+        match deliver_due(&db, &composer, &transport).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %AppErrorDisplay(&e), "outbox worker"),
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+struct AppErrorDisplay<'a>(&'a AppError);
+
+impl std::fmt::Display for AppErrorDisplay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            AppError::Internal(e) => write!(f, "{e:#}"),
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn composer() -> Composer {
+        Composer::new(Arc::new(crate::templates::load().unwrap()), "results@body.test").unwrap()
+    }
+
+    fn outcome<'a>(grade: &'a str, achieved: bool, name: &'a str) -> Outcome<'a> {
+        Outcome {
+            recipient_name: name,
+            recipient_role: "apprentice",
+            apprentice_name: name,
+            standard_title: "Senior Housing/Property Management",
+            standard_level: 4,
+            grade,
+            achieved,
+            released_on: "2026-12-02",
+        }
+    }
+
+    #[test]
+    fn outcome_names_standard_grade_and_next_steps() {
+        let r = composer().render_outcome(&outcome("Distinction", true, "Amy Apprentice")).unwrap();
+        assert!(
+            r.subject.contains("Distinction") && r.subject.contains("Senior Housing/Property Management"),
+            "{}",
+            r.subject
+        );
+        assert!(!r.subject.contains('\n'));
+        assert!(r.text.contains("What happens next") && r.text.contains("certificate"));
+        assert!(r.html.contains("<strong>Distinction</strong>"));
+        let r = composer().render_outcome(&outcome("Not achieved", false, "Amy Apprentice")).unwrap();
+        assert!(r.text.contains("appeal"));
+    }
+
+    #[test]
+    fn html_escapes_names() {
+        let r = composer().render_outcome(&outcome("Pass", true, "<script>alert(1)</script>")).unwrap();
+        assert!(!r.html.contains("<script>alert"));
+        assert!(r.html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_secs(5));
+        assert_eq!(backoff(2), Duration::from_secs(10));
+        assert_eq!(backoff(30), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn message_ids_are_in_the_senders_domain() {
+        assert_eq!(composer().message_id("abc"), "<abc@body.test>");
+    }
+}

@@ -1,0 +1,128 @@
+//! Use cases: each takes the acting user and the input, applies the domain's rules, and persists
+//! the change together with its audit entry in one transaction. Called by the HTTP handlers and
+//! the CLI alike; they know nothing of HTTP.
+
+pub mod assessments;
+pub mod people;
+pub mod reports;
+pub mod standards;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::db::models::{insert_audit, NewAuditEntry, User};
+use crate::db::{now, DbConnection};
+use crate::domain::permissions::Role;
+use crate::error::{AppError, AppResult};
+
+/// The user a request acts for.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub organisation_id: Option<String>,
+}
+
+impl Actor {
+    pub fn from_user(user: &User) -> AppResult<Actor> {
+        let role = user.role.parse().map_err(|e: String| anyhow::anyhow!("user {}: {e}", user.id))?;
+        Ok(Actor { id: user.id.clone(), name: user.name.clone(), role, organisation_id: user.organisation_id.clone() })
+    }
+}
+
+/// A request body parsed eagerly but judged late: the contract checks 404 and 403 before 400, so
+/// a service looks at the body only after it has found the assessment and checked the caller.
+pub type Input<T> = Result<T, AppError>;
+
+/// Parses a JSON body, naming the path of the field at fault (`scores[2].score: …`).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Input<T> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message =
+            if path == "." || path.is_empty() { format!("body: {inner}") } else { format!("{path}: {inner}") };
+        AppError::bad_input("invalid_body", message)
+    })
+}
+
+/// Refuses empty or over-long text, naming the field.
+pub fn check_text(field: &str, value: &str, max: usize) -> AppResult<()> {
+    if value.trim().is_empty() {
+        return Err(AppError::bad_input("missing_value", format!("{field}: must not be empty")));
+    }
+    check_length(field, value, max)
+}
+
+pub fn check_length(field: &str, value: &str, max: usize) -> AppResult<()> {
+    if value.chars().count() > max {
+        return Err(AppError::bad_input("too_long", format!("{field}: longer than {max} characters")));
+    }
+    Ok(())
+}
+
+/// Records one change. `detail` must never carry a panel member's scores.
+pub fn audit(
+    conn: &mut DbConnection,
+    assessment_id: Option<&str>,
+    actor: Option<&Actor>,
+    action: &str,
+    detail: Value,
+) -> AppResult<()> {
+    insert_audit(
+        conn,
+        &NewAuditEntry {
+            assessment_id: assessment_id.map(str::to_string),
+            at: now(),
+            actor_id: actor.map(|a| a.id.clone()),
+            action: action.to_string(),
+            detail: detail.to_string(),
+        },
+    )?;
+    Ok(())
+}
+
+/// Runs `f` in one transaction (everything or nothing is saved).
+pub fn transaction<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> AppResult<T>) -> AppResult<T> {
+    use diesel::Connection;
+    conn.transaction(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        items: Vec<Item>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Item {
+        score: i64,
+    }
+
+    #[test]
+    fn parse_errors_name_the_field() {
+        let e = parse_json::<Body>(br#"{"items": [{"score": 1}, {"score": "x"}]}"#).unwrap_err();
+        assert!(e.to_string().starts_with("items[1].score:"), "{e}");
+        let e = parse_json::<Body>(br#"{"items": [], "extra": 1}"#).unwrap_err();
+        assert!(e.to_string().contains("extra"), "{e}");
+        let e = parse_json::<Body>(br#"{}"#).unwrap_err();
+        assert!(e.to_string().contains("items"), "{e}");
+        let e = parse_json::<Body>(b"not json").unwrap_err();
+        assert_eq!(e.code(), "invalid_body");
+    }
+
+    #[test]
+    fn text_limits_name_the_field() {
+        assert!(check_text("name", "  ", 10).unwrap_err().to_string().starts_with("name:"));
+        assert!(check_text("name", "abcdefghijk", 10).unwrap_err().to_string().contains("10"));
+        assert!(check_text("name", "Amy", 10).is_ok());
+    }
+}

@@ -1,0 +1,291 @@
+//! Feeds the standardisation reports: decided and released assessments, filtered, read page by
+//! page (keyset on decision time) so memory does not grow with the number of rows.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use tokio::sync::mpsc;
+
+use super::assessments::{seat_of, submitted_sheets, StoredDecision};
+use super::Actor;
+use crate::db::models::{Apprentice, AssessmentRow, User};
+use crate::db::schema::{apprentices, assessments, users};
+use crate::db::{Db, DbConnection};
+use crate::domain::assessment::Status;
+use crate::domain::guide::ItemKey;
+use crate::domain::permissions::{may, Action};
+use crate::domain::scoring::Sheet;
+use crate::error::{AppError, AppResult};
+use crate::reports::*;
+
+const PAGE: i64 = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    Scores,
+    Outcomes,
+    Assessors,
+}
+
+/// The filters every report takes.
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub standard_id: Option<String>,
+    pub employer_id: Option<String>,
+    pub training_provider_id: Option<String>,
+    pub assessor_id: Option<String>,
+}
+
+impl ReportFilter {
+    /// From the query string; an unknown parameter or a bad date is a 400 naming it.
+    pub fn parse(query: &[(String, String)]) -> AppResult<Self> {
+        let mut f = ReportFilter::default();
+        for (key, value) in query {
+            let date = |v: &str| {
+                NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                    AppError::bad_input("invalid_date", format!("{key}: {v:?} is not a date in the form YYYY-MM-DD"))
+                })
+            };
+            let text = Some(value.clone()).filter(|v| !v.is_empty());
+            match key.as_str() {
+                "from" => f.from = Some(date(value)?),
+                "to" => f.to = Some(date(value)?),
+                "standard_id" => f.standard_id = text,
+                "employer_id" => f.employer_id = text,
+                "training_provider_id" => f.training_provider_id = text,
+                "assessor_id" => f.assessor_id = text,
+                other => {
+                    return Err(AppError::bad_input(
+                        "unknown_filter",
+                        format!("{other}: not a report filter (from, to, standard_id, employer_id, training_provider_id, assessor_id)"),
+                    ))
+                }
+            }
+        }
+        if let (Some(from), Some(to)) = (f.from, f.to) {
+            if from > to {
+                return Err(AppError::bad_input("invalid_date", "from: is after to"));
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// One decided assessment with what the reports need.
+pub struct Decided {
+    pub row: AssessmentRow,
+    pub apprentice: Apprentice,
+    pub decision: StoredDecision,
+    /// (seat name, user id, sheet) of the submitted sheets, seats in panel order.
+    pub sheets: Vec<(&'static str, String, Sheet)>,
+}
+
+impl Decided {
+    fn decided_on(&self) -> String {
+        self.row.decided_at.as_deref().map(|d| d[..10].to_string()).unwrap_or_default()
+    }
+
+    fn moderation(&self) -> &'static str {
+        if self.row.status == Status::Released.as_str() {
+            "confirmed"
+        } else {
+            "pending"
+        }
+    }
+
+    pub fn score_rows(&self) -> Vec<ScoreRow> {
+        let mut out = Vec::new();
+        let decided_on = self.decided_on();
+        for item in &self.decision.decision.items {
+            let key = ItemKey::new(&item.component, &item.criterion);
+            for (seat, user, sheet) in &self.sheets {
+                let Some(entry) = sheet.get(&key) else { continue };
+                out.push(ScoreRow {
+                    assessment_id: self.row.id.clone(),
+                    standard_id: self.row.standard_id.clone(),
+                    apprentice_id: self.row.apprentice_id.clone(),
+                    employer_id: self.apprentice.employer_id.clone(),
+                    training_provider_id: self.apprentice.training_provider_id.clone(),
+                    independent_assessor_id: self.row.independent_assessor_id.clone().unwrap_or_default(),
+                    decided_on: decided_on.clone(),
+                    component: item.component.clone(),
+                    criterion: item.criterion.clone(),
+                    scorer_role: seat.to_string(),
+                    scorer_id: user.clone(),
+                    score: entry.score,
+                    agreed_score: item.agreed_score,
+                    difference: entry.score - item.agreed_score,
+                    decided_by: item.decided_by.as_str().to_string(),
+                    grade: safe_text(&self.decision.decision.grade),
+                    moderation: self.moderation().to_string(),
+                });
+            }
+        }
+        out
+    }
+
+    pub fn outcome_row(&self) -> OutcomeRow {
+        let items = &self.decision.decision.items;
+        let count = |by: crate::domain::scoring::DecidedBy| items.iter().filter(|i| i.decided_by == by).count();
+        OutcomeRow {
+            assessment_id: self.row.id.clone(),
+            standard_id: self.row.standard_id.clone(),
+            apprentice_id: self.row.apprentice_id.clone(),
+            employer_id: self.apprentice.employer_id.clone(),
+            training_provider_id: self.apprentice.training_provider_id.clone(),
+            independent_assessor_id: self.row.independent_assessor_id.clone().unwrap_or_default(),
+            decided_on: self.decided_on(),
+            grade: safe_text(&self.decision.decision.grade),
+            weighted_score: Number(self.decision.decision.weighted_score),
+            items: items.len(),
+            unanimous_items: count(crate::domain::scoring::DecidedBy::Unanimous),
+            tie_breaks: count(crate::domain::scoring::DecidedBy::IndependentAssessor),
+            moderation: self.moderation().to_string(),
+            released_at: self.row.released_at.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// One page of decided assessments after `after` = (decided_at, id).
+pub fn page(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    after: Option<&(String, String)>,
+) -> AppResult<Vec<Decided>> {
+    let mut q = assessments::table
+        .inner_join(apprentices::table.on(apprentices::id.eq(assessments::apprentice_id)))
+        .filter(assessments::status.eq_any([Status::Decided.as_str(), Status::Released.as_str()]))
+        .filter(assessments::decided_at.is_not_null())
+        .into_boxed();
+    if let Some(from) = filter.from {
+        q = q.filter(assessments::decided_at.ge(from.format("%Y-%m-%d").to_string()));
+    }
+    if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
+        q = q.filter(assessments::decided_at.lt(to.format("%Y-%m-%d").to_string()));
+    }
+    if let Some(s) = &filter.standard_id {
+        q = q.filter(assessments::standard_id.eq(s.clone()));
+    }
+    if let Some(e) = &filter.employer_id {
+        q = q.filter(apprentices::employer_id.eq(e.clone()));
+    }
+    if let Some(t) = &filter.training_provider_id {
+        q = q.filter(apprentices::training_provider_id.eq(t.clone()));
+    }
+    if let Some(a) = &filter.assessor_id {
+        q = q.filter(assessments::independent_assessor_id.eq(a.clone()));
+    }
+    if let Some((at, id)) = after {
+        q = q.filter(
+            assessments::decided_at
+                .gt(at.clone())
+                .or(assessments::decided_at.eq(at.clone()).and(assessments::id.gt(id.clone()))),
+        );
+    }
+    let rows: Vec<(AssessmentRow, Apprentice)> = q
+        .order((assessments::decided_at.asc(), assessments::id.asc()))
+        .limit(PAGE)
+        .select((AssessmentRow::as_select(), Apprentice::as_select()))
+        .load(conn)?;
+    let ids: Vec<String> = rows.iter().map(|(r, _)| r.id.clone()).collect();
+    let mut sheets_by: HashMap<String, Vec<(crate::db::models::ScoreSheetRow, Sheet)>> = HashMap::new();
+    for (assessment, row, sheet) in submitted_sheets(conn, &ids)? {
+        sheets_by.entry(assessment).or_default().push((row, sheet));
+    }
+    rows.into_iter()
+        .map(|(row, apprentice)| {
+            let decision: StoredDecision = serde_json::from_str(row.decision_json.as_deref().unwrap_or("null"))
+                .map_err(|e| anyhow::anyhow!("assessment {}: stored decision unreadable: {e}", row.id))?;
+            let mut sheets: Vec<(&'static str, String, Sheet)> = sheets_by
+                .remove(&row.id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(s, sheet)| seat_of(&row, &s.user_id).map(|seat| (seat.as_str(), s.user_id, sheet)))
+                .collect();
+            let order = |seat: &str| {
+                ["line_manager", "training_provider", "independent_assessor"].iter().position(|s| *s == seat)
+            };
+            sheets.sort_by_key(|(seat, _, _)| order(seat));
+            Ok(Decided { row, apprentice, decision, sheets })
+        })
+        .collect()
+}
+
+/// Refuses anyone but assessment-body staff.
+pub fn authorise(actor: &Actor) -> AppResult<()> {
+    if may(actor.role, None, Action::ViewReports) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only assessment-body staff may run reports"))
+    }
+}
+
+fn names(conn: &mut DbConnection, ids: Vec<String>) -> AppResult<HashMap<String, String>> {
+    let found: Vec<User> = users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn)?;
+    Ok(found.into_iter().map(|u| (u.id, u.name)).collect())
+}
+
+/// Writes a report into `tx` chunk by chunk; stops early if the receiver goes away.
+pub async fn stream(db: Db, report: Report, filter: ReportFilter, tx: mpsc::Sender<Result<Bytes, std::io::Error>>) {
+    if let Err(e) = write_report(&db, report, filter, &tx).await {
+        tracing::error!(error = %e, "report failed part-way");
+        let _ = tx.send(Err(std::io::Error::other("the report failed part-way; see the server log"))).await;
+    }
+}
+
+async fn write_report(
+    db: &Db,
+    report: Report,
+    filter: ReportFilter,
+    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> anyhow::Result<()> {
+    let mut csv = CsvChunks::new();
+    csv.header(match report {
+        Report::Scores => SCORE_COLUMNS,
+        Report::Outcomes => OUTCOME_COLUMNS,
+        Report::Assessors => ASSESSOR_COLUMNS,
+    })?;
+    let mut tally = AssessorTally::default();
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let f = filter.clone();
+        let a = after.clone();
+        let page = db.run(move |conn| page(conn, &f, a.as_ref())).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
+        for decided in &page {
+            match report {
+                Report::Scores => {
+                    for row in decided.score_rows() {
+                        csv.row(&row)?;
+                    }
+                }
+                Report::Outcomes => csv.row(&decided.outcome_row())?,
+                Report::Assessors => decided.score_rows().iter().for_each(|r| tally.add(r)),
+            }
+        }
+        let chunk = csv.take()?;
+        if !chunk.is_empty() && tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+            return Ok(()); // the client went away
+        }
+        if (page.len() as i64) < PAGE {
+            break;
+        }
+    }
+    if report == Report::Assessors {
+        let ids: Vec<String> = tally.scorer_ids().cloned().collect();
+        let names = db.run(move |conn| names(conn, ids)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        for row in tally.rows(|id| names.get(id).cloned().unwrap_or_default()) {
+            csv.row(&row)?;
+        }
+    }
+    let chunk = csv.take()?;
+    if !chunk.is_empty() {
+        let _ = tx.send(Ok(Bytes::from(chunk))).await;
+    }
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! Standards: panel guides imported from files or the API, stored by (id, version), and cached
+//! parsed. An assessment keeps the version it was registered with; a stored version never changes.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::{audit, transaction, Actor};
+use crate::db::models::StandardRow;
+use crate::db::schema::standards;
+use crate::db::{now, DbConnection};
+use crate::domain::guide::Guide;
+use crate::error::{AppError, AppResult};
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// A new (id, version) was stored.
+    Created,
+    /// The same id and version with the same content was already there.
+    Unchanged,
+}
+
+/// Parsed guides by (id, version). Stored versions never change, so the cache never goes stale;
+/// a miss reads the database (another instance may have imported it).
+#[derive(Default)]
+pub struct Guides {
+    cache: RwLock<HashMap<(String, String), Arc<Guide>>>,
+}
+
+impl Guides {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn cached(&self, id: &str, version: &str) -> Option<Arc<Guide>> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        cache.get(&(id.to_string(), version.to_string())).cloned()
+    }
+
+    fn remember(&self, guide: Guide) -> Arc<Guide> {
+        let guide = Arc::new(guide);
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        cache.insert((guide.id.clone(), guide.version.clone()), guide.clone());
+        guide
+    }
+
+    fn from_row(&self, row: &StandardRow) -> AppResult<Arc<Guide>> {
+        if let Some(g) = self.cached(&row.id, &row.version) {
+            return Ok(g);
+        }
+        let guide = Guide::from_json(&row.guide_json)
+            .map_err(|e| anyhow::anyhow!("stored guide {} {} is unreadable: {e}", row.id, row.version))?;
+        Ok(self.remember(guide))
+    }
+
+    /// One version of a standard.
+    pub fn get(&self, conn: &mut DbConnection, id: &str, version: &str) -> AppResult<Option<Arc<Guide>>> {
+        if let Some(g) = self.cached(id, version) {
+            return Ok(Some(g));
+        }
+        let row: Option<StandardRow> =
+            standards::table.find((id, version)).select(StandardRow::as_select()).first(conn).optional()?;
+        row.map(|r| self.from_row(&r)).transpose()
+    }
+
+    /// The latest imported version of a standard.
+    pub fn latest(&self, conn: &mut DbConnection, id: &str) -> AppResult<Option<Arc<Guide>>> {
+        let row: Option<StandardRow> = standards::table
+            .filter(standards::id.eq(id))
+            .order(standards::revision.desc())
+            .select(StandardRow::as_select())
+            .first(conn)
+            .optional()?;
+        row.map(|r| self.from_row(&r)).transpose()
+    }
+
+    /// The latest version of every standard, by id.
+    pub fn list_latest(&self, conn: &mut DbConnection) -> AppResult<Vec<Arc<Guide>>> {
+        let rows: Vec<StandardRow> = standards::table
+            .order((standards::id.asc(), standards::revision.desc()))
+            .select(StandardRow::as_select())
+            .load(conn)?;
+        let mut out: Vec<Arc<Guide>> = Vec::new();
+        for row in rows {
+            if out.last().is_none_or(|g| g.id != row.id) {
+                out.push(self.from_row(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Validates and stores a guide. The same id and version with other content is refused
+    /// (409): a version an assessment may use never changes under it.
+    pub fn import(
+        &self,
+        conn: &mut DbConnection,
+        actor: Option<&Actor>,
+        source: &str,
+    ) -> AppResult<(Arc<Guide>, Imported)> {
+        let guide = Guide::from_toml(source)?;
+        let json = guide.to_json();
+        transaction(conn, |conn| {
+            let existing: Option<StandardRow> = standards::table
+                .find((&guide.id, &guide.version))
+                .select(StandardRow::as_select())
+                .first(conn)
+                .optional()?;
+            if let Some(existing) = existing {
+                if existing.guide_json == json {
+                    return Ok((self.from_row(&existing)?, Imported::Unchanged));
+                }
+                return Err(AppError::conflict(
+                    "guide_version_exists",
+                    format!(
+                        "version: {} version {} is already stored with different content; give the changed guide a new version",
+                        guide.id, guide.version
+                    ),
+                ));
+            }
+            let revision: Option<i64> = standards::table
+                .filter(standards::id.eq(&guide.id))
+                .select(diesel::dsl::max(standards::revision))
+                .first(conn)?;
+            let row = StandardRow {
+                id: guide.id.clone(),
+                version: guide.version.clone(),
+                revision: revision.unwrap_or(0) + 1,
+                title: guide.title.clone(),
+                level: guide.level as i32,
+                guide_json: json.clone(),
+                source_toml: source.to_string(),
+                created_at: now(),
+            };
+            diesel::insert_into(standards::table).values(&row).execute(conn)?;
+            audit(conn, None, actor, "standard.imported", json!({"standard_id": guide.id, "version": guide.version}))?;
+            Ok((self.remember(guide.clone()), Imported::Created))
+        })
+    }
+
+    /// Imports every `*.toml` in `dir` (sorted by name). Any invalid or conflicting guide stops
+    /// the start, naming the file, line and field.
+    pub fn import_dir(&self, conn: &mut DbConnection, dir: &Path) -> anyhow::Result<Vec<(String, String, Imported)>> {
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| anyhow::anyhow!("EPA_GUIDES_DIR {}: {e}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        let mut done = Vec::new();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let (guide, how) =
+                self.import(conn, None, &text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            done.push((guide.id.clone(), guide.version.clone(), how));
+        }
+        Ok(done)
+    }
+}

@@ -1,0 +1,7 @@
+//! The v1 JSON API: one file per resource, each handler parse → service → respond.
+
+pub mod assessments;
+pub mod health;
+pub mod people;
+pub mod reports;
+pub mod standards;

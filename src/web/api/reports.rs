@@ -1,0 +1,41 @@
+//! The standardisation reports, streamed as CSV.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::error::{AppError, AppResult};
+use crate::services::reports::{self as svc, Report, ReportFilter};
+use crate::web::{AppState, CurrentUser};
+
+async fn respond(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    req: HttpRequest,
+    report: Report,
+    name: &str,
+) -> AppResult<HttpResponse> {
+    svc::authorise(&user.0)?;
+    let query: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|e| AppError::bad_input("invalid_query", format!("query: {e}")))?
+        .into_inner();
+    let filter = ReportFilter::parse(&query)?;
+    // A small channel: the writer waits for the client, so memory stays bounded.
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(svc::stream(state.db.clone(), report, filter, tx));
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
+        .streaming(ReceiverStream::new(rx)))
+}
+
+pub async fn scores(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
+    respond(state, user, req, Report::Scores, "scores.csv").await
+}
+
+pub async fn outcomes(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
+    respond(state, user, req, Report::Outcomes, "outcomes.csv").await
+}
+
+pub async fn assessors(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
+    respond(state, user, req, Report::Assessors, "assessors.csv").await
+}

@@ -1,0 +1,42 @@
+//! Standards: the panel guides.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::domain::guide::Guide;
+use crate::domain::permissions::Role;
+use crate::error::{AppError, AppResult};
+use crate::services::standards::Imported;
+use crate::web::{AppState, CurrentUser, RawBody};
+
+fn summary(g: &Guide) -> serde_json::Value {
+    json!({"id": g.id, "title": g.title, "level": g.level, "version": g.version})
+}
+
+pub async fn list(state: web::Data<AppState>, _user: CurrentUser) -> AppResult<HttpResponse> {
+    let guides = state.guides.clone();
+    let all = state.db.run(move |conn| guides.list_latest(conn)).await?;
+    Ok(HttpResponse::Ok().json(all.iter().map(|g| summary(g)).collect::<Vec<_>>()))
+}
+
+pub async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let guides = state.guides.clone();
+    let guide =
+        state.db.run(move |conn| guides.latest(conn, &id)).await?.ok_or_else(|| AppError::not_found("standard"))?;
+    let mut body = serde_json::to_value(&*guide).map_err(anyhow::Error::from)?;
+    body["score_items"] = serde_json::to_value(guide.score_items()).map_err(anyhow::Error::from)?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+pub async fn import(state: web::Data<AppState>, user: CurrentUser, body: RawBody) -> AppResult<HttpResponse> {
+    if user.0.role != Role::Admin {
+        return Err(AppError::forbidden("only an admin of the assessment body may import a panel guide"));
+    }
+    let text = String::from_utf8(body.0.to_vec())
+        .map_err(|_| AppError::bad_input("invalid_body", "body: a panel guide must be UTF-8 TOML"))?;
+    let guides = state.guides.clone();
+    let (guide, how) = state.db.run(move |conn| guides.import(conn, Some(&user.0), &text)).await?;
+    let status = if how == Imported::Created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(crate::web::json(status, &json!({"id": guide.id, "version": guide.version})))
+}
