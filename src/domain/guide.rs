@@ -310,7 +310,7 @@ impl Guide {
             .flat_map(|component| {
                 self.criteria
                     .iter()
-                    .filter(|c| c.methods.iter().any(|m| *m == component.id))
+                    .filter(|c| c.methods.contains(&component.id))
                     .map(|c| ItemKey::new(&component.id, &c.id))
             })
             .collect()
@@ -318,7 +318,7 @@ impl Guide {
 
     pub fn is_score_item(&self, key: &ItemKey) -> bool {
         self.component(&key.component).is_some()
-            && self.criterion(&key.criterion).is_some_and(|c| c.methods.iter().any(|m| *m == key.component))
+            && self.criterion(&key.criterion).is_some_and(|c| c.methods.contains(&key.component))
     }
 
     pub fn in_scale(&self, score: i64) -> bool {
@@ -330,7 +330,7 @@ impl Guide {
     }
 
     /// The highest grade whose `min_each` every agreed score meets.
-    pub fn grade_for<'a>(&'a self, agreed: impl IntoIterator<Item = i32> + Clone) -> &'a Grade {
+    pub fn grade_for(&self, agreed: impl IntoIterator<Item = i32> + Clone) -> &Grade {
         let lowest = agreed.clone().into_iter().min();
         self.grading
             .grades

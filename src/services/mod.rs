@@ -95,14 +95,14 @@ mod tests {
 
     #[derive(serde::Deserialize, Debug)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "the fields exist to be deserialised")]
     struct Body {
         items: Vec<Item>,
     }
 
     #[derive(serde::Deserialize, Debug)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "the fields exist to be deserialised")]
     struct Item {
         score: i64,
     }

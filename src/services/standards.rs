@@ -48,7 +48,7 @@ impl Guides {
         guide
     }
 
-    fn from_row(&self, row: &StandardRow) -> AppResult<Arc<Guide>> {
+    fn parsed(&self, row: &StandardRow) -> AppResult<Arc<Guide>> {
         if let Some(g) = self.cached(&row.id, &row.version) {
             return Ok(g);
         }
@@ -64,7 +64,7 @@ impl Guides {
         }
         let row: Option<StandardRow> =
             standards::table.find((id, version)).select(StandardRow::as_select()).first(conn).optional()?;
-        row.map(|r| self.from_row(&r)).transpose()
+        row.map(|r| self.parsed(&r)).transpose()
     }
 
     /// The latest imported version of a standard.
@@ -75,7 +75,7 @@ impl Guides {
             .select(StandardRow::as_select())
             .first(conn)
             .optional()?;
-        row.map(|r| self.from_row(&r)).transpose()
+        row.map(|r| self.parsed(&r)).transpose()
     }
 
     /// The latest version of every standard, by id.
@@ -87,7 +87,7 @@ impl Guides {
         let mut out: Vec<Arc<Guide>> = Vec::new();
         for row in rows {
             if out.last().is_none_or(|g| g.id != row.id) {
-                out.push(self.from_row(&row)?);
+                out.push(self.parsed(&row)?);
             }
         }
         Ok(out)
@@ -111,7 +111,7 @@ impl Guides {
                 .optional()?;
             if let Some(existing) = existing {
                 if existing.guide_json == json {
-                    return Ok((self.from_row(&existing)?, Imported::Unchanged));
+                    return Ok((self.parsed(&existing)?, Imported::Unchanged));
                 }
                 return Err(AppError::conflict(
                     "guide_version_exists",
