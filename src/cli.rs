@@ -6,8 +6,10 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use crate::config::Config;
+use diesel::r2d2;
+
 use crate::db::{self, Db, DbConnection};
-use crate::services::{self, people, Actor};
+use crate::services::{self, people, Actor, Input};
 
 #[derive(Parser, Debug)]
 #[command(name = "epa-panel", version, about = "End-point assessment panels: gateway to moderated, emailed outcome")]
@@ -32,6 +34,27 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Check or export the tamper-evident audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Exit 0 if the trail is intact; otherwise name the first bad entry and exit 1.
+    Verify {
+        /// Verify an exported trail (from `audit export`) instead of the database.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
+    /// Write the trail as JSON lines (entries, then the head) for an outside verifier.
+    Export {
+        /// Where to write (default: standard output).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -49,6 +72,16 @@ pub enum UserCommand {
         #[arg(long)]
         organisation: Option<String>,
     },
+    /// Revoke a user's token: every request with it gets 401 from now on.
+    Revoke {
+        #[arg(long)]
+        email: String,
+    },
+    /// Issue a new token for a user (the old one stops working); prints `{"id":…,"token":"…"}`.
+    Token {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -62,15 +95,68 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command: UserCommand::Add { email, name, role, organisation } } => {
-            let db = Db::open(&config.database_url, 1)?;
-            let mut conn = db.conn()?;
-            db::migrate(&mut conn)?;
+            let mut conn = open_migrated(&config)?;
             let input = people::NewUser { email, name, role, organisation_id: organisation };
-            let (user, token) = people::create_user(&mut conn, None, Ok(input)).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (user, token) =
+                people::create_user(&mut conn, None, input.into()).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", json!({"id": user.id, "token": token}));
             Ok(ExitCode::SUCCESS)
         }
+        Command::User { command: UserCommand::Revoke { email } } => {
+            let mut conn = open_migrated(&config)?;
+            let user = people::revoke(&mut conn, &email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("revoked the token of {} ({})", user.name, user.email);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Token { email } } => {
+            let mut conn = open_migrated(&config)?;
+            let (user, token) = people::reissue_token(&mut conn, &email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", json!({"id": user.id, "token": token}));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Verify { file } } => {
+            let verified = match file {
+                Some(path) => {
+                    let f = std::fs::File::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    services::audit_trail::verify_file(std::io::BufReader::new(f))?
+                }
+                None => services::audit_trail::verify_db(&mut *open_migrated(&config)?)?,
+            };
+            match verified {
+                Ok(n) => {
+                    println!("audit trail intact: {n} entries");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(broken) => {
+                    println!("audit trail BROKEN at {broken}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Audit { command: AuditCommand::Export { out } } => {
+            let mut conn = open_migrated(&config)?;
+            let n = match out {
+                Some(path) => {
+                    let f = std::fs::File::create(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    let mut w = std::io::BufWriter::new(f);
+                    let n = services::audit_trail::export(&mut conn, &mut w)?;
+                    std::io::Write::flush(&mut w)?;
+                    n
+                }
+                None => services::audit_trail::export(&mut conn, &mut std::io::stdout().lock())?,
+            };
+            eprintln!("{n} audit entries exported");
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// A connection to an up-to-date database, for the one-shot commands.
+fn open_migrated(config: &Config) -> anyhow::Result<r2d2::PooledConnection<db::Manager>> {
+    let db = Db::open(&config.database_url, 1)?;
+    let mut conn = db.conn()?;
+    db::migrate(&mut conn)?;
+    Ok(conn)
 }
 
 fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
@@ -102,7 +188,7 @@ fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides) -> a
     let (admin_user, admin_token) = people::create_user(
         conn,
         None,
-        Ok(people::NewUser {
+        Input::from(people::NewUser {
             email: "admin@fair-epa.test".into(),
             name: "Ada Admin".into(),
             role: "admin".into(),
@@ -112,8 +198,12 @@ fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides) -> a
     .map_err(err)?;
     let admin = Actor::from_user(&admin_user).map_err(err)?;
     let org = |conn: &mut DbConnection, name: &str, kind: &str| {
-        people::create_organisation(conn, &admin, Ok(people::NewOrganisation { name: name.into(), kind: kind.into() }))
-            .map_err(err)
+        people::create_organisation(
+            conn,
+            &admin,
+            people::NewOrganisation { name: name.into(), kind: kind.into() }.into(),
+        )
+        .map_err(err)
     };
     let body = org(conn, "Fair EPA Ltd", "assessment_body")?;
     let employer = org(conn, "Northgate Homes", "employer")?;
@@ -132,14 +222,14 @@ fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides) -> a
             role: role.into(),
             organisation_id: Some(org_id.clone()),
         };
-        let (user, token) = people::create_user(conn, Some(&admin), Ok(input)).map_err(err)?;
+        let (user, token) = people::create_user(conn, Some(&admin), input.into()).map_err(err)?;
         ids.insert(role, user.id);
         tokens.push((role, email.to_string(), token));
     }
     let apprentice = people::create_apprentice(
         conn,
         &admin,
-        Ok(people::NewApprentice {
+        Input::from(people::NewApprentice {
             name: "Amy Apprentice".into(),
             email: "amy@northgate.test".into(),
             employer_id: employer.id.clone(),
@@ -151,7 +241,7 @@ fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides) -> a
         conn,
         guides,
         &admin,
-        Ok(services::assessments::NewAssessment {
+        Input::from(services::assessments::NewAssessment {
             apprentice_id: apprentice.id,
             standard_id: "senior-housing-property-management-l4".into(),
             line_manager_id: ids["line_manager"].clone(),

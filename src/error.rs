@@ -24,6 +24,8 @@ pub enum AppError {
     BadInput { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
     #[error(transparent)]
@@ -49,12 +51,25 @@ impl AppError {
         Self::Forbidden(message.into())
     }
 
+    /// The contract's error body. Internal errors are logged here and answered without detail.
+    pub fn body(&self) -> serde_json::Value {
+        let message = match self {
+            Self::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "request failed");
+                "something went wrong on our side; it has been logged".to_string()
+            }
+            other => other.to_string(),
+        };
+        json!({"error": {"code": self.code(), "message": message}})
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthorized(_) => "unauthorized",
             Self::NotFound(_) => "not_found",
             Self::Forbidden(_) => "forbidden",
             Self::BadInput { code, .. } | Self::Conflict { code, .. } => code,
+            Self::PreconditionFailed(_) => "stale_version",
             Self::TooLarge(_) => "payload_too_large",
             Self::Internal(_) => "internal",
         }
@@ -96,19 +111,13 @@ impl ResponseError for AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadInput { .. } => StatusCode::BAD_REQUEST,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        let message = match self {
-            Self::Internal(e) => {
-                tracing::error!(error = format!("{e:#}"), "request failed");
-                "something went wrong on our side; it has been logged".to_string()
-            }
-            other => other.to_string(),
-        };
-        HttpResponse::build(self.status_code()).json(json!({"error": {"code": self.code(), "message": message}}))
+        HttpResponse::build(self.status_code()).json(self.body())
     }
 }

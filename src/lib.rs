@@ -78,9 +78,11 @@ impl Running {
 pub fn start(prepared: Prepared, bind: &str) -> anyhow::Result<Running> {
     let transport = Transport::from_config(prepared.mail.0.as_deref(), prepared.mail.1.clone())?;
     let state = prepared.state.clone();
-    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(web::routes))
-        .bind(bind)
-        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let server = HttpServer::new(move || {
+        App::new().app_data(state.clone()).wrap(web::security_headers()).configure(web::routes)
+    })
+    .bind(bind)
+    .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     let addr = *server.addrs().first().ok_or_else(|| anyhow::anyhow!("no address bound"))?;
     let server = server.run();
     let handle = server.handle();

@@ -114,16 +114,23 @@ pub struct AuditEntry {
     pub actor_id: Option<String>,
     pub action: String,
     pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
 }
 
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = audit_entries)]
-pub struct NewAuditEntry {
-    pub assessment_id: Option<String>,
-    pub at: String,
-    pub actor_id: Option<String>,
-    pub action: String,
-    pub detail: String,
+impl From<AuditEntry> for crate::domain::audit::ChainedEntry {
+    fn from(e: AuditEntry) -> Self {
+        Self {
+            seq: e.seq,
+            assessment_id: e.assessment_id,
+            at: e.at,
+            actor_id: e.actor_id,
+            action: e.action,
+            detail: e.detail,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -203,9 +210,52 @@ pub fn outbox_of(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Ve
         .load(conn)
 }
 
-pub fn insert_audit(conn: &mut DbConnection, entry: &NewAuditEntry) -> QueryResult<()> {
-    diesel::insert_into(audit_entries::table).values(entry).execute(conn)?;
-    Ok(())
+/// Appends an entry to the hash chain. The head row is locked first (an UPDATE takes the row
+/// lock on PostgreSQL; SQLite has one writer), so entries chain in `seq` order across instances.
+pub fn append_audit(
+    conn: &mut DbConnection,
+    assessment_id: Option<&str>,
+    at: &str,
+    actor_id: Option<&str>,
+    action: &str,
+    detail: &str,
+) -> QueryResult<i64> {
+    use crate::domain::audit::entry_hash;
+    let head = audit_head::table.find(1);
+    diesel::update(head).set(audit_head::last_seq.eq(audit_head::last_seq)).execute(conn)?;
+    let (last_seq, last_hash): (i64, String) =
+        head.select((audit_head::last_seq, audit_head::last_hash)).first(conn)?;
+    let seq = last_seq + 1;
+    let hash = entry_hash(&last_hash, seq, assessment_id, at, actor_id, action, detail);
+    diesel::insert_into(audit_entries::table)
+        .values((
+            audit_entries::seq.eq(seq),
+            audit_entries::assessment_id.eq(assessment_id),
+            audit_entries::at.eq(at),
+            audit_entries::actor_id.eq(actor_id),
+            audit_entries::action.eq(action),
+            audit_entries::detail.eq(detail),
+            audit_entries::prev_hash.eq(&last_hash),
+            audit_entries::hash.eq(&hash),
+        ))
+        .execute(conn)?;
+    diesel::update(head).set((audit_head::last_seq.eq(seq), audit_head::last_hash.eq(&hash))).execute(conn)?;
+    Ok(seq)
+}
+
+/// The recorded newest entry: (seq, hash).
+pub fn audit_head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
+    audit_head::table.find(1).select((audit_head::last_seq, audit_head::last_hash)).first(conn)
+}
+
+/// Up to `limit` entries after `after`, oldest first.
+pub fn audit_page(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResult<Vec<AuditEntry>> {
+    audit_entries::table
+        .filter(audit_entries::seq.gt(after))
+        .order(audit_entries::seq.asc())
+        .limit(limit)
+        .select(AuditEntry::as_select())
+        .load(conn)
 }
 
 pub fn audit_of(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Vec<AuditEntry>> {

@@ -106,6 +106,27 @@ diesel::table! {
         actor_id -> Nullable<Text>,
         action -> Text,
         detail -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        last_seq -> BigInt,
+        last_hash -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idem_key) {
+        user_id -> Text,
+        idem_key -> Text,
+        request -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Text,
     }
 }
 
@@ -138,5 +159,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     score_sheets,
     moderations,
     audit_entries,
+    audit_head,
+    idempotency_keys,
     outbox,
 );

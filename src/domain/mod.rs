@@ -3,6 +3,7 @@
 //! rule can be unit-tested (and fuzzed) on its own.
 
 pub mod assessment;
+pub mod audit;
 pub mod guide;
 pub mod permissions;
 pub mod scoring;

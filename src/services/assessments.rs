@@ -136,7 +136,7 @@ pub fn register(
     if actor.role != Role::Admin {
         return Err(AppError::forbidden(forbidden_message(Action::Administer)));
     }
-    let input = input?;
+    let input = input.body?;
     transaction(conn, |conn| {
         if find_apprentice(conn, &input.apprentice_id)?.is_none() {
             return Err(AppError::bad_input(
@@ -230,7 +230,8 @@ pub fn record_gateway(
 ) -> AppResult<GatewayOutcome> {
     transaction(conn, |conn| {
         let Found { mut row, status, .. } = find_for(conn, actor, id, Action::RecordGateway)?;
-        let input = input?;
+        input.precondition(row.version)?;
+        let input = input.body?;
         let knowledge_route = input.knowledge_route.as_deref().map(KnowledgeRoute::parse).transpose()?;
         check_optional("knowledge_reference", input.knowledge_reference.as_deref(), 500)?;
         status.require("confirming the gateway", &[Status::Registered, Status::GatewayPassed])?;
@@ -279,7 +280,8 @@ pub fn appoint_panel(
 ) -> AppResult<AssessmentRow> {
     transaction(conn, |conn| {
         let Found { mut row, status, .. } = find_for(conn, actor, id, Action::AppointPanel)?;
-        let input = input?;
+        input.precondition(row.version)?;
+        let input = input.body?;
         let viva_at = parse_time("viva_at", &input.viva_at)?;
         let mode = VivaMode::parse(&input.mode)?;
         let assessor =
@@ -349,7 +351,8 @@ pub fn declare(
 ) -> AppResult<StoredDeclaration> {
     transaction(conn, |conn| {
         let Found { mut row, status, .. } = find_for(conn, actor, id, Action::Declare)?;
-        let input = input?;
+        input.precondition(row.version)?;
+        let input = input.body?;
         check_text("conflicts", &input.conflicts, 2000)?;
         status.require("declaring independence", &[Status::Scheduled])?;
         let declaration = Declaration {
@@ -397,7 +400,8 @@ pub fn record_viva(
 ) -> AppResult<StoredVivaRecord> {
     transaction(conn, |conn| {
         let Found { mut row, status, .. } = find_for(conn, actor, id, Action::RecordViva)?;
-        let input = input?;
+        input.precondition(row.version)?;
+        let input = input.body?;
         if input.questions.len() > 500 {
             return Err(AppError::bad_input("too_many", "questions: at most 500"));
         }
@@ -502,7 +506,10 @@ pub fn save_scores(
 ) -> AppResult<SheetState> {
     transaction(conn, |conn| {
         let Found { mut row, status, seat } = find_for(conn, actor, id, Action::Score)?;
-        let input = input?;
+        let sheets = score_sheets_of(conn, id)?;
+        let existing = sheets.iter().find(|s| s.user_id == actor.id);
+        input.precondition(existing.map_or(0, |s| s.version))?;
+        let input = input.body?;
         let guide = guide_of(conn, guides, &row)?;
         if input.scores.len() > 10_000 {
             return Err(AppError::bad_input("too_many", "scores: too many items"));
@@ -524,8 +531,6 @@ pub fn save_scores(
             ));
         }
         let seat = seat.ok_or_else(|| anyhow::anyhow!("a scorer without a seat"))?;
-        let sheets = score_sheets_of(conn, id)?;
-        let existing = sheets.iter().find(|s| s.user_id == actor.id);
         if existing.is_some_and(|s| s.submitted_at.is_some()) {
             return Err(AppError::conflict("sheet_submitted", "your score sheet is submitted and final"));
         }
@@ -586,6 +591,8 @@ pub struct SheetView {
 #[derive(Debug, Serialize)]
 pub struct SheetsView {
     pub all_submitted: bool,
+    /// The version of the caller's own sheet (0 before the first save): its `ETag`.
+    pub own_version: i64,
     pub sheets: Vec<SheetView>,
 }
 
@@ -615,7 +622,8 @@ pub fn view_sheets(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResul
             scores,
         });
     }
-    Ok(SheetsView { all_submitted, sheets })
+    let own_version = rows.iter().find(|s| s.user_id == actor.id).map_or(0, |s| s.version);
+    Ok(SheetsView { all_submitted, own_version, sheets })
 }
 
 /// The three submitted sheets of an assessment in `consensus` or later.
@@ -677,7 +685,8 @@ pub fn record_consensus(
 ) -> AppResult<ConsensusOutcome> {
     transaction(conn, |conn| {
         let Found { mut row, status, .. } = find_for(conn, actor, id, Action::RecordConsensus)?;
-        let input = input?;
+        input.precondition(row.version)?;
+        let input = input.body?;
         check_length("notes", &input.notes, NOTE_MAX)?;
         for (i, item) in input.items.iter().enumerate() {
             check_length(&format!("items[{i}].rationale"), &item.rationale, 4000)?;
@@ -747,7 +756,8 @@ pub fn decide(
 ) -> AppResult<Decision> {
     transaction(conn, |conn| {
         let Found { mut row, status, .. } = find_for(conn, actor, id, Action::Decide)?;
-        let input = input?;
+        input.precondition(row.version)?;
+        let input = input.body?;
         check_text("notes", &input.notes, NOTE_MAX)?;
         status.require("recording the decision", &[Status::Consensus])?;
         let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
@@ -814,7 +824,8 @@ pub fn moderate(
 ) -> AppResult<ModerationOutcome> {
     transaction(conn, |conn| {
         let Found { mut row, status, .. } = find_for(conn, actor, id, Action::Moderate)?;
-        let input = input?;
+        input.precondition(row.version)?;
+        let input = input.body?;
         let action = ModerationAction::parse(&input.action)?;
         if action == ModerationAction::ReferBack {
             check_text("rationale", &input.rationale, NOTE_MAX)?;
@@ -926,9 +937,10 @@ pub struct EmailView {
 }
 
 /// The assessment as the contract's `GET /assessments/{id}` shows it.
-pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<Value> {
+/// The assessment's view and its version (for the `ETag`).
+pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<(i64, Value)> {
     let found = find_for(conn, actor, id, Action::ViewAssessment)?;
-    view_of(conn, &found.row)
+    Ok((found.row.version, view_of(conn, &found.row)?))
 }
 
 pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value> {

@@ -3,6 +3,8 @@
 //! the CLI alike; they know nothing of HTTP.
 
 pub mod assessments;
+pub mod audit_trail;
+pub mod idempotency;
 pub mod people;
 pub mod reports;
 pub mod standards;
@@ -10,7 +12,7 @@ pub mod standards;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::db::models::{insert_audit, NewAuditEntry, User};
+use crate::db::models::{append_audit, User};
 use crate::db::{now, DbConnection};
 use crate::domain::permissions::Role;
 use crate::error::{AppError, AppResult};
@@ -31,12 +33,51 @@ impl Actor {
     }
 }
 
-/// A request body parsed eagerly but judged late: the contract checks 404 and 403 before 400, so
-/// a service looks at the body only after it has found the assessment and checked the caller.
-pub type Input<T> = Result<T, AppError>;
+/// A request's input, parsed eagerly but judged late: the contract checks 404 and 403 before
+/// 400, so a service looks at the body only after it has found the assessment and checked the
+/// caller. `if_match` is the version the caller last saw (`If-Match`), checked before the body.
+pub struct Input<T> {
+    pub body: Result<T, AppError>,
+    pub if_match: Option<String>,
+}
+
+impl<T> From<T> for Input<T> {
+    fn from(body: T) -> Self {
+        Input { body: Ok(body), if_match: None }
+    }
+}
+
+impl<T> Input<T> {
+    pub fn new(body: Result<T, AppError>, if_match: Option<String>) -> Self {
+        Input { body, if_match }
+    }
+
+    /// 412 when the caller's `If-Match` names another version than `current`.
+    pub fn precondition(&self, current: i64) -> AppResult<()> {
+        match self.if_match.as_deref().map(str::trim) {
+            None | Some("*") => Ok(()),
+            Some(tag) if tag.split(',').any(|t| parse_etag(t) == Some(current)) => Ok(()),
+            Some(tag) => Err(AppError::PreconditionFailed(format!(
+                "If-Match: {tag} is not the current version \"{current}\"; someone else changed it since you loaded it - reload and try again"
+            ))),
+        }
+    }
+}
+
+/// The version in an entity tag: `"3"` or `W/"3"`.
+pub fn parse_etag(tag: &str) -> Option<i64> {
+    let tag = tag.trim();
+    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+    tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+}
+
+/// The entity tag for a version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
 
 /// Parses a JSON body, naming the path of the field at fault (`scores[2].score: …`).
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Input<T> {
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -70,16 +111,7 @@ pub fn audit(
     action: &str,
     detail: Value,
 ) -> AppResult<()> {
-    insert_audit(
-        conn,
-        &NewAuditEntry {
-            assessment_id: assessment_id.map(str::to_string),
-            at: now(),
-            actor_id: actor.map(|a| a.id.clone()),
-            action: action.to_string(),
-            detail: detail.to_string(),
-        },
-    )?;
+    append_audit(conn, assessment_id, &now(), actor.map(|a| a.id.as_str()), action, &detail.to_string())?;
     Ok(())
 }
 
@@ -117,6 +149,20 @@ mod tests {
         assert!(e.to_string().contains("items"), "{e}");
         let e = parse_json::<Body>(b"not json").unwrap_err();
         assert_eq!(e.code(), "invalid_body");
+    }
+
+    #[test]
+    fn preconditions_compare_versions() {
+        let input = |tag: Option<&str>| Input::new(Ok(()), tag.map(str::to_string));
+        assert!(input(None).precondition(3).is_ok());
+        assert!(input(Some("*")).precondition(3).is_ok());
+        assert!(input(Some("\"3\"")).precondition(3).is_ok());
+        assert!(input(Some("W/\"3\"")).precondition(3).is_ok());
+        assert!(input(Some("\"1\", \"3\"")).precondition(3).is_ok());
+        let e = input(Some("\"2\"")).precondition(3).unwrap_err();
+        assert_eq!(e.code(), "stale_version");
+        assert!(input(Some("garbage")).precondition(3).is_err());
+        assert_eq!(parse_etag(&etag(7)), Some(7));
     }
 
     #[test]

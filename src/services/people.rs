@@ -63,7 +63,7 @@ pub fn create_organisation(
     input: Input<NewOrganisation>,
 ) -> AppResult<Organisation> {
     require_admin(Some(actor))?;
-    let input = input?;
+    let input = input.body?;
     check_text("name", &input.name, 200)?;
     if !ORGANISATION_KINDS.contains(&input.kind.as_str()) {
         return Err(AppError::bad_input(
@@ -98,7 +98,7 @@ pub struct NewUser {
 /// Creates a user and returns it with its token (shown this once). `actor` is None for the CLI.
 pub fn create_user(conn: &mut DbConnection, actor: Option<&Actor>, input: Input<NewUser>) -> AppResult<(User, String)> {
     require_admin(actor)?;
-    let input = input?;
+    let input = input.body?;
     let email = input.email.trim().to_lowercase();
     check_email("email", &email)?;
     check_text("name", &input.name, 200)?;
@@ -151,7 +151,7 @@ pub struct NewApprentice {
 
 pub fn create_apprentice(conn: &mut DbConnection, actor: &Actor, input: Input<NewApprentice>) -> AppResult<Apprentice> {
     require_admin(Some(actor))?;
-    let input = input?;
+    let input = input.body?;
     check_text("name", &input.name, 200)?;
     let email = input.email.trim().to_lowercase();
     check_email("email", &email)?;
@@ -190,6 +190,38 @@ pub fn create_apprentice(conn: &mut DbConnection, actor: &Actor, input: Input<Ne
             json!({"apprentice_id": apprentice.id, "employer_id": apprentice.employer_id, "training_provider_id": apprentice.training_provider_id}),
         )?;
         Ok(apprentice)
+    })
+}
+
+fn find_by_email(conn: &mut DbConnection, email: &str) -> AppResult<User> {
+    users::table
+        .filter(users::email.eq(email.trim().to_lowercase()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::bad_input("unknown_user", format!("email: no user {email:?}")))
+}
+
+/// Revokes a user's token (CLI): requests with it get 401 from now on.
+pub fn revoke(conn: &mut DbConnection, email: &str) -> AppResult<User> {
+    transaction(conn, |conn| {
+        let user = find_by_email(conn, email)?;
+        diesel::update(users::table.find(&user.id)).set(users::revoked_at.eq(Some(now()))).execute(conn)?;
+        audit(conn, None, None, "user.token_revoked", json!({"user_id": user.id}))?;
+        Ok(user)
+    })
+}
+
+/// Issues a new token for a user (CLI); the old one stops working.
+pub fn reissue_token(conn: &mut DbConnection, email: &str) -> AppResult<(User, String)> {
+    transaction(conn, |conn| {
+        let user = find_by_email(conn, email)?;
+        let token = new_token();
+        diesel::update(users::table.find(&user.id))
+            .set((users::token_hash.eq(Some(token_hash(&token))), users::revoked_at.eq(None::<String>)))
+            .execute(conn)?;
+        audit(conn, None, None, "user.token_issued", json!({"user_id": user.id}))?;
+        Ok((user, token))
     })
 }
 

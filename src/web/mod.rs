@@ -10,11 +10,12 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 use tokio::sync::Notify;
 
-use crate::db::Db;
+use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::mail::Composer;
 use crate::services::standards::Guides;
-use crate::services::{people, Actor};
+use crate::services::{idempotency, parse_json, people, Actor, Input};
+use actix_web::http::StatusCode;
 
 /// Largest request body accepted (a panel guide is the biggest thing anyone sends).
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -61,6 +62,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound("no such route".into())) }));
 }
 
+/// Headers on every response unless a handler sets its own: no sniffing, no framing, no
+/// referrer, nothing cached (responses carry people's assessments), and a CSP that allows
+/// nothing to load for JSON and CSV.
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Cache-Control", "no-store"))
+        .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"))
+}
+
 /// The user behind the request's bearer token (401 when missing, unknown or revoked).
 pub struct CurrentUser(pub Actor);
 
@@ -88,28 +101,80 @@ impl FromRequest for CurrentUser {
     }
 }
 
-/// The request body as bytes, with the size limit answered as the contract's 413.
-pub struct RawBody(pub web::Bytes);
+/// A request's body (size limit answered as the contract's 413) and the headers that qualify it:
+/// `If-Match` (the version the caller last saw) and `Idempotency-Key`.
+pub struct Body {
+    pub bytes: web::Bytes,
+    pub if_match: Option<String>,
+    pub idempotency_key: Option<String>,
+    /// Method and path, which with the bytes identify a request for idempotency.
+    pub request: (String, String),
+}
 
-impl FromRequest for RawBody {
+impl Body {
+    /// The body as JSON for a service, with the caller's `If-Match`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Input<T> {
+        Input::new(parse_json(&self.bytes), self.if_match.clone())
+    }
+
+    fn fingerprint(&self) -> String {
+        idempotency::fingerprint(&self.request.0, &self.request.1, &self.bytes)
+    }
+}
+
+impl FromRequest for Body {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let bytes = web::Bytes::from_request(req, payload);
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let if_match = header("if-match");
+        let idempotency_key = header("idempotency-key");
+        let request = (req.method().to_string(), req.path().to_string());
         Box::pin(async move {
-            bytes.await.map(RawBody).map_err(|e| {
-                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
                     AppError::TooLarge(BODY_LIMIT)
                 } else {
                     AppError::bad_input("invalid_body", format!("body: {e}"))
                 }
-            })
+            })?;
+            Ok(Body { bytes, if_match, idempotency_key, request })
         })
     }
 }
 
-/// A JSON response with a status.
-pub fn json<T: serde::Serialize>(status: actix_web::http::StatusCode, body: &T) -> HttpResponse {
-    HttpResponse::build(status).json(body)
+/// Runs a POST's service call, once per `Idempotency-Key` when the client sends one: a retry
+/// gets the first response back (marked `Idempotent-Replayed: true`) and changes nothing.
+pub async fn post_once<F>(state: &AppState, user: &CurrentUser, body: &Body, f: F) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<(u16, serde_json::Value), AppError> + Send + 'static,
+{
+    let response = match body.idempotency_key.clone() {
+        None => {
+            let (status, body) = state.db.run(f).await?;
+            idempotency::Response { status, body, replayed: false }
+        }
+        Some(key) => {
+            let (user_id, request) = (user.0.id.clone(), body.fingerprint());
+            state.db.run(move |conn| idempotency::once(conn, &user_id, &key, &request, f)).await?
+        }
+    };
+    let status = StatusCode::from_u16(response.status).map_err(anyhow::Error::from)?;
+    let mut reply = HttpResponse::build(status);
+    if response.replayed {
+        reply.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(reply.json(response.body))
+}
+
+/// Serialises a service result for [`post_once`].
+pub fn created<T: serde::Serialize>(status: StatusCode, value: &T) -> Result<(u16, serde_json::Value), AppError> {
+    Ok((status.as_u16(), serde_json::to_value(value).map_err(anyhow::Error::from)?))
+}
+
+/// A JSON response carrying the version it shows as its `ETag`.
+pub fn with_etag<T: serde::Serialize>(version: i64, body: &T) -> HttpResponse {
+    HttpResponse::Ok().insert_header(("ETag", crate::services::etag(version))).json(body)
 }

@@ -8,7 +8,7 @@ use crate::domain::guide::Guide;
 use crate::domain::permissions::Role;
 use crate::error::{AppError, AppResult};
 use crate::services::standards::Imported;
-use crate::web::{AppState, CurrentUser, RawBody};
+use crate::web::{created, post_once, AppState, Body, CurrentUser};
 
 fn summary(g: &Guide) -> serde_json::Value {
     json!({"id": g.id, "title": g.title, "level": g.level, "version": g.version})
@@ -29,14 +29,17 @@ pub async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<
     Ok(HttpResponse::Ok().json(body))
 }
 
-pub async fn import(state: web::Data<AppState>, user: CurrentUser, body: RawBody) -> AppResult<HttpResponse> {
+pub async fn import(state: web::Data<AppState>, user: CurrentUser, body: Body) -> AppResult<HttpResponse> {
     if user.0.role != Role::Admin {
         return Err(AppError::forbidden("only an admin of the assessment body may import a panel guide"));
     }
-    let text = String::from_utf8(body.0.to_vec())
-        .map_err(|_| AppError::bad_input("invalid_body", "body: a panel guide must be UTF-8 TOML"))?;
-    let guides = state.guides.clone();
-    let (guide, how) = state.db.run(move |conn| guides.import(conn, Some(&user.0), &text)).await?;
-    let status = if how == Imported::Created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(crate::web::json(status, &json!({"id": guide.id, "version": guide.version})))
+    let text = String::from_utf8(body.bytes.to_vec())
+        .map_err(|_| AppError::bad_input("invalid_body", "body: a panel guide must be UTF-8 TOML"));
+    let (guides, actor) = (state.guides.clone(), user.0.clone());
+    post_once(&state, &user, &body, move |conn| {
+        let (guide, how) = guides.import(conn, Some(&actor), &text?)?;
+        let status = if how == Imported::Created { StatusCode::CREATED } else { StatusCode::OK };
+        created(status, &json!({"id": guide.id, "version": guide.version}))
+    })
+    .await
 }
