@@ -15,6 +15,8 @@ pub struct Config {
     pub guides_dir: PathBuf,
     /// Connections for PostgreSQL (SQLite always uses one).
     pub pg_pool_size: u32,
+    /// Outcome email retries.
+    pub mail_retry: crate::mail::RetryPolicy,
 }
 
 impl Config {
@@ -31,6 +33,19 @@ impl Config {
         mail_from
             .parse::<lettre::message::Mailbox>()
             .map_err(|e| anyhow::anyhow!("EPA_MAIL_FROM {mail_from:?} is not an email address: {e}"))?;
+        let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+            var(name, &default.to_string()).parse().map_err(|_| anyhow::anyhow!("{name} must be a whole number"))
+        };
+        let defaults = crate::mail::RetryPolicy::default();
+        let mail_retry = crate::mail::RetryPolicy {
+            base: std::time::Duration::from_millis(
+                number("EPA_MAIL_RETRY_BASE_MS", defaults.base.as_millis() as u64)?.max(1),
+            ),
+            cap: std::time::Duration::from_millis(
+                number("EPA_MAIL_RETRY_CAP_MS", defaults.cap.as_millis() as u64)?.max(1),
+            ),
+            max_attempts: number("EPA_MAIL_MAX_ATTEMPTS", defaults.max_attempts as u64)?.clamp(1, 1000) as i32,
+        };
         Ok(Config {
             database_url,
             bind: var("EPA_BIND", "127.0.0.1:8080"),
@@ -39,6 +54,7 @@ impl Config {
             mail_dir: PathBuf::from(var("EPA_MAIL_DIR", "./outbox")),
             guides_dir: PathBuf::from(var("EPA_GUIDES_DIR", "./panel-guides")),
             pg_pool_size,
+            mail_retry,
         })
     }
 

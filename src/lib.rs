@@ -34,6 +34,7 @@ pub struct Prepared {
     /// The SMTP URL (or None for `.eml` files) and the mail folder; the transport itself is built
     /// inside the runtime, which its connection pool needs.
     pub mail: (Option<String>, std::path::PathBuf),
+    pub mail_retry: mail::RetryPolicy,
 }
 
 /// Opens the database, applies migrations, loads the templates and imports every guide in
@@ -54,7 +55,7 @@ pub fn prepare(config: &Config) -> anyhow::Result<Prepared> {
     let tera = Arc::new(templates::load()?);
     let composer = Composer::new(tera, &config.mail_from)?;
     let state = aweb::Data::new(AppState { db, guides, composer, mail_queued: Arc::new(Notify::new()) });
-    Ok(Prepared { state, mail: (config.smtp_url.clone(), config.mail_dir.clone()) })
+    Ok(Prepared { state, mail: (config.smtp_url.clone(), config.mail_dir.clone()), mail_retry: config.mail_retry })
 }
 
 /// A listening server and its outbox worker.
@@ -87,7 +88,13 @@ pub fn start(prepared: Prepared, bind: &str) -> anyhow::Result<Running> {
     let server = server.run();
     let handle = server.handle();
     let s = &prepared.state;
-    let worker = tokio::spawn(mail::run_worker(s.db.clone(), s.composer.clone(), transport, s.mail_queued.clone()));
+    let worker = tokio::spawn(mail::run_worker(
+        s.db.clone(),
+        s.composer.clone(),
+        transport,
+        prepared.mail_retry,
+        s.mail_queued.clone(),
+    ));
     let server = tokio::spawn(server);
     Ok(Running { addr, handle, server, worker })
 }

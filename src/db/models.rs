@@ -105,7 +105,7 @@ pub struct ModerationRow {
     pub at: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_entries)]
 pub struct AuditEntry {
     pub seq: i64,
@@ -151,6 +151,17 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct IdempotencyKey {
+    pub user_id: String,
+    pub idem_key: String,
+    pub request: String,
+    pub status: i32,
+    pub body: String,
+    pub created_at: String,
 }
 
 pub fn find_user(conn: &mut DbConnection, id: &str) -> QueryResult<Option<User>> {

@@ -18,10 +18,34 @@ use crate::db::schema::outbox;
 use crate::db::{format_time, now, Db, DbConnection};
 use crate::error::{AppError, AppResult};
 
-/// Attempts before a message is marked failed (with back-off: about 3 hours in all).
-pub const MAX_ATTEMPTS: i32 = 10;
-/// How long a claimed message stays reserved for the worker that claimed it.
+/// How long a claimed message stays reserved for the worker that claimed it; if that instance
+/// dies mid-send, another picks the message up after this.
 const LEASE: Duration = Duration::from_secs(120);
+
+/// When to try again, and when to give up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The wait after the first failure; it doubles after each one, up to `cap`.
+    pub base: Duration,
+    pub cap: Duration,
+    /// Attempts before a message is marked failed.
+    pub max_attempts: i32,
+}
+
+impl Default for RetryPolicy {
+    /// 5 s, 10 s, 20 s … capped at an hour; 10 attempts (about 3 hours in all).
+    fn default() -> Self {
+        Self { base: Duration::from_secs(5), cap: Duration::from_secs(3600), max_attempts: 10 }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after the `attempts`-th failure.
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        let exp = attempts.clamp(1, 30) as u32 - 1;
+        self.base.saturating_mul(1u32 << exp.min(20)).min(self.cap)
+    }
+}
 
 /// What an outcome email says.
 #[derive(Debug, Serialize)]
@@ -135,38 +159,52 @@ fn describe_smtp_error(e: &lettre::transport::smtp::Error) -> String {
     }
 }
 
-/// Seconds to wait after the `attempts`-th failure: 5, 10, 20, … capped at one hour.
-pub fn backoff(attempts: i32) -> Duration {
-    let exp = attempts.clamp(1, 20) as u32 - 1;
-    Duration::from_secs((5u64 << exp).min(3600))
-}
-
 fn later(d: Duration) -> String {
     format_time(chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
 }
 
-/// Reserves up to `limit` due messages for this worker (a lease that lapses if it dies).
+/// Reserves up to `limit` due messages for this worker with a lease. Several instances may run
+/// workers on one database: a message is taken only by the update that finds it unleased, and
+/// PostgreSQL skips rows another worker has locked rather than waiting for them.
 pub fn claim_due(conn: &mut DbConnection, limit: i64) -> AppResult<Vec<OutboxRow>> {
     crate::services::transaction(conn, |conn| {
         let at = now();
-        let due: Vec<OutboxRow> = outbox::table
+        let due = outbox::table
             .filter(outbox::status.eq("pending"))
-            .filter(outbox::next_attempt_at.le(&at))
-            .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(&at)))
+            .filter(outbox::next_attempt_at.le(at.clone()))
+            .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(at.clone())))
             .order(outbox::next_attempt_at.asc())
-            .limit(limit)
-            .select(OutboxRow::as_select())
-            .load(conn)?;
+            .limit(limit);
+        let ids: Vec<String> = match conn {
+            DbConnection::Postgres(pg) => due.select(outbox::id).for_update().skip_locked().load(pg)?,
+            DbConnection::Sqlite(_) => due.select(outbox::id).load(conn)?,
+        };
         let until = later(LEASE);
-        for row in &due {
-            diesel::update(outbox::table.find(&row.id)).set(outbox::locked_until.eq(&until)).execute(conn)?;
+        let mut claimed = Vec::new();
+        for id in ids {
+            let taken = diesel::update(
+                outbox::table
+                    .find(&id)
+                    .filter(outbox::status.eq("pending"))
+                    .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(at.clone()))),
+            )
+            .set(outbox::locked_until.eq(&until))
+            .execute(conn)?;
+            if taken == 1 {
+                claimed.push(outbox::table.find(&id).select(OutboxRow::as_select()).first(conn)?);
+            }
         }
-        Ok(due)
+        Ok(claimed)
     })
 }
 
 /// Records the result of one delivery attempt.
-pub fn record_attempt(conn: &mut DbConnection, row: &OutboxRow, result: Result<&'static str, String>) -> AppResult<()> {
+pub fn record_attempt(
+    conn: &mut DbConnection,
+    policy: &RetryPolicy,
+    row: &OutboxRow,
+    result: Result<&'static str, String>,
+) -> AppResult<()> {
     let attempts = row.attempts + 1;
     let target = outbox::table.find(&row.id);
     match result {
@@ -182,12 +220,12 @@ pub fn record_attempt(conn: &mut DbConnection, row: &OutboxRow, result: Result<&
                 .execute(conn)?;
         }
         Err(error) => {
-            let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
+            let status = if attempts >= policy.max_attempts { "failed" } else { "pending" };
             diesel::update(target)
                 .set((
                     outbox::status.eq(status),
                     outbox::attempts.eq(attempts),
-                    outbox::next_attempt_at.eq(later(backoff(attempts))),
+                    outbox::next_attempt_at.eq(later(policy.backoff(attempts))),
                     outbox::locked_until.eq(None::<String>),
                     outbox::last_error.eq(Some(error)),
                 ))
@@ -198,7 +236,7 @@ pub fn record_attempt(conn: &mut DbConnection, row: &OutboxRow, result: Result<&
 }
 
 /// Delivers what is due, once. Returns how many messages it tried.
-pub async fn deliver_due(db: &Db, composer: &Composer, transport: &Transport) -> AppResult<usize> {
+pub async fn deliver_due(db: &Db, composer: &Composer, transport: &Transport, policy: RetryPolicy) -> AppResult<usize> {
     let due = db.run(|conn| claim_due(conn, 20)).await?;
     for row in &due {
         let result = match composer.build(row) {
@@ -209,15 +247,15 @@ pub async fn deliver_due(db: &Db, composer: &Composer, transport: &Transport) ->
             tracing::warn!(outbox_id = %row.id, attempt = row.attempts + 1, %error, "outcome email not delivered");
         }
         let row = row.clone();
-        db.run(move |conn| record_attempt(conn, &row, result)).await?;
+        db.run(move |conn| record_attempt(conn, &policy, &row, result)).await?;
     }
     Ok(due.len())
 }
 
 /// The outbox worker: delivers due messages, then sleeps until woken or a second has passed.
-pub async fn run_worker(db: Db, composer: Composer, transport: Transport, wake: Arc<Notify>) {
+pub async fn run_worker(db: Db, composer: Composer, transport: Transport, policy: RetryPolicy, wake: Arc<Notify>) {
     loop {
-        match deliver_due(&db, &composer, &transport).await {
+        match deliver_due(&db, &composer, &transport, policy).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => tracing::error!(error = %AppErrorDisplay(&e), "outbox worker"),
@@ -285,9 +323,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(1), Duration::from_secs(5));
-        assert_eq!(backoff(2), Duration::from_secs(10));
-        assert_eq!(backoff(30), Duration::from_secs(3600));
+        let p = RetryPolicy::default();
+        assert_eq!(p.backoff(1), Duration::from_secs(5));
+        assert_eq!(p.backoff(2), Duration::from_secs(10));
+        assert_eq!(p.backoff(30), Duration::from_secs(3600));
     }
 
     #[test]

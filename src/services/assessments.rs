@@ -924,6 +924,29 @@ fn queue_outcome_emails(
     Ok(recipients.len())
 }
 
+/// Puts an assessment's failed outcome emails back in the queue (admin), once the mail problem
+/// has been put right. Returns how many were re-queued.
+pub fn resend_failed_emails(conn: &mut DbConnection, actor: &Actor, id: &str, input: Input<()>) -> AppResult<usize> {
+    transaction(conn, |conn| {
+        let Found { row, .. } = find_for(conn, actor, id, Action::Administer)?;
+        input.precondition(row.version)?;
+        let failed = outbox::table.filter(outbox::assessment_id.eq(id)).filter(outbox::status.eq("failed"));
+        let n = diesel::update(failed)
+            .set((
+                outbox::status.eq("pending"),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now()),
+                outbox::locked_until.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        if n == 0 {
+            return Err(AppError::conflict("nothing_to_resend", "no outcome email of this assessment has failed"));
+        }
+        audit(conn, Some(id), Some(actor), "emails.requeued", json!({"emails": n}))?;
+        Ok(n)
+    })
+}
+
 // ---- reading
 
 #[derive(Debug, Serialize)]

@@ -55,6 +55,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/assessments/{id}/decision", web::post().to(assessments::decision))
                 .route("/assessments/{id}/moderation", web::post().to(assessments::moderation))
                 .route("/assessments/{id}/audit", web::get().to(assessments::audit))
+                .route("/assessments/{id}/emails/resend", web::post().to(assessments::resend_emails))
                 .route("/reports/scores.csv", web::get().to(reports::scores))
                 .route("/reports/outcomes.csv", web::get().to(reports::outcomes))
                 .route("/reports/assessors.csv", web::get().to(reports::assessors)),

@@ -96,6 +96,22 @@ pub async fn moderation(state: web::Data<AppState>, user: CurrentUser, id: Id, b
     Ok(reply)
 }
 
+pub async fn resend_emails(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: Id,
+    body: Body,
+) -> AppResult<HttpResponse> {
+    let input = crate::services::Input::new(Ok(()), body.if_match.clone());
+    let actor = user.0.clone();
+    let reply = post_once(&state, &user, &body, move |conn| {
+        created(StatusCode::OK, &json!({"requeued": svc::resend_failed_emails(conn, &actor, &id, input)?}))
+    })
+    .await?;
+    state.mail_queued.notify_one();
+    Ok(reply)
+}
+
 pub async fn audit(state: web::Data<AppState>, user: CurrentUser, id: Id) -> AppResult<HttpResponse> {
     let out = state.db.run(move |conn| svc::audit_trail(conn, &user.0, &id)).await?;
     Ok(HttpResponse::Ok().json(out))
