@@ -4,8 +4,12 @@
 
 pub mod assessment;
 pub mod audit;
+#[cfg(test)]
+mod fuzz_corpus;
 pub mod guide;
 pub mod permissions;
+#[cfg(test)]
+mod proptests;
 pub mod scoring;
 
 use std::fmt;
