@@ -46,7 +46,15 @@ pub fn seat_of(row: &AssessmentRow, user_id: &str) -> Option<Seat> {
 
 /// Finds the assessment for `actor` and checks they may do `action`: 404 when it does not exist
 /// or is not theirs to see, then 403 when they may see it but not do this.
+///
+/// For a change (any action but viewing) the assessment's row is locked first, so concurrent
+/// changes to one assessment run one after the other: without it, three members submitting at
+/// once on PostgreSQL could each see the others' sheets unsubmitted, and none would move the
+/// assessment on to consensus. (SQLite has a single writer already.)
 pub fn find_for(conn: &mut DbConnection, actor: &Actor, id: &str, action: Action) -> AppResult<Found> {
+    if !matches!(action, Action::ViewAssessment | Action::ViewAudit | Action::ViewReports) {
+        lock_assessment(conn, id)?;
+    }
     let row = find_assessment(conn, id)?.ok_or_else(|| AppError::not_found("assessment"))?;
     let seat = seat_of(&row, &actor.id);
     if !can_see(actor.role, seat) {
@@ -57,6 +65,13 @@ pub fn find_for(conn: &mut DbConnection, actor: &Actor, id: &str, action: Action
     }
     let status = row.status.parse().map_err(|e: String| anyhow::anyhow!("assessment {id}: {e}"))?;
     Ok(Found { row, seat, status })
+}
+
+fn lock_assessment(conn: &mut DbConnection, id: &str) -> AppResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        assessments::table.find(id).select(assessments::id).for_update().load::<String>(pg)?;
+    }
+    Ok(())
 }
 
 fn forbidden_message(action: Action) -> &'static str {
