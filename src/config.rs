@@ -45,6 +45,9 @@ impl Config {
                 number("EPA_MAIL_RETRY_CAP_MS", defaults.cap.as_millis() as u64)?.max(1),
             ),
             max_attempts: number("EPA_MAIL_MAX_ATTEMPTS", defaults.max_attempts as u64)?.clamp(1, 1000) as i32,
+            lease: std::time::Duration::from_millis(
+                number("EPA_MAIL_LEASE_MS", defaults.lease.as_millis() as u64)?.max(100),
+            ),
         };
         Ok(Config {
             database_url,

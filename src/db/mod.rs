@@ -184,6 +184,24 @@ pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
 }
 
+/// Runs start-up work (migrations, guide imports) under a PostgreSQL advisory lock, so several
+/// instances starting at once take turns instead of racing. SQLite needs no lock.
+pub fn with_startup_lock<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    const KEY: i64 = 0x4550_4150_414e_454c; // "EPAPANEL"
+    let postgres = matches!(conn, DbConnection::Postgres(_));
+    if postgres {
+        diesel::sql_query(format!("SELECT pg_advisory_lock({KEY})")).execute(conn)?;
+    }
+    let result = f(conn);
+    if postgres {
+        diesel::sql_query(format!("SELECT pg_advisory_unlock({KEY})")).execute(conn)?;
+    }
+    result
+}
+
 fn names(versions: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
     versions.iter().map(ToString::to_string).collect()
 }

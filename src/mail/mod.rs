@@ -18,10 +18,6 @@ use crate::db::schema::outbox;
 use crate::db::{format_time, now, Db, DbConnection};
 use crate::error::{AppError, AppResult};
 
-/// How long a claimed message stays reserved for the worker that claimed it; if that instance
-/// dies mid-send, another picks the message up after this.
-const LEASE: Duration = Duration::from_secs(120);
-
 /// When to try again, and when to give up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -30,12 +26,20 @@ pub struct RetryPolicy {
     pub cap: Duration,
     /// Attempts before a message is marked failed.
     pub max_attempts: i32,
+    /// How long a claimed message stays reserved for the worker that claimed it; if that
+    /// instance dies mid-send, another picks the message up after this.
+    pub lease: Duration,
 }
 
 impl Default for RetryPolicy {
     /// 5 s, 10 s, 20 s … capped at an hour; 10 attempts (about 3 hours in all).
     fn default() -> Self {
-        Self { base: Duration::from_secs(5), cap: Duration::from_secs(3600), max_attempts: 10 }
+        Self {
+            base: Duration::from_secs(5),
+            cap: Duration::from_secs(3600),
+            max_attempts: 10,
+            lease: Duration::from_secs(120),
+        }
     }
 }
 
@@ -166,7 +170,7 @@ fn later(d: Duration) -> String {
 /// Reserves up to `limit` due messages for this worker with a lease. Several instances may run
 /// workers on one database: a message is taken only by the update that finds it unleased, and
 /// PostgreSQL skips rows another worker has locked rather than waiting for them.
-pub fn claim_due(conn: &mut DbConnection, limit: i64) -> AppResult<Vec<OutboxRow>> {
+pub fn claim_due(conn: &mut DbConnection, lease: Duration, limit: i64) -> AppResult<Vec<OutboxRow>> {
     crate::services::transaction(conn, |conn| {
         let at = now();
         let due = outbox::table
@@ -179,7 +183,7 @@ pub fn claim_due(conn: &mut DbConnection, limit: i64) -> AppResult<Vec<OutboxRow
             DbConnection::Postgres(pg) => due.select(outbox::id).for_update().skip_locked().load(pg)?,
             DbConnection::Sqlite(_) => due.select(outbox::id).load(conn)?,
         };
-        let until = later(LEASE);
+        let until = later(lease);
         let mut claimed = Vec::new();
         for id in ids {
             let taken = diesel::update(
@@ -237,7 +241,7 @@ pub fn record_attempt(
 
 /// Delivers what is due, once. Returns how many messages it tried.
 pub async fn deliver_due(db: &Db, composer: &Composer, transport: &Transport, policy: RetryPolicy) -> AppResult<usize> {
-    let due = db.run(|conn| claim_due(conn, 20)).await?;
+    let due = db.run(move |conn| claim_due(conn, policy.lease, 20)).await?;
     for row in &due {
         let result = match composer.build(row) {
             Ok(message) => transport.deliver(&row.id, &message).await,
