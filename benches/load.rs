@@ -23,7 +23,13 @@ struct Client {
 }
 
 impl Client {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>, if_match: Option<String>) -> (u16, Value, Option<String>) {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        if_match: Option<String>,
+    ) -> (u16, Value, Option<String>) {
         let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
@@ -54,7 +60,8 @@ struct Tally {
 fn main() {
     let panels: usize = std::env::var("EPA_BENCH_PANELS").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
     let dir = tempfile::tempdir().expect("tempdir");
-    let database_url = std::env::var("EPA_BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.path().display()));
+    let database_url = std::env::var("EPA_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.path().display()));
     let guides = concat!(env!("CARGO_MANIFEST_DIR"), "/panel-guides").to_string();
     let mail_dir = dir.path().join("outbox").display().to_string();
     let config = epa_panel::config::Config::from_lookup(|name| match name {

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `user add`.
+//! The command line: `serve`, `migrate`, `user add` / `user password`, …
 
 use std::process::ExitCode;
 
@@ -81,6 +81,17 @@ pub enum UserCommand {
         /// The organisation's id.
         #[arg(long)]
         organisation: Option<String>,
+        /// A password for signing in to the web pages (at least 10 characters).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Set (or replace) a user's web sign-in password; ends their browser sessions.
+    Password {
+        #[arg(long)]
+        email: String,
+        /// The new password (at least 10 characters).
+        #[arg(long)]
+        password: String,
     },
     /// Revoke a user's token: every request with it gets 401 from now on.
     Revoke {
@@ -104,12 +115,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("{} migration(s) applied", applied.len());
             Ok(ExitCode::SUCCESS)
         }
-        Command::User { command: UserCommand::Add { email, name, role, organisation } } => {
+        Command::User { command: UserCommand::Add { email, name, role, organisation, password } } => {
             let mut conn = open_migrated(&config)?;
+            // Checked before the user is created, so a weak password creates nobody.
+            let hash =
+                password.as_deref().map(people::hash_password).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
             let input = people::NewUser { email, name, role, organisation_id: organisation };
             let (user, token) =
                 people::create_user(&mut conn, None, input.into()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(hash) = hash {
+                people::set_password_hash(&mut conn, None, &user.email, &hash).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             println!("{}", json!({"id": user.id, "token": token}));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Password { email, password } } => {
+            let mut conn = open_migrated(&config)?;
+            let user = people::set_password(&mut conn, None, &email, &password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("password set for {} ({}); their browser sessions were ended", user.name, user.email);
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command: UserCommand::Revoke { email } } => {

@@ -35,6 +35,8 @@ pub struct Prepared {
     /// inside the runtime, which its connection pool needs.
     pub mail: (Option<String>, std::path::PathBuf),
     pub mail_retry: mail::RetryPolicy,
+    /// The web pages' templates and session-cookie key.
+    pub pages: aweb::Data<web::pages::PagesState>,
 }
 
 /// Opens the database, applies migrations, loads the templates and imports every guide in
@@ -42,20 +44,30 @@ pub struct Prepared {
 pub fn prepare(config: &Config) -> anyhow::Result<Prepared> {
     let db = Db::open(&config.database_url, config.pg_pool_size)?;
     let guides = Arc::new(Guides::new());
+    let tera = Arc::new(templates::load()?);
+    let web_config = web::pages::WebConfig::from_env()?;
+    let pages;
     {
         let mut conn = db.conn()?;
-        let applied = db::migrate(&mut conn)?;
-        if !applied.is_empty() {
-            tracing::info!(?applied, "migrations applied");
-        }
-        for (id, version, how) in guides.import_dir(&mut conn, &config.guides_dir)? {
-            tracing::info!(%id, %version, ?how, "panel guide loaded");
-        }
+        pages = db::with_startup_lock(&mut conn, |conn| {
+            let applied = db::migrate(conn)?;
+            if !applied.is_empty() {
+                tracing::info!(?applied, "migrations applied");
+            }
+            for (id, version, how) in guides.import_dir(conn, &config.guides_dir)? {
+                tracing::info!(%id, %version, ?how, "panel guide loaded");
+            }
+            Ok(aweb::Data::new(web::pages::PagesState::prepare(conn, tera.clone(), &web_config)?))
+        })?;
     }
-    let tera = Arc::new(templates::load()?);
     let composer = Composer::new(tera, &config.mail_from)?;
     let state = aweb::Data::new(AppState { db, guides, composer, mail_queued: Arc::new(Notify::new()) });
-    Ok(Prepared { state, mail: (config.smtp_url.clone(), config.mail_dir.clone()), mail_retry: config.mail_retry })
+    Ok(Prepared {
+        state,
+        mail: (config.smtp_url.clone(), config.mail_dir.clone()),
+        mail_retry: config.mail_retry,
+        pages,
+    })
 }
 
 /// A listening server and its outbox worker.
@@ -79,8 +91,9 @@ impl Running {
 pub fn start(prepared: Prepared, bind: &str) -> anyhow::Result<Running> {
     let transport = Transport::from_config(prepared.mail.0.as_deref(), prepared.mail.1.clone())?;
     let state = prepared.state.clone();
+    let pages = prepared.pages.clone();
     let server = HttpServer::new(move || {
-        App::new().app_data(state.clone()).wrap(web::security_headers()).configure(web::routes)
+        App::new().app_data(state.clone()).app_data(pages.clone()).wrap(web::security_headers()).configure(web::routes)
     })
     .bind(bind)
     .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;

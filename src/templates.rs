@@ -8,6 +8,33 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("email/outcome/subject.txt", include_str!("../templates/email/outcome/subject.txt")),
     ("email/outcome/body.txt", include_str!("../templates/email/outcome/body.txt")),
     ("email/outcome/body.html", include_str!("../templates/email/outcome/body.html")),
+    // The web pages (layout and pieces first: templates extend and include them), and the
+    // static files, listed so they are checked too (served as bytes by `web::pages`).
+    ("partials/base.html", include_str!("../templates/partials/base.html")),
+    ("partials/context.html", include_str!("../templates/partials/context.html")),
+    ("partials/status.html", include_str!("../templates/partials/status.html")),
+    ("partials/messages.html", include_str!("../templates/partials/messages.html")),
+    ("partials/emails.html", include_str!("../templates/partials/emails.html")),
+    ("errors/404.html", include_str!("../templates/errors/404.html")),
+    ("errors/403.html", include_str!("../templates/errors/403.html")),
+    ("errors/error.html", include_str!("../templates/errors/error.html")),
+    ("pages/signin.html", include_str!("../templates/pages/signin.html")),
+    ("pages/home.html", include_str!("../templates/pages/home.html")),
+    ("pages/assessment.html", include_str!("../templates/pages/assessment.html")),
+    ("pages/gateway.html", include_str!("../templates/pages/gateway.html")),
+    ("pages/panel.html", include_str!("../templates/pages/panel.html")),
+    ("pages/declaration.html", include_str!("../templates/pages/declaration.html")),
+    ("pages/viva.html", include_str!("../templates/pages/viva.html")),
+    ("pages/scores.html", include_str!("../templates/pages/scores.html")),
+    ("pages/review.html", include_str!("../templates/pages/review.html")),
+    ("pages/consensus.html", include_str!("../templates/pages/consensus.html")),
+    ("pages/decision.html", include_str!("../templates/pages/decision.html")),
+    ("pages/moderation.html", include_str!("../templates/pages/moderation.html")),
+    ("pages/moderate.html", include_str!("../templates/pages/moderate.html")),
+    ("pages/reports.html", include_str!("../templates/pages/reports.html")),
+    ("pages/audit.html", include_str!("../templates/pages/audit.html")),
+    ("static/app.css", include_str!("../templates/static/app.css")),
+    ("static/autosave.js", include_str!("../templates/static/autosave.js")),
 ];
 
 /// Parses every template; a broken one stops the start.

@@ -276,3 +276,38 @@ pub fn audit_of(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Vec
         .select(AuditEntry::as_select())
         .load(conn)
 }
+
+// ---- the web interface: passwords, browser sessions, sign-in throttling, shared settings
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = credentials)]
+pub struct Credential {
+    pub user_id: String,
+    pub password_hash: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = web_sessions)]
+pub struct WebSession {
+    pub id_hash: String,
+    pub user_id: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = login_failures)]
+pub struct LoginFailure {
+    pub id: String,
+    pub email: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = settings)]
+pub struct Setting {
+    pub name: String,
+    pub value: String,
+    pub created_at: String,
+}

@@ -163,3 +163,38 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     outbox,
 );
+
+diesel::table! {
+    credentials (user_id) {
+        user_id -> Text,
+        password_hash -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        created_at -> Text,
+        expires_at -> Text,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Text,
+        email -> Text,
+        at -> Text,
+    }
+}
+
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(credentials, web_sessions, users);

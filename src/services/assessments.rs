@@ -370,6 +370,14 @@ pub fn declare(
         let input = input.body?;
         check_text("conflicts", &input.conflicts, 2000)?;
         status.require("declaring independence", &[Status::Scheduled])?;
+        let before: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
+        if before.is_some_and(|d| !d.holds && d.by == actor.id) {
+            // A declared conflict stands: only another assessor's appointment lifts it.
+            return Err(AppError::conflict(
+                "declaration_blocked",
+                "you have declared prior involvement or a conflict of interest on this EPA; the assessment body must appoint another independent assessor",
+            ));
+        }
         let declaration = Declaration {
             no_prior_involvement: input.no_prior_involvement,
             conflicts: input.conflicts.trim().to_string(),

@@ -230,6 +230,248 @@ pub fn check_optional(field: &str, value: Option<&str>, max: usize) -> AppResult
     value.map_or(Ok(()), |v| check_length(field, v, max))
 }
 
+// ---- passwords, browser sessions and sign-in throttling (the web interface)
+
+/// Shortest password accepted.
+pub const PASSWORD_MIN: usize = 10;
+/// Failed sign-ins per email within [`THROTTLE_WINDOW_MINUTES`] before sign-in is refused.
+pub const THROTTLE_FAILURES: i64 = 5;
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// How long a browser session lasts (a panel day and then some); signing in starts a new one.
+pub const SESSION_HOURS: i64 = 12;
+
+/// Hashes a password with Argon2id (the crate's recommended parameters) and a random salt, as a
+/// PHC string that carries its own parameters.
+pub fn hash_password(password: &str) -> AppResult<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    check_password(password)?;
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let hash = argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))?;
+    Ok(hash.to_string())
+}
+
+/// Whether `password` matches a stored PHC hash (false for an unreadable hash).
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash nobody's password matches, verified when the email is unknown so that a wrong email
+/// takes as long as a wrong password.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        hash_password(&hex::encode(bytes)).unwrap_or_default()
+    })
+}
+
+fn check_password(password: &str) -> AppResult<()> {
+    if password.chars().count() < PASSWORD_MIN {
+        return Err(AppError::bad_input(
+            "weak_password",
+            format!("password: at least {PASSWORD_MIN} characters, please"),
+        ));
+    }
+    check_length("password", password, 1000)
+}
+
+/// Sets (or replaces) a user's password from an already computed hash and ends their browser
+/// sessions. `actor` is None for the CLI; otherwise only an admin may set someone's password.
+pub fn set_password_hash(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    email: &str,
+    password_hash: &str,
+) -> AppResult<User> {
+    use crate::db::models::Credential;
+    use crate::db::schema::{credentials, web_sessions};
+    require_admin(actor)?;
+    transaction(conn, |conn| {
+        let user = find_by_email(conn, email)?;
+        let row = Credential { user_id: user.id.clone(), password_hash: password_hash.to_string(), updated_at: now() };
+        let updated = diesel::update(credentials::table.find(&user.id))
+            .set((credentials::password_hash.eq(&row.password_hash), credentials::updated_at.eq(&row.updated_at)))
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(credentials::table).values(&row).execute(conn)?;
+        }
+        diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(&user.id))).execute(conn)?;
+        audit(conn, None, actor, "user.password_set", json!({"user_id": user.id}))?;
+        Ok(user)
+    })
+}
+
+/// Hashes and sets a password (see [`set_password_hash`]). Hashing is slow on purpose: the web
+/// interface hashes before it takes a connection; the CLI may use this.
+pub fn set_password(conn: &mut DbConnection, actor: Option<&Actor>, email: &str, password: &str) -> AppResult<User> {
+    let hash = hash_password(password)?;
+    set_password_hash(conn, actor, email, &hash)
+}
+
+/// What sign-in needs to know before it checks a password.
+pub struct SignInCandidate {
+    pub email: String,
+    /// The user and their password hash, when the email is known and has a password.
+    pub user: Option<(User, String)>,
+}
+
+fn window_start() -> String {
+    crate::db::format_time(chrono::Utc::now() - chrono::Duration::minutes(THROTTLE_WINDOW_MINUTES))
+}
+
+/// First step of signing in: refuses (409 `sign_in_throttled`) after too many recent failures
+/// for this email, else returns the user and password hash to verify (off the connection).
+pub fn sign_in_candidate(conn: &mut DbConnection, email: &str) -> AppResult<SignInCandidate> {
+    use crate::db::schema::{credentials, login_failures};
+    let email = email.trim().to_lowercase();
+    check_length("email", &email, 254)?;
+    let failures: i64 = login_failures::table
+        .filter(login_failures::email.eq(&email))
+        .filter(login_failures::at.gt(window_start()))
+        .count()
+        .get_result(conn)?;
+    if failures >= THROTTLE_FAILURES {
+        return Err(AppError::conflict(
+            "sign_in_throttled",
+            format!(
+                "email: too many failed sign-ins for this email; wait {THROTTLE_WINDOW_MINUTES} minutes and try again, or ask an admin to set a new password"
+            ),
+        ));
+    }
+    let user = users::table
+        .inner_join(credentials::table.on(credentials::user_id.eq(users::id)))
+        .filter(users::email.eq(&email))
+        .select((User::as_select(), credentials::password_hash))
+        .first::<(User, String)>(conn)
+        .optional()?;
+    Ok(SignInCandidate { email, user })
+}
+
+/// Last step of signing in: on success starts a session (returning its secret id, which only the
+/// browser's cookie holds) and clears the email's failures; on failure records one.
+pub fn finish_sign_in(
+    conn: &mut DbConnection,
+    candidate: SignInCandidate,
+    password_ok: bool,
+) -> AppResult<Option<(User, String)>> {
+    use crate::db::models::{LoginFailure, WebSession};
+    use crate::db::schema::{login_failures, web_sessions};
+    let old = crate::db::format_time(chrono::Utc::now() - chrono::Duration::days(1));
+    transaction(conn, |conn| {
+        diesel::delete(login_failures::table.filter(login_failures::at.lt(&old))).execute(conn)?;
+        diesel::delete(web_sessions::table.filter(web_sessions::expires_at.lt(now()))).execute(conn)?;
+        match candidate.user {
+            Some((user, _)) if password_ok => {
+                diesel::delete(login_failures::table.filter(login_failures::email.eq(&candidate.email)))
+                    .execute(conn)?;
+                let session = new_token();
+                let at = chrono::Utc::now();
+                let row = WebSession {
+                    id_hash: token_hash(&session),
+                    user_id: user.id.clone(),
+                    created_at: crate::db::format_time(at),
+                    expires_at: crate::db::format_time(at + chrono::Duration::hours(SESSION_HOURS)),
+                };
+                diesel::insert_into(web_sessions::table).values(&row).execute(conn)?;
+                Ok(Some((user, session)))
+            }
+            _ => {
+                let row = LoginFailure { id: new_id(), email: candidate.email.clone(), at: now() };
+                diesel::insert_into(login_failures::table).values(&row).execute(conn)?;
+                Ok(None)
+            }
+        }
+    })
+}
+
+/// The user of a live browser session.
+pub fn session_user(conn: &mut DbConnection, session: &str) -> AppResult<Option<User>> {
+    use crate::db::schema::web_sessions;
+    Ok(web_sessions::table
+        .inner_join(users::table.on(users::id.eq(web_sessions::user_id)))
+        .filter(web_sessions::id_hash.eq(token_hash(session)))
+        .filter(web_sessions::expires_at.gt(now()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Ends a browser session (signing out).
+pub fn end_session(conn: &mut DbConnection, session: &str) -> AppResult<()> {
+    use crate::db::schema::web_sessions;
+    diesel::delete(web_sessions::table.find(token_hash(session))).execute(conn)?;
+    Ok(())
+}
+
+/// A setting shared by every instance on this database, created once with `make` when missing.
+/// Two instances starting together agree: the first insert wins and both read it back.
+pub fn shared_setting(conn: &mut DbConnection, name: &str, make: impl FnOnce() -> String) -> AppResult<String> {
+    use crate::db::models::Setting;
+    use crate::db::schema::settings;
+    let read = |conn: &mut DbConnection| -> AppResult<Option<String>> {
+        Ok(settings::table.find(name).select(settings::value).first::<String>(conn).optional()?)
+    };
+    if let Some(value) = read(conn)? {
+        return Ok(value);
+    }
+    let row = Setting { name: name.to_string(), value: make(), created_at: now() };
+    // A concurrent instance may have inserted it first: then this insert fails and we read theirs.
+    let _ = diesel::insert_into(settings::table).values(&row).execute(conn);
+    read(conn)?.ok_or_else(|| anyhow::anyhow!("setting {name} could not be stored").into())
+}
+
+/// A user as the pages list them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UserSummary {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub organisation: Option<String>,
+}
+
+/// Users of one role with their organisation's name (assessment-body staff only), by name.
+pub fn list_users(conn: &mut DbConnection, actor: &Actor, role: Role) -> AppResult<Vec<UserSummary>> {
+    if !actor.role.is_staff() {
+        return Err(AppError::forbidden("only assessment-body staff may list users"));
+    }
+    let rows: Vec<(User, Option<String>)> = users::table
+        .left_join(organisations::table.on(organisations::id.nullable().eq(users::organisation_id)))
+        .filter(users::role.eq(role.as_str()))
+        .order(users::name.asc())
+        .select((User::as_select(), organisations::name.nullable()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(u, org)| UserSummary { id: u.id, name: u.name, email: u.email, role: u.role, organisation: org })
+        .collect())
+}
+
+/// Display names of users by id (for pages that show who did what).
+pub fn names_of(conn: &mut DbConnection, ids: &[String]) -> AppResult<std::collections::HashMap<String, String>> {
+    let found: Vec<(String, String)> =
+        users::table.filter(users::id.eq_any(ids)).select((users::id, users::name)).load(conn)?;
+    Ok(found.into_iter().collect())
+}
+
+/// Organisations of one kind (assessment-body staff only), by name: (id, name).
+pub fn list_organisations(conn: &mut DbConnection, actor: &Actor, kind: &str) -> AppResult<Vec<(String, String)>> {
+    if !actor.role.is_staff() {
+        return Err(AppError::forbidden("only assessment-body staff may list organisations"));
+    }
+    Ok(organisations::table
+        .filter(organisations::kind.eq(kind))
+        .order(organisations::name.asc())
+        .select((organisations::id, organisations::name))
+        .load(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +483,18 @@ mod tests {
         assert!(a.starts_with("epa_") && a.len() == 68);
         assert_eq!(token_hash(&a), token_hash(&a));
         assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password(&hash, "correct horse battery"));
+        assert!(!verify_password(&hash, "correct horse battery!"));
+        assert_ne!(hash, hash_password("correct horse battery").unwrap(), "salted");
+        assert!(!verify_password("not a hash", "x"));
+        assert!(!verify_password(decoy_hash(), ""));
+        assert_eq!(hash_password("short").unwrap_err().code(), "weak_password");
     }
 
     #[test]

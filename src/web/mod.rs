@@ -2,6 +2,7 @@
 //! Handlers live in `api/` and stay thin: parse, call a service, respond.
 
 pub mod api;
+pub mod pages;
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use api::*;
     cfg.app_data(web::PayloadConfig::new(BODY_LIMIT))
         .route("/healthz", web::get().to(health::healthz))
+        .configure(pages::routes)
         .service(
             web::scope("/api/v1")
                 .route("/organisations", web::post().to(people::create_organisation))

@@ -1,0 +1,4 @@
+DROP TABLE settings;
+DROP TABLE login_failures;
+DROP TABLE web_sessions;
+DROP TABLE credentials;

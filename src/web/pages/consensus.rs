@@ -1,0 +1,489 @@
+//! The consensus console (the independent assessor leads it; the panel and staff may watch):
+//! the three scores side by side, disagreements first with the range highlighted; agree a score
+//! or mark a deadlock (the assessor's own score decides). Then the decision page: the grade and
+//! weighted score the service resolves, before the assessor confirms.
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+
+use super::assessment::Done;
+use super::scores::by_item;
+use super::view::{component_title, when, Header, Loaded};
+use super::{see_other, Form, FormError, Page, PageError};
+use crate::domain::guide::ItemKey;
+use crate::domain::permissions::{may, Action};
+use crate::domain::scoring::Decision;
+use crate::error::AppError;
+use crate::services::assessments::{
+    self, find_for, resolve_decision, ConsensusInput, ConsensusItemInput, DecisionInput, SheetsView,
+};
+use crate::services::Input;
+
+const SEATS: [&str; 3] = ["line_manager", "training_provider", "independent_assessor"];
+
+#[derive(Debug, Serialize)]
+pub struct Cell {
+    pub score: Option<i32>,
+    /// The lowest of the three, when they differ.
+    pub low: bool,
+    /// The highest of the three, when they differ.
+    pub high: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CommentView {
+    pub role: &'static str,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AgreeOption {
+    pub score: i32,
+    pub label: String,
+    pub checked: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConsensusRow {
+    pub key: String,
+    pub field: String,
+    pub rationale_field: String,
+    pub component: String,
+    pub criterion: String,
+    pub area: String,
+    pub cells: Vec<Cell>,
+    pub comments: Vec<CommentView>,
+    pub min: i32,
+    pub max: i32,
+    pub range: i32,
+    pub disagreement: bool,
+    pub options: Vec<AgreeOption>,
+    pub deadlock: bool,
+    pub assessor_score: Option<i32>,
+    pub rationale: String,
+    pub agreed: Option<String>,
+    pub error: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Member {
+    pub role: &'static str,
+    pub name: String,
+    pub submitted: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConsensusView {
+    pub header: Header,
+    pub notice: Option<&'static str>,
+    pub error: Option<FormError>,
+    pub sealed: bool,
+    pub members: Vec<Member>,
+    pub disagreements: Vec<ConsensusRow>,
+    pub agreed: Vec<ConsensusRow>,
+    pub notes: String,
+    pub can_edit: bool,
+    pub recorded: Option<String>,
+    pub decision_href: Option<String>,
+}
+
+/// Rows for every score item: disagreements first (widest range first, then the guide's order),
+/// then the items all three scored alike. `posted` re-shows a refused form as it was sent.
+pub fn rows(
+    loaded: &Loaded,
+    sheets: &SheetsView,
+    posted: Option<&Form>,
+    unresolved: &[String],
+) -> (Vec<ConsensusRow>, Vec<ConsensusRow>) {
+    let guide = &loaded.guide;
+    let scores = by_item(sheets);
+    let stored = loaded.data.consensus.as_ref().map(|c| &c.consensus);
+    let mut rows: Vec<(usize, ConsensusRow)> = Vec::new();
+    for (order, key) in guide.score_items().into_iter().enumerate() {
+        let by_seat = scores.get(&key);
+        let values: Vec<Option<i32>> = SEATS.iter().map(|s| by_seat.and_then(|m| m.get(s)).map(|x| x.score)).collect();
+        let present: Vec<i32> = values.iter().flatten().copied().collect();
+        let (min, max) = (present.iter().copied().min().unwrap_or(0), present.iter().copied().max().unwrap_or(0));
+        let disagreement = min != max;
+        let cells = SEATS
+            .iter()
+            .map(|s| {
+                let score = by_seat.and_then(|m| m.get(s)).map(|e| e.score);
+                Cell { score, low: disagreement && score == Some(min), high: disagreement && score == Some(max) }
+            })
+            .collect();
+        let comments = SEATS
+            .iter()
+            .filter_map(|s| {
+                let text = by_seat.and_then(|m| m.get(s)).and_then(|e| e.comment.clone())?;
+                Some(CommentView { role: super::role_label(s), text })
+            })
+            .collect();
+        let field = format!("a:{}:{}", key.component, key.criterion);
+        let rationale_field = format!("r:{}:{}", key.component, key.criterion);
+        let saved = stored.and_then(|c| c.items.iter().find(|i| i.key() == key));
+        let (choice, rationale) = match posted {
+            Some(f) => (Some(f.text(&field)).filter(|v| !v.is_empty()), f.text(&rationale_field)),
+            None => (
+                saved.map(|i| i.agreed_score.map_or("deadlock".to_string(), |s| s.to_string())),
+                saved.map(|i| i.rationale.clone()).unwrap_or_default(),
+            ),
+        };
+        let assessor_score = values[2];
+        let agreed = match (disagreement, saved) {
+            (false, _) => Some(format!("{min}: all three")),
+            (true, Some(i)) => Some(match i.agreed_score {
+                Some(s) => format!("{s}: agreed"),
+                None => format!("{}: the independent assessor's score", assessor_score.unwrap_or_default()),
+            }),
+            (true, None) => None,
+        };
+        let item_name = key.to_string();
+        rows.push((
+            order,
+            ConsensusRow {
+                key: item_name.clone(),
+                field,
+                rationale_field,
+                component: component_title(guide, &key.component),
+                criterion: key.criterion.clone(),
+                area: guide.criterion(&key.criterion).map(|c| c.area.clone()).unwrap_or_default(),
+                cells,
+                comments,
+                min,
+                max,
+                range: max - min,
+                disagreement,
+                options: (guide.scale.min..=guide.scale.max)
+                    .map(|s| AgreeOption {
+                        score: s,
+                        label: guide.descriptor(s).unwrap_or_default().to_string(),
+                        checked: choice.as_deref() == Some(s.to_string().as_str()),
+                    })
+                    .collect(),
+                deadlock: choice.as_deref() == Some("deadlock"),
+                assessor_score,
+                rationale,
+                agreed,
+                error: unresolved.contains(&item_name),
+            },
+        ));
+    }
+    let (mut split, rest): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, r)| r.disagreement);
+    split.sort_by(|(oa, a), (ob, b)| b.range.cmp(&a.range).then(oa.cmp(ob)));
+    (split.into_iter().map(|(_, r)| r).collect(), rest.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The items a refusal names as unresolved (`items: these disagreements are not resolved: a/b, …`).
+fn unresolved_in(e: &AppError) -> Vec<String> {
+    let text = e.to_string();
+    match text.split_once("not resolved:") {
+        Some((_, list)) => list
+            .split(['(', ')'])
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => vec![],
+    }
+}
+
+fn members(loaded: &Loaded, sheets: &SheetsView) -> Vec<Member> {
+    sheets
+        .sheets
+        .iter()
+        .map(|s| Member {
+            role: super::role_label(s.role),
+            name: loaded.name(&s.user_id),
+            submitted: s.submitted_at.as_deref().map(when),
+        })
+        .collect()
+}
+
+async fn context(page: &Page, id: &str) -> Result<(Loaded, SheetsView), PageError> {
+    let loaded = page.load(id).await?;
+    let (actor, target) = (page.actor.clone(), id.to_string());
+    let sheets = page.run(move |conn| assessments::view_sheets(conn, &actor, &target)).await?;
+    Ok((loaded, sheets))
+}
+
+fn console_view(
+    page: &Page,
+    loaded: &Loaded,
+    sheets: &SheetsView,
+    posted: Option<&Form>,
+    error: Option<&AppError>,
+    notice: Option<&'static str>,
+) -> ConsensusView {
+    let sealed = !sheets.all_submitted;
+    let unresolved = error.map(unresolved_in).unwrap_or_default();
+    let (disagreements, agreed) = if sealed { (vec![], vec![]) } else { rows(loaded, sheets, posted, &unresolved) };
+    let status = loaded.data.status.as_str();
+    let can_edit = may(page.actor.role, loaded.seat, Action::RecordConsensus) && status == "consensus";
+    let error = error.map(|e| {
+        let mut f = FormError::from_app(e);
+        if !unresolved.is_empty() {
+            f.message = format!(
+                "{} disagreement{} not resolved yet: choose a score for each, or mark that the panel cannot agree.",
+                unresolved.len(),
+                if unresolved.len() == 1 { " is" } else { "s are" }
+            );
+        }
+        f
+    });
+    ConsensusView {
+        header: loaded.header(),
+        notice,
+        error,
+        sealed,
+        members: members(loaded, sheets),
+        disagreements,
+        agreed,
+        notes: posted
+            .map(|f| f.text("notes"))
+            .or_else(|| loaded.data.consensus.as_ref().map(|c| c.consensus.notes.clone()))
+            .unwrap_or_default(),
+        can_edit,
+        recorded: loaded.data.consensus.as_ref().map(|c| format!("{}, {}", loaded.name(&c.by), when(&c.at))),
+        decision_href: (may(page.actor.role, loaded.seat, Action::Decide) && status == "consensus")
+            .then(|| format!("/assessments/{}/decision", loaded.data.id)),
+    }
+}
+
+/// `GET /assessments/{id}/consensus`
+pub async fn console_page(
+    page: Page,
+    path: web::Path<String>,
+    done: web::Query<Done>,
+) -> Result<HttpResponse, PageError> {
+    let (loaded, sheets) = context(&page, path.as_str()).await?;
+    let view = console_view(&page, &loaded, &sheets, None, None, done.message());
+    page.render("pages/consensus.html", "Consensus", &view)
+}
+
+/// The consensus as posted: every disagreement with a choice (a score, or `deadlock`).
+pub fn posted_consensus(disagreements: &[ItemKey], form: &Form) -> ConsensusInput {
+    let items = disagreements
+        .iter()
+        .filter_map(|key| {
+            let choice = form.text(&format!("a:{}:{}", key.component, key.criterion));
+            let agreed_score = match choice.as_str() {
+                "" => return None,
+                "deadlock" => None,
+                n => Some(n.parse::<i32>().unwrap_or(i32::MIN)),
+            };
+            Some(ConsensusItemInput {
+                component: key.component.clone(),
+                criterion: key.criterion.clone(),
+                agreed_score,
+                rationale: form.text(&format!("r:{}:{}", key.component, key.criterion)),
+            })
+        })
+        .collect();
+    ConsensusInput { items, notes: form.text("notes") }
+}
+
+/// `POST /assessments/{id}/consensus`
+pub async fn console_save(page: Page, path: web::Path<String>, form: Form) -> Result<HttpResponse, PageError> {
+    page.check_csrf(&form)?;
+    let id = path.as_str().to_string();
+    let (loaded, sheets) = context(&page, &id).await?;
+    let scores = by_item(&sheets);
+    let disagreements: Vec<ItemKey> = loaded
+        .guide
+        .score_items()
+        .into_iter()
+        .filter(|k| {
+            let s: Vec<i32> = scores.get(k).map(|m| m.values().map(|x| x.score).collect()).unwrap_or_default();
+            s.iter().min() != s.iter().max()
+        })
+        .collect();
+    let input = posted_consensus(&disagreements, &form);
+    let (actor, guides, target, if_match) =
+        (page.actor.clone(), page.state.guides.clone(), id.clone(), form.if_match());
+    let result = page
+        .attempt(move |conn| {
+            assessments::record_consensus(conn, &guides, &actor, &target, Input::new(Ok(input), if_match))
+        })
+        .await?;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/assessments/{id}/decision?done=consensus"))),
+        Err(e) => {
+            let view = console_view(&page, &loaded, &sheets, Some(&form), Some(&e), None);
+            page.render_status(FormError::status(&e), "pages/consensus.html", "Consensus", &view)
+        }
+    }
+}
+
+// ---- the decision
+
+#[derive(Debug, Serialize)]
+pub struct DecisionItem {
+    pub component: String,
+    pub criterion: String,
+    pub agreed_score: i32,
+    pub descriptor: String,
+    pub decided_by: &'static str,
+    pub rationale: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DecisionView {
+    pub header: Header,
+    pub notice: Option<&'static str>,
+    pub error: Option<FormError>,
+    pub problem: Option<String>,
+    pub grade: Option<String>,
+    pub weighted_score: Option<String>,
+    pub items: Vec<DecisionItem>,
+    pub unanimous: Vec<DecisionItem>,
+    pub tie_breaks: usize,
+    pub viva_questions: usize,
+    pub consensus_notes: Option<String>,
+    pub notes: String,
+    pub decided: Option<String>,
+    pub can_decide: bool,
+}
+
+pub fn decided_by_label(by: &str) -> &'static str {
+    match by {
+        "unanimous" => "All three",
+        "consensus" => "Agreed by the panel",
+        "independent_assessor" => "The independent assessor's score (no agreement)",
+        _ => "",
+    }
+}
+
+fn decision_items(loaded: &Loaded, decision: &Decision) -> Vec<DecisionItem> {
+    let guide = &loaded.guide;
+    decision
+        .items
+        .iter()
+        .map(|i| DecisionItem {
+            component: component_title(guide, &i.component),
+            criterion: i.criterion.clone(),
+            agreed_score: i.agreed_score,
+            descriptor: guide.descriptor(i.agreed_score).unwrap_or_default().to_string(),
+            decided_by: decided_by_label(i.decided_by.as_str()),
+            rationale: i.rationale.clone(),
+        })
+        .collect()
+}
+
+async fn decision_view(
+    page: &Page,
+    id: &str,
+    posted: Option<&Form>,
+    error: Option<&AppError>,
+    notice: Option<&'static str>,
+) -> Result<DecisionView, PageError> {
+    let loaded = page.load(id).await?;
+    let d = &loaded.data;
+    let (actor, guides, target) = (page.actor.clone(), page.state.guides.clone(), id.to_string());
+    // The recorded decision once there is one; before, what the service would decide now.
+    let preview: Result<Decision, String> = match &d.decision {
+        Some(stored) => Ok(stored.decision.clone()),
+        None if d.status == "consensus" => page
+            .attempt(move |conn| {
+                let found = find_for(conn, &actor, &target, Action::ViewAssessment)?;
+                let guide = guides
+                    .get(conn, &found.row.standard_id, &found.row.standard_version)?
+                    .ok_or_else(|| anyhow::anyhow!("missing standard"))?;
+                resolve_decision(conn, &guide, &found.row)
+            })
+            .await?
+            .map_err(|e| e.to_string()),
+        None => Err("There is no decision yet: the panel decides once all three score sheets are in and the consensus is recorded.".into()),
+    };
+    let viva_questions = d.viva_record.as_ref().map_or(0, |v| v.questions.len());
+    let (grade, weighted, all_items, tie_breaks, problem) = match &preview {
+        Ok(dec) => (
+            Some(dec.grade.clone()),
+            Some(format!("{:.2}", dec.weighted_score)),
+            decision_items(&loaded, dec),
+            dec.items.iter().filter(|i| i.decided_by.as_str() == "independent_assessor").count(),
+            None,
+        ),
+        Err(message) => (None, None, vec![], 0, Some(message.clone())),
+    };
+    let (unanimous, items): (Vec<DecisionItem>, Vec<DecisionItem>) =
+        all_items.into_iter().partition(|i| i.decided_by == decided_by_label("unanimous"));
+    Ok(DecisionView {
+        header: loaded.header(),
+        unanimous,
+        notice,
+        error: error.map(FormError::from_app),
+        can_decide: may(page.actor.role, loaded.seat, Action::Decide) && d.status == "consensus" && problem.is_none(),
+        problem,
+        grade,
+        weighted_score: weighted,
+        items,
+        tie_breaks,
+        viva_questions,
+        consensus_notes: d.consensus.as_ref().map(|c| c.consensus.notes.clone()).filter(|n| !n.is_empty()),
+        notes: posted.map(|f| f.text("notes")).unwrap_or_default(),
+        decided: d.decision.as_ref().map(|s| format!("{}, {}: {}", loaded.name(&s.by), when(&s.at), s.notes)),
+    })
+}
+
+/// `GET /assessments/{id}/decision`
+pub async fn decision_page(
+    page: Page,
+    path: web::Path<String>,
+    done: web::Query<Done>,
+) -> Result<HttpResponse, PageError> {
+    let view = decision_view(&page, path.as_str(), None, None, done.message()).await?;
+    page.render("pages/decision.html", "Decision", &view)
+}
+
+/// `POST /assessments/{id}/decision`
+pub async fn decision_save(page: Page, path: web::Path<String>, form: Form) -> Result<HttpResponse, PageError> {
+    page.check_csrf(&form)?;
+    let id = path.as_str().to_string();
+    let input = DecisionInput { notes: form.text("notes") };
+    let (actor, guides, target, if_match) =
+        (page.actor.clone(), page.state.guides.clone(), id.clone(), form.if_match());
+    let result = page
+        .attempt(move |conn| assessments::decide(conn, &guides, &actor, &target, Input::new(Ok(input), if_match)))
+        .await?;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/assessments/{id}?done=decided"))),
+        Err(e) => {
+            let view = decision_view(&page, &id, Some(&form), Some(&e), None).await?;
+            page.render_status(FormError::status(&e), "pages/decision.html", "Decision", &view)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_posted_consensus_lists_the_chosen_disagreements() {
+        let keys = vec![ItemKey::new("project", "S1"), ItemKey::new("viva", "K1"), ItemKey::new("viva", "K4")];
+        let form = Form(
+            [("a:project:S1", "4"), ("r:project:S1", "strong"), ("a:viva:K1", "deadlock"), ("notes", " n ")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        let input = posted_consensus(&keys, &form);
+        assert_eq!(input.items.len(), 2, "an item without a choice is left for the service to name");
+        assert_eq!(input.items[0].agreed_score, Some(4));
+        assert_eq!(input.items[0].rationale, "strong");
+        assert_eq!(input.items[1].agreed_score, None);
+        assert_eq!(input.notes, "n");
+    }
+
+    #[test]
+    fn unresolved_items_are_read_from_the_refusal() {
+        let e = AppError::bad_input(
+            "unresolved_items",
+            "items: these disagreements are not resolved: project/S1, viva/K4 (give an agreed_score, or null where the panel cannot agree)",
+        );
+        assert_eq!(unresolved_in(&e), vec!["project/S1".to_string(), "viva/K4".to_string()]);
+    }
+}

@@ -1,0 +1,520 @@
+//! The server-rendered web interface (Tera): what panel members, moderators and admins use in a
+//! browser. Every page calls the same service functions as the JSON API, with the signed-in
+//! person as the `Actor`, so the rules live in one place. A handler parses the form, calls the
+//! service inside `Db::run`, and renders a typed view or redirects (POST/redirect/GET).
+//!
+//! Security: encrypted session cookies ([`session`]), a CSRF token on every form, checked on every
+//! POST, sign-in throttling and Argon2id passwords (`services::people`), a Content-Security-Policy
+//! without `unsafe-inline` on every page (scripts and styles are files under `/static/`), and
+//! Tera's autoescaping (templates are `.html`).
+
+pub mod assessment;
+pub mod auth;
+pub mod charts;
+pub mod consensus;
+pub mod home;
+pub mod moderation;
+pub mod reports;
+pub mod scores;
+pub mod session;
+pub mod view;
+
+use std::sync::{Arc, OnceLock};
+
+use actix_web::cookie::Key;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tera::{Context, Tera};
+
+use crate::db::DbConnection;
+use crate::domain::permissions::Role;
+use crate::error::{AppError, AppResult};
+use crate::services::people;
+
+pub use session::{Form, Page, Visitor};
+
+/// The policy on every page: only this origin's files, no inline script or style, no framing,
+/// forms post only here.
+pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Largest form accepted (a score sheet with a comment on every item).
+const FORM_LIMIT: usize = 1024 * 1024;
+
+/// The web interface's settings, from the environment.
+#[derive(Clone, Default)]
+pub struct WebConfig {
+    /// `EPA_SESSION_KEY`: the secret that encrypts session cookies (at least 32 characters). When
+    /// unset, one is generated once and kept in the database, so every instance shares it.
+    pub session_key: Option<String>,
+    /// `EPA_COOKIE_SECURE`: mark cookies Secure (set it when users reach the service over TLS).
+    pub cookie_secure: bool,
+}
+
+impl WebConfig {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let session_key = get("EPA_SESSION_KEY").filter(|k| !k.is_empty());
+        if let Some(k) = &session_key {
+            if k.len() < 32 {
+                anyhow::bail!("EPA_SESSION_KEY must be at least 32 characters (e.g. `openssl rand -base64 48`)");
+            }
+        }
+        let cookie_secure = match get("EPA_COOKIE_SECURE").unwrap_or_default().trim().to_lowercase().as_str() {
+            "" | "0" | "false" | "no" | "off" => false,
+            "1" | "true" | "yes" | "on" => true,
+            other => anyhow::bail!("EPA_COOKIE_SECURE must be true or false, not {other:?}"),
+        };
+        Ok(Self { session_key, cookie_secure })
+    }
+
+    /// From the process environment (after `.env` was read by `Config::from_env`).
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+impl std::fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("session_key", &self.session_key.as_ref().map(|_| "***"))
+            .field("cookie_secure", &self.cookie_secure)
+            .finish()
+    }
+}
+
+/// What the pages share: the templates and the cookie key.
+pub struct PagesState {
+    pub tera: Arc<Tera>,
+    pub key: Key,
+    pub cookie_secure: bool,
+}
+
+impl PagesState {
+    /// Takes the session key from the config, or from the database (generating it once).
+    pub fn prepare(conn: &mut DbConnection, tera: Arc<Tera>, config: &WebConfig) -> anyhow::Result<Self> {
+        use base64::Engine;
+        let secret = match &config.session_key {
+            Some(k) => k.clone(),
+            None => people::shared_setting(conn, "session_key", || {
+                base64::engine::general_purpose::STANDARD.encode(Key::generate().master())
+            })
+            .map_err(|e| anyhow::anyhow!("session key: {e}"))?,
+        };
+        Ok(Self { tera, key: Key::derive_from(secret.as_bytes()), cookie_secure: config.cookie_secure })
+    }
+
+    /// Renders a page: the view's fields, plus `layout` for the frame around it.
+    pub fn render<T: Serialize>(&self, status: StatusCode, template: &str, layout: &Layout, view: &T) -> HttpResponse {
+        match self.render_html(template, layout, view) {
+            Ok(html) => html_response(status, html),
+            Err(e) => e.error_response(),
+        }
+    }
+
+    fn render_html<T: Serialize>(&self, template: &str, layout: &Layout, view: &T) -> Result<String, PageError> {
+        Context::from_serialize(view)
+            .and_then(|mut ctx| {
+                ctx.insert("layout", layout);
+                self.tera.render(template, &ctx)
+            })
+            .map_err(|e| {
+                tracing::error!(error = format!("{e:?}"), template, "page template failed");
+                PageError::plain(500, "this page could not be shown; the problem has been logged")
+            })
+    }
+
+    /// The error page for a service's refusal: 404 and 403 have pages of their own.
+    pub fn error_page(&self, layout: Option<Layout>, e: &AppError) -> PageError {
+        let status = e.status_code();
+        let template = match status {
+            StatusCode::NOT_FOUND => "errors/404.html",
+            StatusCode::FORBIDDEN => "errors/403.html",
+            _ => "errors/error.html",
+        };
+        // `body()` logs internal errors and hides their detail.
+        let message = e.body()["error"]["message"].as_str().unwrap_or_default().to_string();
+        let layout = layout.unwrap_or_else(|| Layout::signed_out(error_title(status)));
+        let view = ErrorView { status: status.as_u16(), title: error_title(status), message };
+        match self.render_html(template, &layout, &view) {
+            Ok(html) => PageError::Html { status, html },
+            Err(e) => e,
+        }
+    }
+}
+
+fn error_title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "That did not work",
+        403 => "Not allowed",
+        404 => "Page not found",
+        409 => "Not possible now",
+        412 => "Changed by someone else",
+        _ => "Something went wrong",
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorView {
+    status: u16,
+    title: &'static str,
+    message: String,
+}
+
+fn html_response(status: StatusCode, html: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Content-Security-Policy", PAGE_CSP))
+        .body(html)
+}
+
+/// A page that could not be shown as asked: an error page, or a redirect (to sign in).
+#[derive(Debug)]
+pub enum PageError {
+    Html { status: StatusCode, html: String },
+    Redirect(String),
+}
+
+impl PageError {
+    pub fn redirect(to: impl Into<String>) -> Self {
+        Self::Redirect(to.into())
+    }
+
+    /// A bare page when the templates cannot help (the state is missing, a template failed).
+    pub fn plain(status: u16, message: &str) -> Self {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let html = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head><body><main><h1>{}</h1><p>{}</p><p><a href=\"/\">Start again</a></p></main></body></html>",
+            error_title(status),
+            error_title(status),
+            tera::escape_html(message)
+        );
+        Self::Html { status, html }
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Html { status, .. } => write!(f, "page error {status}"),
+            Self::Redirect(to) => write!(f, "redirect to {to}"),
+        }
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Html { status, .. } => *status,
+            Self::Redirect(_) => StatusCode::SEE_OTHER,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Html { status, html } => html_response(*status, html.clone()),
+            Self::Redirect(to) => see_other(to),
+        }
+    }
+}
+
+/// 303 See Other: after a POST, the browser GETs the next page.
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header(("Location", to.to_string())).finish()
+}
+
+/// The frame around every page: title, who is signed in, navigation, the CSRF token for the
+/// sign-out form, and the versioned URLs of the style sheet and script.
+#[derive(Debug, Clone, Serialize)]
+pub struct Layout {
+    pub title: String,
+    pub user: Option<UserChrome>,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub css: String,
+    pub js: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserChrome {
+    pub name: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+impl Layout {
+    pub fn signed_out(title: &str) -> Self {
+        Self {
+            title: title.to_string(),
+            user: None,
+            csrf: String::new(),
+            nav: Vec::new(),
+            css: static_url("app.css"),
+            js: static_url("autosave.js"),
+        }
+    }
+}
+
+/// A role as people say it.
+pub fn role_label(role: &str) -> &'static str {
+    match role {
+        "admin" => "Admin",
+        "moderator" => "Moderator",
+        "independent_assessor" => "Independent assessor",
+        "line_manager" => "Line manager",
+        "training_provider" => "Training provider",
+        _ => "User",
+    }
+}
+
+impl Page {
+    pub fn layout(&self, title: &str) -> Layout {
+        let role = self.actor.role;
+        let mut nav = vec![NavItem { href: "/assessments", label: "My assessments", current: false }];
+        if role == Role::Moderator {
+            nav.push(NavItem { href: "/moderation", label: "Moderation", current: false });
+        }
+        if role.is_staff() {
+            nav.push(NavItem { href: "/reports", label: "Reports", current: false });
+        }
+        let path = self.here.split('?').next().unwrap_or_default();
+        for item in &mut nav {
+            item.current = path == item.href;
+        }
+        Layout {
+            title: title.to_string(),
+            user: Some(UserChrome { name: self.actor.name.clone(), role: role_label(role.as_str()).to_string() }),
+            csrf: self.csrf.clone(),
+            nav,
+            css: static_url("app.css"),
+            js: static_url("autosave.js"),
+        }
+    }
+
+    /// Renders `template` with `view` (200).
+    pub fn render<T: Serialize>(&self, template: &str, title: &str, view: &T) -> Result<HttpResponse, PageError> {
+        Ok(self.pages.render(StatusCode::OK, template, &self.layout(title), view))
+    }
+
+    /// Renders a form again with a status that says why (400/409/412).
+    pub fn render_status<T: Serialize>(
+        &self,
+        status: StatusCode,
+        template: &str,
+        title: &str,
+        view: &T,
+    ) -> Result<HttpResponse, PageError> {
+        Ok(self.pages.render(status, template, &self.layout(title), view))
+    }
+
+    /// The error page for `e`, in this person's frame.
+    pub fn fail(&self, e: &AppError) -> PageError {
+        self.pages.error_page(Some(self.layout(error_title(e.status_code()))), e)
+    }
+
+    /// Runs service code on the database; any error becomes its error page.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, PageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    {
+        self.state.db.run(f).await.map_err(|e| self.fail(&e))
+    }
+
+    /// Runs service code and hands back its refusal, for forms that show it beside the field.
+    pub async fn attempt<T, F>(&self, f: F) -> Result<AppResult<T>, PageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    {
+        match self.state.db.run(f).await {
+            Ok(v) => Ok(Ok(v)),
+            Err(e) if is_form_error(&e) => Ok(Err(e)),
+            Err(e) => Err(self.fail(&e)),
+        }
+    }
+
+    /// Refuses a POST without this session's CSRF token (403 page).
+    pub fn check_csrf(&self, form: &Form) -> Result<(), PageError> {
+        form.check_csrf(&self.csrf).map_err(|_| csrf_refused(&self.pages, Some(self.layout("Form expired"))))
+    }
+}
+
+/// The 403 page for a form without the right token.
+pub fn csrf_refused(pages: &PagesState, layout: Option<Layout>) -> PageError {
+    pages.error_page(
+        layout,
+        &AppError::forbidden(
+            "this form was not sent from this session's own page (or the page is too old). Go back, reload the page and send it again.",
+        ),
+    )
+}
+
+/// Refusals a person can put right on the same form.
+pub fn is_form_error(e: &AppError) -> bool {
+    matches!(e, AppError::BadInput { .. } | AppError::Conflict { .. } | AppError::PreconditionFailed(_))
+}
+
+/// A refusal shown on a form: the field it names (the services' messages start `field: …`) and
+/// the message.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FormError {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl FormError {
+    /// The field a refusal names, and its message without the field's name in front (the page
+    /// shows the message beside the field).
+    pub fn from_app(e: &AppError) -> Self {
+        let text = e.to_string();
+        let named = text
+            .split_once(':')
+            .map(|(f, rest)| (f.trim(), rest.trim()))
+            .filter(|(f, _)| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || "_[].".contains(c)));
+        match named {
+            Some((field, rest)) => Self {
+                field: Some(field.split(['[', '.']).next().unwrap_or(field).to_string()),
+                message: capitalise(rest),
+            },
+            None => Self { field: None, message: capitalise(&text) },
+        }
+    }
+
+    pub fn status(e: &AppError) -> StatusCode {
+        e.status_code()
+    }
+}
+
+/// The text with its first letter in capitals.
+pub fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+// ---- static files: embedded, served under a content hash with a long cache life
+
+const STATIC_FILES: &[(&str, &str, &str)] = &[
+    ("app.css", "text/css; charset=utf-8", include_str!("../../../templates/static/app.css")),
+    ("autosave.js", "text/javascript; charset=utf-8", include_str!("../../../templates/static/autosave.js")),
+];
+
+fn hashed_names() -> &'static Vec<(String, usize)> {
+    static NAMES: OnceLock<Vec<(String, usize)>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        STATIC_FILES
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _, body))| {
+                let hash = hex::encode(&Sha256::digest(body.as_bytes())[..6]);
+                let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+                (format!("{stem}.{hash}.{ext}"), i)
+            })
+            .collect()
+    })
+}
+
+/// The versioned URL of a static file (`/static/app.3f2a9c1b0d4e.css`).
+pub fn static_url(name: &str) -> String {
+    let i = STATIC_FILES.iter().position(|(n, _, _)| *n == name).unwrap_or(0);
+    let hashed = hashed_names().iter().find(|(_, j)| *j == i).map(|(h, _)| h.clone()).unwrap_or_default();
+    format!("/static/{hashed}")
+}
+
+async fn static_file(req: HttpRequest) -> HttpResponse {
+    let name = req.match_info().get("name").unwrap_or_default();
+    match hashed_names().iter().find(|(h, _)| h == name) {
+        Some((_, i)) => {
+            let (_, content_type, body) = STATIC_FILES[*i];
+            HttpResponse::Ok()
+                .content_type(content_type)
+                .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
+                .body(body)
+        }
+        None => HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("no such file"),
+    }
+}
+
+/// The pages' routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::FormConfig::default().limit(FORM_LIMIT))
+        .route("/", web::get().to(auth::sign_in_page))
+        .route("/sign-in", web::post().to(auth::sign_in))
+        .route("/sign-out", web::post().to(auth::sign_out))
+        .route("/static/{name}", web::get().to(static_file))
+        .route("/assessments", web::get().to(home::my_assessments))
+        .route("/assessments/{id}", web::get().to(assessment::overview))
+        .route("/assessments/{id}/gateway", web::get().to(assessment::gateway_page))
+        .route("/assessments/{id}/gateway", web::post().to(assessment::gateway_save))
+        .route("/assessments/{id}/panel", web::get().to(assessment::panel_page))
+        .route("/assessments/{id}/panel", web::post().to(assessment::panel_save))
+        .route("/assessments/{id}/declaration", web::get().to(assessment::declaration_page))
+        .route("/assessments/{id}/declaration", web::post().to(assessment::declaration_save))
+        .route("/assessments/{id}/viva", web::get().to(assessment::viva_page))
+        .route("/assessments/{id}/viva", web::post().to(assessment::viva_save))
+        .route("/assessments/{id}/audit", web::get().to(assessment::audit_page))
+        .route("/assessments/{id}/scores", web::get().to(scores::sheet_page))
+        .route("/assessments/{id}/scores", web::post().to(scores::sheet_save))
+        .route("/assessments/{id}/scores/review", web::get().to(scores::review_page))
+        .route("/assessments/{id}/scores/submit", web::post().to(scores::submit))
+        .route("/assessments/{id}/consensus", web::get().to(consensus::console_page))
+        .route("/assessments/{id}/consensus", web::post().to(consensus::console_save))
+        .route("/assessments/{id}/decision", web::get().to(consensus::decision_page))
+        .route("/assessments/{id}/decision", web::post().to(consensus::decision_save))
+        .route("/assessments/{id}/moderation", web::get().to(moderation::moderate_page))
+        .route("/assessments/{id}/moderation", web::post().to(moderation::moderate_save))
+        .route("/moderation", web::get().to(moderation::queue_page))
+        .route("/reports", web::get().to(reports::reports_page))
+        .route("/reports/{name}", web::get().to(reports::download));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_urls_carry_a_content_hash() {
+        let url = static_url("app.css");
+        assert!(url.starts_with("/static/app.") && url.ends_with(".css") && url.len() > "/static/app..css".len());
+        assert_ne!(static_url("autosave.js"), url);
+    }
+
+    #[test]
+    fn web_config_reads_the_environment() {
+        let cfg = |pairs: &[(&str, &str)]| {
+            let map: std::collections::HashMap<String, String> =
+                pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            WebConfig::from_lookup(|k| map.get(k).cloned())
+        };
+        let c = cfg(&[]).unwrap();
+        assert!(!c.cookie_secure && c.session_key.is_none());
+        assert!(cfg(&[("EPA_COOKIE_SECURE", "true")]).unwrap().cookie_secure);
+        assert!(cfg(&[("EPA_COOKIE_SECURE", "maybe")]).is_err());
+        assert!(cfg(&[("EPA_SESSION_KEY", "short")]).unwrap_err().to_string().contains("32"));
+        let c = cfg(&[("EPA_SESSION_KEY", &"k".repeat(40))]).unwrap();
+        assert!(!format!("{c:?}").contains("kkkk"), "the key is not shown");
+    }
+
+    #[test]
+    fn form_errors_name_the_field() {
+        let e = AppError::bad_input("x", "independent_assessor_id: Ivy works for the employer");
+        let f = FormError::from_app(&e);
+        assert_eq!(f.field.as_deref(), Some("independent_assessor_id"));
+        assert_eq!(f.message, "Ivy works for the employer");
+        let e = AppError::bad_input("x", "items[2].agreed_score: 9 is outside the scale");
+        assert_eq!(FormError::from_app(&e).field.as_deref(), Some("items"));
+        let e = AppError::conflict("x", "the panel cannot be changed once a score sheet has been submitted");
+        assert_eq!(FormError::from_app(&e).field, None);
+        assert!(FormError::from_app(&e).message.starts_with("The panel"));
+    }
+}

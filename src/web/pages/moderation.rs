@@ -1,0 +1,312 @@
+//! Moderation: the queue of decided assessments, those that deserve a look first at the top
+//! (tie-breaks, distinctions, not achieved, large spreads between scorers); one assessment's
+//! decision to confirm or refer back; and released outcomes with their email delivery.
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+
+use super::assessment::{email_rows, Done, EmailRow};
+use super::consensus::{decided_by_label, rows, ConsensusRow};
+use super::scores::by_item;
+use super::view::{day, status_label, when, AssessmentData, Header};
+use super::{see_other, Form, FormError, Page, PageError};
+use crate::domain::guide::Guide;
+use crate::domain::permissions::{may, Action, Role};
+use crate::error::AppError;
+use crate::services::assessments::{self, ModerationInput, SheetsView};
+use crate::services::Input;
+
+/// A spread of this many points or more between the panel's scores on one item is worth a look.
+pub const LARGE_SPREAD: i32 = 2;
+
+/// Why a decided assessment deserves a moderator's look, most telling first.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Flags {
+    pub tie_breaks: usize,
+    pub top_grade: bool,
+    pub lowest_grade: bool,
+    pub widest_spread: i32,
+}
+
+impl Flags {
+    pub fn of(guide: &Guide, data: &AssessmentData, sheets: &SheetsView) -> Self {
+        let decision = data.decision.as_ref().map(|d| &d.decision);
+        let grade = data.grade.as_deref().or(decision.map(|d| d.grade.as_str()));
+        let grades = &guide.grading.grades;
+        let widest_spread = by_item(sheets)
+            .values()
+            .map(|by_seat| {
+                let scores: Vec<i32> = by_seat.values().map(|s| s.score).collect();
+                scores.iter().max().copied().unwrap_or(0) - scores.iter().min().copied().unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0);
+        Flags {
+            tie_breaks: decision
+                .map_or(0, |d| d.items.iter().filter(|i| i.decided_by.as_str() == "independent_assessor").count()),
+            top_grade: grades.len() > 1 && grade.is_some_and(|g| grades.last().is_some_and(|t| t.name == g)),
+            lowest_grade: grade.is_some_and(|g| grades.first().is_some_and(|l| l.name == g)),
+            widest_spread,
+        }
+    }
+
+    /// How much this deserves a look: one point per reason.
+    pub fn weight(&self) -> usize {
+        usize::from(self.tie_breaks > 0)
+            + usize::from(self.top_grade)
+            + usize::from(self.lowest_grade)
+            + usize::from(self.widest_spread >= LARGE_SPREAD)
+    }
+
+    pub fn reasons(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.tie_breaks > 0 {
+            out.push(format!(
+                "{} item{} decided by the independent assessor",
+                self.tie_breaks,
+                if self.tie_breaks == 1 { "" } else { "s" }
+            ));
+        }
+        if self.top_grade {
+            out.push("highest grade".into());
+        }
+        if self.lowest_grade {
+            out.push("not achieved".into());
+        }
+        if self.widest_spread >= LARGE_SPREAD {
+            out.push(format!("scores {} points apart on an item", self.widest_spread));
+        }
+        out
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct QueueRow {
+    pub id: String,
+    pub apprentice: String,
+    pub standard: String,
+    pub grade: String,
+    pub weighted_score: String,
+    pub decided: String,
+    pub reasons: Vec<String>,
+    pub weight: usize,
+    #[serde(skip)]
+    pub decided_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReleasedRow {
+    pub id: String,
+    pub apprentice: String,
+    pub grade: String,
+    pub released: String,
+    pub emails: Vec<EmailRow>,
+    pub all_delivered: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QueueView {
+    pub queue: Vec<QueueRow>,
+    pub released: Vec<ReleasedRow>,
+    pub can_moderate: bool,
+}
+
+/// Those that deserve a look first, then the oldest decision first.
+pub fn order_queue(rows: &mut [QueueRow]) {
+    rows.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.decided_at.cmp(&b.decided_at)));
+}
+
+/// `GET /moderation`
+pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
+    if !page.actor.role.is_staff() {
+        return Err(page.fail(&AppError::forbidden("moderation is for the assessment body's moderators")));
+    }
+    let (actor, guides) = (page.actor.clone(), page.state.guides.clone());
+    let (mut queue, released) = page
+        .run(move |conn| {
+            let mut queue = Vec::new();
+            let mut released = Vec::new();
+            for value in assessments::list(conn, &actor)? {
+                let data = AssessmentData::from_value(value)?;
+                let guide = guides.get(conn, &data.standard_id, &data.standard_version)?;
+                let standard = guide.as_ref().map(|g| g.title.clone()).unwrap_or_default();
+                match data.status.as_str() {
+                    "decided" => {
+                        let sheets = assessments::view_sheets(conn, &actor, &data.id)?;
+                        let flags = guide.as_ref().map(|g| Flags::of(g, &data, &sheets)).unwrap_or_default();
+                        queue.push(QueueRow {
+                            id: data.id.clone(),
+                            apprentice: data.apprentice_name(),
+                            standard,
+                            grade: data.grade.clone().unwrap_or_default(),
+                            weighted_score: data.weighted_score.map(|w| format!("{w:.2}")).unwrap_or_default(),
+                            decided: data.decided_at.as_deref().map(day).unwrap_or_default(),
+                            reasons: flags.reasons(),
+                            weight: flags.weight(),
+                            decided_at: data.decided_at.clone().unwrap_or_default(),
+                        });
+                    }
+                    "released" => {
+                        let emails = email_rows(&data.emails);
+                        released.push(ReleasedRow {
+                            id: data.id.clone(),
+                            apprentice: data.apprentice_name(),
+                            grade: data.grade.clone().unwrap_or_default(),
+                            released: data.released_at.as_deref().map(day).unwrap_or_default(),
+                            all_delivered: emails.iter().all(|e| e.status == "sent" || e.status == "written"),
+                            emails,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            Ok((queue, released))
+        })
+        .await?;
+    order_queue(&mut queue);
+    let view = QueueView { queue, released, can_moderate: page.actor.role == Role::Moderator };
+    page.render("pages/moderation.html", "Moderation", &view)
+}
+
+#[derive(Debug, Serialize)]
+struct ModerateView {
+    header: Header,
+    notice: Option<&'static str>,
+    error: Option<FormError>,
+    grade: Option<String>,
+    weighted_score: Option<String>,
+    reasons: Vec<String>,
+    items: Vec<ConsensusRow>,
+    alike: Vec<ConsensusRow>,
+    consensus_notes: String,
+    decision_notes: String,
+    decided: Option<String>,
+    viva_questions: usize,
+    can_moderate: bool,
+    action: String,
+    rationale: String,
+    emails: Vec<EmailRow>,
+    status_label: &'static str,
+}
+
+async fn moderate_view(
+    page: &Page,
+    id: &str,
+    posted: Option<&Form>,
+    error: Option<&AppError>,
+    notice: Option<&'static str>,
+) -> Result<ModerateView, PageError> {
+    let loaded = page.load(id).await?;
+    let (actor, target) = (page.actor.clone(), id.to_string());
+    let sheets = page.run(move |conn| assessments::view_sheets(conn, &actor, &target)).await?;
+    let d = &loaded.data;
+    let flags = Flags::of(&loaded.guide, d, &sheets);
+    let (mut disagreements, agreed) =
+        if sheets.all_submitted { rows(&loaded, &sheets, None, &[]) } else { (vec![], vec![]) };
+    // What the decision says for each item (the agreed score and who decided it).
+    if let Some(decision) = d.decision.as_ref() {
+        for row in disagreements.iter_mut() {
+            if let Some(item) = decision.decision.items.iter().find(|i| i.key().to_string() == row.key) {
+                row.agreed = Some(format!(
+                    "{}: {}",
+                    item.agreed_score,
+                    decided_by_label(item.decided_by.as_str()).to_lowercase()
+                ));
+                row.rationale = item.rationale.clone().unwrap_or_default();
+            }
+        }
+    }
+    Ok(ModerateView {
+        header: loaded.header(),
+        notice,
+        error: error.map(FormError::from_app),
+        grade: d.grade.clone(),
+        weighted_score: d.weighted_score.map(|w| format!("{w:.2}")),
+        reasons: flags.reasons(),
+        items: disagreements,
+        alike: agreed,
+        consensus_notes: d.consensus.as_ref().map(|c| c.consensus.notes.clone()).unwrap_or_default(),
+        decision_notes: d.decision.as_ref().map(|s| s.notes.clone()).unwrap_or_default(),
+        decided: d.decision.as_ref().map(|s| format!("{}, {}", loaded.name(&s.by), when(&s.at))),
+        viva_questions: d.viva_record.as_ref().map_or(0, |v| v.questions.len()),
+        can_moderate: may(page.actor.role, loaded.seat, Action::Moderate) && d.status == "decided",
+        action: posted.map(|f| f.text("action")).unwrap_or_default(),
+        rationale: posted.map(|f| f.text("rationale")).unwrap_or_default(),
+        emails: email_rows(&d.emails),
+        status_label: status_label(&d.status),
+    })
+}
+
+/// `GET /assessments/{id}/moderation`
+pub async fn moderate_page(
+    page: Page,
+    path: web::Path<String>,
+    done: web::Query<Done>,
+) -> Result<HttpResponse, PageError> {
+    let view = moderate_view(&page, path.as_str(), None, None, done.message()).await?;
+    page.render("pages/moderate.html", "Moderate", &view)
+}
+
+/// `POST /assessments/{id}/moderation`
+pub async fn moderate_save(page: Page, path: web::Path<String>, form: Form) -> Result<HttpResponse, PageError> {
+    page.check_csrf(&form)?;
+    let id = path.as_str().to_string();
+    let input = ModerationInput { action: form.text("action"), rationale: form.text("rationale") };
+    let confirm = input.action == "confirm";
+    let (actor, target, if_match) = (page.actor.clone(), id.clone(), form.if_match());
+    let (guides, composer) = (page.state.guides.clone(), page.state.composer.clone());
+    let result = page
+        .attempt(move |conn| {
+            assessments::moderate(conn, &guides, &composer, &actor, &target, Input::new(Ok(input), if_match))
+        })
+        .await?;
+    match result {
+        Ok(_) => {
+            page.state.mail_queued.notify_one();
+            let done = if confirm { "confirmed" } else { "referred" };
+            Ok(see_other(&format!("/assessments/{id}/moderation?done={done}")))
+        }
+        Err(e) => {
+            let view = moderate_view(&page, &id, Some(&form), Some(&e), None).await?;
+            page.render_status(FormError::status(&e), "pages/moderate.html", "Moderate", &view)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, weight: usize, at: &str) -> QueueRow {
+        QueueRow {
+            id: id.into(),
+            apprentice: String::new(),
+            standard: String::new(),
+            grade: String::new(),
+            weighted_score: String::new(),
+            decided: String::new(),
+            reasons: vec![],
+            weight,
+            decided_at: at.into(),
+        }
+    }
+
+    #[test]
+    fn what_deserves_a_look_comes_first_then_the_oldest() {
+        let mut rows =
+            vec![row("plain-old", 0, "1"), row("flagged-new", 2, "3"), row("flagged-old", 2, "2"), row("one", 1, "0")];
+        order_queue(&mut rows);
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, vec!["flagged-old", "flagged-new", "one", "plain-old"]);
+    }
+
+    #[test]
+    fn flags_say_why_in_words() {
+        let f = Flags { tie_breaks: 2, top_grade: true, lowest_grade: false, widest_spread: 3 };
+        assert_eq!(f.weight(), 3);
+        let reasons = f.reasons().join("; ");
+        assert!(reasons.contains("2 items decided by the independent assessor"), "{reasons}");
+        assert!(reasons.contains("3 points apart"), "{reasons}");
+        assert_eq!(Flags::default().weight(), 0);
+    }
+}

@@ -1,0 +1,521 @@
+//! The score sheet: every score item grouped by component and area, the scale as radio buttons
+//! with the guide's descriptors, the criterion's indicators at hand, a comment per item. Drafts
+//! are saved by the "Save draft" button, or as you go by `autosave.js` posting the changed items
+//! to the same address. A review step lists what is missing before the final submit. Other
+//! members' scores are never on this page: the service seals them until all three have submitted.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use serde_json::json;
+
+use super::assessment::Done;
+use super::view::{component_title, kind_singular, when, Header, Loaded};
+use super::{see_other, Form, FormError, Page, PageError};
+use crate::domain::guide::{Guide, ItemKey};
+use crate::domain::permissions::{may, Action};
+use crate::domain::scoring::{self, ScoreEntry, Sheet};
+use crate::error::AppError;
+use crate::services::assessments::{self, ScoreItemInput, ScoresInput, SheetsView, StoredScore};
+use crate::services::Input;
+
+/// Form field names for one item: `s:component:criterion` (score), `c:…` (comment).
+pub fn score_field(key: &ItemKey) -> String {
+    format!("s:{}:{}", key.component, key.criterion)
+}
+
+pub fn comment_field(key: &ItemKey) -> String {
+    format!("c:{}:{}", key.component, key.criterion)
+}
+
+/// The anchor of an item on the sheet.
+pub fn anchor(key: &ItemKey) -> String {
+    format!("item-{}-{}", key.component, key.criterion).replace('.', "_")
+}
+
+/// What a posted sheet holds: the items with a score (to save), and those with only a comment
+/// (which cannot be saved without a score).
+#[derive(Debug, Default)]
+pub struct PostedSheet {
+    pub scores: Vec<ScoreItemInput>,
+    pub comment_only: Vec<ItemKey>,
+    /// A score field that is not a whole number.
+    pub unreadable: Vec<ItemKey>,
+}
+
+pub fn read_posted(guide: &Guide, form: &Form) -> PostedSheet {
+    let mut out = PostedSheet::default();
+    for key in guide.score_items() {
+        let score = form.text(&score_field(&key));
+        let comment = form.get(&comment_field(&key)).map(|c| c.trim().to_string());
+        if score.is_empty() {
+            if comment.as_deref().is_some_and(|c| !c.is_empty()) {
+                out.comment_only.push(key);
+            }
+            continue;
+        }
+        match score.parse::<i64>() {
+            Ok(score) => out.scores.push(ScoreItemInput {
+                component: key.component.clone(),
+                criterion: key.criterion.clone(),
+                score,
+                comment,
+            }),
+            Err(_) => out.unreadable.push(key),
+        }
+    }
+    out
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScaleOption {
+    pub score: i32,
+    pub label: String,
+    pub checked: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ItemView {
+    pub anchor: String,
+    pub criterion: String,
+    pub kind: &'static str,
+    pub area: String,
+    pub requirement: Option<String>,
+    pub indicators: Vec<String>,
+    pub score_field: String,
+    pub comment_field: String,
+    pub options: Vec<ScaleOption>,
+    pub score: Option<i32>,
+    pub descriptor: Option<String>,
+    pub comment: String,
+    pub missing: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AreaView {
+    pub area: String,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ComponentView {
+    pub id: String,
+    pub title: String,
+    pub weight: u32,
+    pub areas: Vec<AreaView>,
+    pub count: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MemberState {
+    pub role: &'static str,
+    pub name: String,
+    pub submitted: Option<String>,
+    pub is_me: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SheetPageView {
+    pub header: Header,
+    pub notice: Option<&'static str>,
+    pub error: Option<FormError>,
+    pub warnings: Vec<String>,
+    pub components: Vec<ComponentView>,
+    pub total: usize,
+    pub scored: usize,
+    pub editable: bool,
+    pub submitted: bool,
+    pub blocked: Option<&'static str>,
+    pub members: Vec<MemberState>,
+    pub all_submitted: bool,
+    pub autosave_key: String,
+    pub scale_min: i32,
+    pub scale_max: i32,
+}
+
+/// Builds the sheet from the guide and the member's own scores (or what they just posted).
+pub fn components(guide: &Guide, own: &Sheet, posted: Option<&Form>, missing: &[ItemKey]) -> Vec<ComponentView> {
+    let mut out: Vec<ComponentView> = Vec::new();
+    for key in guide.score_items() {
+        let Some(criterion) = guide.criterion(&key.criterion) else { continue };
+        let saved = own.get(&key);
+        let score = match posted {
+            Some(f) => f.text(&score_field(&key)).parse().ok(),
+            None => saved.map(|e| e.score),
+        };
+        let comment = match posted {
+            Some(f) => f.text(&comment_field(&key)),
+            None => saved.and_then(|e| e.comment.clone()).unwrap_or_default(),
+        };
+        let item = ItemView {
+            anchor: anchor(&key),
+            criterion: criterion.id.clone(),
+            kind: kind_singular(criterion.kind.as_str()),
+            area: criterion.area.clone(),
+            requirement: criterion.requirement.clone(),
+            indicators: criterion.indicators.clone(),
+            score_field: score_field(&key),
+            comment_field: comment_field(&key),
+            options: (guide.scale.min..=guide.scale.max)
+                .map(|s| ScaleOption {
+                    score: s,
+                    label: guide.descriptor(s).unwrap_or_default().to_string(),
+                    checked: score == Some(s),
+                })
+                .collect(),
+            score,
+            descriptor: score.and_then(|s| guide.descriptor(s)).map(str::to_string),
+            comment,
+            missing: missing.contains(&key),
+        };
+        if out.last().is_none_or(|c| c.id != key.component) {
+            let component = guide.component(&key.component);
+            out.push(ComponentView {
+                id: key.component.clone(),
+                title: component_title(guide, &key.component),
+                weight: component.map_or(0, |c| c.weight),
+                areas: Vec::new(),
+                count: 0,
+            });
+        }
+        let Some(component) = out.last_mut() else { continue };
+        component.count += 1;
+        match component.areas.iter_mut().find(|a| a.area == criterion.area) {
+            Some(area) => area.items.push(item),
+            None => component.areas.push(AreaView { area: criterion.area.clone(), items: vec![item] }),
+        }
+    }
+    out
+}
+
+/// The member's own sheet from the service's (sealed) view of the panel's sheets.
+pub fn own_sheet(sheets: &SheetsView, user_id: &str) -> (Sheet, bool) {
+    let own = sheets.sheets.iter().find(|s| s.user_id == user_id);
+    let sheet =
+        own.and_then(|s| s.scores.as_ref()).map(|scores| scores.iter().map(stored_entry).collect()).unwrap_or_default();
+    (sheet, own.is_some_and(|s| s.submitted))
+}
+
+fn stored_entry(s: &StoredScore) -> (ItemKey, ScoreEntry) {
+    (ItemKey::new(&s.component, &s.criterion), ScoreEntry { score: s.score, comment: s.comment.clone() })
+}
+
+fn members(loaded: &Loaded, sheets: &SheetsView, me: &str) -> Vec<MemberState> {
+    sheets
+        .sheets
+        .iter()
+        .map(|s| MemberState {
+            role: super::role_label(s.role),
+            name: loaded.name(&s.user_id),
+            submitted: s.submitted_at.as_deref().map(when),
+            is_me: s.user_id == me,
+        })
+        .collect()
+}
+
+struct SheetContext {
+    loaded: Loaded,
+    sheets: SheetsView,
+}
+
+async fn sheet_context(page: &Page, id: &str) -> Result<SheetContext, PageError> {
+    let loaded = page.load(id).await?;
+    if loaded.seat.is_none() {
+        return Err(page.fail(&AppError::forbidden(
+            "score sheets belong to the panel's members; staff see the scores on the consensus page once all three are in",
+        )));
+    }
+    let (actor, target) = (page.actor.clone(), id.to_string());
+    let sheets = page.run(move |conn| assessments::view_sheets(conn, &actor, &target)).await?;
+    Ok(SheetContext { loaded, sheets })
+}
+
+fn sheet_view(
+    page: &Page,
+    ctx: &SheetContext,
+    posted: Option<&Form>,
+    error: Option<FormError>,
+    warnings: Vec<String>,
+    notice: Option<&'static str>,
+) -> SheetPageView {
+    let loaded = &ctx.loaded;
+    let guide = &loaded.guide;
+    let (own, submitted) = own_sheet(&ctx.sheets, &page.actor.id);
+    let scheduled = loaded.data.status == "scheduled";
+    let declared = loaded.data.declaration_holds();
+    let blocked = if submitted {
+        None
+    } else if !scheduled {
+        Some("Scoring is closed: the assessment is past the scoring step.")
+    } else if !declared {
+        Some("Scoring opens once the independent assessor has declared no prior involvement and no conflict of interest.")
+    } else {
+        None
+    };
+    let comps = components(guide, &own, posted, &[]);
+    let total = guide.score_items().len();
+    let scored = comps.iter().flat_map(|c| &c.areas).flat_map(|a| &a.items).filter(|i| i.score.is_some()).count();
+    SheetPageView {
+        header: loaded.header(),
+        notice,
+        error,
+        warnings,
+        components: comps,
+        total,
+        scored,
+        editable: may(page.actor.role, loaded.seat, Action::Score) && scheduled && declared && !submitted,
+        submitted,
+        blocked,
+        members: members(loaded, &ctx.sheets, &page.actor.id),
+        all_submitted: ctx.sheets.all_submitted,
+        autosave_key: format!("{}:{}", loaded.data.id, page.actor.id),
+        scale_min: guide.scale.min,
+        scale_max: guide.scale.max,
+    }
+}
+
+/// `GET /assessments/{id}/scores`
+pub async fn sheet_page(
+    page: Page,
+    path: web::Path<String>,
+    done: web::Query<Done>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = sheet_context(&page, path.as_str()).await?;
+    let view = sheet_view(&page, &ctx, None, None, vec![], done.message());
+    page.render("pages/scores.html", "My score sheet", &view)
+}
+
+fn names_of_items(guide: &Guide, keys: &[ItemKey]) -> String {
+    keys.iter()
+        .map(|k| format!("{} ({})", k.criterion, component_title(guide, &k.component)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `POST /assessments/{id}/scores`: saves a draft. From `autosave.js` (field `autosave`) it
+/// answers JSON; from the "Save draft" / "Review and submit" buttons it redirects.
+pub async fn sheet_save(page: Page, path: web::Path<String>, form: Form) -> Result<HttpResponse, PageError> {
+    let autosave = form.has("autosave");
+    if form.check_csrf(&page.csrf).is_err() {
+        if autosave {
+            return Ok(HttpResponse::Forbidden().json(
+                json!({"error": "this page is too old to save from: reload it (your changes are kept on this device)"}),
+            ));
+        }
+        page.check_csrf(&form)?;
+    }
+    let id = path.as_str().to_string();
+    let guide = page.load(&id).await?.guide;
+    let posted = read_posted(&guide, &form);
+    let saved = posted.scores.len();
+    let input = ScoresInput { scores: posted.scores, submit: false };
+    let (actor, guides, target) = (page.actor.clone(), page.state.guides.clone(), id.clone());
+    let result = if saved == 0 && posted.unreadable.is_empty() {
+        None
+    } else {
+        Some(
+            page.attempt(move |conn| assessments::save_scores(conn, &guides, &actor, &target, Input::from(input)))
+                .await?,
+        )
+    };
+    if autosave {
+        return Ok(match result {
+            None => HttpResponse::Ok().json(json!({"saved": 0})),
+            Some(Ok(state)) => HttpResponse::Ok().json(json!({"saved": saved, "missing": state.missing.len()})),
+            Some(Err(e)) => HttpResponse::build(e_status(&e)).json(json!({"error": e.to_string()})),
+        });
+    }
+    let mut warnings = Vec::new();
+    if !posted.comment_only.is_empty() {
+        warnings.push(format!(
+            "A comment is saved with its score: give a score for {} to keep the comment.",
+            names_of_items(&guide, &posted.comment_only)
+        ));
+    }
+    if !posted.unreadable.is_empty() {
+        warnings.push(format!("These scores could not be read: {}.", names_of_items(&guide, &posted.unreadable)));
+    }
+    match result {
+        Some(Err(e)) => {
+            let ctx = sheet_context(&page, &id).await?;
+            let view = sheet_view(&page, &ctx, Some(&form), Some(FormError::from_app(&e)), warnings, None);
+            page.render_status(e_status(&e), "pages/scores.html", "My score sheet", &view)
+        }
+        _ if !warnings.is_empty() => {
+            let ctx = sheet_context(&page, &id).await?;
+            let view = sheet_view(&page, &ctx, Some(&form), None, warnings, Some("Your other scores are saved."));
+            page.render_status(StatusCode::OK, "pages/scores.html", "My score sheet", &view)
+        }
+        _ if form.has("review") => Ok(see_other(&format!("/assessments/{id}/scores/review"))),
+        _ => Ok(see_other(&format!("/assessments/{id}/scores?done=draft"))),
+    }
+}
+
+fn e_status(e: &AppError) -> StatusCode {
+    FormError::status(e)
+}
+
+#[derive(Serialize)]
+struct MissingItem {
+    href: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct ReviewRow {
+    component: String,
+    criterion: String,
+    area: String,
+    score: i32,
+    descriptor: String,
+    comment: String,
+}
+
+#[derive(Serialize)]
+struct ReviewView {
+    header: Header,
+    error: Option<FormError>,
+    missing: Vec<MissingItem>,
+    rows: Vec<ReviewRow>,
+    submitted: bool,
+    can_submit: bool,
+}
+
+fn review_view(page: &Page, ctx: &SheetContext, error: Option<FormError>) -> ReviewView {
+    let loaded = &ctx.loaded;
+    let guide = &loaded.guide;
+    let (own, submitted) = own_sheet(&ctx.sheets, &page.actor.id);
+    let missing = scoring::missing_items(guide, &own);
+    let id = &loaded.data.id;
+    ReviewView {
+        header: loaded.header(),
+        error,
+        missing: missing
+            .iter()
+            .map(|k| MissingItem {
+                href: format!("/assessments/{id}/scores#{}", anchor(k)),
+                label: format!(
+                    "{} {} · {}",
+                    k.criterion,
+                    guide.criterion(&k.criterion).map(|c| c.area.clone()).unwrap_or_default(),
+                    component_title(guide, &k.component)
+                ),
+            })
+            .collect(),
+        rows: guide
+            .score_items()
+            .iter()
+            .filter_map(|k| {
+                let e = own.get(k)?;
+                Some(ReviewRow {
+                    component: component_title(guide, &k.component),
+                    criterion: k.criterion.clone(),
+                    area: guide.criterion(&k.criterion).map(|c| c.area.clone()).unwrap_or_default(),
+                    score: e.score,
+                    descriptor: guide.descriptor(e.score).unwrap_or_default().to_string(),
+                    comment: e.comment.clone().unwrap_or_default(),
+                })
+            })
+            .collect(),
+        submitted,
+        can_submit: missing.is_empty()
+            && !submitted
+            && loaded.data.status == "scheduled"
+            && loaded.data.declaration_holds(),
+    }
+}
+
+/// `GET /assessments/{id}/scores/review`: what is missing, or everything to check before submitting.
+pub async fn review_page(page: Page, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let ctx = sheet_context(&page, path.as_str()).await?;
+    let view = review_view(&page, &ctx, None);
+    page.render("pages/review.html", "Review and submit", &view)
+}
+
+/// `POST /assessments/{id}/scores/submit`: the final submit (the service refuses an incomplete
+/// sheet, naming what is missing).
+pub async fn submit(page: Page, path: web::Path<String>, form: Form) -> Result<HttpResponse, PageError> {
+    page.check_csrf(&form)?;
+    let id = path.as_str().to_string();
+    let (actor, guides, target) = (page.actor.clone(), page.state.guides.clone(), id.clone());
+    let input = ScoresInput { scores: vec![], submit: true };
+    let result =
+        page.attempt(move |conn| assessments::save_scores(conn, &guides, &actor, &target, Input::from(input))).await?;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/assessments/{id}/scores?done=submitted"))),
+        Err(e) => {
+            let ctx = sheet_context(&page, &id).await?;
+            let view = review_view(&page, &ctx, Some(FormError::from_app(&e)));
+            page.render_status(e_status(&e), "pages/review.html", "Review and submit", &view)
+        }
+    }
+}
+
+/// Scores by item for the three seats, for pages that show them side by side.
+pub fn by_item(sheets: &SheetsView) -> HashMap<ItemKey, BTreeMap<&'static str, StoredScore>> {
+    let mut out: HashMap<ItemKey, BTreeMap<&'static str, StoredScore>> = HashMap::new();
+    for sheet in &sheets.sheets {
+        for s in sheet.scores.iter().flatten() {
+            out.entry(ItemKey::new(&s.component, &s.criterion)).or_default().insert(sheet.role, s.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guide() -> Guide {
+        Guide::from_toml(include_str!("../../../panel-guides/senior-housing-property-management-l4.toml")).unwrap()
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> Form {
+        Form(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn a_posted_sheet_keeps_scored_items_and_names_the_rest() {
+        let g = guide();
+        let items = g.score_items();
+        let (a, b, c) = (&items[0], &items[1], &items[2]);
+        let f = form(&[
+            (&score_field(a), "4"),
+            (&comment_field(a), " good "),
+            (&comment_field(b), "no score yet"),
+            (&score_field(c), "four"),
+            ("s:nope:X", "3"),
+        ]);
+        let posted = read_posted(&g, &f);
+        assert_eq!(posted.scores.len(), 1);
+        assert_eq!(posted.scores[0].score, 4);
+        assert_eq!(posted.scores[0].comment.as_deref(), Some("good"));
+        assert_eq!(posted.comment_only, vec![b.clone()]);
+        assert_eq!(posted.unreadable, vec![c.clone()]);
+    }
+
+    #[test]
+    fn the_sheet_groups_items_by_component_then_area() {
+        let g = guide();
+        let mut own = Sheet::new();
+        let first = g.score_items()[0].clone();
+        own.insert(first.clone(), ScoreEntry { score: 3, comment: Some("ok".into()) });
+        let comps = components(&g, &own, None, &[]);
+        let ids: Vec<&str> = comps.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, vec!["project", "viva"]);
+        assert_eq!(comps.iter().map(|c| c.count).sum::<usize>(), g.score_items().len());
+        let item = &comps[0].areas[0].items[0];
+        assert_eq!(item.score, Some(3));
+        assert_eq!(item.options.len(), 5);
+        assert!(item.options[2].checked && item.options[2].label.starts_with("Fully meets"));
+        assert_eq!(item.comment, "ok");
+        for c in &comps {
+            let mut areas: Vec<&str> = c.areas.iter().map(|a| a.area.as_str()).collect();
+            let n = areas.len();
+            areas.dedup();
+            assert_eq!(areas.len(), n, "each area appears once per component");
+        }
+    }
+}

@@ -1,0 +1,651 @@
+//! Browser tests: Debian's headless Chromium, driven through chromedriver with fantoccini, against
+//! the real server (`TestApp`, SQLite, a real SMTP server). People sign in and work through the
+//! pages only; the admin prepares organisations, users and the registration through the API (as
+//! an assessment body's own systems would), and passwords are set with `epa-panel user password`.
+//!
+//! Every page visited is saved as a full-page screenshot under `target/screenshots/` (not
+//! committed) for a person to look at. Without Chromium these tests say SKIPPED loudly, or fail
+//! when `CI` is set (`.ci/run` installs `chromium chromium-driver`).
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client as Session, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use crate::app::{Backend, Item, Member, Names, Options, Panel, TestApp, STANDARD};
+
+const PASSWORD: &str = "a long panel-day password";
+const DRIVERS: [&str; 2] = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"];
+const BROWSERS: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
+/// One chromedriver per test, on a port of its own; stopped (with its browsers) when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    browser: PathBuf,
+    profiles: tempfile::TempDir,
+    sessions: AtomicUsize,
+}
+
+impl Driver {
+    /// None (after saying so loudly) when Chromium is not installed, unless `CI` is set.
+    fn start(test: &str) -> Option<Driver> {
+        let driver = DRIVERS.iter().map(PathBuf::from).find(|p| p.exists());
+        let browser = BROWSERS.iter().map(PathBuf::from).find(|p| p.exists());
+        let (Some(driver), Some(browser)) = (driver, browser) else {
+            if std::env::var_os("CI").is_some() {
+                panic!("chromium and chromedriver are missing, and CI is set: the browser tests must run (apt-get install chromium chromium-driver)");
+            }
+            eprintln!("==================================================================");
+            eprintln!("SKIPPED browser test {test}: chromium/chromedriver not installed");
+            eprintln!("(apt-get install -y chromium chromium-driver, or run .ci/run)");
+            eprintln!("==================================================================");
+            return None;
+        };
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let child = Command::new(&driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", driver.display()));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profiles = tempfile::tempdir().expect("a temp dir for browser profiles");
+        Some(Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            browser,
+            profiles,
+            sessions: AtomicUsize::new(0),
+        })
+    }
+
+    /// A new browser with a fresh profile: its own cookies, as another person's laptop.
+    async fn session(&self) -> Session {
+        let n = self.sessions.fetch_add(1, Ordering::Relaxed);
+        let profile = self.profiles.path().join(format!("profile-{n}"));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": self.browser,
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--no-first-run", "--disable-default-apps", "--window-size=1280,900",
+                         format!("--user-data-dir={}", profile.display())]
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector).capabilities(caps).connect(&self.url).await.expect("a Chromium session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sets a user's web password (as `epa-panel user password` does; that command is tested below).
+fn set_password(app: &TestApp, email: &str) {
+    epa_panel::services::people::set_password(&mut app.connect(), None, email, PASSWORD)
+        .unwrap_or_else(|e| panic!("set the password of {email}: {e}"));
+}
+
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
+    std::fs::create_dir_all(&dir).expect("create target/screenshots");
+    dir
+}
+
+/// One person at their browser.
+struct Person {
+    s: Session,
+    base: String,
+    who: &'static str,
+}
+
+impl Person {
+    async fn new(driver: &Driver, app: &TestApp, who: &'static str) -> Person {
+        let base = app.base_url();
+        Person { s: driver.session().await, base, who }
+    }
+
+    async fn goto(&self, path: &str) {
+        self.s.goto(&format!("{}{path}", self.base)).await.unwrap_or_else(|e| panic!("{}: goto {path}: {e}", self.who));
+    }
+
+    async fn path(&self) -> String {
+        let url = self.s.current_url().await.expect("current url");
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    async fn wait_for(&self, locator: Locator<'_>, what: &str) -> fantoccini::elements::Element {
+        match self.s.wait().at_most(Duration::from_secs(10)).for_element(locator).await {
+            Ok(el) => el,
+            Err(e) => panic!("{} on {}: no {what}: {e}\n{}", self.who, self.path().await, self.text().await),
+        }
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.wait_for(Locator::Css(css), css).await
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        if let Err(e) = el.click().await {
+            panic!("{} on {}: click {css}: {e}", self.who, self.path().await);
+        }
+    }
+
+    /// Clicks the button whose text contains `label`.
+    async fn press(&self, label: &str) {
+        let xpath = format!("//button[contains(normalize-space(.), '{label}')]");
+        let el = self.wait_for(Locator::XPath(&xpath), &format!("button {label:?}")).await;
+        if let Err(e) = el.click().await {
+            panic!("{} on {}: press {label:?}: {e}", self.who, self.path().await);
+        }
+    }
+
+    async fn follow(&self, label: &str) {
+        let xpath = format!("//a[contains(normalize-space(.), '{label}')]");
+        let el = self.wait_for(Locator::XPath(&xpath), &format!("link {label:?}")).await;
+        if let Err(e) = el.click().await {
+            panic!("{} on {}: follow {label:?}: {e}", self.who, self.path().await);
+        }
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        el.clear().await.expect("clear a field");
+        el.send_keys(text).await.expect("type into a field");
+    }
+
+    /// The page's text as a person reads it.
+    async fn text(&self) -> String {
+        match self.s.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn source(&self) -> String {
+        self.s.source().await.expect("the page's source")
+    }
+
+    /// Waits (up to 10 s) until the page's text contains `needle`.
+    async fn wait_text(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.text().await;
+            if text.contains(needle) {
+                return text;
+            }
+            if Instant::now() > deadline {
+                panic!("{} on {}: waited for {needle:?} in:\n{text}", self.who, self.path().await);
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.s.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{}: script failed: {e}", self.who))
+    }
+
+    /// A full-page screenshot at `width` CSS pixels, saved as target/screenshots/NAME.png: the
+    /// window grows until the whole page fits (a browser's own frame takes some of its height).
+    async fn shot_at(&self, name: &str, width: u32) {
+        self.s.set_window_size(width, 900).await.expect("resize");
+        let mut height = 900_u32;
+        for _ in 0..4 {
+            let sizes = self
+                .js("window.scrollTo(0, 0); return [document.documentElement.scrollHeight, window.innerHeight]")
+                .await;
+            let (page, inner) = (sizes[0].as_u64().unwrap_or(900) as u32, sizes[1].as_u64().unwrap_or(900) as u32);
+            if inner >= page || height >= 14_000 {
+                break;
+            }
+            height = (height + page - inner + 2).min(14_000);
+            self.s.set_window_size(width, height).await.expect("resize");
+        }
+        let png = self.s.screenshot().await.expect("a screenshot");
+        std::fs::write(screenshots().join(format!("{name}.png")), png).expect("save the screenshot");
+        self.s.set_window_size(1280, 900).await.expect("resize back");
+    }
+
+    async fn shot(&self, name: &str) {
+        self.shot_at(name, 1280).await;
+    }
+
+    async fn sign_in(&self, email: &str) {
+        self.goto("/").await;
+        self.fill("#email", email).await;
+        self.fill("#password", PASSWORD).await;
+        self.press("Sign in").await;
+        self.wait_text("My assessments").await;
+        assert!(self.path().await.starts_with("/assessments"), "{} signed in lands on /assessments", self.who);
+    }
+
+    async fn close(self) {
+        let _ = self.s.close().await;
+    }
+}
+
+/// A TestApp on SQLite with a real SMTP server, plus chromedriver; None when skipped.
+async fn setup(test: &str) -> Option<(TestApp, Driver)> {
+    let driver = Driver::start(test)?;
+    let app = TestApp::start(Backend::Sqlite, Options::default()).await?;
+    Some((app, driver))
+}
+
+fn radio(item: &Item, score: i64) -> String {
+    format!(r#"input[type="radio"][name="s:{}:{}"][value="{score}"]"#, item.component, item.criterion)
+}
+
+fn comment(item: &Item) -> String {
+    format!(r#"textarea[name="c:{}:{}"]"#, item.component, item.criterion)
+}
+
+async fn is_checked(p: &Person, css: &str) -> bool {
+    p.find(css).await.is_selected().await.expect("is_selected")
+}
+
+/// Scores every item on the member's sheet, then reviews and submits it.
+async fn score_and_submit(p: &Person, panel: &Panel, score: impl Fn(usize) -> i64, shots: &str) {
+    p.goto(&format!("/assessments/{}/scores", panel.id)).await;
+    p.wait_text("items scored").await;
+    for (i, item) in panel.items().iter().enumerate() {
+        p.click(&radio(item, score(i))).await;
+    }
+    p.wait_text("Draft saved at").await;
+    p.shot(&format!("{shots}-sheet-filled")).await;
+    p.press("Review and submit").await;
+    p.wait_text("Every item is scored").await;
+    p.shot(&format!("{shots}-review")).await;
+    p.press("Submit my scores (final)").await;
+    p.wait_text("Your score sheet is submitted").await;
+}
+
+#[actix_web::test]
+async fn a_whole_panel_day_through_the_pages() {
+    let Some((app, driver)) = setup("a_whole_panel_day_through_the_pages").await else { return };
+    let people = app.people(Names::default()).await;
+    let panel = people.register(&app, STANDARD).await;
+    for email in ["ada@fairepa.test", &panel.lm.email, &panel.tp.email, &panel.ia.email, &panel.moderator.email] {
+        set_password(&app, email);
+    }
+    let id = panel.id.clone();
+    let items = panel.items().to_vec();
+    assert!(items.len() >= 3, "the standard has score items");
+
+    // Sign-in page, as a visitor sees it.
+    let lm = Person::new(&driver, &app, "line manager").await;
+    lm.goto("/").await;
+    lm.wait_text("Sign in").await;
+    lm.shot("01-sign-in").await;
+    lm.shot_at("01-sign-in-phone", 390).await;
+    // A wrong password is refused in words.
+    lm.fill("#email", &panel.lm.email).await;
+    lm.fill("#password", "not the password").await;
+    lm.press("Sign in").await;
+    lm.wait_text("do not match").await;
+    lm.shot("02-sign-in-refused").await;
+
+    // The line manager confirms the gateway.
+    lm.sign_in(&panel.lm.email).await;
+    lm.wait_text("Confirm the gateway").await;
+    lm.shot("03-home-line-manager").await;
+    lm.follow("Confirm the gateway").await;
+    lm.wait_text("The four checks").await;
+    lm.shot("04-gateway-unmet").await;
+    for field in ["portfolio_complete", "english_level2", "maths_level2", "employer_ready", "provider_ready"] {
+        lm.click(&format!("#field-{field}")).await;
+    }
+    lm.click(r#"input[name="knowledge_route"][value="qualification"]"#).await;
+    lm.fill("#field-knowledge_reference", "CIH Level 4 Certificate 603/1433/3").await;
+    lm.press("Save the gateway checks").await;
+    let text = lm.wait_text("The gateway checks are saved").await;
+    assert!(text.contains("Every gateway check is met"), "{text}");
+    assert!(text.contains("Confirmed by Lena Line"), "who confirmed each check: {text}");
+    lm.shot("05-gateway-met").await;
+    assert_eq!(panel.status().await, "gateway_passed");
+
+    // The admin appoints the panel; the conflict rule is the service's, shown beside the field.
+    let admin = Person::new(&driver, &app, "admin").await;
+    admin.sign_in("ada@fairepa.test").await;
+    admin.wait_text("Appoint the panel").await;
+    admin.shot("06-home-admin").await;
+    admin.follow("Appoint the panel").await;
+    admin.find("#field-independent_assessor_id").await.select_by_value(&panel.insider.id).await.expect("choose");
+    admin.js("document.getElementById('field-viva_at').value = '2026-12-01T10:00'; return null").await;
+    admin.click(r#"input[name="mode"][value="in_person"]"#).await;
+    admin.press("Appoint the panel").await;
+    let text = admin.wait_text("There is a problem").await;
+    assert!(text.contains("cannot be independent"), "{text}");
+    admin.shot("07-panel-conflict-refused").await;
+    admin.find("#field-independent_assessor_id").await.select_by_value(&panel.ia.id).await.expect("choose");
+    admin.press("Appoint the panel").await;
+    admin.wait_text("The panel is appointed").await;
+    admin.shot("08-panel-appointed").await;
+
+    // The independent assessor declares, prepares the viva and records it.
+    let ia = Person::new(&driver, &app, "independent assessor").await;
+    ia.sign_in(&panel.ia.email).await;
+    ia.wait_text("Declare your independence").await;
+    ia.follow("Declare").await;
+    ia.click("#field-no_prior_involvement").await;
+    ia.fill("#field-conflicts", "none").await;
+    ia.shot("09-declaration").await;
+    ia.press("Record my declaration").await;
+    ia.wait_text("Your declaration is recorded").await;
+    ia.goto(&format!("/assessments/{id}/viva")).await;
+    let text = ia.wait_text("Prepare").await;
+    assert!(text.contains("Knowledge (") && text.contains("Behaviours ("), "criteria grouped by kind: {text}");
+    ia.fill("#new_question", "How did you involve tenants in the repairs policy?").await;
+    ia.fill("#new_response", "Two resident panels and a survey of 140 households.").await;
+    ia.press("Save the record").await;
+    ia.wait_text("The viva record is saved").await;
+    ia.fill("#new_question", "What would you change next time?").await;
+    ia.fill("#new_response", "Start the consultation earlier.").await;
+    ia.press("Save the record").await;
+    ia.wait_text("The viva record is saved").await;
+    assert_eq!(
+        ia.find("#question_2").await.prop("value").await.expect("value").as_deref(),
+        Some("What would you change next time?")
+    );
+    ia.shot("10-viva").await;
+
+    // Three members score alone, in their own browsers.
+    lm.goto("/assessments").await;
+    lm.wait_text("Open my score sheet").await;
+    lm.follow("Open my score sheet").await;
+    lm.wait_text("items scored").await;
+    lm.shot("11-score-sheet-empty").await;
+    lm.shot_at("11-score-sheet-tablet-768", 768).await;
+    lm.shot_at("11-score-sheet-phone", 390).await;
+    // A few scores and a comment, saved as they go; a reload loses nothing.
+    lm.click(&radio(&items[0], 3)).await;
+    lm.click(&radio(&items[1], 4)).await;
+    lm.fill(&comment(&items[0]), "LM private remark on the first item").await;
+    lm.wait_text("Draft saved at").await;
+    lm.s.refresh().await.expect("reload");
+    lm.wait_text("items scored").await;
+    assert!(is_checked(&lm, &radio(&items[0], 3)).await, "the draft survives a reload");
+    assert!(is_checked(&lm, &radio(&items[1], 4)).await);
+    let c = lm.find(&comment(&items[0])).await.prop("value").await.expect("value");
+    assert_eq!(c.as_deref(), Some("LM private remark on the first item"));
+    let lm_scores = |i: usize| if i == 0 { 3 } else { 4 };
+    score_and_submit(&lm, &panel, lm_scores, "12-line-manager").await;
+    lm.shot("13-score-sheet-submitted").await;
+
+    let tp = Person::new(&driver, &app, "training provider").await;
+    tp.sign_in(&panel.tp.email).await;
+    tp.goto(&format!("/assessments/{id}/scores")).await;
+    let text = tp.wait_text("items scored").await;
+    let source = tp.source().await;
+    assert!(!source.contains("LM private remark"), "another member's scores are sealed");
+    assert!(text.contains("Line manager: Lena Line submitted"), "{text}");
+    tp.goto(&format!("/assessments/{id}/consensus")).await;
+    tp.wait_text("Scores are sealed").await;
+    tp.shot("14-consensus-sealed").await;
+    score_and_submit(&tp, &panel, |i| [5, 3].get(i).copied().unwrap_or(4), "15-training-provider").await;
+
+    score_and_submit(&ia, &panel, |_| 4, "16-independent-assessor").await;
+    assert_eq!(panel.status().await, "consensus");
+
+    // Consensus: disagreements first, the widest range first; one agreed, one deadlock.
+    ia.goto("/assessments").await;
+    ia.follow("Open the consensus console").await;
+    let text = ia.wait_text("Disagreements").await;
+    assert!(text.contains("LM private remark"), "once all three are in, comments are shown");
+    ia.shot("17-consensus").await;
+    let field = |item: &Item| format!(r#"input[name="a:{}:{}"]"#, item.component, item.criterion);
+    ia.click(&format!(r#"{}[value="4"]"#, field(&items[0]))).await;
+    ia.fill(
+        &format!(r#"textarea[name="r:{}:{}"]"#, items[0].component, items[0].criterion),
+        "Strong evidence in the report.",
+    )
+    .await;
+    ia.click(&format!(r#"{}[value="deadlock"]"#, field(&items[1]))).await;
+    ia.fill("#notes", "Agreed on the day, one item decided by the independent assessor.").await;
+    ia.press("Save the consensus").await;
+    let text = ia.wait_text("What the panel would decide now").await;
+    assert!(text.contains("Distinction"), "{text}");
+    assert!(text.contains("4.00"), "the weighted score: {text}");
+    ia.shot("18-decision-preview").await;
+    ia.fill("#field-notes", "Consistently strong; distinction.").await;
+    ia.press("Confirm the decision").await;
+    ia.wait_text("The decision is recorded").await;
+    ia.shot("19-after-decision").await;
+    assert_eq!(panel.status().await, "decided");
+
+    // The moderator: the queue, the decision, confirm.
+    let moderator = Person::new(&driver, &app, "moderator").await;
+    moderator.sign_in(&panel.moderator.email).await;
+    moderator.follow("Moderation").await;
+    let text = moderator.wait_text("To moderate").await;
+    assert!(text.contains("decided by the independent assessor") && text.contains("highest grade"), "{text}");
+    moderator.shot("20-moderation-queue").await;
+    moderator.follow("Moderate").await;
+    moderator.wait_text("The panel's decision").await;
+    moderator.shot("21-moderate").await;
+    moderator.click(r#"input[name="action"][value="confirm"]"#).await;
+    moderator.fill("#field-rationale", "Due process followed; comparable with others.").await;
+    moderator.press("Record my moderation").await;
+    moderator.wait_text("The outcome is released").await;
+
+    // The outcome email reaches the real SMTP server, one per recipient.
+    let emails = app.wait_for_emails(3).await;
+    assert_eq!(emails.len(), 3, "apprentice, line manager, training provider");
+    assert!(emails.iter().all(|e| e.all_text().contains("Distinction")));
+    let _ = panel.wait_for_email_status("sent").await;
+    moderator.goto("/moderation").await;
+    let text = moderator.wait_text("Released outcomes").await;
+    assert!(text.contains("all emails delivered"), "{text}");
+    moderator.shot("22-moderation-released").await;
+
+    // Reports and the audit trail.
+    moderator.follow("Reports").await;
+    let text = moderator.wait_text("At a glance").await;
+    assert!(text.contains("1 decided assessment"), "{text}");
+    let svg = moderator.source().await;
+    assert!(svg.contains("<svg") && svg.contains("chart-lenient") || svg.contains("chart-severe"), "the lean chart");
+    moderator.shot("23-reports").await;
+    let csv = moderator.js("return fetch('/reports/outcomes.csv').then(r => r.text())").await;
+    assert!(csv.as_str().unwrap_or_default().contains("Distinction"), "{csv}");
+    moderator.goto(&format!("/assessments/{id}/audit")).await;
+    let text = moderator.wait_text("moderation confirm").await;
+    assert!(text.contains("score sheet submitted"), "{text}");
+    moderator.shot("24-audit").await;
+    lm.goto(&format!("/assessments/{id}")).await;
+    lm.wait_text("Outcome emails").await;
+    lm.shot("25-overview-released").await;
+
+    for p in [lm, tp, ia, admin, moderator] {
+        p.close().await;
+    }
+    app.shutdown().await;
+}
+
+#[actix_web::test]
+async fn a_form_without_its_csrf_token_is_refused() {
+    let Some((app, driver)) = setup("a_form_without_its_csrf_token_is_refused").await else { return };
+    let panel = app.registered().await;
+    set_password(&app, &panel.lm.email);
+    let lm = Person::new(&driver, &app, "line manager").await;
+    lm.sign_in(&panel.lm.email).await;
+    lm.goto(&format!("/assessments/{}/gateway", panel.id)).await;
+    lm.wait_text("Confirm the checks").await;
+    // A token from elsewhere: the form is refused with a clear page, and nothing changes.
+    lm.click("#field-portfolio_complete").await;
+    lm.js("document.querySelector('form[action$=\"/gateway\"] input[name=csrf]').value = 'forged'; return null").await;
+    lm.press("Save the gateway checks").await;
+    let text = lm.wait_text("Not allowed").await;
+    assert!(text.contains("reload the page"), "{text}");
+    lm.shot("30-csrf-refused").await;
+    let view = panel.view().await;
+    assert_eq!(view["gateway"]["unmet"].as_array().map(Vec::len), Some(7), "nothing was saved: {view}");
+    // A request without any token (what another site's form would send with the cookie).
+    let status = lm
+        .js(&format!(
+            "return fetch('/assessments/{}/gateway', {{method: 'POST', headers: {{'Content-Type': 'application/x-www-form-urlencoded'}}, body: 'portfolio_complete=true'}}).then(r => r.status)",
+            panel.id
+        ))
+        .await;
+    assert_eq!(status, json!(403));
+    // Signing out needs the token too; with it, the session ends on the server.
+    lm.goto("/assessments").await;
+    lm.press("Sign out").await;
+    lm.wait_text("You have signed out").await;
+    lm.goto("/assessments").await;
+    lm.wait_text("Sign in").await;
+    assert!(lm.path().await.starts_with("/?next="), "signed out: back to the sign-in page");
+    lm.close().await;
+    app.shutdown().await;
+}
+
+#[actix_web::test]
+async fn sealed_scores_never_reach_another_members_page() {
+    let Some((app, driver)) = setup("sealed_scores_never_reach_another_members_page").await else { return };
+    let names = Names { apprentice: "<script>alert(1)</script>".into(), ..Names::default() };
+    let panel = app.panel_for(STANDARD, names).await;
+    set_password(&app, &panel.tp.email);
+    // The line manager scores (through the API here) with a comment only they may see yet.
+    let items = panel.items().to_vec();
+    let first = json!({"component": items[0].component, "criterion": items[0].criterion, "score": 2, "comment": "sealed-LM-comment"});
+    let lm_client: &Member = &panel.lm;
+    lm_client.expect(200, "PUT", &panel.path("/scores"), json!({"scores": [first], "submit": false})).await;
+    let tp = Person::new(&driver, &app, "training provider").await;
+    tp.sign_in(&panel.tp.email).await;
+    // The apprentice's name is shown as text, never run.
+    let text = tp.wait_text("<script>alert(1)</script>").await;
+    assert!(text.contains("Open my score sheet"), "{text}");
+    assert!(tp.s.get_alert_text().await.is_err(), "no script ran");
+    let source = tp.source().await;
+    assert!(source.contains("&lt;script&gt;alert(1)") && !source.contains("<script>alert"), "text, not markup");
+    for path in ["/scores", "/consensus", "", "/viva", "/audit"] {
+        tp.goto(&format!("/assessments/{}{path}", panel.id)).await;
+        tp.wait_text("<script>alert(1)</script>").await;
+        let source = tp.source().await;
+        assert!(!source.contains("sealed-LM-comment"), "/{path} shows nothing of another member's sheet");
+    }
+    tp.goto(&format!("/assessments/{}/scores", panel.id)).await;
+    tp.shot("31-sealed-other-member").await;
+    // Another member's assessment they do not sit on: a clear 404 page.
+    tp.goto("/assessments/no-such-assessment").await;
+    tp.wait_text("Page not found").await;
+    tp.shot("32-not-found").await;
+    tp.goto("/reports").await;
+    tp.wait_text("Not allowed").await;
+    tp.shot("33-forbidden").await;
+    tp.close().await;
+    app.shutdown().await;
+}
+
+#[actix_web::test]
+async fn a_draft_survives_a_reload_with_or_without_javascript() {
+    let Some((app, driver)) = setup("a_draft_survives_a_reload_with_or_without_javascript").await else { return };
+    let panel = app.panel().await;
+    set_password(&app, &panel.lm.email);
+    let items = panel.items().to_vec();
+    let lm = Person::new(&driver, &app, "line manager").await;
+    lm.sign_in(&panel.lm.email).await;
+    lm.goto(&format!("/assessments/{}/scores", panel.id)).await;
+    lm.wait_text("items scored").await;
+    // Saved as you go (autosave.js)...
+    lm.click(&radio(&items[0], 5)).await;
+    lm.fill(&comment(&items[0]), "autosaved comment").await;
+    lm.wait_text("Draft saved at").await;
+    // ...and with the "Save draft" button, the form working as plain HTML.
+    lm.click(&radio(&items[1], 2)).await;
+    lm.press("Save draft").await;
+    lm.wait_text("Your draft is saved").await;
+    lm.s.refresh().await.expect("reload");
+    lm.wait_text("items scored").await;
+    assert!(is_checked(&lm, &radio(&items[0], 5)).await);
+    assert!(is_checked(&lm, &radio(&items[1], 2)).await);
+    assert_eq!(
+        lm.find(&comment(&items[0])).await.prop("value").await.expect("value").as_deref(),
+        Some("autosaved comment")
+    );
+    // The service holds the same draft.
+    let sheets = panel.lm.get(&panel.path("/scores")).await;
+    let own = sheets["sheets"].as_array().and_then(|s| s.iter().find(|s| s["user_id"] == json!(panel.lm.id))).cloned();
+    assert_eq!(own.map(|s| s["scores"].as_array().map(Vec::len)), Some(Some(2)), "{sheets}");
+    // Review lists what is missing, linked to each item.
+    lm.press("Review and submit").await;
+    let text = lm.wait_text("still to score").await;
+    assert!(text.contains(&format!("{} items still to score", items.len() - 2)), "{text}");
+    lm.shot("34-review-missing").await;
+    lm.close().await;
+    app.shutdown().await;
+}
+
+#[actix_web::test]
+async fn sign_in_is_throttled_after_repeated_failures() {
+    let Some((app, driver)) = setup("sign_in_is_throttled_after_repeated_failures").await else { return };
+    let panel = app.registered().await;
+    set_password(&app, &panel.tp.email);
+    let tp = Person::new(&driver, &app, "training provider").await;
+    for _ in 0..5 {
+        tp.goto("/").await;
+        tp.fill("#email", &panel.tp.email).await;
+        tp.fill("#password", "wrong guess").await;
+        tp.press("Sign in").await;
+        tp.wait_text("do not match").await;
+    }
+    // Even the right password is refused now, with a message that says why and for how long.
+    tp.goto("/").await;
+    tp.fill("#email", &panel.tp.email).await;
+    tp.fill("#password", PASSWORD).await;
+    tp.press("Sign in").await;
+    let text = tp.wait_text("Too many failed sign-ins").await;
+    assert!(text.contains("15 minutes"), "{text}");
+    tp.shot("35-sign-in-throttled").await;
+    tp.close().await;
+    app.shutdown().await;
+}
+
+#[test]
+fn the_cli_sets_web_passwords() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let url = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_epa-panel"))
+            .args(args)
+            .env("EPA_DATABASE_URL", &url)
+            .current_dir(dir.path())
+            .output()
+            .expect("run epa-panel")
+    };
+    let weak = run(&["user", "add", "--email", "w@x.test", "--name", "W", "--role", "admin", "--password", "short"]);
+    assert!(!weak.status.success(), "a weak password is refused");
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 10 characters"));
+    let added =
+        run(&["user", "add", "--email", "ada@x.test", "--name", "Ada", "--role", "admin", "--password", PASSWORD]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(String::from_utf8_lossy(&added.stdout).contains("\"token\""));
+    let changed = run(&["user", "password", "--email", "ada@x.test", "--password", "another long password"]);
+    assert!(changed.status.success(), "{}", String::from_utf8_lossy(&changed.stderr));
+    let unknown = run(&["user", "password", "--email", "nobody@x.test", "--password", "another long password"]);
+    assert!(!unknown.status.success());
+    // The hash is Argon2id, and the weak user was never created.
+    let mut conn = epa_panel::db::DatabaseUrl::parse(&url).expect("url").connect().expect("connect");
+    let candidate = epa_panel::services::people::sign_in_candidate(&mut conn, "ada@x.test").expect("candidate");
+    let (_, hash) = candidate.user.expect("ada has a password");
+    assert!(hash.starts_with("$argon2id$"));
+    assert!(epa_panel::services::people::verify_password(&hash, "another long password"));
+    assert!(epa_panel::services::people::sign_in_candidate(&mut conn, "w@x.test").expect("candidate").user.is_none());
+}

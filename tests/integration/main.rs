@@ -1,0 +1,21 @@
+//! epa-panel's integration tests: one test binary that runs the real server (`prepare` + `start`)
+//! on a database of its own per test, talks to it over HTTP as the panel's people would, and
+//! receives its outcome emails on a real SMTP server inside this process.
+//!
+//! Every scenario is written once with `both_backends!` and runs on SQLite (a temp file) and on
+//! PostgreSQL (a fresh database, dropped afterwards). The helpers live in `app.rs`, so that the
+//! scenarios read like an EPA: gateway, panel, score sheets, consensus, decision, moderation.
+
+#[macro_use]
+mod app;
+
+mod browser;
+mod consensus;
+mod gateway;
+mod guards;
+mod moderation_mail;
+mod panel_day;
+mod reports;
+mod restart;
+mod scores;
+mod standards;

@@ -1,0 +1,350 @@
+//! The standardisation reports, computed by hand for a small standard and three decided
+//! assessments (plus one still in consensus, which no report may show), and their filters.
+
+use std::collections::BTreeSet;
+
+use crate::app::*;
+use serde_json::Value;
+
+/// Three project items (S1, B1, S3) and two viva items (K1, B1).
+pub const REPORT_GUIDE: &str = r#"
+id = "reporting-l4"
+title = "Reporting Standard"
+level = 4
+version = "1"
+[[components]]
+id = "project"
+weight = 80
+[[components]]
+id = "viva"
+weight = 20
+[[grading.grades]]
+name = "Not achieved"
+[[grading.grades]]
+name = "Pass"
+min_each = 3
+[[grading.grades]]
+name = "Distinction"
+min_each = 4
+[[criteria]]
+id = "K1"
+kind = "knowledge"
+area = "Legislation"
+methods = ["portfolio", "viva"]
+[[criteria]]
+id = "S1"
+kind = "skill"
+area = "Communication"
+methods = ["project", "portfolio"]
+[[criteria]]
+id = "B1"
+kind = "behaviour"
+area = "Adaptability"
+methods = ["project", "viva"]
+[[criteria]]
+id = "S3"
+kind = "skill"
+area = "Finance"
+methods = ["project"]
+"#;
+
+const SCORE_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,component,criterion,scorer_role,scorer_id,score,agreed_score,difference,decided_by,grade,moderation";
+const OUTCOME_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,grade,weighted_score,items,unanimous_items,tie_breaks,moderation,released_at";
+const ASSESSOR_COLUMNS: &str =
+    "scorer_id,name,role,assessments,items_scored,mean_difference,exact_agreement,adjacent_agreement,tie_breaks_decided";
+
+/// The scores of one assessment, item by item in the guide's order: [line manager, provider,
+/// assessor], and the consensus (item index, agreed score; None = deadlock).
+struct Day {
+    scores: [[i64; 3]; 5],
+    consensus: Vec<(usize, Option<i64>)>,
+}
+
+/// Takes a scheduled panel through scoring, consensus and decision.
+async fn decide(panel: &Panel, day: &Day) -> Value {
+    let items = panel.items();
+    let seat = |n: usize| -> Sheet { items.iter().zip(day.scores.iter()).map(|(i, s)| (i.clone(), s[n])).collect() };
+    panel.submit_all(&seat(0), &seat(1), &seat(2)).await;
+    let consensus = day.consensus.iter().map(|(n, s)| agreed(&items[*n], *s, "agreed on the day")).collect();
+    panel.agree(consensus, "notes").await;
+    panel.record_viva().await;
+    panel.decide().await
+}
+
+/// The value a number cell must show: rounded to 4 decimals. Also checks the cell has at most 4.
+fn number(cell: &str) -> f64 {
+    let decimals = cell.split_once('.').map_or(0, |(_, d)| d.len());
+    assert!(decimals <= 4, "{cell:?} has more than 4 decimals");
+    assert!(!cell.contains(','), "{cell:?}: numbers use '.'");
+    cell.parse().unwrap_or_else(|e| panic!("{cell:?} is not a number: {e}"))
+}
+
+fn assert_number(cell: &str, want: f64, what: &str) {
+    let want = (want * 10_000.0).round() / 10_000.0;
+    assert!((number(cell) - want).abs() < 1e-9, "{what}: {cell:?}, want {want}");
+}
+
+/// No cell a spreadsheet would run as a formula.
+fn assert_no_formula(csv: &Csv) {
+    for row in &csv.rows {
+        for (column, cell) in row {
+            assert!(!cell.starts_with(['=', '+', '@']), "{column} = {cell:?} would run as a formula");
+        }
+    }
+}
+
+both_backends!(reports_match_a_hand_computation, |app| async move {
+    let (status, _) = app.import_guide(REPORT_GUIDE).await;
+    assert_eq!(status, 201);
+    let std = app.standard("reporting-l4").await;
+    let order: Vec<(&str, &str)> = std.items.iter().map(|i| (i.component.as_str(), i.criterion.as_str())).collect();
+    assert_eq!(order, [("project", "S1"), ("project", "B1"), ("project", "S3"), ("viva", "K1"), ("viva", "B1")]);
+
+    // A: released. p/S1 4 4 4 unanimous; p/B1 5 4 4 -> 4; p/S3 4 5 5 -> 5; v/K1 3 2 4 deadlock -> 4;
+    // v/B1 3 3 3 unanimous. Agreed 4 4 5 | 4 3: Pass, 0.8 x 13/3 + 0.2 x 7/2 = 4.1667.
+    let names =
+        Names { line_manager: "=Lena Formula".into(), apprentice: "=HYPERLINK(\"x\")".into(), ..Names::default() };
+    let a = app.panel_for("reporting-l4", names).await;
+    let day_a = Day {
+        scores: [[4, 4, 4], [5, 4, 4], [4, 5, 5], [3, 2, 4], [3, 3, 3]],
+        consensus: vec![(1, Some(4)), (2, Some(5)), (3, None)],
+    };
+    let d = decide(&a, &day_a).await;
+    assert_eq!(d["grade"], "Pass", "{d}");
+    a.moderate("confirm", "Due process followed.").await;
+
+    // B: decided, moderation pending. p/S1 5 5 4 -> 5; p/B1 2 3 3 -> 3; p/S3 3 3 3; v/K1 4 4 4;
+    // v/B1 5 3 2 deadlock -> 2. Agreed 5 3 3 | 4 2: Not achieved, 0.8 x 11/3 + 0.2 x 3 = 3.5333.
+    // B's people have names that need quoting and UTF-8.
+    let names =
+        Names { training_provider: "Tutor, \"Tom\"".into(), assessor: "Zoë Ödegaard".into(), ..Names::default() };
+    let b = app.panel_for("reporting-l4", names).await;
+    let day_b = Day {
+        scores: [[5, 5, 4], [2, 3, 3], [3, 3, 3], [4, 4, 4], [5, 3, 2]],
+        consensus: vec![(0, Some(5)), (1, Some(3)), (4, None)],
+    };
+    let d = decide(&b, &day_b).await;
+    assert_eq!(d["grade"], "Not achieved", "{d}");
+
+    // C: A's people again, another apprentice; decided, pending. All 3 but p/S1 4 3 3 -> 3.
+    let mut people = a.people.clone();
+    people.apprentice = app.apprentice("Cat Second", &a.employer_id, &a.provider_id).await;
+    let c = people.register(app, "reporting-l4").await;
+    c.pass_gateway().await;
+    c.appoint().await;
+    c.declare().await;
+    let day_c = Day { scores: [[4, 3, 3], [3, 3, 3], [3, 3, 3], [3, 3, 3], [3, 3, 3]], consensus: vec![(0, Some(3))] };
+    let d = decide(&c, &day_c).await;
+    assert_eq!(d["grade"], "Pass", "{d}");
+
+    // D: sheets in, still in consensus: in no report.
+    let dd = app.panel_for("reporting-l4", Names::default()).await;
+    let all4 = sheet(dd.items(), 4);
+    dd.submit_all(&all4, &with(all4.clone(), &[(&dd.items()[0], 2)]), &all4).await;
+
+    let today = chrono::Utc::now().date_naive();
+    let today_s = today.format("%Y-%m-%d").to_string();
+
+    // ---- scores.csv: one row per score, 15 per decided assessment.
+    let response = a.moderator.send("GET", "/api/v1/reports/scores.csv", None).await;
+    assert!(
+        response.text.trim_start_matches('\u{feff}').starts_with(&format!("{SCORE_COLUMNS}\r\n")),
+        "RFC 4180 header + CRLF: {:?}",
+        &response.text[..response.text.len().min(300)]
+    );
+    let scores = app.admin.csv("/api/v1/reports/scores.csv").await;
+    assert_eq!(scores.header.join(","), SCORE_COLUMNS);
+    assert_eq!(scores.rows.len(), 45, "three decided assessments x 5 items x 3 scorers");
+    assert!(scores.rows_where("assessment_id", &dd.id).is_empty(), "an undecided assessment is in no report");
+    assert_no_formula(&scores);
+    let decided_by = |day: &Day, n: usize| -> &'static str {
+        match day.consensus.iter().find(|(i, _)| *i == n) {
+            Some((_, None)) => "independent_assessor",
+            Some((_, Some(s))) if day.scores[n].iter().all(|x| x == s) => "unanimous",
+            Some(_) => "consensus",
+            None => "unanimous",
+        }
+    };
+    let agreed_of = |day: &Day, n: usize| -> i64 {
+        match day.consensus.iter().find(|(i, _)| *i == n) {
+            Some((_, Some(s))) => *s,
+            Some((_, None)) => day.scores[n][2],
+            None => day.scores[n][0],
+        }
+    };
+    for (panel, day, grade, moderation) in
+        [(&a, &day_a, "Pass", "confirmed"), (&b, &day_b, "Not achieved", "pending"), (&c, &day_c, "Pass", "pending")]
+    {
+        let mut want = BTreeSet::new();
+        for (n, item) in panel.items().iter().enumerate() {
+            for (seat, (role, member)) in
+                [("line_manager", &panel.lm), ("training_provider", &panel.tp), ("independent_assessor", &panel.ia)]
+                    .into_iter()
+                    .enumerate()
+            {
+                let score = day.scores[n][seat];
+                let agreed = agreed_of(day, n);
+                want.insert(vec![
+                    panel.id.clone(),
+                    "reporting-l4".into(),
+                    panel.apprentice.id.clone(),
+                    panel.employer_id.clone(),
+                    panel.provider_id.clone(),
+                    panel.ia.id.clone(),
+                    today_s.clone(),
+                    item.component.clone(),
+                    item.criterion.clone(),
+                    role.into(),
+                    member.id.clone(),
+                    score.to_string(),
+                    agreed.to_string(),
+                    (score - agreed).to_string(),
+                    decided_by(day, n).into(),
+                    grade.into(),
+                    moderation.into(),
+                ]);
+            }
+        }
+        let got: BTreeSet<Vec<String>> = scores
+            .rows_where("assessment_id", &panel.id)
+            .iter()
+            .map(|r| scores.header.iter().map(|h| r[h].clone()).collect())
+            .collect();
+        assert_eq!(got, want, "scores.csv rows of assessment {}", panel.id);
+    }
+
+    // ---- outcomes.csv: one row per decided assessment.
+    let outcomes = app.admin.csv("/api/v1/reports/outcomes.csv").await;
+    assert_eq!(outcomes.header.join(","), OUTCOME_COLUMNS);
+    assert_eq!(outcomes.rows.len(), 3, "{outcomes:?}");
+    assert_no_formula(&outcomes);
+    let released_at = a.view().await["released_at"].as_str().unwrap_or_default().to_string();
+    for (panel, grade, weighted, unanimous, tie_breaks, moderation) in [
+        (&a, "Pass", 0.8 * 13.0 / 3.0 + 0.2 * 3.5, "2", "1", "confirmed"),
+        (&b, "Not achieved", 0.8 * 11.0 / 3.0 + 0.2 * 3.0, "2", "1", "pending"),
+        (&c, "Pass", 3.0, "4", "0", "pending"),
+    ] {
+        let rows = outcomes.rows_where("assessment_id", &panel.id);
+        assert_eq!(rows.len(), 1, "{}: {outcomes:?}", panel.id);
+        let r = rows[0];
+        assert_eq!(r["standard_id"], "reporting-l4");
+        assert_eq!(r["apprentice_id"], panel.apprentice.id);
+        assert_eq!(r["employer_id"], panel.employer_id);
+        assert_eq!(r["training_provider_id"], panel.provider_id);
+        assert_eq!(r["independent_assessor_id"], panel.ia.id);
+        assert_eq!(r["decided_on"], today_s);
+        assert_eq!(r["grade"], grade);
+        assert_number(&r["weighted_score"], weighted, "weighted_score");
+        assert_eq!(r["items"], "5");
+        assert_eq!(r["unanimous_items"], unanimous, "{r:?}");
+        assert_eq!(r["tie_breaks"], tie_breaks, "{r:?}");
+        assert_eq!(r["moderation"], moderation, "{r:?}");
+        if moderation == "confirmed" {
+            assert!(!r["released_at"].is_empty() && r["released_at"].ends_with('Z'), "{r:?}");
+            assert!(r["released_at"].starts_with(&today_s), "{r:?}");
+            assert!(released_at.is_empty() || released_at == r["released_at"], "{released_at} vs {r:?}");
+        } else {
+            assert_eq!(r["released_at"], "", "{r:?}");
+        }
+    }
+    assert_eq!(outcomes.rows_where("assessment_id", &a.id)[0]["weighted_score"], "4.1667");
+
+    // ---- assessors.csv: one row per scorer.
+    // A's line manager over A and C: differences 0 +1 -1 -1 0 and +1 0 0 0 0: mean 0, exact 6/10,
+    // adjacent 10/10. A's provider: 0 0 0 -2 0 and 0s: mean -0.2, exact 0.9, adjacent 0.9.
+    // A's assessor: all 0, one deadlock decided. B's line manager: 0 -1 0 0 +3: mean 0.4,
+    // exact 0.6, adjacent 0.8; B's provider: 0 0 0 0 +1: 0.2, 0.8, 1; B's assessor: -1 0 0 0 0:
+    // -0.2, 0.8, 1, one deadlock decided.
+    let assessors = app.admin.csv("/api/v1/reports/assessors.csv").await;
+    assert_eq!(assessors.header.join(","), ASSESSOR_COLUMNS);
+    assert_no_formula(&assessors);
+    let want = vec![
+        (&a.lm, "'=Lena Formula", "line_manager", "2", "10", 0.0, 0.6, 1.0, "0"),
+        (&a.tp, "Tom Tutor", "training_provider", "2", "10", -0.2, 0.9, 0.9, "0"),
+        (&a.ia, "Iris Independent", "independent_assessor", "2", "10", 0.0, 1.0, 1.0, "1"),
+        (&b.lm, "Lena Line", "line_manager", "1", "5", 0.4, 0.6, 0.8, "0"),
+        (&b.tp, "Tutor, \"Tom\"", "training_provider", "1", "5", 0.2, 0.8, 1.0, "0"),
+        (&b.ia, "Zoë Ödegaard", "independent_assessor", "1", "5", -0.2, 0.8, 1.0, "1"),
+    ];
+    assert_eq!(assessors.rows.len(), want.len(), "one row per scorer, none for D's panel: {assessors:?}");
+    for (member, name, role, n, items, mean, exact, adjacent, tie_breaks) in want {
+        let rows = assessors.rows_where("scorer_id", &member.id);
+        assert_eq!(rows.len(), 1, "{}: {assessors:?}", member.name);
+        let r = rows[0];
+        assert_eq!(r["name"], name, "the name column is neutralised: {r:?}");
+        assert_eq!(r["role"], role, "{r:?}");
+        assert_eq!(r["assessments"], n, "{r:?}");
+        assert_eq!(r["items_scored"], items, "{r:?}");
+        assert_number(&r["mean_difference"], mean, &format!("{} mean_difference", member.name));
+        assert_number(&r["exact_agreement"], exact, &format!("{} exact_agreement", member.name));
+        assert_number(&r["adjacent_agreement"], adjacent, &format!("{} adjacent_agreement", member.name));
+        assert_eq!(r["tie_breaks_decided"], tie_breaks, "{r:?}");
+    }
+
+    // ---- filters.
+    let ids = |csv: &Csv| -> BTreeSet<String> { csv.rows.iter().map(|r| r["assessment_id"].clone()).collect() };
+    let set = |list: &[&Panel]| -> BTreeSet<String> { list.iter().map(|p| p.id.clone()).collect() };
+    let tomorrow = today.succ_opt().expect("a tomorrow").format("%Y-%m-%d").to_string();
+    let yesterday = today.pred_opt().expect("a yesterday").format("%Y-%m-%d").to_string();
+    let cases: Vec<(String, Vec<&Panel>)> = vec![
+        (format!("from={today_s}"), vec![&a, &b, &c]),
+        (format!("to={today_s}"), vec![&a, &b, &c]),
+        (format!("from={today_s}&to={today_s}"), vec![&a, &b, &c]),
+        (format!("from={yesterday}&to={today_s}"), vec![&a, &b, &c]),
+        (format!("from={tomorrow}"), vec![]),
+        (format!("to={yesterday}"), vec![]),
+        (format!("employer_id={}", a.employer_id), vec![&a, &c]),
+        (format!("employer_id={}", b.employer_id), vec![&b]),
+        (format!("training_provider_id={}", b.provider_id), vec![&b]),
+        (format!("assessor_id={}", a.ia.id), vec![&a, &c]),
+        (format!("assessor_id={}", b.ia.id), vec![&b]),
+        (format!("assessor_id={}", dd.ia.id), vec![]),
+        ("standard_id=reporting-l4".to_string(), vec![&a, &b, &c]),
+        (format!("standard_id={STANDARD}"), vec![]),
+        (format!("employer_id={}&assessor_id={}", a.employer_id, b.ia.id), vec![]),
+        (format!("from={today_s}&employer_id={}&standard_id=reporting-l4", b.employer_id), vec![&b]),
+    ];
+    for (query, want) in cases {
+        let s = app.admin.csv(&format!("/api/v1/reports/scores.csv?{query}")).await;
+        assert_eq!(s.header.join(","), SCORE_COLUMNS, "{query}: the header even with no rows");
+        assert_eq!(ids(&s), set(&want), "scores.csv?{query}");
+        assert_eq!(s.rows.len(), 15 * want.len(), "scores.csv?{query}");
+        let o = a.moderator.csv(&format!("/api/v1/reports/outcomes.csv?{query}")).await;
+        assert_eq!(o.header.join(","), OUTCOME_COLUMNS, "{query}");
+        assert_eq!(ids(&o), set(&want), "outcomes.csv?{query}");
+        assert_eq!(o.rows.len(), want.len(), "outcomes.csv?{query}");
+        let s_ = app.admin.csv(&format!("/api/v1/reports/assessors.csv?{query}")).await;
+        assert_eq!(s_.header.join(","), ASSESSOR_COLUMNS, "{query}");
+        let scorers: BTreeSet<String> = s_.rows.iter().map(|r| r["scorer_id"].clone()).collect();
+        let want_scorers: BTreeSet<String> =
+            want.iter().flat_map(|p| [p.lm.id.clone(), p.tp.id.clone(), p.ia.id.clone()]).collect();
+        assert_eq!(scorers, want_scorers, "assessors.csv?{query}");
+    }
+    // Filtered to A's employer, A's line manager still counts both A and C.
+    let only_a = app.admin.csv(&format!("/api/v1/reports/assessors.csv?employer_id={}", a.employer_id)).await;
+    let lm = only_a.rows_where("scorer_id", &a.lm.id);
+    assert_eq!(lm.len(), 1);
+    assert_eq!(lm[0]["assessments"], "2");
+
+    // Bad filters: 400 naming the parameter.
+    let e = app.admin.refused(400, "GET", "/api/v1/reports/scores.csv?from=yesterday", Value::Null).await;
+    assert!(e.message.contains("from"), "{e:?}");
+    let e = app.admin.refused(400, "GET", "/api/v1/reports/outcomes.csv?from=2026-13-01", Value::Null).await;
+    assert!(e.message.contains("from"), "{e:?}");
+    let e = app.admin.refused(400, "GET", "/api/v1/reports/assessors.csv?to=01/02/2026", Value::Null).await;
+    assert!(e.message.contains("to"), "{e:?}");
+});
+
+both_backends!(empty_reports_still_have_their_header, |app| async move {
+    // Nothing decided yet: a scheduled panel does not count.
+    let _panel = app.panel().await;
+    for (report, header) in [("scores", SCORE_COLUMNS), ("outcomes", OUTCOME_COLUMNS), ("assessors", ASSESSOR_COLUMNS)]
+    {
+        let r = app.admin.send("GET", &format!("/api/v1/reports/{report}.csv"), None).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        assert!(r.content_type.starts_with("text/csv"), "{report}: {r:?}");
+        let csv = Csv::parse(&r.text);
+        assert_eq!(csv.header.join(","), header, "{report}");
+        assert!(csv.rows.is_empty(), "{report}: {r:?}");
+    }
+});
