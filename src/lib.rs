@@ -89,7 +89,8 @@ impl Running {
 
 /// Binds and starts serving (inside an actix/tokio runtime). `bind` may use port 0.
 pub fn start(prepared: Prepared, bind: &str) -> anyhow::Result<Running> {
-    let transport = Transport::from_config(prepared.mail.0.as_deref(), prepared.mail.1.clone())?;
+    let transport =
+        Transport::from_config(prepared.mail.0.as_deref(), prepared.mail.1.clone(), prepared.mail_retry.lease)?;
     let state = prepared.state.clone();
     let pages = prepared.pages.clone();
     let server = HttpServer::new(move || {

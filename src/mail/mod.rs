@@ -119,12 +119,17 @@ pub enum Transport {
 
 impl Transport {
     /// SMTP when a URL is set (`smtp://host:port`, `smtps://user:pass@host`), else files.
-    pub fn from_config(smtp_url: Option<&str>, mail_dir: PathBuf) -> anyhow::Result<Self> {
+    ///
+    /// The SMTP timeout stays well inside the outbox lease (20 s, or two thirds of a shorter
+    /// lease): a send must end, one way or the other, before another instance may take the
+    /// message over, or a slow server could receive it twice.
+    pub fn from_config(smtp_url: Option<&str>, mail_dir: PathBuf, lease: Duration) -> anyhow::Result<Self> {
         match smtp_url {
             Some(url) => {
+                let timeout = Duration::from_secs(20).min(lease * 2 / 3);
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| anyhow::anyhow!("EPA_SMTP_URL {}: {e}", crate::db::redact(url)))?
-                    .timeout(Some(Duration::from_secs(20)))
+                    .timeout(Some(timeout))
                     .build();
                 Ok(Self::Smtp(transport))
             }

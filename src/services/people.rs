@@ -281,8 +281,8 @@ fn check_password(password: &str) -> AppResult<()> {
     check_length("password", password, 1000)
 }
 
-/// Sets (or replaces) a user's password from an already computed hash and ends their browser
-/// sessions. `actor` is None for the CLI; otherwise only an admin may set someone's password.
+/// Sets (or replaces) a user's password from an already computed hash, ends their browser
+/// sessions and clears their failed sign-ins. `actor` is None for the CLI; otherwise only an admin may set someone's password.
 pub fn set_password_hash(
     conn: &mut DbConnection,
     actor: Option<&Actor>,
@@ -290,7 +290,7 @@ pub fn set_password_hash(
     password_hash: &str,
 ) -> AppResult<User> {
     use crate::db::models::Credential;
-    use crate::db::schema::{credentials, web_sessions};
+    use crate::db::schema::{credentials, login_failures, web_sessions};
     require_admin(actor)?;
     transaction(conn, |conn| {
         let user = find_by_email(conn, email)?;
@@ -302,6 +302,8 @@ pub fn set_password_hash(
             diesel::insert_into(credentials::table).values(&row).execute(conn)?;
         }
         diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(&user.id))).execute(conn)?;
+        // A new password lifts a sign-in throttle (someone may have been guessing at the old one).
+        diesel::delete(login_failures::table.filter(login_failures::email.eq(&user.email))).execute(conn)?;
         audit(conn, None, actor, "user.password_set", json!({"user_id": user.id}))?;
         Ok(user)
     })
@@ -495,6 +497,64 @@ mod tests {
         assert!(!verify_password("not a hash", "x"));
         assert!(!verify_password(decoy_hash(), ""));
         assert_eq!(hash_password("short").unwrap_err().code(), "weak_password");
+    }
+
+    fn database() -> (tempfile::TempDir, DbConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::db::DatabaseUrl::parse(&format!("sqlite://{}/t.db", dir.path().display())).unwrap();
+        let mut conn = url.connect().unwrap();
+        crate::db::migrate(&mut conn).unwrap();
+        (dir, conn)
+    }
+
+    #[test]
+    fn sign_in_is_throttled_per_email_and_a_new_password_lifts_it() {
+        let (_dir, mut conn) = database();
+        let new = NewUser {
+            email: "Tom@Riverside.test".into(),
+            name: "Tom".into(),
+            role: "training_provider".into(),
+            organisation_id: None,
+        };
+        create_user(&mut conn, None, Input::from(new)).unwrap();
+        set_password(&mut conn, None, "tom@riverside.test", "correct horse battery").unwrap();
+        for _ in 0..THROTTLE_FAILURES {
+            let c = sign_in_candidate(&mut conn, "TOM@riverside.test ").unwrap();
+            assert!(c.user.is_some(), "emails match whatever their case");
+            assert!(finish_sign_in(&mut conn, c, false).unwrap().is_none());
+        }
+        let refused = sign_in_candidate(&mut conn, "tom@riverside.test").err().unwrap();
+        assert_eq!(refused.code(), "sign_in_throttled");
+        assert!(refused.to_string().contains("15 minutes"));
+        // Another email is not affected.
+        assert!(sign_in_candidate(&mut conn, "someone@else.test").unwrap().user.is_none());
+        set_password(&mut conn, None, "tom@riverside.test", "a brand new password").unwrap();
+        let c = sign_in_candidate(&mut conn, "tom@riverside.test").unwrap();
+        let (user, sid) = finish_sign_in(&mut conn, c, true).unwrap().unwrap();
+        assert_eq!(session_user(&mut conn, &sid).unwrap().map(|u| u.id), Some(user.id.clone()));
+        end_session(&mut conn, &sid).unwrap();
+        assert!(session_user(&mut conn, &sid).unwrap().is_none(), "signed out on the server");
+    }
+
+    #[test]
+    fn a_new_password_ends_the_users_sessions() {
+        let (_dir, mut conn) = database();
+        let new = NewUser { email: "a@b.test".into(), name: "A".into(), role: "admin".into(), organisation_id: None };
+        create_user(&mut conn, None, Input::from(new)).unwrap();
+        set_password(&mut conn, None, "a@b.test", "correct horse battery").unwrap();
+        let c = sign_in_candidate(&mut conn, "a@b.test").unwrap();
+        let (_, sid) = finish_sign_in(&mut conn, c, true).unwrap().unwrap();
+        assert!(session_user(&mut conn, &sid).unwrap().is_some());
+        set_password(&mut conn, None, "a@b.test", "another long password").unwrap();
+        assert!(session_user(&mut conn, &sid).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_shared_setting_is_made_once() {
+        let (_dir, mut conn) = database();
+        let first = shared_setting(&mut conn, "session_key", || "one".into()).unwrap();
+        let second = shared_setting(&mut conn, "session_key", || "two".into()).unwrap();
+        assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
     }
 
     #[test]

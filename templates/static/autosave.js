@@ -88,6 +88,11 @@
       credentials: "same-origin",
       headers: { "Accept": "application/json" }
     }).then(function (r) {
+      var type = r.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        // Sent to the sign-in page: the session has ended.
+        return { ok: false, json: { error: "you are signed out. Sign in again (in another tab); your changes are kept on this device" } };
+      }
       return r.json().then(function (j) { return { ok: r.ok, json: j }; });
     }).then(function (res) {
       sending = false;

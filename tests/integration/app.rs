@@ -1044,3 +1044,78 @@ impl TestApp {
         self.config.database_url.connect().expect("a connection to the app's database")
     }
 }
+
+// ---------------------------------------------------------------- for the fault-tolerance tests
+
+/// A fresh PostgreSQL database of a test's own, dropped (with its connections) with this value.
+pub struct FreshPostgres(PgDatabase);
+
+impl FreshPostgres {
+    /// None (after saying so, loudly) when no PostgreSQL answers and `CI` is not set.
+    pub fn create() -> Option<FreshPostgres> {
+        init_once();
+        PgDatabase::create().map(FreshPostgres)
+    }
+
+    pub fn url(&self) -> &str {
+        &self.0.url
+    }
+}
+
+impl Client {
+    /// A caller with `token` against the server at `base` (e.g. `http://127.0.0.1:40123`).
+    pub fn at(base: &str, token: Option<&str>) -> Client {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client");
+        Client { http, base: Arc::new(RwLock::new(base.to_string())), token: token.map(str::to_string) }
+    }
+
+    /// The same caller (same token) against another server at `base`.
+    pub fn on(&self, base: &str) -> Client {
+        Client { http: self.http.clone(), base: Arc::new(RwLock::new(base.to_string())), token: self.token.clone() }
+    }
+
+    /// The bearer token this caller sends.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+}
+
+impl TestApp {
+    /// The app's database URL as `EPA_DATABASE_URL` would name it.
+    pub fn database_url(&self) -> String {
+        match &self._pg {
+            Some(pg) => pg.url.clone(),
+            None => format!("sqlite://{}", self._dir.path().join("t.db").display()),
+        }
+    }
+
+    /// Starts another server (with an outbox worker of its own) on 127.0.0.1:0 with this app's
+    /// configuration as changed by `change` (e.g. another SMTP URL or lease); the caller stops it.
+    pub fn start_another(&self, change: impl FnOnce(&mut Config)) -> epa_panel::Running {
+        let mut config = self.config.clone();
+        change(&mut config);
+        let prepared = epa_panel::prepare(&config).expect("prepare another server");
+        epa_panel::start(prepared, "127.0.0.1:0").expect("start another server")
+    }
+
+    /// Stops this app's own server (and its outbox worker) but keeps the database.
+    pub async fn stop_server(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+}
+
+impl TestApp {
+    /// Stops the server and starts a new one on the same database with the configuration as
+    /// changed by `change` (kept for later restarts); every client follows the new address.
+    pub async fn restart_with(&mut self, change: impl FnOnce(&mut Config)) {
+        change(&mut self.config);
+        self.restart().await;
+    }
+}

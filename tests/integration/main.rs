@@ -9,13 +9,21 @@
 #[macro_use]
 mod app;
 
+mod access;
+mod audit_chain;
 mod browser;
 mod consensus;
+mod copy;
+mod crash;
 mod gateway;
 mod guards;
+mod idempotency;
+mod mail_outage;
 mod moderation_mail;
 mod panel_day;
 mod reports;
 mod restart;
 mod scores;
 mod standards;
+mod two_servers;
+mod versions;

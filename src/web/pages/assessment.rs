@@ -685,7 +685,10 @@ fn viva_view(
         });
     }
     let d = &loaded.data;
-    let questions: Vec<QuestionRow> = match posted {
+    // After a refusal the rows are shown as posted, unless someone else saved the record
+    // meanwhile (412): then theirs is shown, with this person's new question kept below it.
+    let stale = error.as_ref().is_some_and(|e| e.stale);
+    let questions: Vec<QuestionRow> = match posted.filter(|_| !stale) {
         Some(form) => posted_questions(form)
             .into_iter()
             .enumerate()

@@ -368,12 +368,21 @@ pub fn is_form_error(e: &AppError) -> bool {
 pub struct FormError {
     pub field: Option<String>,
     pub message: String,
+    /// Someone else changed the assessment after the form was loaded (412).
+    pub stale: bool,
 }
 
 impl FormError {
     /// The field a refusal names, and its message without the field's name in front (the page
     /// shows the message beside the field).
     pub fn from_app(e: &AppError) -> Self {
+        if let AppError::PreconditionFailed(_) = e {
+            return Self {
+                field: None,
+                message: "Someone else changed this assessment after you opened the page. The page now shows the latest version with what you entered: check it and send it again.".into(),
+                stale: true,
+            };
+        }
         let text = e.to_string();
         let named = text
             .split_once(':')
@@ -383,8 +392,9 @@ impl FormError {
             Some((field, rest)) => Self {
                 field: Some(field.split(['[', '.']).next().unwrap_or(field).to_string()),
                 message: capitalise(rest),
+                stale: false,
             },
-            None => Self { field: None, message: capitalise(&text) },
+            None => Self { field: None, message: capitalise(&text), stale: false },
         }
     }
 
@@ -516,5 +526,7 @@ mod tests {
         let e = AppError::conflict("x", "the panel cannot be changed once a score sheet has been submitted");
         assert_eq!(FormError::from_app(&e).field, None);
         assert!(FormError::from_app(&e).message.starts_with("The panel"));
+        let e = AppError::PreconditionFailed("If-Match: \"2\" is not the current version".into());
+        assert!(FormError::from_app(&e).stale && !FormError::from_app(&e).message.contains("If-Match"));
     }
 }
