@@ -205,7 +205,7 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let prepared = crate::prepare(&config)?;
     if demo {
         let mut conn = prepared.state.db.conn()?;
-        seed_demo(&mut conn, &prepared.state.guides)?;
+        seed_demo(&mut conn, &prepared.state.guides, &config.bind)?;
     }
     tracing::info!(?config, "starting");
     actix_web::rt::System::new().block_on(async move {
@@ -219,7 +219,7 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
 
 /// A demo on an empty database: an assessment body, an employer, a provider, a panel, a
 /// moderator and an apprentice registered for the Senior Housing/Property Management L4 EPA.
-fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides) -> anyhow::Result<()> {
+fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides, bind: &str) -> anyhow::Result<()> {
     use diesel::prelude::*;
     let users: i64 = crate::db::schema::users::table.count().get_result(conn)?;
     if users > 0 {
@@ -294,10 +294,18 @@ fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides) -> a
     println!("Demo data created. An EPA for Amy Apprentice is registered and waiting at the gateway:");
     println!("  assessment id: {}", assessment.id);
     println!("  independent assessor id (for PUT /panel): {}", ids["independent_assessor"]);
-    println!("Tokens (send as `Authorization: Bearer <token>`; shown only now):");
-    for (role, email, token) in &tokens {
-        println!("  {role:<21} {email:<22} {token}");
+    // Web passwords too, so the pages can be tried at once (random: a demo may be reachable).
+    let mut passwords = Vec::new();
+    for (_, email, _) in &tokens {
+        let password = people::new_token()[4..20].to_string();
+        people::set_password(conn, None, email, &password).map_err(err)?;
+        passwords.push(password);
     }
-    println!("Try: curl -H 'Authorization: Bearer {}' http://<address>/api/v1/assessments", tokens[1].2);
+    println!("Sign in at http://{bind}/ or call the API with a token (both shown only now):");
+    println!("  {:<21} {:<22} {:<17} API token", "role", "email", "web password");
+    for ((role, email, token), password) in tokens.iter().zip(&passwords) {
+        println!("  {role:<21} {email:<22} {password:<17} {token}");
+    }
+    println!("Try: curl -H 'Authorization: Bearer {}' http://{bind}/api/v1/assessments", tokens[1].2);
     Ok(())
 }

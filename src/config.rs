@@ -17,6 +17,8 @@ pub struct Config {
     pub pg_pool_size: u32,
     /// Outcome email retries.
     pub mail_retry: crate::mail::RetryPolicy,
+    /// The web pages' session cookies (`EPA_SESSION_KEY`, `EPA_COOKIE_SECURE`).
+    pub web: crate::web::pages::WebConfig,
 }
 
 impl Config {
@@ -58,6 +60,7 @@ impl Config {
             guides_dir: PathBuf::from(var("EPA_GUIDES_DIR", "./panel-guides")),
             pg_pool_size,
             mail_retry,
+            web: crate::web::pages::WebConfig::from_lookup(&get)?,
         })
     }
 
@@ -77,6 +80,7 @@ impl std::fmt::Debug for Config {
             .field("mail_from", &self.mail_from)
             .field("mail_dir", &self.mail_dir)
             .field("guides_dir", &self.guides_dir)
+            .field("web", &self.web)
             .finish()
     }
 }

@@ -45,7 +45,6 @@ pub fn prepare(config: &Config) -> anyhow::Result<Prepared> {
     let db = Db::open(&config.database_url, config.pg_pool_size)?;
     let guides = Arc::new(Guides::new());
     let tera = Arc::new(templates::load()?);
-    let web_config = web::pages::WebConfig::from_env()?;
     let pages;
     {
         let mut conn = db.conn()?;
@@ -57,7 +56,7 @@ pub fn prepare(config: &Config) -> anyhow::Result<Prepared> {
             for (id, version, how) in guides.import_dir(conn, &config.guides_dir)? {
                 tracing::info!(%id, %version, ?how, "panel guide loaded");
             }
-            Ok(aweb::Data::new(web::pages::PagesState::prepare(conn, tera.clone(), &web_config)?))
+            Ok(aweb::Data::new(web::pages::PagesState::prepare(conn, tera.clone(), &config.web)?))
         })?;
     }
     let composer = Composer::new(tera, &config.mail_from)?;
@@ -83,6 +82,8 @@ impl Running {
     pub async fn stop(self) {
         self.handle.stop(true).await;
         self.worker.abort();
+        // Wait until the worker is gone too, so its database connections close before we return.
+        let _ = self.worker.await;
         let _ = self.server.await;
     }
 }

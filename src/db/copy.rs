@@ -41,7 +41,8 @@ fn count_rows(conn: &mut DbConnection) -> QueryResult<i64> {
         + standards::table.count().get_result::<i64>(conn)?
         + assessments::table.count().get_result::<i64>(conn)?
         + audit_entries::table.count().get_result::<i64>(conn)?
-        + outbox::table.count().get_result::<i64>(conn)?)
+        + outbox::table.count().get_result::<i64>(conn)?
+        + credentials::table.count().get_result::<i64>(conn)?)
 }
 
 /// Copies everything from `from` to `to`. Refuses a target that holds any data; copies in one
@@ -77,6 +78,15 @@ pub fn copy(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Result<Copied> {
                 (idempotency_keys::user_id, idempotency_keys::idem_key)
             ),
             copy_table!(src, dst, outbox, OutboxRow, outbox::id),
+            copy_table!(src, dst, credentials, Credential, credentials::user_id),
+            copy_table!(src, dst, web_sessions, WebSession, web_sessions::id_hash),
+            copy_table!(src, dst, login_failures, LoginFailure, login_failures::id),
+            {
+                // A server started on the empty target may have generated its own settings (the
+                // cookie key); the installation's own replace them, so signed-in people stay so.
+                diesel::delete(settings::table).execute(dst)?;
+                copy_table!(src, dst, settings, Setting, settings::name)
+            },
         ];
         let (seq, hash) = audit_head(src)?;
         diesel::update(audit_head::table.find(1))

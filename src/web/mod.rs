@@ -62,7 +62,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/reports/outcomes.csv", web::get().to(reports::outcomes))
                 .route("/reports/assessors.csv", web::get().to(reports::assessors)),
         )
-        .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound("no such route".into())) }));
+        .default_service(web::to(not_found));
+}
+
+/// Unknown addresses: the contract's JSON 404 under `/api/`, the HTML "page not found" elsewhere.
+async fn not_found(req: HttpRequest, pages: Option<web::Data<pages::PagesState>>) -> HttpResponse {
+    use actix_web::ResponseError;
+    match pages {
+        Some(pages) if !req.path().starts_with("/api/") => {
+            let e = AppError::NotFound("There is no page at this address.".into());
+            pages.error_page(None, &e).error_response()
+        }
+        _ => AppError::NotFound("no such route".into()).error_response(),
+    }
 }
 
 /// Headers on every response unless a handler sets its own: no sniffing, no framing, no

@@ -100,6 +100,11 @@ async fn a_sqlite_installation_moves_to_postgres_and_reads_the_same() {
     let csv = app.admin.send("GET", "/api/v1/reports/outcomes.csv", None).await;
     assert!(Csv::parse(&csv.text).rows.len() >= 3, "{}", csv.text);
 
+    // A web password, which must move too.
+    let password = "correct horse battery staple";
+    epa_panel::services::people::set_password(&mut app.connect(), None, &released[0].lm.email, password)
+        .expect("a web password");
+
     // The server stops; the installation moves.
     app.stop_server().await;
     let dir = tempfile::tempdir().expect("a temp dir");
@@ -111,6 +116,17 @@ async fn a_sqlite_installation_moves_to_postgres_and_reads_the_same() {
     assert!(out.status.success(), "audit verify on PostgreSQL: {}", said(&out));
 
     let url = epa_panel::db::DatabaseUrl::parse(pg.url()).expect("a PostgreSQL URL");
+    {
+        use diesel::prelude::*;
+        use epa_panel::db::schema::credentials;
+        let mut conn = url.connect().expect("PostgreSQL");
+        let hash: String = credentials::table
+            .filter(credentials::user_id.eq(&released[0].lm.id))
+            .select(credentials::password_hash)
+            .first(&mut conn)
+            .expect("the web password was copied");
+        assert!(epa_panel::services::people::verify_password(&hash, password));
+    }
     let server = app.start_another(|c| c.database_url = url);
     let base = format!("http://{}", server.addr);
     let after = reads(&callers(Some(&base)), &paths).await;

@@ -441,3 +441,14 @@ both_backends!(a_declared_conflict_blocks_scoring_until_another_assessor_is_appo
         .await;
     panel.save(&panel.tp, &one(&item, 3), false).await;
 });
+
+both_backends!(unknown_addresses_are_404_as_json_under_the_api_and_as_a_page_elsewhere, |app| async move {
+    let api = app.admin.send("GET", "/api/v1/no-such-thing", None).await;
+    assert_eq!(api.status, 404);
+    assert!(api.content_type.starts_with("application/json"), "{api:?}");
+    assert!(api.text.contains("\"code\":\"not_found\""), "{api:?}");
+    let page = app.client(None).send("GET", "/no-such-page", None).await;
+    assert_eq!(page.status, 404);
+    assert!(page.content_type.starts_with("text/html"), "{page:?}");
+    assert!(page.text.contains("Page not found"), "{page:?}");
+});

@@ -15,6 +15,7 @@ mod browser;
 mod consensus;
 mod copy;
 mod crash;
+mod demo;
 mod gateway;
 mod guards;
 mod idempotency;

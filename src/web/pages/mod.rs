@@ -68,11 +68,6 @@ impl WebConfig {
         };
         Ok(Self { session_key, cookie_secure })
     }
-
-    /// From the process environment (after `.env` was read by `Config::from_env`).
-    pub fn from_env() -> anyhow::Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
 }
 
 impl std::fmt::Debug for WebConfig {

@@ -1,0 +1,60 @@
+//! The README's first command: `epa-panel serve --demo` on an empty embedded database gives a
+//! newcomer people, tokens and web passwords that work at once.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[actix_web::test]
+async fn serve_demo_prints_tokens_and_passwords_that_work() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_epa-panel"))
+        .args(["serve", "--demo"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("EPA_BIND", format!("127.0.0.1:{port}"))
+        .env("EPA_GUIDES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/panel-guides"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("epa-panel serve --demo");
+    let mut people = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() == 4 && words[3].starts_with("epa_") {
+            people.push((words[0].to_string(), words[1].to_string(), words[2].to_string(), words[3].to_string()));
+        }
+        if line.starts_with("Try:") {
+            break;
+        }
+    }
+    assert_eq!(people.len(), 5, "five demo people with tokens and passwords: {people:?}");
+    assert!(dir.path().join("epa-panel.db").exists(), "the default sqlite://epa-panel.db in the working directory");
+
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "the demo server did not start");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, _, _, lm_token) = people.iter().find(|p| p.0 == "line_manager").expect("a line manager");
+    let list: serde_json::Value = http
+        .get(format!("{base}/api/v1/assessments"))
+        .bearer_auth(lm_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = list.as_array().expect("a list");
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["status"], "registered", "the demo EPA waits at the gateway");
+    let _ = child.kill();
+    let _ = child.wait();
+}
