@@ -11,19 +11,34 @@ const PAGE: i64 = 1000;
 /// What a verification found.
 pub type Verified = Result<u64, BrokenAt>;
 
-/// Verifies the whole trail in the database, page by page.
-pub fn verify_db(conn: &mut DbConnection) -> anyhow::Result<Verified> {
-    let mut v = Verifier::new();
+/// Reads the trail oldest first, page by page, until `f` says stop (returns false).
+fn each_entry(conn: &mut DbConnection, mut f: impl FnMut(ChainedEntry) -> anyhow::Result<bool>) -> anyhow::Result<()> {
     let mut after = 0;
     loop {
         let page = audit_page(conn, after, PAGE)?;
-        let Some(last) = page.last() else { break };
+        let Some(last) = page.last() else { return Ok(()) };
         after = last.seq;
         for e in page {
-            if let Err(broken) = v.check(&ChainedEntry::from(e)) {
-                return Ok(Err(broken));
+            if !f(e.into())? {
+                return Ok(());
             }
         }
+    }
+}
+
+/// Verifies the whole trail in the database.
+pub fn verify_db(conn: &mut DbConnection) -> anyhow::Result<Verified> {
+    let mut v = Verifier::new();
+    let mut broken = None;
+    each_entry(conn, |e| match v.check(&e) {
+        Ok(()) => Ok(true),
+        Err(b) => {
+            broken = Some(b);
+            Ok(false)
+        }
+    })?;
+    if let Some(b) = broken {
+        return Ok(Err(b));
     }
     let (seq, hash) = audit_head(conn)?;
     Ok(v.finish(seq, &hash))
@@ -39,18 +54,13 @@ enum Line {
 
 /// Writes the trail as JSON lines (entries oldest first, then the head) for an outside verifier.
 pub fn export(conn: &mut DbConnection, out: &mut impl Write) -> anyhow::Result<u64> {
-    let mut after = 0;
     let mut n = 0;
-    loop {
-        let page = audit_page(conn, after, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for e in page {
-            serde_json::to_writer(&mut *out, &Line::Entry(e.into()))?;
-            out.write_all(b"\n")?;
-            n += 1;
-        }
-    }
+    each_entry(conn, |e| {
+        serde_json::to_writer(&mut *out, &Line::Entry(e))?;
+        out.write_all(b"\n")?;
+        n += 1;
+        Ok(true)
+    })?;
     let (head_seq, head_hash) = audit_head(conn)?;
     serde_json::to_writer(&mut *out, &Line::Head { head_seq, head_hash })?;
     out.write_all(b"\n")?;
