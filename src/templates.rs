@@ -33,6 +33,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("pages/moderate.html", include_str!("../templates/pages/moderate.html")),
     ("pages/reports.html", include_str!("../templates/pages/reports.html")),
     ("pages/audit.html", include_str!("../templates/pages/audit.html")),
+    ("pages/admin_people.html", include_str!("../templates/pages/admin_people.html")),
+    ("pages/admin_register.html", include_str!("../templates/pages/admin_register.html")),
+    ("pages/admin_import.html", include_str!("../templates/pages/admin_import.html")),
     ("static/app.css", include_str!("../templates/static/app.css")),
     ("static/autosave.js", include_str!("../templates/static/autosave.js")),
 ];

@@ -5,6 +5,7 @@
 pub mod assessments;
 pub mod audit_trail;
 pub mod idempotency;
+pub mod import;
 pub mod people;
 pub mod reports;
 pub mod standards;

@@ -474,6 +474,31 @@ pub fn list_organisations(conn: &mut DbConnection, actor: &Actor, kind: &str) ->
         .load(conn)?)
 }
 
+/// An apprentice as the pages list them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ApprenticeSummary {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub employer: String,
+}
+
+/// Every apprentice with their employer's name (assessment-body staff only), by name.
+pub fn list_apprentices(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<ApprenticeSummary>> {
+    if !actor.role.is_staff() {
+        return Err(AppError::forbidden("only assessment-body staff may list apprentices"));
+    }
+    let rows: Vec<(Apprentice, String)> = apprentices::table
+        .inner_join(organisations::table.on(organisations::id.eq(apprentices::employer_id)))
+        .order((apprentices::name.asc(), apprentices::created_at.asc()))
+        .select((Apprentice::as_select(), organisations::name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(a, employer)| ApprenticeSummary { id: a.id, name: a.name, email: a.email, employer })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

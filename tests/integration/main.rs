@@ -10,6 +10,7 @@
 mod app;
 
 mod access;
+mod admin_pages;
 mod audit_chain;
 mod browser;
 mod consensus;

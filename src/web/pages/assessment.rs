@@ -36,6 +36,7 @@ impl Done {
             "decided" => "The decision is recorded. It now goes to moderation.",
             "confirmed" => "Confirmed. The outcome is released and the emails are on their way.",
             "referred" => "Referred back to the panel.",
+            "registered" => "The EPA is registered. Next, the gateway checks.",
             _ => return None,
         })
     }

@@ -8,6 +8,7 @@
 //! without `unsafe-inline` on every page (scripts and styles are files under `/static/`), and
 //! Tera's autoescaping (templates are `.html`).
 
+pub mod admin;
 pub mod assessment;
 pub mod auth;
 pub mod charts;
@@ -276,6 +277,11 @@ impl Page {
         if role == Role::Moderator {
             nav.push(NavItem { href: "/moderation", label: "Moderation", current: false });
         }
+        if role == Role::Admin {
+            nav.push(NavItem { href: "/admin/register", label: "Register", current: false });
+            nav.push(NavItem { href: "/admin/import", label: "Import", current: false });
+            nav.push(NavItem { href: "/admin/people", label: "People", current: false });
+        }
         if role.is_staff() {
             nav.push(NavItem { href: "/reports", label: "Reports", current: false });
         }
@@ -479,6 +485,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/assessments/{id}/moderation", web::get().to(moderation::moderate_page))
         .route("/assessments/{id}/moderation", web::post().to(moderation::moderate_save))
         .route("/moderation", web::get().to(moderation::queue_page))
+        .route("/admin/people", web::get().to(admin::people_page))
+        .route("/admin/people", web::post().to(admin::people_save))
+        .route("/admin/register", web::get().to(admin::register_page))
+        .route("/admin/register", web::post().to(admin::register_save))
+        .route("/admin/import", web::get().to(admin::import_page))
+        .route("/admin/import", web::post().to(admin::import_save))
         .route("/reports", web::get().to(reports::reports_page))
         .route("/reports/{name}", web::get().to(reports::download));
 }

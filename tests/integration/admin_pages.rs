@@ -1,0 +1,186 @@
+//! The admin's registration pages over plain HTTP (a cookie-keeping client of our own): signing
+//! in, importing a CSV of EPAs (all rows or none), and the 403 page for everyone else.
+
+use std::time::Duration;
+
+use crate::app::*;
+
+const PASSWORD: &str = "a long admin-page password";
+
+/// A browser without a browser: keeps the session cookie, follows no redirects.
+struct Web {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    body: String,
+}
+
+impl Web {
+    fn new(app: &TestApp) -> Web {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client");
+        Web { http, base: app.base_url(), cookie: None }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let req = match &self.cookie {
+            Some(c) => req.header("Cookie", c.clone()),
+            None => req,
+        };
+        let r = req.send().await.expect("the server answers");
+        if let Some(set) = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()) {
+            self.cookie = set.split(';').next().map(str::to_string);
+        }
+        let status = r.status().as_u16();
+        let location = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        Page { status, location, body: r.text().await.unwrap_or_default() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let req = self.http.post(format!("{}{path}", self.base)).form(fields);
+        self.send(req).await
+    }
+
+    /// Loads `path` and posts its form with the page's CSRF token.
+    async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let page = self.get(path).await;
+        assert_eq!(page.status, 200, "GET {path}: {}", page.body);
+        let csrf = csrf_of(&page.body);
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(path, &all).await
+    }
+
+    async fn sign_in(&mut self, email: &str) {
+        let page = self.get("/").await;
+        let csrf = csrf_of(&page.body);
+        let r = self.post("/sign-in", &[("csrf", &csrf), ("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, 303, "sign in as {email}: {}", r.body);
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("the page has a form with a CSRF token") + 19;
+    html[at..].split('"').next().unwrap_or_default().to_string()
+}
+
+fn set_password(app: &TestApp, email: &str) {
+    epa_panel::services::people::set_password(&mut app.connect(), None, email, PASSWORD)
+        .unwrap_or_else(|e| panic!("set the password of {email}: {e}"));
+}
+
+fn listed(list: &serde_json::Value) -> usize {
+    list.as_array().or_else(|| list["items"].as_array()).map_or(0, Vec::len)
+}
+
+both_backends!(the_admin_imports_epas_from_csv_and_others_are_refused, |app| async move {
+    let people = app.people(Names::default()).await;
+    let before = listed(&app.admin.get("/api/v1/assessments").await);
+    set_password(app, "ada@fairepa.test");
+    set_password(app, &people.lm.email);
+    let mut admin = Web::new(app);
+    admin.sign_in("ada@fairepa.test").await;
+    for path in ["/admin/people", "/admin/register", "/admin/import"] {
+        let page = admin.get(path).await;
+        assert_eq!(page.status, 200, "GET {path}: {}", page.body);
+    }
+    let home = admin.get("/assessments").await;
+    assert!(home.body.contains("href=\"/admin/import\""), "the admin's navigation links the import page");
+
+    // People: an organisation, then a user whose API token is shown once and works.
+    let r = admin
+        .submit("/admin/people", &[("action", "organisation"), ("name", "Page Homes"), ("kind", "employer")])
+        .await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/admin/people?done=organisation")), "{}", r.body);
+    let r = admin
+        .submit(
+            "/admin/people",
+            &[
+                ("action", "user"),
+                ("email", "pat@pagehomes.test"),
+                ("name", "Pat Page"),
+                ("role", "moderator"),
+                ("organisation_id", ""),
+                ("password", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let at = r.body.find("<code id=\"new-token\">").expect("the new token is shown") + "<code id=\"new-token\">".len();
+    let token = r.body[at..].split('<').next().unwrap_or_default().to_string();
+    assert_eq!(app.client(Some(&token)).get("/api/v1/assessments").await.as_array().map(Vec::len), Some(before));
+    let r = admin
+        .submit("/admin/people", &[("action", "user"), ("email", "not-an-email"), ("name", "X"), ("role", "moderator")])
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("href=\"#field-user_email\""), "the refusal names the field: {}", r.body);
+
+    let header = "apprentice_name,apprentice_email,employer_id,training_provider_id,standard_id,line_manager_email,training_provider_email";
+    let (e, p, lm, tp) = (&people.employer_id, &people.provider_id, &people.lm.email, &people.tp.email);
+    // A bad row: nothing is saved, and the page names the line and the column.
+    let bad = format!("{header}\nCsv One,one@northgate.test,{e},{p},{STANDARD},{lm},{tp}\nCsv Two,two@northgate.test,{e},{p},{STANDARD},nobody@northgate.test,{tp}\n");
+    let r = admin.submit("/admin/import", &[("csv", &bad)]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("<td class=\"num\">3</td><td><code>line_manager_email</code>"), "{}", r.body);
+    assert_eq!(listed(&app.admin.get("/api/v1/assessments").await), before, "nothing was registered");
+
+    let good = format!("{header}\nCsv One,one@northgate.test,{e},{p},{STANDARD},{lm},{tp}\nCsv Two,two@northgate.test,{e},{p},{STANDARD},{lm},{tp}\n");
+    let r = admin.submit("/admin/import", &[("csv", &good)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("2 EPAs registered"), "{}", r.body);
+    let list = app.admin.get("/api/v1/assessments").await;
+    assert_eq!(listed(&list), before + 2, "{list}");
+    let ids: Vec<String> = list
+        .as_array()
+        .or_else(|| list["items"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["id"].as_str().map(str::to_string))
+        .collect();
+    let linked = ids.iter().filter(|id| r.body.contains(&format!("href=\"/assessments/{id}\""))).count();
+    assert_eq!(linked, 2, "the page links both new assessments");
+
+    // One at a time: an EPA registered from the form opens its overview.
+    let r = admin
+        .submit(
+            "/admin/register",
+            &[
+                ("action", "assessment"),
+                ("apprentice_id", &people.apprentice.id),
+                ("standard_id", STANDARD),
+                ("line_manager_id", &people.lm.id),
+                ("training_provider_user_id", &people.tp.id),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.location.as_deref().is_some_and(|l| l.starts_with("/assessments/")), "{:?}", r.location);
+    assert_eq!(listed(&app.admin.get("/api/v1/assessments").await), before + 3);
+
+    // Anyone else gets the 403 page, and cannot post either.
+    let mut lm_web = Web::new(app);
+    lm_web.sign_in(&people.lm.email).await;
+    for path in ["/admin/people", "/admin/register", "/admin/import"] {
+        let page = lm_web.get(path).await;
+        assert_eq!(page.status, 403, "GET {path} as a line manager: {}", page.body);
+    }
+    let home = lm_web.get("/assessments").await;
+    let csrf = csrf_of(&home.body);
+    let r = lm_web.post("/admin/import", &[("csrf", &csrf), ("csv", &good)]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(listed(&app.admin.get("/api/v1/assessments").await), before + 3, "nothing more was registered");
+});
