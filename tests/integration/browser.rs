@@ -243,10 +243,10 @@ impl Person {
     }
 }
 
-/// A TestApp on SQLite with a real SMTP server, plus chromedriver; None when skipped.
-async fn setup(test: &str) -> Option<(TestApp, Driver)> {
-    let driver = Driver::start(test)?;
-    let app = TestApp::start(Backend::Sqlite, Options::default()).await?;
+/// A TestApp on `backend` with a real SMTP server, plus chromedriver; None when skipped.
+async fn setup(test: &str, backend: Backend) -> Option<(TestApp, Driver)> {
+    let driver = Driver::start(&format!("{test}-{backend:?}"))?;
+    let app = TestApp::start(backend, Options::default()).await?;
     Some((app, driver))
 }
 
@@ -278,9 +278,21 @@ async fn score_and_submit(p: &Person, panel: &Panel, score: impl Fn(usize) -> i6
     p.wait_text("Your score sheet is submitted").await;
 }
 
-#[actix_web::test]
-async fn a_whole_panel_day_through_the_pages() {
-    let Some((app, driver)) = setup("a_whole_panel_day_through_the_pages").await else { return };
+/// Runs on both backends, like every integration test.
+mod a_whole_panel_day_through_the_pages {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::a_whole_panel_day_through_the_pages(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::a_whole_panel_day_through_the_pages(super::Backend::Postgres).await;
+    }
+}
+
+async fn a_whole_panel_day_through_the_pages(backend: Backend) {
+    let Some((app, driver)) = setup("a_whole_panel_day_through_the_pages", backend).await else { return };
     let people = app.people(Names::default()).await;
     let panel = people.register(&app, STANDARD).await;
     for email in ["ada@fairepa.test", &panel.lm.email, &panel.tp.email, &panel.ia.email, &panel.moderator.email] {
@@ -479,9 +491,21 @@ async fn a_whole_panel_day_through_the_pages() {
     app.shutdown().await;
 }
 
-#[actix_web::test]
-async fn a_form_without_its_csrf_token_is_refused() {
-    let Some((app, driver)) = setup("a_form_without_its_csrf_token_is_refused").await else { return };
+/// Runs on both backends, like every integration test.
+mod a_form_without_its_csrf_token_is_refused {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::a_form_without_its_csrf_token_is_refused(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::a_form_without_its_csrf_token_is_refused(super::Backend::Postgres).await;
+    }
+}
+
+async fn a_form_without_its_csrf_token_is_refused(backend: Backend) {
+    let Some((app, driver)) = setup("a_form_without_its_csrf_token_is_refused", backend).await else { return };
     let panel = app.registered().await;
     set_password(&app, &panel.lm.email);
     let lm = Person::new(&driver, &app, "line manager").await;
@@ -516,9 +540,21 @@ async fn a_form_without_its_csrf_token_is_refused() {
     app.shutdown().await;
 }
 
-#[actix_web::test]
-async fn sealed_scores_never_reach_another_members_page() {
-    let Some((app, driver)) = setup("sealed_scores_never_reach_another_members_page").await else { return };
+/// Runs on both backends, like every integration test.
+mod sealed_scores_never_reach_another_members_page {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::sealed_scores_never_reach_another_members_page(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::sealed_scores_never_reach_another_members_page(super::Backend::Postgres).await;
+    }
+}
+
+async fn sealed_scores_never_reach_another_members_page(backend: Backend) {
+    let Some((app, driver)) = setup("sealed_scores_never_reach_another_members_page", backend).await else { return };
     let names = Names { apprentice: "<script>alert(1)</script>".into(), ..Names::default() };
     let panel = app.panel_for(STANDARD, names).await;
     set_password(&app, &panel.tp.email);
@@ -554,9 +590,23 @@ async fn sealed_scores_never_reach_another_members_page() {
     app.shutdown().await;
 }
 
-#[actix_web::test]
-async fn a_draft_survives_a_reload_with_or_without_javascript() {
-    let Some((app, driver)) = setup("a_draft_survives_a_reload_with_or_without_javascript").await else { return };
+/// Runs on both backends, like every integration test.
+mod a_draft_survives_a_reload_with_or_without_javascript {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::a_draft_survives_a_reload_with_or_without_javascript(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::a_draft_survives_a_reload_with_or_without_javascript(super::Backend::Postgres).await;
+    }
+}
+
+async fn a_draft_survives_a_reload_with_or_without_javascript(backend: Backend) {
+    let Some((app, driver)) = setup("a_draft_survives_a_reload_with_or_without_javascript", backend).await else {
+        return;
+    };
     let panel = app.panel().await;
     set_password(&app, &panel.lm.email);
     let items = panel.items().to_vec();
@@ -593,9 +643,21 @@ async fn a_draft_survives_a_reload_with_or_without_javascript() {
     app.shutdown().await;
 }
 
-#[actix_web::test]
-async fn sign_in_is_throttled_after_repeated_failures() {
-    let Some((app, driver)) = setup("sign_in_is_throttled_after_repeated_failures").await else { return };
+/// Runs on both backends, like every integration test.
+mod sign_in_is_throttled_after_repeated_failures {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::sign_in_is_throttled_after_repeated_failures(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::sign_in_is_throttled_after_repeated_failures(super::Backend::Postgres).await;
+    }
+}
+
+async fn sign_in_is_throttled_after_repeated_failures(backend: Backend) {
+    let Some((app, driver)) = setup("sign_in_is_throttled_after_repeated_failures", backend).await else { return };
     let panel = app.registered().await;
     set_password(&app, &panel.tp.email);
     let tp = Person::new(&driver, &app, "training provider").await;
