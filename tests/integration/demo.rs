@@ -58,3 +58,33 @@ async fn serve_demo_prints_tokens_and_passwords_that_work() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `serve` refuses to start on an invalid guide, naming the file, the line and the field.
+#[test]
+fn an_invalid_guide_stops_the_start_naming_file_line_and_field() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let guides = dir.path().join("guides");
+    std::fs::create_dir(&guides).unwrap();
+    let good = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/panel-guides/senior-housing-property-management-l4.toml"
+    ))
+    .unwrap();
+    let bad = good.replacen("weight = 20", "weight = 25", 1);
+    std::fs::write(guides.join("broken.toml"), &bad).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_epa-panel"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("EPA_DATABASE_URL", format!("sqlite://{}/t.db", dir.path().display()))
+        .env("EPA_GUIDES_DIR", &guides)
+        .env("EPA_BIND", "127.0.0.1:0")
+        .env_remove("EPA_SMTP_URL")
+        .output()
+        .expect("epa-panel serve");
+    assert!(!out.status.success(), "an invalid guide must stop the start");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("broken.toml"), "names the file: {said}");
+    assert!(said.contains("line "), "names the line: {said}");
+    assert!(said.contains("components.weight"), "names the field: {said}");
+    assert!(said.contains("105"), "says what is wrong: {said}");
+}
