@@ -1,7 +1,8 @@
-// epa-panel: saves a score sheet's draft as you go. Without this file the sheet still works
-// (the "Save draft" button posts the whole form). With it, each changed item is posted to the
-// same address as soon as it changes; changes not yet saved are kept on this device, so a
-// dropped connection or a reload loses nothing, and they are sent again when it is back.
+// epa-panel: small enhancements for pages that work without them.
+// 1. Score sheet autosave. Without it the sheet still works (the "Save draft" button posts the
+// whole form). With it, each changed item is posted to the same address as soon as it changes;
+// changes not yet saved are kept on this device, so a dropped connection or a reload loses
+// nothing, and they are sent again when it is back.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave]");
@@ -132,4 +133,22 @@
   window.addEventListener("online", function () { schedule(100); });
   window.addEventListener("pagehide", function () { if (timer) { flush(); } });
   if (Object.keys(pending).length) { schedule(500); }
+})();
+
+// 2. Import page: a chosen CSV file is read into the text box, so it can be checked before it is
+// sent. Without this script the box still takes pasted text (the file picker stays hidden).
+(function () {
+  "use strict";
+  var picker = document.querySelector("input[type=file][data-fill]");
+  if (!picker || !window.FileReader) { return; }
+  var target = document.getElementById(picker.getAttribute("data-fill"));
+  if (!target) { return; }
+  picker.closest("[hidden]") && picker.closest("[hidden]").removeAttribute("hidden");
+  picker.addEventListener("change", function () {
+    var file = picker.files && picker.files[0];
+    if (!file) { return; }
+    var reader = new FileReader();
+    reader.onload = function () { target.value = String(reader.result || "").replace(/^\uFEFF/, ""); target.focus(); };
+    reader.readAsText(file);
+  });
 })();

@@ -711,3 +711,49 @@ fn the_cli_sets_web_passwords() {
     assert!(epa_panel::services::people::verify_password(&hash, "another long password"));
     assert!(epa_panel::services::people::sign_in_candidate(&mut conn, "w@x.test").expect("candidate").user.is_none());
 }
+
+/// The admin chooses a CSV file on the import page: its text fills the box, and importing it
+/// registers every row.
+#[actix_web::test]
+async fn a_chosen_csv_file_is_imported() {
+    let Some((app, driver)) = setup("a_chosen_csv_file_is_imported", Backend::Sqlite).await else { return };
+    let people = app.people(Names::default()).await;
+    set_password(&app, "ada@fairepa.test");
+    let csv = format!(
+        "apprentice_name,apprentice_email,employer_id,training_provider_id,standard_id,line_manager_email,training_provider_email\n\
+         Bea Browser,bea@northgate.test,{e},{t},{STANDARD},{lm},{tp}\n\
+         Cal Chooser,cal@northgate.test,{e},{t},{STANDARD},{lm},{tp}\n",
+        e = people.employer_id,
+        t = people.provider_id,
+        lm = people.lm.email,
+        tp = people.tp.email,
+    );
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = dir.path().join("registrations.csv");
+    std::fs::write(&file, &csv).unwrap();
+
+    let admin = Person::new(&driver, &app, "admin").await;
+    admin.sign_in("ada@fairepa.test").await;
+    admin.goto("/admin/import").await;
+    admin.wait_text("Choose a CSV file").await;
+    admin.find("#field-csv-file").await.send_keys(&file.display().to_string()).await.expect("choose the file");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = admin.js("return document.getElementById('field-csv').value;").await;
+        if text.as_str().is_some_and(|t| t.contains("Cal Chooser")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the chosen file never filled the box: {text}");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    admin.shot("36-import-file-chosen").await;
+    admin.press("Import").await;
+    admin.wait_text("2 EPAs registered").await;
+    let list = people.admin.get("/api/v1/assessments").await;
+    let names: Vec<String> = list.as_array().unwrap().iter().map(|a| a["apprentice"]["name"].to_string()).collect();
+    assert!(
+        names.iter().any(|n| n.contains("Bea Browser")) && names.iter().any(|n| n.contains("Cal Chooser")),
+        "{names:?}"
+    );
+    admin.close().await;
+}
