@@ -92,6 +92,9 @@ pub struct GatewayAnswers {
     pub portfolio_complete: bool,
     pub knowledge_route: Option<KnowledgeRoute>,
     pub knowledge_reference: Option<String>,
+    /// The units of the named qualification the apprentice achieved (may be empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knowledge_units: Vec<String>,
     pub english_level2: bool,
     pub maths_level2: bool,
     pub employer_ready: bool,
@@ -238,6 +241,7 @@ mod tests {
             portfolio_complete: true,
             knowledge_route: Some(KnowledgeRoute::Qualification),
             knowledge_reference: Some("CIH 603/1433/3".into()),
+            knowledge_units: Vec::new(),
             english_level2: true,
             maths_level2: true,
             employer_ready: true,

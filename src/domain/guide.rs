@@ -47,6 +47,26 @@ pub struct Guide {
     #[serde(default)]
     pub gateway: Vec<GatewayCheck>,
     pub criteria: Vec<Criterion>,
+    /// Regulated qualifications that show the knowledge at the gateway, with what each unit
+    /// covers (e.g. the CIH certificate's mapping to the apprenticeship's areas).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub qualifications: Vec<Qualification>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Qualification {
+    /// The regulator's number, e.g. "603/1433/3"; a gateway reference naming it selects it.
+    pub reference: String,
+    pub title: String,
+    pub units: Vec<QualificationUnit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualificationUnit {
+    pub id: String,
+    pub title: String,
+    /// The criteria this unit covers (indicative, as the awarding body maps them).
+    pub covers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +156,23 @@ pub struct Criterion {
     pub maps_to: Vec<String>,
 }
 
+impl Qualification {
+    /// The knowledge criteria none of `units` covers: where the viva should probe. Unknown unit
+    /// ids are returned as the error.
+    pub fn knowledge_gaps<'g>(&self, guide: &'g Guide, units: &[String]) -> Result<Vec<&'g Criterion>, String> {
+        let mut covered: HashSet<&str> = HashSet::new();
+        for id in units {
+            let unit = self.units.iter().find(|u| u.id == *id).ok_or_else(|| id.clone())?;
+            covered.extend(unit.covers.iter().map(String::as_str));
+        }
+        Ok(guide
+            .criteria
+            .iter()
+            .filter(|c| c.kind == CriterionKind::Knowledge && !covered.contains(c.id.as_str()))
+            .collect())
+    }
+}
+
 /// A guide that failed to parse or validate, located as precisely as the file allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuideError {
@@ -175,6 +212,24 @@ struct RawGuide {
     #[serde(default)]
     gateway: Vec<Spanned<RawGatewayCheck>>,
     criteria: Spanned<Vec<Spanned<RawCriterion>>>,
+    #[serde(default)]
+    qualifications: Vec<Spanned<RawQualification>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQualification {
+    reference: Spanned<String>,
+    title: String,
+    units: Vec<Spanned<RawUnit>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnit {
+    id: Spanned<String>,
+    title: String,
+    covers: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -319,6 +374,11 @@ impl Guide {
     pub fn is_score_item(&self, key: &ItemKey) -> bool {
         self.component(&key.component).is_some()
             && self.criterion(&key.criterion).is_some_and(|c| c.methods.contains(&key.component))
+    }
+
+    /// The qualification a gateway's knowledge reference names (by its regulator's number).
+    pub fn qualification_named_in(&self, reference: &str) -> Option<&Qualification> {
+        self.qualifications.iter().find(|q| reference.contains(q.reference.as_str()))
     }
 
     pub fn in_scale(&self, score: i64) -> bool {
@@ -577,6 +637,43 @@ fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideError> {
         }
     }
 
+    let mut qualifications: Vec<Qualification> = Vec::new();
+    for q in raw.qualifications {
+        let q = q.into_inner();
+        let reference = q.reference.get_ref().trim().to_string();
+        if reference.is_empty() || reference.len() > 100 {
+            return at.error(q.reference.span(), "qualifications.reference", "must be 1-100 characters");
+        }
+        if qualifications.iter().any(|k| k.reference == reference) {
+            return at.error(q.reference.span(), "qualifications.reference", format!("`{reference}` is listed twice"));
+        }
+        let mut units: Vec<QualificationUnit> = Vec::new();
+        for u in q.units {
+            let u = u.into_inner();
+            let id = u.id.get_ref().trim().to_string();
+            if id.is_empty() || units.iter().any(|k| k.id == id) {
+                return at.error(
+                    u.id.span(),
+                    "qualifications.units.id",
+                    format!("unit `{id}` is empty or listed twice"),
+                );
+            }
+            let mut covers = Vec::new();
+            for c in u.covers {
+                if !criteria.iter().any(|k| k.id == *c.get_ref()) {
+                    return at.error(
+                        c.span(),
+                        "qualifications.units.covers",
+                        format!("unit `{id}`: `{}` is not a criterion of this guide", c.get_ref()),
+                    );
+                }
+                covers.push(c.into_inner());
+            }
+            units.push(QualificationUnit { id, title: u.title, covers });
+        }
+        qualifications.push(Qualification { reference, title: q.title, units });
+    }
+
     Ok(Guide {
         id: raw.id.into_inner(),
         title: raw.title.into_inner().trim().to_string(),
@@ -589,6 +686,7 @@ fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideError> {
         grading: Grading { grades },
         gateway,
         criteria,
+        qualifications,
     })
 }
 
@@ -786,6 +884,25 @@ methods = ["portfolio", "observation"]
         let g = Guide::from_toml(text).unwrap();
         assert_eq!(g.criteria[0].maps_to, ["S3"]);
         assert_eq!(g.score_items().len(), 2);
+    }
+
+    #[test]
+    fn qualification_units_show_the_knowledge_gaps() {
+        let text = format!(
+            "{SMALL}\n[[qualifications]]\nreference = \"603/1433/3\"\ntitle = \"CIH L4\"\n[[qualifications.units]]\nid = \"F/507/9169\"\ntitle = \"Practice\"\ncovers = [\"B1\"]\n[[qualifications.units]]\nid = \"H/504/4186\"\ntitle = \"Law\"\ncovers = [\"K1\"]\n"
+        );
+        let g = Guide::from_toml(&text).unwrap();
+        let q = g.qualification_named_in("CIH Level 4 Certificate 603/1433/3").expect("named by its number");
+        let gaps = |units: &[&str]| -> Vec<String> {
+            let units: Vec<String> = units.iter().map(|u| u.to_string()).collect();
+            q.knowledge_gaps(&g, &units).unwrap().iter().map(|c| c.id.clone()).collect()
+        };
+        assert_eq!(gaps(&["F/507/9169"]), ["K1"]);
+        assert!(gaps(&["F/507/9169", "H/504/4186"]).is_empty());
+        assert_eq!(q.knowledge_gaps(&g, &["X/1".to_string()]).unwrap_err(), "X/1");
+        assert!(g.qualification_named_in("an in-house test").is_none());
+        let e = error_of(&text.replace("covers = [\"K1\"]", "covers = [\"K9\"]"));
+        assert_eq!(e.field, "qualifications.units.covers");
     }
 
     #[test]

@@ -90,6 +90,7 @@ proptest! {
             portfolio_complete: flags[0],
             knowledge_route: route.then_some(super::assessment::KnowledgeRoute::Qualification),
             knowledge_reference: Some(reference),
+            knowledge_units: Vec::new(),
             english_level2: flags[1], maths_level2: flags[2], employer_ready: flags[3], provider_ready: flags[4],
         };
         prop_assert_eq!(g.unmet().is_empty(), g.status() == super::assessment::Status::GatewayPassed);

@@ -327,9 +327,13 @@ async fn a_whole_panel_day_through_the_pages(backend: Backend) {
     }
     lm.click(r#"input[name="knowledge_route"][value="qualification"]"#).await;
     lm.fill("#field-knowledge_reference", "CIH Level 4 Certificate 603/1433/3").await;
+    // The apprentice's units: the legal framework (K1) and financial management (K2, K3, K4, K6).
+    lm.click(r#"input[name="knowledge_units"][value="H/504/4186"]"#).await;
+    lm.click(r#"input[name="knowledge_units"][value="L/504/4179"]"#).await;
     lm.press("Save the gateway checks").await;
     let text = lm.wait_text("The gateway checks are saved").await;
     assert!(text.contains("Every gateway check is met"), "{text}");
+    assert!(text.contains("Knowledge the qualification did not cover") && text.contains("K5 · Context"), "{text}");
     assert!(text.contains("Confirmed by Lena Line"), "who confirmed each check: {text}");
     lm.shot("05-gateway-met").await;
     assert_eq!(panel.status().await, "gateway_passed");
@@ -365,6 +369,7 @@ async fn a_whole_panel_day_through_the_pages(backend: Backend) {
     ia.goto(&format!("/assessments/{id}/viva")).await;
     let text = ia.wait_text("Prepare").await;
     assert!(text.contains("Knowledge (") && text.contains("Behaviours ("), "criteria grouped by kind: {text}");
+    assert!(text.contains("Not covered by the qualification's units") && text.contains("K5 · Context"), "{text}");
     ia.fill("#new_question", "How did you involve tenants in the repairs policy?").await;
     ia.fill("#new_response", "Two resident panels and a survey of 140 households.").await;
     ia.press("Save the record").await;

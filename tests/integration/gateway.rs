@@ -94,3 +94,48 @@ both_backends!(unmet_gateway_checks_are_named_in_contract_order, |app| async mov
         .count();
     assert_eq!(gateway_entries, 13, "one audit entry per gateway change: {audit}");
 });
+
+both_backends!(the_qualifications_units_show_the_knowledge_it_did_not_cover, |app| async move {
+    let panel = app.registered().await;
+    let with_units = |route: &str, reference: &str, units: &[&str]| {
+        let mut body = gateway_met();
+        body["knowledge_route"] = json!(route);
+        body["knowledge_reference"] = json!(reference);
+        body["knowledge_units"] = json!(units);
+        body
+    };
+    let cih = "CIH Level 4 Certificate in Managing Housing Maintenance 603/1433/3";
+    // Professional practice skills (no knowledge area) + The legal framework (Legislation, K1).
+    let g = panel
+        .lm
+        .expect(200, "PUT", &panel.path("/gateway"), with_units("qualification", cih, &["F/507/9169", "H/504/4186"]))
+        .await;
+    assert_eq!(g["status"], "gateway_passed", "{g}");
+    let gaps: Vec<&str> =
+        g["knowledge_gaps"].as_array().expect("gaps").iter().map(|c| c["criterion"].as_str().unwrap()).collect();
+    assert_eq!(gaps, ["K2", "K3", "K4", "K5", "K6"], "{g}");
+    let view = panel.view().await;
+    assert_eq!(view["gateway"]["knowledge_gaps"], g["knowledge_gaps"], "{view}");
+    assert_eq!(view["gateway"]["knowledge_units"], json!(["F/507/9169", "H/504/4186"]));
+
+    // Units that cover every knowledge area leave no gap.
+    let all = ["H/504/4186", "L/504/4179", "Y/503/1175"];
+    let g = panel.lm.expect(200, "PUT", &panel.path("/gateway"), with_units("qualification", cih, &all)).await;
+    assert_eq!(g["knowledge_gaps"], json!([]), "{g}");
+
+    // Without units nothing can be told; units need the qualification route, a mapped
+    // qualification and real unit ids — each refusal names the field and saves nothing.
+    let g = panel.lm.expect(200, "PUT", &panel.path("/gateway"), gateway_met()).await;
+    assert!(g["knowledge_gaps"].is_null(), "{g}");
+    let before = panel.view().await;
+    for (body, code) in [
+        (with_units("assessment", "In-house test 2026", &["H/504/4186"]), "knowledge_units_without_qualification"),
+        (with_units("qualification", "Some other certificate 601/0000/0", &["H/504/4186"]), "unknown_qualification"),
+        (with_units("qualification", cih, &["X/000/0000"]), "unknown_unit"),
+    ] {
+        let e = panel.lm.refused(400, "PUT", &panel.path("/gateway"), body).await;
+        assert_eq!(e.code, code, "{e:?}");
+        assert!(e.message.starts_with("knowledge_units:"), "{e:?}");
+    }
+    assert_eq!(panel.view().await["version"], before["version"], "nothing saved");
+});

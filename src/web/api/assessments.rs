@@ -34,8 +34,8 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: Id) -> AppR
 }
 
 pub async fn gateway(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
-    let input = body.json();
-    let out = state.db.run(move |conn| svc::record_gateway(conn, &user.0, &id, input)).await?;
+    let (input, guides) = (body.json(), state.guides.clone());
+    let out = state.db.run(move |conn| svc::record_gateway(conn, &guides, &user.0, &id, input)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 

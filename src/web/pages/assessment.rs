@@ -266,8 +266,25 @@ struct GatewayView {
     unmet_checks: usize,
     knowledge_route: String,
     knowledge_reference: String,
+    /// The units of each qualification the guide maps, to tick those achieved.
+    qualifications: Vec<QualificationView>,
+    knowledge_gaps: Option<Vec<crate::services::assessments::KnowledgeGap>>,
     can_edit: bool,
     locked_reason: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct QualificationView {
+    reference: String,
+    title: String,
+    units: Vec<UnitView>,
+}
+
+#[derive(Serialize)]
+struct UnitView {
+    id: String,
+    title: String,
+    checked: bool,
 }
 
 fn gateway_view(
@@ -354,6 +371,28 @@ fn gateway_view(
         unmet_checks,
         knowledge_route: route,
         knowledge_reference: reference,
+        qualifications: loaded
+            .guide
+            .qualifications
+            .iter()
+            .map(|q| QualificationView {
+                reference: q.reference.clone(),
+                title: q.title.clone(),
+                units: q
+                    .units
+                    .iter()
+                    .map(|u| UnitView {
+                        id: u.id.clone(),
+                        title: u.title.clone(),
+                        checked: match posted {
+                            Some(f) => f.all("knowledge_units").contains(&u.id),
+                            None => g.knowledge_units.contains(&u.id),
+                        },
+                    })
+                    .collect(),
+            })
+            .collect(),
+        knowledge_gaps: g.knowledge_gaps.clone(),
         can_edit: permitted && open,
         locked_reason: match (permitted, open) {
             (false, _) => Some("Only the line manager, the training provider or an admin confirms the gateway."),
@@ -383,14 +422,18 @@ pub async fn gateway_save(page: Page, path: web::Path<String>, form: Form) -> Re
         portfolio_complete: form.checked("portfolio_complete"),
         knowledge_route: optional("knowledge_route"),
         knowledge_reference: optional("knowledge_reference"),
+        knowledge_units: Some(form.all("knowledge_units")),
         english_level2: form.checked("english_level2"),
         maths_level2: form.checked("maths_level2"),
         employer_ready: form.checked("employer_ready"),
         provider_ready: form.checked("provider_ready"),
     };
-    let (actor, target, if_match) = (page.actor.clone(), id.clone(), form.if_match());
+    let (actor, target, if_match, guides) =
+        (page.actor.clone(), id.clone(), form.if_match(), page.state.guides.clone());
     let result = page
-        .attempt(move |conn| assessments::record_gateway(conn, &actor, &target, Input::new(Ok(input), if_match)))
+        .attempt(move |conn| {
+            assessments::record_gateway(conn, &guides, &actor, &target, Input::new(Ok(input), if_match))
+        })
         .await?;
     match result {
         Ok(_) => Ok(see_other(&format!("/assessments/{id}/gateway?done=gateway"))),
@@ -635,6 +678,8 @@ struct VivaView {
     error: Option<FormError>,
     component: String,
     knowledge_route: Option<String>,
+    /// Knowledge areas the qualification's achieved units do not cover (from the gateway).
+    knowledge_gaps: Vec<crate::services::assessments::KnowledgeGap>,
     groups: Vec<PrepGroup>,
     questions: Vec<QuestionRow>,
     recorded_by: Option<String>,
@@ -712,6 +757,7 @@ fn viva_view(
         notice,
         error,
         component: component.map(|c| component_title(guide, &c.id)).unwrap_or_default(),
+        knowledge_gaps: d.gateway.knowledge_gaps.clone().unwrap_or_default(),
         knowledge_route: match d.gateway.knowledge_route.as_deref() {
             Some("qualification") => Some(format!(
                 "Knowledge was shown by a regulated qualification ({}): probe the areas it does not cover.",

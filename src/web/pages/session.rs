@@ -211,6 +211,11 @@ impl Form {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
+    /// Every non-empty value of a field that may repeat (checkboxes sharing a name).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim().to_string()).collect()
+    }
+
     /// A field's text, trimmed; "" when missing.
     pub fn text(&self, name: &str) -> String {
         self.get(name).unwrap_or_default().trim().to_string()

@@ -79,6 +79,11 @@ pub struct GatewayData {
     #[serde(default)]
     pub knowledge_reference: Option<String>,
     #[serde(default)]
+    pub knowledge_units: Vec<String>,
+    /// Knowledge the named qualification's achieved units do not cover (where the viva probes).
+    #[serde(default)]
+    pub knowledge_gaps: Option<Vec<crate::services::assessments::KnowledgeGap>>,
+    #[serde(default)]
     pub english_level2: Option<bool>,
     #[serde(default)]
     pub maths_level2: Option<bool>,
