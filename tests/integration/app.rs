@@ -577,54 +577,7 @@ impl TestApp {
 
     /// Organisations, people and an apprentice for one panel, made through the API by the admin.
     pub async fn people(&self, names: Names) -> People {
-        let n = self.next();
-        let org = |name: String, kind: &str| {
-            let admin = self.admin.clone();
-            let kind = kind.to_string();
-            async move {
-                let o = admin.expect(201, "POST", "/api/v1/organisations", json!({"name": name, "kind": kind})).await;
-                assert_eq!(o["kind"], kind, "organisation echoes its kind: {o}");
-                id_of(&o)
-            }
-        };
-        let employer_id = org(format!("Northgate Homes {n}"), "employer").await;
-        let provider_id = org(format!("Riverside Training {n}"), "training_provider").await;
-        let body_id = org(format!("Fair EPA {n}"), "assessment_body").await;
-        let lm = self.user(&format!("lena{n}@northgate.test"), &names.line_manager, "line_manager", &employer_id).await;
-        let tp = self
-            .user(&format!("tom{n}@riverside.test"), &names.training_provider, "training_provider", &provider_id)
-            .await;
-        let ia = self.user(&format!("iris{n}@fairepa.test"), &names.assessor, "independent_assessor", &body_id).await;
-        let insider =
-            self.user(&format!("ivan{n}@northgate.test"), "Ivan Insider", "independent_assessor", &employer_id).await;
-        let provider_insider = self
-            .user(&format!("paula{n}@riverside.test"), "Paula Provider", "independent_assessor", &provider_id)
-            .await;
-        let moderator = self.user(&format!("max{n}@fairepa.test"), "Max Moderator", "moderator", &body_id).await;
-        let email = format!("amy{n}@northgate.test");
-        let a = self
-            .admin
-            .expect(
-                201,
-                "POST",
-                "/api/v1/apprentices",
-                json!({"name": names.apprentice, "email": email, "employer_id": employer_id, "training_provider_id": provider_id}),
-            )
-            .await;
-        let apprentice = Apprentice { id: id_of(&a), name: names.apprentice.clone(), email };
-        People {
-            admin: self.admin.clone(),
-            employer_id,
-            provider_id,
-            body_id,
-            lm,
-            tp,
-            ia,
-            insider,
-            provider_insider,
-            moderator,
-            apprentice,
-        }
+        people_through(&self.admin, self.next(), &names, |token| self.client(Some(token))).await
     }
 
     /// Another apprentice of the same employer and provider (for a second assessment of the same
@@ -645,18 +598,7 @@ impl TestApp {
 
     /// Creates a user through the API (as admin).
     pub async fn user(&self, email: &str, name: &str, role: &str, organisation_id: &str) -> Member {
-        let u = self
-            .admin
-            .expect(
-                201,
-                "POST",
-                "/api/v1/users",
-                json!({"email": email, "name": name, "role": role, "organisation_id": organisation_id}),
-            )
-            .await;
-        assert_eq!(u["role"], role, "{u}");
-        let token = u["token"].as_str().unwrap_or_else(|| panic!("a new user has a token: {u}"));
-        Member { id: id_of(&u), name: name.to_string(), email: email.to_string(), client: self.client(Some(token)) }
+        member_through(&self.admin, email, name, role, organisation_id, |token| self.client(Some(token))).await
     }
 
     /// A guide's score items and weights, from `GET /standards/{id}`.
@@ -722,6 +664,100 @@ impl Drop for TestApp {
             running.worker.abort();
             running.server.abort();
         }
+    }
+}
+
+/// A user made by `admin` through the API, with a client for their token from `client_for`.
+pub async fn member_through(
+    admin: &Client,
+    email: &str,
+    name: &str,
+    role: &str,
+    organisation_id: &str,
+    client_for: impl Fn(&str) -> Client,
+) -> Member {
+    let u = admin
+        .expect(
+            201,
+            "POST",
+            "/api/v1/users",
+            json!({"email": email, "name": name, "role": role, "organisation_id": organisation_id}),
+        )
+        .await;
+    assert_eq!(u["role"], role, "{u}");
+    let token = u["token"].as_str().unwrap_or_else(|| panic!("a new user has a token: {u}"));
+    Member { id: id_of(&u), name: name.to_string(), email: email.to_string(), client: client_for(token) }
+}
+
+/// Organisations, people and an apprentice for one panel (number `n`), made by `admin` through
+/// the API on whatever server it talks to; `client_for` makes each person's client.
+pub async fn people_through(admin: &Client, n: usize, names: &Names, client_for: impl Fn(&str) -> Client) -> People {
+    let org = |name: String, kind: &'static str| async move {
+        let o = admin.expect(201, "POST", "/api/v1/organisations", json!({"name": name, "kind": kind})).await;
+        assert_eq!(o["kind"], kind, "organisation echoes its kind: {o}");
+        id_of(&o)
+    };
+    let employer_id = org(format!("Northgate Homes {n}"), "employer").await;
+    let provider_id = org(format!("Riverside Training {n}"), "training_provider").await;
+    let body_id = org(format!("Fair EPA {n}"), "assessment_body").await;
+    let f = &client_for;
+    let lm =
+        member_through(admin, &format!("lena{n}@northgate.test"), &names.line_manager, "line_manager", &employer_id, f)
+            .await;
+    let tp = member_through(
+        admin,
+        &format!("tom{n}@riverside.test"),
+        &names.training_provider,
+        "training_provider",
+        &provider_id,
+        f,
+    )
+    .await;
+    let ia =
+        member_through(admin, &format!("iris{n}@fairepa.test"), &names.assessor, "independent_assessor", &body_id, f)
+            .await;
+    let insider = member_through(
+        admin,
+        &format!("ivan{n}@northgate.test"),
+        "Ivan Insider",
+        "independent_assessor",
+        &employer_id,
+        f,
+    )
+    .await;
+    let provider_insider = member_through(
+        admin,
+        &format!("paula{n}@riverside.test"),
+        "Paula Provider",
+        "independent_assessor",
+        &provider_id,
+        f,
+    )
+    .await;
+    let moderator =
+        member_through(admin, &format!("max{n}@fairepa.test"), "Max Moderator", "moderator", &body_id, f).await;
+    let email = format!("amy{n}@northgate.test");
+    let a = admin
+        .expect(
+            201,
+            "POST",
+            "/api/v1/apprentices",
+            json!({"name": names.apprentice, "email": email, "employer_id": employer_id, "training_provider_id": provider_id}),
+        )
+        .await;
+    let apprentice = Apprentice { id: id_of(&a), name: names.apprentice.clone(), email };
+    People {
+        admin: admin.clone(),
+        employer_id,
+        provider_id,
+        body_id,
+        lm,
+        tp,
+        ia,
+        insider,
+        provider_insider,
+        moderator,
+        apprentice,
     }
 }
 

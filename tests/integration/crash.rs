@@ -108,55 +108,7 @@ fn audit_verify(database_url: &str, dir: &Path) {
 
 /// One panel set up through the API as admin, up to `scheduled`.
 async fn scheduled_panel(base: &str, admin: &Client, n: usize) -> Panel {
-    let org = |name: String, kind: &'static str| async move {
-        id_of(&admin.expect(201, "POST", "/api/v1/organisations", json!({"name": name, "kind": kind})).await)
-    };
-    let employer_id = org(format!("Northgate Homes {n}"), "employer").await;
-    let provider_id = org(format!("Riverside Training {n}"), "training_provider").await;
-    let body_id = org(format!("Fair EPA {n}"), "assessment_body").await;
-    let user = |email: String, name: &'static str, role: &'static str, org: String| async move {
-        let u = admin
-            .expect(
-                201,
-                "POST",
-                "/api/v1/users",
-                json!({"email": email, "name": name, "role": role, "organisation_id": org}),
-            )
-            .await;
-        let token = u["token"].as_str().expect("a token");
-        Member { id: id_of(&u), name: name.to_string(), email, client: Client::at(base, Some(token)) }
-    };
-    let lm = user(format!("lena{n}@northgate.test"), "Lena Line", "line_manager", employer_id.clone()).await;
-    let tp = user(format!("tom{n}@riverside.test"), "Tom Tutor", "training_provider", provider_id.clone()).await;
-    let ia = user(format!("iris{n}@fairepa.test"), "Iris Independent", "independent_assessor", body_id.clone()).await;
-    let insider = user(format!("ivan{n}@northgate.test"), "Ivan", "independent_assessor", employer_id.clone()).await;
-    let provider_insider =
-        user(format!("paula{n}@riverside.test"), "Paula", "independent_assessor", provider_id.clone()).await;
-    let moderator = user(format!("max{n}@fairepa.test"), "Max Moderator", "moderator", body_id.clone()).await;
-    let email = format!("amy{n}@northgate.test");
-    let a = admin
-        .expect(
-            201,
-            "POST",
-            "/api/v1/apprentices",
-            json!({"name": "Amy Apprentice", "email": email, "employer_id": employer_id,
-                   "training_provider_id": provider_id}),
-        )
-        .await;
-    let apprentice = Apprentice { id: id_of(&a), name: "Amy Apprentice".into(), email };
-    let people = People {
-        admin: admin.clone(),
-        employer_id,
-        provider_id,
-        body_id,
-        lm,
-        tp,
-        ia,
-        insider,
-        provider_insider,
-        moderator,
-        apprentice,
-    };
+    let people = people_through(admin, n, &Names::default(), |token| Client::at(base, Some(token))).await;
     let a = admin
         .expect(
             201,
