@@ -18,7 +18,7 @@ pub struct Config {
     /// Outcome email retries.
     pub mail_retry: crate::mail::RetryPolicy,
     /// The web pages' session cookies (`EPA_SESSION_KEY`, `EPA_COOKIE_SECURE`).
-    pub web: crate::web::pages::WebConfig,
+    pub web: WebConfig,
 }
 
 impl Config {
@@ -60,7 +60,7 @@ impl Config {
             guides_dir: PathBuf::from(var("EPA_GUIDES_DIR", "./panel-guides")),
             pg_pool_size,
             mail_retry,
-            web: crate::web::pages::WebConfig::from_lookup(&get)?,
+            web: WebConfig::from_lookup(&get)?,
         })
     }
 
@@ -81,6 +81,42 @@ impl std::fmt::Debug for Config {
             .field("mail_dir", &self.mail_dir)
             .field("guides_dir", &self.guides_dir)
             .field("web", &self.web)
+            .finish()
+    }
+}
+
+/// The web pages' session cookies, from the environment.
+#[derive(Clone, Default)]
+pub struct WebConfig {
+    /// `EPA_SESSION_KEY`: the secret that encrypts session cookies (at least 32 characters). When
+    /// unset, one is generated once and kept in the database, so every instance shares it.
+    pub session_key: Option<String>,
+    /// `EPA_COOKIE_SECURE`: mark cookies Secure (set it when users reach the service over TLS).
+    pub cookie_secure: bool,
+}
+
+impl WebConfig {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let session_key = get("EPA_SESSION_KEY").filter(|k| !k.is_empty());
+        if let Some(k) = &session_key {
+            if k.len() < 32 {
+                anyhow::bail!("EPA_SESSION_KEY must be at least 32 characters (e.g. `openssl rand -base64 48`)");
+            }
+        }
+        let cookie_secure = match get("EPA_COOKIE_SECURE").unwrap_or_default().trim().to_lowercase().as_str() {
+            "" | "0" | "false" | "no" | "off" => false,
+            "1" | "true" | "yes" | "on" => true,
+            other => anyhow::bail!("EPA_COOKIE_SECURE must be true or false, not {other:?}"),
+        };
+        Ok(Self { session_key, cookie_secure })
+    }
+}
+
+impl std::fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("session_key", &self.session_key.as_ref().map(|_| "***"))
+            .field("cookie_secure", &self.cookie_secure)
             .finish()
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 use crate::db::models::OutboxRow;
 use crate::db::schema::outbox;
 use crate::db::{format_time, now, Db, DbConnection};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// When to try again, and when to give up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,22 +267,11 @@ pub async fn run_worker(db: Db, composer: Composer, transport: Transport, policy
         match deliver_due(&db, &composer, &transport, policy).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
-            Err(e) => tracing::error!(error = %AppErrorDisplay(&e), "outbox worker"),
+            Err(e) => tracing::error!(error = ?e, "outbox worker"),
         }
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-        }
-    }
-}
-
-struct AppErrorDisplay<'a>(&'a AppError);
-
-impl std::fmt::Display for AppErrorDisplay<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            AppError::Internal(e) => write!(f, "{e:#}"),
-            other => write!(f, "{other}"),
         }
     }
 }

@@ -8,9 +8,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::people::check_optional;
 use super::standards::Guides;
-use super::{audit, check_length, check_text, transaction, Actor, Input};
+use super::{audit, check_length, check_optional, check_text, transaction, Actor, Input};
 use crate::db::models::*;
 use crate::db::schema::{assessments, moderations, outbox, score_sheets};
 use crate::db::{format_time, new_id, now, DbConnection};

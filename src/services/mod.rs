@@ -97,6 +97,11 @@ pub fn check_text(field: &str, value: &str, max: usize) -> AppResult<()> {
     check_length(field, value, max)
 }
 
+/// Refuses over-long optional text.
+pub fn check_optional(field: &str, value: Option<&str>, max: usize) -> AppResult<()> {
+    value.map_or(Ok(()), |v| check_length(field, v, max))
+}
+
 pub fn check_length(field: &str, value: &str, max: usize) -> AppResult<()> {
     if value.chars().count() > max {
         return Err(AppError::bad_input("too_long", format!("{field}: longer than {max} characters")));

@@ -225,11 +225,6 @@ pub fn reissue_token(conn: &mut DbConnection, email: &str) -> AppResult<(User, S
     })
 }
 
-/// Refuses over-long optional text.
-pub fn check_optional(field: &str, value: Option<&str>, max: usize) -> AppResult<()> {
-    value.map_or(Ok(()), |v| check_length(field, v, max))
-}
-
 // ---- passwords, browser sessions and sign-in throttling (the web interface)
 
 /// Shortest password accepted.

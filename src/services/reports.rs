@@ -15,7 +15,7 @@ use crate::db::schema::{apprentices, assessments, users};
 use crate::db::{Db, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::guide::ItemKey;
-use crate::domain::permissions::{may, Action};
+use crate::domain::permissions::{may, Action, Seat};
 use crate::domain::scoring::Sheet;
 use crate::error::{AppError, AppResult};
 use crate::reports::*;
@@ -206,10 +206,7 @@ pub fn page(
                 .into_iter()
                 .filter_map(|(s, sheet)| seat_of(&row, &s.user_id).map(|seat| (seat.as_str(), s.user_id, sheet)))
                 .collect();
-            let order = |seat: &str| {
-                ["line_manager", "training_provider", "independent_assessor"].iter().position(|s| *s == seat)
-            };
-            sheets.sort_by_key(|(seat, _, _)| order(seat));
+            sheets.sort_by_key(|(seat, _, _)| Seat::ALL.iter().position(|s| s.as_str() == *seat));
             Ok(Decided { row, apprentice, decision, sheets })
         })
         .collect()

@@ -41,44 +41,10 @@ pub use session::{Form, Page, Visitor};
 pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+pub use crate::config::WebConfig;
+
 /// Largest form accepted (a score sheet with a comment on every item).
 const FORM_LIMIT: usize = 1024 * 1024;
-
-/// The web interface's settings, from the environment.
-#[derive(Clone, Default)]
-pub struct WebConfig {
-    /// `EPA_SESSION_KEY`: the secret that encrypts session cookies (at least 32 characters). When
-    /// unset, one is generated once and kept in the database, so every instance shares it.
-    pub session_key: Option<String>,
-    /// `EPA_COOKIE_SECURE`: mark cookies Secure (set it when users reach the service over TLS).
-    pub cookie_secure: bool,
-}
-
-impl WebConfig {
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let session_key = get("EPA_SESSION_KEY").filter(|k| !k.is_empty());
-        if let Some(k) = &session_key {
-            if k.len() < 32 {
-                anyhow::bail!("EPA_SESSION_KEY must be at least 32 characters (e.g. `openssl rand -base64 48`)");
-            }
-        }
-        let cookie_secure = match get("EPA_COOKIE_SECURE").unwrap_or_default().trim().to_lowercase().as_str() {
-            "" | "0" | "false" | "no" | "off" => false,
-            "1" | "true" | "yes" | "on" => true,
-            other => anyhow::bail!("EPA_COOKIE_SECURE must be true or false, not {other:?}"),
-        };
-        Ok(Self { session_key, cookie_secure })
-    }
-}
-
-impl std::fmt::Debug for WebConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebConfig")
-            .field("session_key", &self.session_key.as_ref().map(|_| "***"))
-            .field("cookie_secure", &self.cookie_secure)
-            .finish()
-    }
-}
 
 /// What the pages share: the templates and the cookie key.
 pub struct PagesState {
