@@ -1,10 +1,13 @@
 //! Standardisation reports as CSV (RFC 4180, UTF-8, header first, ISO dates): row structs and
 //! writers. Pure: rows in, bytes out; the services feed them page by page.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 
 use serde::Serialize;
+
+use crate::domain::permissions::Seat;
+use crate::domain::statistics::{ItemRatings, Lean, Rating, Standardisation};
 
 /// One panel member's score on one item, beside the agreed score.
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +29,11 @@ pub struct ScoreRow {
     pub decided_by: String,
     pub grade: String,
     pub moderation: String,
+    pub apprentice_name: String,
+    pub employer_name: String,
+    pub training_provider_name: String,
+    pub independent_assessor_name: String,
+    pub standard_title: String,
 }
 
 /// One assessment's outcome.
@@ -45,6 +53,11 @@ pub struct OutcomeRow {
     pub tie_breaks: usize,
     pub moderation: String,
     pub released_at: String,
+    pub apprentice_name: String,
+    pub employer_name: String,
+    pub training_provider_name: String,
+    pub independent_assessor_name: String,
+    pub standard_title: String,
 }
 
 /// One scorer's agreement with the agreed scores.
@@ -59,6 +72,32 @@ pub struct AssessorRow {
     pub exact_agreement: Number,
     pub adjacent_agreement: Number,
     pub tie_breaks_decided: usize,
+    /// Assessments scored.
+    pub epas: usize,
+    /// Lean against the other members of the same panels, with its 95 % interval (empty when it
+    /// cannot be estimated).
+    pub lean: Option<Number>,
+    pub lean_low: Option<Number>,
+    pub lean_high: Option<Number>,
+    /// `lenient`, `severe`, `too_few` or empty.
+    pub flag: String,
+    /// Over the deadlocks this scorer decided, the mean of (their deciding score − the mean of the
+    /// other members' scores): above 0, their casting scores sat higher than the panel's.
+    pub tie_break_direction: Option<Number>,
+}
+
+/// How far the seats agree on one score item (or on all: `component` and `criterion` = `all`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreementRow {
+    pub component: String,
+    pub criterion: String,
+    pub assessments: usize,
+    pub alpha_ordinal: Option<Number>,
+    pub exact_pairwise: Option<Number>,
+    pub adjacent_pairwise: Option<Number>,
+    pub kappa_lm_tp: Option<Number>,
+    pub kappa_lm_ia: Option<Number>,
+    pub kappa_tp_ia: Option<Number>,
 }
 
 /// A number written with `.` and at most 4 decimals, trailing zeros dropped.
@@ -144,6 +183,11 @@ pub const SCORE_COLUMNS: &[&str] = &[
     "decided_by",
     "grade",
     "moderation",
+    "apprentice_name",
+    "employer_name",
+    "training_provider_name",
+    "independent_assessor_name",
+    "standard_title",
 ];
 
 pub const OUTCOME_COLUMNS: &[&str] = &[
@@ -161,6 +205,11 @@ pub const OUTCOME_COLUMNS: &[&str] = &[
     "tie_breaks",
     "moderation",
     "released_at",
+    "apprentice_name",
+    "employer_name",
+    "training_provider_name",
+    "independent_assessor_name",
+    "standard_title",
 ];
 
 pub const ASSESSOR_COLUMNS: &[&str] = &[
@@ -173,12 +222,47 @@ pub const ASSESSOR_COLUMNS: &[&str] = &[
     "exact_agreement",
     "adjacent_agreement",
     "tie_breaks_decided",
+    "epas",
+    "lean",
+    "lean_low",
+    "lean_high",
+    "flag",
+    "tie_break_direction",
 ];
 
-/// Accumulates each scorer's figures across the score rows; memory grows with scorers, not rows.
-#[derive(Debug, Default)]
+pub const AGREEMENT_COLUMNS: &[&str] = &[
+    "component",
+    "criterion",
+    "assessments",
+    "alpha_ordinal",
+    "exact_pairwise",
+    "adjacent_pairwise",
+    "kappa_lm_tp",
+    "kappa_lm_ia",
+    "kappa_tp_ia",
+];
+
+/// Accumulates each scorer's figures across the score rows, and the standardisation statistics
+/// (leans, agreement) assessment by assessment; memory grows with scorers and assessments, not
+/// with score rows.
+#[derive(Debug)]
 pub struct AssessorTally {
     by_scorer: BTreeMap<String, Tally>,
+    standardisation: Standardisation,
+    /// Score items (component, criterion) in the order first met, and their numbers.
+    items: Vec<(String, String)>,
+    item_number: HashMap<(String, String), usize>,
+}
+
+impl Default for AssessorTally {
+    fn default() -> Self {
+        Self {
+            by_scorer: BTreeMap::new(),
+            standardisation: Standardisation::new(Seat::ALL.len()),
+            items: Vec::new(),
+            item_number: HashMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -190,6 +274,9 @@ struct Tally {
     exact: usize,
     adjacent: usize,
     tie_breaks: usize,
+    /// Σ over decided deadlocks of (own score − mean of the others' scores), and how many.
+    tie_break_distance: f64,
+    tie_breaks_measured: usize,
 }
 
 impl AssessorTally {
@@ -205,16 +292,85 @@ impl AssessorTally {
             usize::from(row.scorer_role == "independent_assessor" && row.decided_by == "independent_assessor");
     }
 
+    /// Adds one assessment's score rows: to each scorer's tally and to the statistics.
+    pub fn add_assessment(&mut self, rows: &[ScoreRow]) {
+        rows.iter().for_each(|r| self.add(r));
+        let mut cells: Vec<ItemRatings<'_>> = Vec::new();
+        for row in rows {
+            let Some(seat) = Seat::ALL.iter().position(|s| s.as_str() == row.scorer_role) else { continue };
+            let key = (row.component.clone(), row.criterion.clone());
+            let item = match self.item_number.get(&key) {
+                Some(&n) => n,
+                None => {
+                    let n = self.items.len();
+                    self.items.push(key.clone());
+                    self.item_number.insert(key, n);
+                    n
+                }
+            };
+            let rating = Rating { seat, scorer: &row.scorer_id, score: i64::from(row.score) };
+            match cells.iter_mut().find(|c| c.item == item) {
+                Some(cell) => cell.ratings.push(rating),
+                None => cells.push(ItemRatings { item, ratings: vec![rating] }),
+            }
+        }
+        // Where a deadlock was decided by a member's own score: how far it sat from the others'.
+        for row in rows.iter().filter(|r| r.decided_by == r.scorer_role) {
+            let others: Vec<i32> = rows
+                .iter()
+                .filter(|o| {
+                    o.component == row.component && o.criterion == row.criterion && o.scorer_id != row.scorer_id
+                })
+                .map(|o| o.score)
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            let mean = f64::from(others.iter().sum::<i32>()) / others.len() as f64;
+            let t = self.by_scorer.entry(row.scorer_id.clone()).or_default();
+            t.tie_break_distance += f64::from(row.score) - mean;
+            t.tie_breaks_measured += 1;
+        }
+        self.standardisation.add_assessment(&cells);
+    }
+
+    /// One row per score item, in the order first met, then the `all` row.
+    pub fn agreement_rows(&self) -> Vec<AgreementRow> {
+        let agreement = self.standardisation.agreement();
+        let row = |component: &str, criterion: &str, f: &crate::domain::statistics::AgreementFigures| AgreementRow {
+            component: safe_text(component),
+            criterion: safe_text(criterion),
+            assessments: f.assessments,
+            alpha_ordinal: f.alpha_ordinal.map(Number),
+            exact_pairwise: f.exact_pairwise.map(Number),
+            adjacent_pairwise: f.adjacent_pairwise.map(Number),
+            kappa_lm_tp: f.kappa.first().copied().flatten().map(Number),
+            kappa_lm_ia: f.kappa.get(1).copied().flatten().map(Number),
+            kappa_tp_ia: f.kappa.get(2).copied().flatten().map(Number),
+        };
+        let mut out: Vec<AgreementRow> = self
+            .items
+            .iter()
+            .zip(&agreement.items)
+            .map(|((component, criterion), f)| row(component, criterion, f))
+            .collect();
+        out.push(row("all", "all", &agreement.all));
+        out
+    }
+
     pub fn scorer_ids(&self) -> impl Iterator<Item = &String> {
         self.by_scorer.keys()
     }
 
     /// The rows, with names looked up by the caller.
     pub fn rows(&self, name_of: impl Fn(&str) -> String) -> Vec<AssessorRow> {
+        let leans: HashMap<String, Lean> =
+            self.standardisation.leans().into_iter().map(|l| (l.scorer.clone(), l)).collect();
         self.by_scorer
             .iter()
             .map(|(id, t)| {
                 let n = t.items.max(1) as f64;
+                let lean = leans.get(id);
                 AssessorRow {
                     scorer_id: id.clone(),
                     name: safe_text(&name_of(id)),
@@ -225,6 +381,13 @@ impl AssessorTally {
                     exact_agreement: Number(t.exact as f64 / n),
                     adjacent_agreement: Number(t.adjacent as f64 / n),
                     tie_breaks_decided: t.tie_breaks,
+                    epas: t.assessments.len(),
+                    lean: lean.and_then(|l| l.lean).map(Number),
+                    lean_low: lean.and_then(|l| l.low).map(Number),
+                    lean_high: lean.and_then(|l| l.high).map(Number),
+                    flag: lean.and_then(|l| l.flag).map(|f| f.as_str().to_string()).unwrap_or_default(),
+                    tie_break_direction: (t.tie_breaks_measured > 0)
+                        .then(|| Number(t.tie_break_distance / t.tie_breaks_measured as f64)),
                 }
             })
             .collect()
@@ -254,6 +417,11 @@ mod tests {
             decided_by: decided_by.into(),
             grade: "Pass".into(),
             moderation: "pending".into(),
+            apprentice_name: "Amy".into(),
+            employer_name: "Employer".into(),
+            training_provider_name: "Provider".into(),
+            independent_assessor_name: "Iris".into(),
+            standard_title: "Standard".into(),
         }
     }
 

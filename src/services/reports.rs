@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::assessments::{seat_of, submitted_sheets, StoredDecision};
 use super::Actor;
 use crate::db::models::{Apprentice, AssessmentRow, User};
-use crate::db::schema::{apprentices, assessments, users};
+use crate::db::schema::{apprentices, assessments, organisations, standards, users};
 use crate::db::{Db, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::guide::ItemKey;
@@ -27,6 +27,7 @@ pub enum Report {
     Scores,
     Outcomes,
     Assessors,
+    Agreement,
 }
 
 /// The filters every report takes.
@@ -82,6 +83,16 @@ pub struct Decided {
     pub decision: StoredDecision,
     /// (seat name, user id, sheet) of the submitted sheets, seats in panel order.
     pub sheets: Vec<(&'static str, String, Sheet)>,
+    pub names: Names,
+}
+
+/// The names the reports print beside ids (formula-safe).
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub employer: String,
+    pub training_provider: String,
+    pub independent_assessor: String,
+    pub standard_title: String,
 }
 
 impl Decided {
@@ -122,6 +133,11 @@ impl Decided {
                     decided_by: item.decided_by.as_str().to_string(),
                     grade: safe_text(&self.decision.decision.grade),
                     moderation: self.moderation().to_string(),
+                    apprentice_name: safe_text(&self.apprentice.name),
+                    employer_name: self.names.employer.clone(),
+                    training_provider_name: self.names.training_provider.clone(),
+                    independent_assessor_name: self.names.independent_assessor.clone(),
+                    standard_title: self.names.standard_title.clone(),
                 });
             }
         }
@@ -146,6 +162,11 @@ impl Decided {
             tie_breaks: count(crate::domain::scoring::DecidedBy::IndependentAssessor),
             moderation: self.moderation().to_string(),
             released_at: self.row.released_at.clone().unwrap_or_default(),
+            apprentice_name: safe_text(&self.apprentice.name),
+            employer_name: self.names.employer.clone(),
+            training_provider_name: self.names.training_provider.clone(),
+            independent_assessor_name: self.names.independent_assessor.clone(),
+            standard_title: self.names.standard_title.clone(),
         }
     }
 }
@@ -192,6 +213,7 @@ pub fn page(
         .select((AssessmentRow::as_select(), Apprentice::as_select()))
         .load(conn)?;
     let ids: Vec<String> = rows.iter().map(|(r, _)| r.id.clone()).collect();
+    let lookup = page_names(conn, &rows)?;
     let mut sheets_by: HashMap<String, Vec<(crate::db::models::ScoreSheetRow, Sheet)>> = HashMap::new();
     for (assessment, row, sheet) in submitted_sheets(conn, &ids)? {
         sheets_by.entry(assessment).or_default().push((row, sheet));
@@ -207,9 +229,45 @@ pub fn page(
                 .filter_map(|(s, sheet)| seat_of(&row, &s.user_id).map(|seat| (seat.as_str(), s.user_id, sheet)))
                 .collect();
             sheets.sort_by_key(|(seat, _, _)| Seat::ALL.iter().position(|s| s.as_str() == *seat));
-            Ok(Decided { row, apprentice, decision, sheets })
+            let name = |map: &HashMap<String, String>, id: &str| safe_text(map.get(id).map_or("", String::as_str));
+            let names = Names {
+                employer: name(&lookup.organisations, &apprentice.employer_id),
+                training_provider: name(&lookup.organisations, &apprentice.training_provider_id),
+                independent_assessor: name(&lookup.users, row.independent_assessor_id.as_deref().unwrap_or_default()),
+                standard_title: name(&lookup.standards, &format!("{}\n{}", row.standard_id, row.standard_version)),
+            };
+            Ok(Decided { row, apprentice, decision, sheets, names })
         })
         .collect()
+}
+
+/// The names of one page's organisations, independent assessors and standards (three queries a
+/// page, whatever its length).
+struct PageNames {
+    organisations: HashMap<String, String>,
+    users: HashMap<String, String>,
+    /// Keyed by "standard id\nversion".
+    standards: HashMap<String, String>,
+}
+
+fn page_names(conn: &mut DbConnection, rows: &[(AssessmentRow, Apprentice)]) -> AppResult<PageNames> {
+    let org_ids: Vec<String> =
+        rows.iter().flat_map(|(_, a)| [a.employer_id.clone(), a.training_provider_id.clone()]).collect();
+    let organisations: Vec<(String, String)> = organisations::table
+        .filter(organisations::id.eq_any(org_ids))
+        .select((organisations::id, organisations::name))
+        .load(conn)?;
+    let user_ids: Vec<String> = rows.iter().filter_map(|(r, _)| r.independent_assessor_id.clone()).collect();
+    let standard_ids: Vec<String> = rows.iter().map(|(r, _)| r.standard_id.clone()).collect();
+    let standards: Vec<(String, String, String)> = standards::table
+        .filter(standards::id.eq_any(standard_ids))
+        .select((standards::id, standards::version, standards::title))
+        .load(conn)?;
+    Ok(PageNames {
+        organisations: organisations.into_iter().collect(),
+        users: names(conn, user_ids)?,
+        standards: standards.into_iter().map(|(id, version, title)| (format!("{id}\n{version}"), title)).collect(),
+    })
 }
 
 /// Refuses anyone but assessment-body staff.
@@ -245,6 +303,7 @@ async fn write_report(
         Report::Scores => SCORE_COLUMNS,
         Report::Outcomes => OUTCOME_COLUMNS,
         Report::Assessors => ASSESSOR_COLUMNS,
+        Report::Agreement => AGREEMENT_COLUMNS,
     })?;
     let mut tally = AssessorTally::default();
     let mut after: Option<(String, String)> = None;
@@ -262,7 +321,7 @@ async fn write_report(
                     }
                 }
                 Report::Outcomes => csv.row(&decided.outcome_row())?,
-                Report::Assessors => decided.score_rows().iter().for_each(|r| tally.add(r)),
+                Report::Assessors | Report::Agreement => tally.add_assessment(&decided.score_rows()),
             }
         }
         let chunk = csv.take()?;
@@ -277,6 +336,11 @@ async fn write_report(
         let ids: Vec<String> = tally.scorer_ids().cloned().collect();
         let names = db.run(move |conn| names(conn, ids)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         for row in tally.rows(|id| names.get(id).cloned().unwrap_or_default()) {
+            csv.row(&row)?;
+        }
+    }
+    if report == Report::Agreement {
+        for row in tally.agreement_rows() {
             csv.row(&row)?;
         }
     }

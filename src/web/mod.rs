@@ -60,7 +60,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/assessments/{id}/emails/resend", web::post().to(assessments::resend_emails))
                 .route("/reports/scores.csv", web::get().to(reports::scores))
                 .route("/reports/outcomes.csv", web::get().to(reports::outcomes))
-                .route("/reports/assessors.csv", web::get().to(reports::assessors)),
+                .route("/reports/assessors.csv", web::get().to(reports::assessors))
+                .route("/reports/agreement.csv", web::get().to(reports::agreement)),
         )
         .default_service(web::to(not_found));
 }

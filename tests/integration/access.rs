@@ -45,6 +45,7 @@ const ROUTES: &[Route] = &[
     route("GET", "/api/v1/reports/scores.csv", Some(Action::ViewReports)),
     route("GET", "/api/v1/reports/outcomes.csv", Some(Action::ViewReports)),
     route("GET", "/api/v1/reports/assessors.csv", Some(Action::ViewReports)),
+    route("GET", "/api/v1/reports/agreement.csv", Some(Action::ViewReports)),
 ];
 
 impl Route {

@@ -48,10 +48,11 @@ area = "Finance"
 methods = ["project"]
 "#;
 
-const SCORE_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,component,criterion,scorer_role,scorer_id,score,agreed_score,difference,decided_by,grade,moderation";
-const OUTCOME_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,grade,weighted_score,items,unanimous_items,tie_breaks,moderation,released_at";
-const ASSESSOR_COLUMNS: &str =
-    "scorer_id,name,role,assessments,items_scored,mean_difference,exact_agreement,adjacent_agreement,tie_breaks_decided";
+const SCORE_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,component,criterion,scorer_role,scorer_id,score,agreed_score,difference,decided_by,grade,moderation,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title";
+const OUTCOME_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,grade,weighted_score,items,unanimous_items,tie_breaks,moderation,released_at,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title";
+const ASSESSOR_COLUMNS: &str = "scorer_id,name,role,assessments,items_scored,mean_difference,exact_agreement,adjacent_agreement,tie_breaks_decided,epas,lean,lean_low,lean_high,flag,tie_break_direction";
+const AGREEMENT_COLUMNS: &str =
+    "component,criterion,assessments,alpha_ordinal,exact_pairwise,adjacent_pairwise,kappa_lm_tp,kappa_lm_ia,kappa_tp_ia";
 
 /// The scores of one assessment, item by item in the guide's order: [line manager, provider,
 /// assessor], and the consensus (item index, agreed score; None = deadlock).
@@ -172,9 +173,22 @@ both_backends!(reports_match_a_hand_computation, |app| async move {
             None => day.scores[n][0],
         }
     };
-    for (panel, day, grade, moderation) in
-        [(&a, &day_a, "Pass", "confirmed"), (&b, &day_b, "Not achieved", "pending"), (&c, &day_c, "Pass", "pending")]
-    {
+    // Names beside ids: the organisations are named "Northgate Homes n" / "Riverside Training n"
+    // by the test's builder; A and C share them, B has its own.
+    let org_names = |panel: &Panel| -> (String, String) {
+        let r = scores.rows_where("assessment_id", &panel.id)[0];
+        assert!(r["employer_name"].starts_with("Northgate Homes "), "{r:?}");
+        assert!(r["training_provider_name"].starts_with("Riverside Training "), "{r:?}");
+        (r["employer_name"].clone(), r["training_provider_name"].clone())
+    };
+    assert_eq!(org_names(&a), org_names(&c));
+    assert_ne!(org_names(&a), org_names(&b));
+    for (panel, day, grade, moderation, apprentice_name, assessor_name) in [
+        (&a, &day_a, "Pass", "confirmed", "'=HYPERLINK(\"x\")", "Iris Independent"),
+        (&b, &day_b, "Not achieved", "pending", "Amy Apprentice", "Zoë Ödegaard"),
+        (&c, &day_c, "Pass", "pending", "Cat Second", "Iris Independent"),
+    ] {
+        let (employer_name, provider_name) = org_names(panel);
         let mut want = BTreeSet::new();
         for (n, item) in panel.items().iter().enumerate() {
             for (seat, (role, member)) in
@@ -202,6 +216,11 @@ both_backends!(reports_match_a_hand_computation, |app| async move {
                     decided_by(day, n).into(),
                     grade.into(),
                     moderation.into(),
+                    apprentice_name.into(),
+                    employer_name.clone(),
+                    provider_name.clone(),
+                    assessor_name.into(),
+                    "Reporting Standard".into(),
                 ]);
             }
         }
@@ -239,6 +258,16 @@ both_backends!(reports_match_a_hand_computation, |app| async move {
         assert_eq!(r["unanimous_items"], unanimous, "{r:?}");
         assert_eq!(r["tie_breaks"], tie_breaks, "{r:?}");
         assert_eq!(r["moderation"], moderation, "{r:?}");
+        let score_row = scores.rows_where("assessment_id", &panel.id)[0];
+        for column in [
+            "apprentice_name",
+            "employer_name",
+            "training_provider_name",
+            "independent_assessor_name",
+            "standard_title",
+        ] {
+            assert_eq!(r[column], score_row[column], "{column} the same in both reports: {r:?}");
+        }
         if moderation == "confirmed" {
             assert!(!r["released_at"].is_empty() && r["released_at"].ends_with('Z'), "{r:?}");
             assert!(r["released_at"].starts_with(&today_s), "{r:?}");
@@ -280,6 +309,75 @@ both_backends!(reports_match_a_hand_computation, |app| async move {
         assert_number(&r["adjacent_agreement"], adjacent, &format!("{} adjacent_agreement", member.name));
         assert_eq!(r["tie_breaks_decided"], tie_breaks, "{r:?}");
     }
+
+    // Leans: A's panel sat on A and C, B's on B only, so each panel is its own group, centred on
+    // its median member. Every cell is complete, so a lean is the mean of (own score − the
+    // cell's mean), less the median's. A and C: line manager +2/30 (0 +2/3 −2/3 0 0 | +2/3 0…),
+    // provider −4/30, assessor +2/30 → 0, −0.2, 0. B: +4/15, +1/15, −5/15 → +0.2, 0, −0.4.
+    // Fewer than five assessments: all too_few; an interval needs two assessments.
+    for (member, epas, lean, interval) in [
+        (&a.lm, "2", 0.0, true),
+        (&a.tp, "2", -0.2, true),
+        (&a.ia, "2", 0.0, true),
+        (&b.lm, "1", 0.2, false),
+        (&b.tp, "1", 0.0, false),
+        (&b.ia, "1", -0.4, false),
+    ] {
+        let r = assessors.rows_where("scorer_id", &member.id)[0];
+        assert_eq!(r["epas"], epas, "{r:?}");
+        assert_number(&r["lean"], lean, &format!("{} lean", member.name));
+        assert_eq!(r["flag"], "too_few", "{r:?}");
+        if interval {
+            assert!(number(&r["lean_low"]) <= lean + 1e-4 && lean - 1e-4 <= number(&r["lean_high"]), "{r:?}");
+        } else {
+            assert_eq!((r["lean_low"].as_str(), r["lean_high"].as_str()), ("", ""), "{r:?}");
+        }
+    }
+
+    // Tie-breaks with their direction: A's assessor decided v/K1 with 4 against 3 and 2 (+1.5);
+    // B's assessor decided v/B1 with 2 against 5 and 3 (−2). Nobody else broke a tie.
+    for (member, direction) in [(&a.ia, "1.5"), (&b.ia, "-2"), (&a.lm, ""), (&b.tp, "")] {
+        let r = assessors.rows_where("scorer_id", &member.id)[0];
+        assert_eq!(r["tie_break_direction"], direction, "{r:?}");
+    }
+
+    // ---- agreement.csv: one row per score item in the guide's order, then `all`.
+    let agreement = app.admin.csv("/api/v1/reports/agreement.csv").await;
+    assert_eq!(agreement.header.join(","), AGREEMENT_COLUMNS);
+    let keys: Vec<(String, String)> =
+        agreement.rows.iter().map(|r| (r["component"].clone(), r["criterion"].clone())).collect();
+    let mut want_keys: Vec<(String, String)> = order.iter().map(|(c, k)| (c.to_string(), k.to_string())).collect();
+    want_keys.push(("all".into(), "all".into()));
+    assert_eq!(keys, want_keys);
+    // viva/B1 scored [3,3,3], [5,3,2], [3,3,3]. Coincidences: o33 = 6, and ½ each for 5–3, 5–2,
+    // 3–2 both ways; marginals n2 = 1, n3 = 7, n5 = 1, n = 9. Ordinal δ²: 2–3 16, 3–5 16, 2–5 64.
+    // alpha = 1 − 8 · 96 / 576 = −1/3. Pairs equal 6 of 9, within one 7 of 9. Kappa (quadratic):
+    // lm–tp observed 4, expected 4 → 0; lm–ia 9 against 19/3 → −8/19; tp–ia 1 against 1 → 0.
+    let b1 = agreement.rows.iter().find(|r| r["component"] == "viva" && r["criterion"] == "B1").expect("viva B1");
+    assert_eq!(b1["assessments"], "3");
+    assert_number(&b1["alpha_ordinal"], -1.0 / 3.0, "alpha viva/B1");
+    assert_number(&b1["exact_pairwise"], 6.0 / 9.0, "exact viva/B1");
+    assert_number(&b1["adjacent_pairwise"], 7.0 / 9.0, "adjacent viva/B1");
+    assert_number(&b1["kappa_lm_tp"], 0.0, "kappa lm–tp");
+    assert_number(&b1["kappa_lm_ia"], -8.0 / 19.0, "kappa lm–ia");
+    assert_number(&b1["kappa_tp_ia"], 0.0, "kappa tp–ia");
+    // Over everything: each of the 15 cells gives three pairs of seats.
+    let (mut pairs, mut exact, mut adjacent) = (0, 0, 0);
+    for day in [&day_a, &day_b, &day_c] {
+        for cell in &day.scores {
+            for (x, y) in [(0, 1), (0, 2), (1, 2)] {
+                pairs += 1;
+                exact += i32::from(cell[x] == cell[y]);
+                adjacent += i32::from((cell[x] - cell[y]).abs() <= 1);
+            }
+        }
+    }
+    let all = agreement.rows.last().expect("the all row");
+    assert_eq!(all["assessments"], "3");
+    assert_number(&all["exact_pairwise"], f64::from(exact) / f64::from(pairs), "exact overall");
+    assert_number(&all["adjacent_pairwise"], f64::from(adjacent) / f64::from(pairs), "adjacent overall");
+    let alpha = number(&all["alpha_ordinal"]);
+    assert!((-1.0..=1.0).contains(&alpha), "{all:?}");
 
     // ---- filters.
     let ids = |csv: &Csv| -> BTreeSet<String> { csv.rows.iter().map(|r| r["assessment_id"].clone()).collect() };
@@ -346,5 +444,18 @@ both_backends!(empty_reports_still_have_their_header, |app| async move {
         let csv = Csv::parse(&r.text);
         assert_eq!(csv.header.join(","), header, "{report}");
         assert!(csv.rows.is_empty(), "{report}: {r:?}");
+    }
+    // Agreement has its overall row, every figure empty (undefined), never NaN.
+    let agreement = app.admin.csv("/api/v1/reports/agreement.csv").await;
+    assert_eq!(agreement.header.join(","), AGREEMENT_COLUMNS);
+    assert_eq!(agreement.rows.len(), 1, "{agreement:?}");
+    let all = &agreement.rows[0];
+    assert_eq!(
+        (all["component"].as_str(), all["criterion"].as_str(), all["assessments"].as_str()),
+        ("all", "all", "0")
+    );
+    for column in ["alpha_ordinal", "exact_pairwise", "adjacent_pairwise", "kappa_lm_tp", "kappa_lm_ia", "kappa_tp_ia"]
+    {
+        assert_eq!(all[column], "", "{column}: {all:?}");
     }
 });

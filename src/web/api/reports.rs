@@ -39,3 +39,7 @@ pub async fn outcomes(state: web::Data<AppState>, user: CurrentUser, req: HttpRe
 pub async fn assessors(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Assessors, "assessors.csv").await
 }
+
+pub async fn agreement(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
+    respond(state, user, req, Report::Agreement, "agreement.csv").await
+}

@@ -147,7 +147,11 @@ pub async fn reports_page(page: Page, req: HttpRequest) -> Result<HttpResponse, 
     let downloads = [
         ("scores.csv", "one row per score: who scored what, the agreed score and the difference"),
         ("outcomes.csv", "one row per assessment: grade, weighted score, tie-breaks, moderation"),
-        ("assessors.csv", "one row per scorer: lean and agreement figures"),
+        (
+            "assessors.csv",
+            "one row per scorer: lean against the other members of the same panels, with its 95 % interval and flag",
+        ),
+        ("agreement.csv", "one row per score item, then all: how far the seats agree (Krippendorff's alpha, kappa)"),
     ]
     .into_iter()
     .map(|(name, what)| Download { href: format!("/reports/{name}{suffix}"), name, what })
@@ -177,6 +181,7 @@ pub async fn download(page: Page, path: web::Path<String>, req: HttpRequest) -> 
         "scores.csv" => (Report::Scores, "scores.csv"),
         "outcomes.csv" => (Report::Outcomes, "outcomes.csv"),
         "assessors.csv" => (Report::Assessors, "assessors.csv"),
+        "agreement.csv" => (Report::Agreement, "agreement.csv"),
         _ => return Err(page.fail(&AppError::not_found("report"))),
     };
     let filter = filled(&req).and_then(|pairs| ReportFilter::parse(&pairs)).map_err(|e| page.fail(&e))?;
