@@ -80,13 +80,25 @@ pub fn etag(version: i64) -> String {
 /// Parses a JSON body, naming the path of the field at fault (`scores[2].score: …`).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message =
             if path == "." || path.is_empty() { format!("body: {inner}") } else { format!("{path}: {inner}") };
         AppError::bad_input("invalid_body", message)
-    })
+    })?;
+    // One JSON value and nothing after it but whitespace: `{…}{…}` is not a body we understand.
+    de.end().map_err(|e| {
+        AppError::bad_input(
+            "invalid_body",
+            format!(
+                "body: there is more after the JSON value (line {}, column {}); send exactly one JSON value",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(value)
 }
 
 /// Refuses empty or over-long text, naming the field.
@@ -155,6 +167,16 @@ mod tests {
         assert!(e.to_string().contains("items"), "{e}");
         let e = parse_json::<Body>(b"not json").unwrap_err();
         assert_eq!(e.code(), "invalid_body");
+    }
+
+    #[test]
+    fn trailing_data_after_the_body_is_refused() {
+        for body in [&br#"{"items": []}{"items": []}"#[..], br#"{"items": []} x"#, br#"{"items": []}]"#] {
+            let e = parse_json::<Body>(body).unwrap_err();
+            assert_eq!(e.code(), "invalid_body", "{e}");
+            assert!(e.to_string().starts_with("body: there is more after the JSON value"), "{e}");
+        }
+        assert!(parse_json::<Body>(b"{\"items\": []} \r\n\t ").is_ok(), "trailing whitespace is fine");
     }
 
     #[test]

@@ -42,38 +42,72 @@ pub struct ReportFilter {
 }
 
 impl ReportFilter {
-    /// From the query string; an unknown parameter or a bad date is a 400 naming it.
+    /// The filters, each with how a person calls it (messages name the filter in words).
+    pub const NAMES: [(&'static str, &'static str); 6] = [
+        ("from", "The start date"),
+        ("to", "The end date"),
+        ("standard_id", "The standard"),
+        ("employer_id", "The employer"),
+        ("training_provider_id", "The training provider"),
+        ("assessor_id", "The independent assessor"),
+    ];
+
+    /// From the query string; an unknown or repeated parameter or a bad date is a 400 naming it.
     pub fn parse(query: &[(String, String)]) -> AppResult<Self> {
         let mut f = ReportFilter::default();
+        let mut seen: Vec<&str> = Vec::new();
         for (key, value) in query {
+            let Some(&(name, words)) = Self::NAMES.iter().find(|(name, _)| name == key) else {
+                let names: Vec<&str> = Self::NAMES.iter().map(|(n, _)| *n).collect();
+                return Err(AppError::bad_input(
+                    "unknown_filter",
+                    format!("{key:?} is not a report filter; the filters are {}.", names.join(", ")),
+                ));
+            };
+            if seen.contains(&name) {
+                return Err(AppError::bad_input(
+                    "repeated_filter",
+                    format!("{words} ({name}) is given more than once; give it once."),
+                ));
+            }
+            seen.push(name);
             let date = |v: &str| {
-                NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                    AppError::bad_input("invalid_date", format!("{key}: {v:?} is not a date in the form YYYY-MM-DD"))
+                parse_date(v).ok_or_else(|| {
+                    AppError::bad_input(
+                        "invalid_date",
+                        format!("{words} ({name}) must be a date written YYYY-MM-DD, for example 2026-03-31; {v:?} is not one."),
+                    )
                 })
             };
             let text = Some(value.clone()).filter(|v| !v.is_empty());
-            match key.as_str() {
+            match name {
                 "from" => f.from = Some(date(value)?),
                 "to" => f.to = Some(date(value)?),
                 "standard_id" => f.standard_id = text,
                 "employer_id" => f.employer_id = text,
                 "training_provider_id" => f.training_provider_id = text,
-                "assessor_id" => f.assessor_id = text,
-                other => {
-                    return Err(AppError::bad_input(
-                        "unknown_filter",
-                        format!("{other}: not a report filter (from, to, standard_id, employer_id, training_provider_id, assessor_id)"),
-                    ))
-                }
+                _ => f.assessor_id = text,
             }
         }
         if let (Some(from), Some(to)) = (f.from, f.to) {
             if from > to {
-                return Err(AppError::bad_input("invalid_date", "from: is after to"));
+                return Err(AppError::bad_input("invalid_date", "The start date (from) is after the end date (to)."));
             }
         }
         Ok(f)
     }
+}
+
+/// A calendar date written exactly `YYYY-MM-DD` (years 0001 to 9999): chrono alone would take
+/// `2026-1-1`, year 0 and signed years.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let shape = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+    if !shape || text.starts_with("0000") {
+        return None;
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
 /// One decided assessment with what the reports need.
@@ -349,4 +383,68 @@ async fn write_report(
         let _ = tx.send(Ok(Bytes::from(chunk))).await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(query: &[(&str, &str)]) -> AppResult<ReportFilter> {
+        let pairs: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        ReportFilter::parse(&pairs)
+    }
+
+    #[test]
+    fn dates_are_exactly_yyyy_mm_dd() {
+        let f = parse(&[("from", "2026-01-01"), ("to", "2026-12-31")]).unwrap();
+        assert_eq!(f.from, NaiveDate::from_ymd_opt(2026, 1, 1));
+        assert_eq!(f.to, NaiveDate::from_ymd_opt(2026, 12, 31));
+        assert!(parse(&[("from", "0001-01-01"), ("to", "9999-12-31")]).is_ok());
+        for bad in [
+            "2026-1-1",
+            "2026-01-1",
+            "0000-01-01",
+            "-2026-01-01",
+            "+2026-01-01",
+            "12026-01-01",
+            "2026-13-01",
+            "2026-02-30",
+            " 2026-01-01",
+            "2026-01-01 ",
+            "2026/01/01",
+            "２026-01-01",
+            "",
+        ] {
+            let e = parse(&[("from", bad)]).unwrap_err();
+            assert_eq!(e.code(), "invalid_date", "{bad:?}: {e}");
+            assert!(
+                e.to_string().starts_with("The start date (from) must be a date written YYYY-MM-DD"),
+                "{bad:?}: {e}"
+            );
+            let e = parse(&[("to", bad)]).unwrap_err();
+            assert!(e.to_string().starts_with("The end date (to) must be a date written YYYY-MM-DD"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn each_filter_is_given_once() {
+        for key in ["from", "to", "standard_id", "employer_id", "training_provider_id", "assessor_id"] {
+            let value = if matches!(key, "from" | "to") { "2026-01-01" } else { "x" };
+            let e = parse(&[(key, value), (key, value)]).unwrap_err();
+            assert_eq!(e.code(), "repeated_filter", "{key}: {e}");
+            assert!(e.to_string().contains(&format!("({key})")), "{key}: {e}");
+            assert!(e.to_string().contains("more than once"), "{key}: {e}");
+        }
+        let e = parse(&[("assessor_id", "a"), ("from", "2026-01-01"), ("assessor_id", "b")]).unwrap_err();
+        assert_eq!(e.to_string(), "The independent assessor (assessor_id) is given more than once; give it once.");
+    }
+
+    #[test]
+    fn filter_messages_are_in_words() {
+        let e = parse(&[("from", "2026-02-01"), ("to", "2026-01-31")]).unwrap_err();
+        assert_eq!(e.to_string(), "The start date (from) is after the end date (to).");
+        let e = parse(&[("colour", "red")]).unwrap_err();
+        assert_eq!(e.code(), "unknown_filter");
+        assert!(e.to_string().contains("\"colour\""), "{e}");
+    }
 }

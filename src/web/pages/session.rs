@@ -193,14 +193,54 @@ pub fn encode_component(text: &str) -> String {
     out
 }
 
-/// Where to go after signing in: only a local path (never `//host` or a full URL).
+/// Where to go after signing in: only a path on this site (never `//host`, a full URL, or a path
+/// a browser could read as one); anything else goes to the home page.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/api/") => {
-            n.to_string()
-        }
+        Some(n) if is_local_path(n) => n.to_string(),
         _ => "/assessments".to_string(),
     }
+}
+
+/// A path on this site: printable ASCII only (no space, no control character, which browsers
+/// strip or fold), one leading `/` and never a second, no backslash (browsers read `\` as `/`),
+/// not the API, and the same after percent-decoding (so `%2F`, `%5C`, `%09` tricks fail too).
+fn is_local_path(next: &str) -> bool {
+    let shape = |p: &str| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.starts_with("/api/");
+    if !next.bytes().all(|b| b.is_ascii_graphic()) || !shape(next) {
+        return false;
+    }
+    // Decode as often as a chain of redirects or proxies might, checking each stage.
+    let mut stage = next.to_string();
+    for _ in 0..3 {
+        let Some(decoded) = percent_decode(&stage) else { return false };
+        if decoded == stage {
+            return true;
+        }
+        if decoded.chars().any(char::is_control) || !shape(&decoded) {
+            return false;
+        }
+        stage = decoded;
+    }
+    false
+}
+
+/// Percent-decodes text; None when an escape is malformed or the bytes are not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A posted form (application/x-www-form-urlencoded), fields in order, names repeatable.
@@ -318,5 +358,35 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.test")), "/assessments");
         assert_eq!(safe_next(None), "/assessments");
         assert_eq!(encode_component("/a b?c=d"), "%2Fa%20b%3Fc%3Dd");
+    }
+
+    #[test]
+    fn next_refuses_control_characters_spaces_and_encoded_tricks() {
+        for bad in [
+            "/\t/evil.test",
+            "/\r/evil.test",
+            "/\n/evil.test",
+            "/\r\nLocation: https://evil.test",
+            "/\0/evil.test",
+            "/\u{7f}/evil.test",
+            "/ /evil.test",
+            " //evil.test",
+            "/\u{a0}/evil.test",
+            "/%2F/evil.test",
+            "/%2f%2fevil.test",
+            "/%5Cevil.test",
+            "/%09/evil.test",
+            "/%0d%0a/evil.test",
+            "/%252F/evil.test",
+            "/%",
+            "/x/%zz",
+            "",
+            "assessments",
+            "/api/v1/assessments",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/assessments", "{bad:?} must not be followed");
+        }
+        assert_eq!(safe_next(Some("/assessments?done=1&x=a%20b")), "/assessments?done=1&x=a%20b");
+        assert_eq!(safe_next(Some("/reports?from=2026-01-01")), "/reports?from=2026-01-01");
     }
 }
