@@ -86,6 +86,21 @@ pub struct AssessorRow {
     pub tie_break_direction: Option<Number>,
 }
 
+/// One submitted score sheet, and when it could first have seen the others.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndependenceRow {
+    pub assessment_id: String,
+    pub seat: String,
+    pub scorer_id: String,
+    /// The first save of the sheet (draft or submission).
+    pub first_saved_at: String,
+    pub submitted_at: String,
+    /// When the last sheet was submitted and the sheets became visible to each other.
+    pub revealed_at: String,
+    /// The audit entry of the submission.
+    pub audit_seq: Option<i64>,
+}
+
 /// How far the seats agree on one score item (or on all: `component` and `criterion` = `all`).
 #[derive(Debug, Clone, Serialize)]
 pub struct AgreementRow {
@@ -229,6 +244,9 @@ pub const ASSESSOR_COLUMNS: &[&str] = &[
     "flag",
     "tie_break_direction",
 ];
+
+pub const INDEPENDENCE_COLUMNS: &[&str] =
+    &["assessment_id", "seat", "scorer_id", "first_saved_at", "submitted_at", "revealed_at", "audit_seq"];
 
 pub const AGREEMENT_COLUMNS: &[&str] = &[
     "component",

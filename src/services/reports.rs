@@ -10,8 +10,8 @@ use tokio::sync::mpsc;
 
 use super::assessments::{seat_of, submitted_sheets, StoredDecision};
 use super::Actor;
-use crate::db::models::{Apprentice, AssessmentRow, User};
-use crate::db::schema::{apprentices, assessments, organisations, standards, users};
+use crate::db::models::{Apprentice, AssessmentRow, AuditEntry, User};
+use crate::db::schema::{apprentices, assessments, audit_entries, organisations, standards, users};
 use crate::db::{Db, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::guide::ItemKey;
@@ -28,6 +28,7 @@ pub enum Report {
     Outcomes,
     Assessors,
     Agreement,
+    Independence,
 }
 
 /// The filters every report takes.
@@ -117,6 +118,8 @@ pub struct Decided {
     pub decision: StoredDecision,
     /// (seat name, user id, sheet) of the submitted sheets, seats in panel order.
     pub sheets: Vec<(&'static str, String, Sheet)>,
+    /// (seat name, user id, submitted at) of the same sheets.
+    pub submitted: Vec<(&'static str, String, String)>,
     pub names: Names,
 }
 
@@ -256,13 +259,18 @@ pub fn page(
         .map(|(row, apprentice)| {
             let decision: StoredDecision = serde_json::from_str(row.decision_json.as_deref().unwrap_or("null"))
                 .map_err(|e| anyhow::anyhow!("assessment {}: stored decision unreadable: {e}", row.id))?;
-            let mut sheets: Vec<(&'static str, String, Sheet)> = sheets_by
+            let mut seated: Vec<(&'static str, crate::db::models::ScoreSheetRow, Sheet)> = sheets_by
                 .remove(&row.id)
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|(s, sheet)| seat_of(&row, &s.user_id).map(|seat| (seat.as_str(), s.user_id, sheet)))
+                .filter_map(|(s, sheet)| seat_of(&row, &s.user_id).map(|seat| (seat.as_str(), s, sheet)))
                 .collect();
-            sheets.sort_by_key(|(seat, _, _)| Seat::ALL.iter().position(|s| s.as_str() == *seat));
+            seated.sort_by_key(|(seat, _, _)| Seat::ALL.iter().position(|s| s.as_str() == *seat));
+            let submitted = seated
+                .iter()
+                .map(|(seat, s, _)| (*seat, s.user_id.clone(), s.submitted_at.clone().unwrap_or_default()))
+                .collect();
+            let sheets = seated.into_iter().map(|(seat, s, sheet)| (seat, s.user_id, sheet)).collect();
             let name = |map: &HashMap<String, String>, id: &str| safe_text(map.get(id).map_or("", String::as_str));
             let names = Names {
                 employer: name(&lookup.organisations, &apprentice.employer_id),
@@ -270,9 +278,49 @@ pub fn page(
                 independent_assessor: name(&lookup.users, row.independent_assessor_id.as_deref().unwrap_or_default()),
                 standard_title: name(&lookup.standards, &format!("{}\n{}", row.standard_id, row.standard_version)),
             };
-            Ok(Decided { row, apprentice, decision, sheets, names })
+            Ok(Decided { row, apprentice, decision, sheets, submitted, names })
         })
         .collect()
+}
+
+/// The independence rows of one page: each submitted sheet with its first save and its
+/// submission's audit entry (one query over the page's score-sheet audit entries).
+fn independence_rows(conn: &mut DbConnection, page: &[Decided]) -> AppResult<Vec<IndependenceRow>> {
+    let ids: Vec<String> = page.iter().map(|d| d.row.id.clone()).collect();
+    let entries: Vec<AuditEntry> = audit_entries::table
+        .filter(audit_entries::assessment_id.eq_any(ids))
+        .filter(audit_entries::action.eq_any(["score_sheet.saved", "score_sheet.submitted"]))
+        .order(audit_entries::seq.asc())
+        .select(AuditEntry::as_select())
+        .load(conn)?;
+    // (assessment, user) → (first save, submission's seq).
+    let mut seen: HashMap<(String, String), (String, Option<i64>)> = HashMap::new();
+    for e in entries {
+        let (Some(assessment), Some(actor)) = (e.assessment_id, e.actor_id) else { continue };
+        let entry = seen.entry((assessment, actor)).or_insert_with(|| (e.at, None));
+        if e.action == "score_sheet.submitted" {
+            entry.1 = Some(e.seq);
+        }
+    }
+    let mut out = Vec::new();
+    for decided in page {
+        let revealed_at = decided.submitted.iter().map(|(_, _, at)| at.clone()).max().unwrap_or_default();
+        for (seat, user, submitted_at) in &decided.submitted {
+            let found = seen.get(&(decided.row.id.clone(), user.clone()));
+            out.push(IndependenceRow {
+                assessment_id: decided.row.id.clone(),
+                seat: seat.to_string(),
+                scorer_id: user.clone(),
+                // The audit entry is written just after the sheet in the same transaction, so a
+                // sheet submitted at its first save has an entry a few microseconds later.
+                first_saved_at: found.map_or(submitted_at, |(at, _)| at.min(submitted_at)).clone(),
+                submitted_at: submitted_at.clone(),
+                revealed_at: revealed_at.clone(),
+                audit_seq: found.and_then(|(_, seq)| *seq),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The names of one page's organisations, independent assessors and standards (three queries a
@@ -338,13 +386,25 @@ async fn write_report(
         Report::Outcomes => OUTCOME_COLUMNS,
         Report::Assessors => ASSESSOR_COLUMNS,
         Report::Agreement => AGREEMENT_COLUMNS,
+        Report::Independence => INDEPENDENCE_COLUMNS,
     })?;
     let mut tally = AssessorTally::default();
     let mut after: Option<(String, String)> = None;
     loop {
         let f = filter.clone();
         let a = after.clone();
-        let page = db.run(move |conn| page(conn, &f, a.as_ref())).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (page, independence) = db
+            .run(move |conn| -> AppResult<(Vec<Decided>, Vec<IndependenceRow>)> {
+                let page = page(conn, &f, a.as_ref())?;
+                let independence =
+                    if report == Report::Independence { independence_rows(conn, &page)? } else { Vec::new() };
+                Ok((page, independence))
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for row in &independence {
+            csv.row(row)?;
+        }
         let Some(last) = page.last() else { break };
         after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
         for decided in &page {
@@ -356,6 +416,7 @@ async fn write_report(
                 }
                 Report::Outcomes => csv.row(&decided.outcome_row())?,
                 Report::Assessors | Report::Agreement => tally.add_assessment(&decided.score_rows()),
+                Report::Independence => {}
             }
         }
         let chunk = csv.take()?;

@@ -61,7 +61,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/reports/scores.csv", web::get().to(reports::scores))
                 .route("/reports/outcomes.csv", web::get().to(reports::outcomes))
                 .route("/reports/assessors.csv", web::get().to(reports::assessors))
-                .route("/reports/agreement.csv", web::get().to(reports::agreement)),
+                .route("/reports/agreement.csv", web::get().to(reports::agreement))
+                .route("/reports/independence.csv", web::get().to(reports::independence)),
         )
         .default_service(web::to(not_found));
 }

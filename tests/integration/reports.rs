@@ -51,6 +51,7 @@ methods = ["project"]
 const SCORE_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,component,criterion,scorer_role,scorer_id,score,agreed_score,difference,decided_by,grade,moderation,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title";
 const OUTCOME_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,grade,weighted_score,items,unanimous_items,tie_breaks,moderation,released_at,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title";
 const ASSESSOR_COLUMNS: &str = "scorer_id,name,role,assessments,items_scored,mean_difference,exact_agreement,adjacent_agreement,tie_breaks_decided,epas,lean,lean_low,lean_high,flag,tie_break_direction";
+const INDEPENDENCE_COLUMNS: &str = "assessment_id,seat,scorer_id,first_saved_at,submitted_at,revealed_at,audit_seq";
 const AGREEMENT_COLUMNS: &str =
     "component,criterion,assessments,alpha_ordinal,exact_pairwise,adjacent_pairwise,kappa_lm_tp,kappa_lm_ia,kappa_tp_ia";
 
@@ -379,6 +380,37 @@ both_backends!(reports_match_a_hand_computation, |app| async move {
     let alpha = number(&all["alpha_ordinal"]);
     assert!((-1.0..=1.0).contains(&alpha), "{all:?}");
 
+    // ---- independence.csv: one row per submitted sheet of a decided assessment; the audit trail
+    // says when each sheet was submitted and by which entry.
+    let independence = app.admin.csv("/api/v1/reports/independence.csv").await;
+    assert_eq!(independence.header.join(","), INDEPENDENCE_COLUMNS);
+    assert_eq!(independence.rows.len(), 9, "three decided assessments x three sheets: {independence:?}");
+    for panel in [&a, &b, &c] {
+        let trail = panel.ia.get(&panel.path("/audit")).await;
+        let submissions: Vec<&Value> =
+            trail.as_array().expect("a trail").iter().filter(|e| e["action"] == "score_sheet.submitted").collect();
+        assert_eq!(submissions.len(), 3, "{trail}");
+        let last_at = submissions.iter().map(|e| e["at"].as_str().unwrap_or_default()).max().unwrap_or_default();
+        let rows = independence.rows_where("assessment_id", &panel.id);
+        assert_eq!(rows.len(), 3);
+        for (seat, member) in
+            [("line_manager", &panel.lm), ("training_provider", &panel.tp), ("independent_assessor", &panel.ia)]
+        {
+            let r = rows.iter().find(|r| r["seat"] == seat).unwrap_or_else(|| panic!("{seat}: {rows:?}"));
+            assert_eq!(r["scorer_id"], member.id);
+            let entry = submissions.iter().find(|e| e["actor_id"] == member.id.as_str()).expect("their submission");
+            assert_eq!(r["audit_seq"], entry["seq"].to_string(), "{r:?} vs {entry}");
+            // The sheet's time, taken a moment before its audit entry in the same transaction.
+            let entry_at = entry["at"].as_str().unwrap_or_default();
+            assert!(!r["submitted_at"].is_empty() && r["submitted_at"].as_str() <= entry_at, "{r:?}");
+            let last_submitted = rows.iter().map(|r| r["submitted_at"].as_str()).max().unwrap_or_default();
+            assert_eq!(r["revealed_at"], last_submitted, "revealed when the last sheet came in: {r:?}");
+            assert!(r["revealed_at"].as_str() <= last_at, "{r:?}");
+            assert!(r["first_saved_at"] <= r["submitted_at"] && r["submitted_at"] <= r["revealed_at"], "{r:?}");
+        }
+    }
+    assert!(independence.rows_where("assessment_id", &dd.id).is_empty(), "an undecided assessment is in no report");
+
     // ---- filters.
     let ids = |csv: &Csv| -> BTreeSet<String> { csv.rows.iter().map(|r| r["assessment_id"].clone()).collect() };
     let set = |list: &[&Panel]| -> BTreeSet<String> { list.iter().map(|p| p.id.clone()).collect() };
@@ -436,8 +468,12 @@ both_backends!(reports_match_a_hand_computation, |app| async move {
 both_backends!(empty_reports_still_have_their_header, |app| async move {
     // Nothing decided yet: a scheduled panel does not count.
     let _panel = app.panel().await;
-    for (report, header) in [("scores", SCORE_COLUMNS), ("outcomes", OUTCOME_COLUMNS), ("assessors", ASSESSOR_COLUMNS)]
-    {
+    for (report, header) in [
+        ("scores", SCORE_COLUMNS),
+        ("outcomes", OUTCOME_COLUMNS),
+        ("assessors", ASSESSOR_COLUMNS),
+        ("independence", INDEPENDENCE_COLUMNS),
+    ] {
         let r = app.admin.send("GET", &format!("/api/v1/reports/{report}.csv"), None).await;
         assert_eq!(r.status, 200, "{r:?}");
         assert!(r.content_type.starts_with("text/csv"), "{report}: {r:?}");

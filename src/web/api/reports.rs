@@ -43,3 +43,7 @@ pub async fn assessors(state: web::Data<AppState>, user: CurrentUser, req: HttpR
 pub async fn agreement(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Agreement, "agreement.csv").await
 }
+
+pub async fn independence(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
+    respond(state, user, req, Report::Independence, "independence.csv").await
+}

@@ -152,6 +152,7 @@ pub async fn reports_page(page: Page, req: HttpRequest) -> Result<HttpResponse, 
             "one row per scorer: lean against the other members of the same panels, with its 95 % interval and flag",
         ),
         ("agreement.csv", "one row per score item, then all: how far the seats agree (Krippendorff's alpha, kappa)"),
+        ("independence.csv", "one row per submitted sheet: first saved, submitted, and when the sheets were revealed"),
     ]
     .into_iter()
     .map(|(name, what)| Download { href: format!("/reports/{name}{suffix}"), name, what })
@@ -182,6 +183,7 @@ pub async fn download(page: Page, path: web::Path<String>, req: HttpRequest) -> 
         "outcomes.csv" => (Report::Outcomes, "outcomes.csv"),
         "assessors.csv" => (Report::Assessors, "assessors.csv"),
         "agreement.csv" => (Report::Agreement, "agreement.csv"),
+        "independence.csv" => (Report::Independence, "independence.csv"),
         _ => return Err(page.fail(&AppError::not_found("report"))),
     };
     let filter = filled(&req).and_then(|pairs| ReportFilter::parse(&pairs)).map_err(|e| page.fail(&e))?;
