@@ -27,6 +27,9 @@ pub enum Mode {
     Permanent,
     /// Accepts connections and never says a word (not even the greeting).
     Silent,
+    /// Takes the message (it is in `received()` from the end of DATA) but never answers it, as if
+    /// the sender crashed between the server's acceptance and recording it as sent.
+    Hold,
 }
 
 /// A controllable SMTP server on 127.0.0.1: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT.
@@ -175,6 +178,9 @@ fn session(
                 in_data = false;
                 let message = Received { to: std::mem::take(&mut to), raw: std::mem::take(&mut data) };
                 inbox.lock().unwrap_or_else(|p| p.into_inner()).push(message);
+                if current() == Mode::Hold {
+                    continue;
+                }
                 out.write_all(b"250 2.0.0 queued\r\n")?;
             } else {
                 data.extend_from_slice(l.strip_prefix(b".").filter(|_| l.starts_with(b"..")).unwrap_or(&l));
