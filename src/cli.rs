@@ -58,7 +58,14 @@ pub enum AuditCommand {
         /// Verify an exported trail (from `audit export`) instead of the database.
         #[arg(long)]
         file: Option<std::path::PathBuf>,
+        /// A head kept earlier (from `audit head`): its JSON, or a file of one head per line. The
+        /// trail must still hold each unchanged; with EPA_AUDIT_KEY set, each must carry its MAC.
+        #[arg(long, value_name = "FILE_OR_JSON")]
+        head: Option<String>,
     },
+    /// Check the trail and print its head (seq, hash, time; with EPA_AUDIT_KEY a MAC) as one
+    /// JSON line, to be kept outside the database for a later `audit verify --head`.
+    Head,
     /// Write the trail as JSON lines (entries, then the head) for an outside verifier.
     Export {
         /// Where to write (default: standard output).
@@ -147,21 +154,47 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", json!({"id": user.id, "token": token}));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command: AuditCommand::Verify { file } } => {
+        Command::Audit { command: AuditCommand::Verify { file, head } } => {
+            let kept = head.as_deref().map(services::audit_trail::read_heads).transpose()?.unwrap_or_default();
+            if let Err((h, why)) = services::audit_trail::check_macs(&kept, config.audit_key.as_ref()) {
+                println!("kept head REFUSED (entry {}, taken at {}): {why}", h.seq, h.taken_at);
+                return Ok(ExitCode::FAILURE);
+            }
+            if config.audit_key.is_none() && kept.iter().any(|h| h.mac.is_some()) {
+                eprintln!("note: the kept head's MAC was not checked (EPA_AUDIT_KEY is not set)");
+            }
+            let n_kept = kept.len();
             let verified = match file {
                 Some(path) => {
                     let f = std::fs::File::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                    services::audit_trail::verify_file(std::io::BufReader::new(f))?
+                    services::audit_trail::verify_file_against(std::io::BufReader::new(f), kept)?
                 }
-                None => services::audit_trail::verify_db(&mut *open_migrated(&config)?)?,
+                None => services::audit_trail::verify_db_against(&mut *open_migrated(&config)?, kept)?,
             };
             match verified {
+                Ok(n) if n_kept > 0 => {
+                    println!("audit trail intact: {n} entries, holding the {n_kept} kept head(s) unchanged");
+                    Ok(ExitCode::SUCCESS)
+                }
                 Ok(n) => {
                     println!("audit trail intact: {n} entries");
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(broken) => {
                     println!("audit trail BROKEN at {broken}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Audit { command: AuditCommand::Head } => {
+            let mut conn = open_migrated(&config)?;
+            match services::audit_trail::head(&mut conn, config.audit_key.as_ref())? {
+                Ok(head) => {
+                    println!("{}", serde_json::to_string(&head)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(broken) => {
+                    println!("audit trail BROKEN at {broken}; no head taken");
                     Ok(ExitCode::FAILURE)
                 }
             }

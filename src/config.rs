@@ -19,6 +19,8 @@ pub struct Config {
     pub mail_retry: crate::mail::RetryPolicy,
     /// The web pages' session cookies (`EPA_SESSION_KEY`, `EPA_COOKIE_SECURE`).
     pub web: WebConfig,
+    /// `EPA_AUDIT_KEY`: the secret for the MACs of published audit heads (`epa-panel audit head`).
+    pub audit_key: Option<crate::domain::audit::AuditKey>,
 }
 
 impl Config {
@@ -61,6 +63,7 @@ impl Config {
             pg_pool_size,
             mail_retry,
             web: WebConfig::from_lookup(&get)?,
+            audit_key: audit_key(&get)?,
         })
     }
 
@@ -69,6 +72,15 @@ impl Config {
         let _ = dotenvy::dotenv();
         Self::from_lookup(|name| std::env::var(name).ok())
     }
+}
+
+/// `EPA_AUDIT_KEY`, when set: at least 32 characters, like the session key.
+fn audit_key(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<crate::domain::audit::AuditKey>> {
+    let Some(key) = get("EPA_AUDIT_KEY").filter(|k| !k.is_empty()) else { return Ok(None) };
+    if key.len() < 32 {
+        anyhow::bail!("EPA_AUDIT_KEY must be at least 32 characters (e.g. `openssl rand -base64 48`)");
+    }
+    crate::domain::audit::AuditKey::new(key.as_bytes()).map(Some).map_err(|e| anyhow::anyhow!("EPA_AUDIT_KEY: {e}"))
 }
 
 impl std::fmt::Debug for Config {
@@ -81,6 +93,7 @@ impl std::fmt::Debug for Config {
             .field("mail_dir", &self.mail_dir)
             .field("guides_dir", &self.guides_dir)
             .field("web", &self.web)
+            .field("audit_key", &self.audit_key.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -155,5 +168,15 @@ mod tests {
                 .unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("pw@"), "{shown}");
+        let key = "an-audit-key-of-at-least-32-characters";
+        let shown = format!("{:?}", config(&[("EPA_AUDIT_KEY", key)]).unwrap());
+        assert!(shown.contains("audit_key: Some(\"***\")") && !shown.contains(key), "{shown}");
+    }
+
+    #[test]
+    fn a_short_audit_key_is_refused_by_name() {
+        assert!(config(&[]).unwrap().audit_key.is_none());
+        let e = config(&[("EPA_AUDIT_KEY", "short")]).unwrap_err().to_string();
+        assert!(e.contains("EPA_AUDIT_KEY") && e.contains("32 characters"), "{e}");
     }
 }

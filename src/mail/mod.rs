@@ -172,49 +172,81 @@ fn later(d: Duration) -> String {
     format_time(chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
 }
 
-/// Reserves up to `limit` due messages for this worker with a lease. Several instances may run
-/// workers on one database: a message is taken only by the update that finds it unleased, and
-/// PostgreSQL skips rows another worker has locked rather than waiting for them.
-pub fn claim_due(conn: &mut DbConnection, lease: Duration, limit: i64) -> AppResult<Vec<OutboxRow>> {
-    crate::services::transaction(conn, |conn| {
+/// Takes the next due message for this worker and starts an attempt on it. The attempt is
+/// counted and the lease taken in one commit *before* anything is sent: if the instance dies
+/// after the mail server took the message but before it was marked sent, the attempt still
+/// counts, and when the lease runs out the message is sent again (delivery is at least once;
+/// the copy carries the same stored Message-ID, so a receiver can drop the duplicate). A message
+/// whose attempts were all used up by such interrupted attempts is marked failed instead.
+///
+/// Several instances may run workers on one database: a message is taken only by the update that
+/// finds it unleased, and PostgreSQL skips rows another worker has locked rather than waiting.
+pub fn claim_next(conn: &mut DbConnection, policy: &RetryPolicy) -> AppResult<Option<OutboxRow>> {
+    crate::services::transaction(conn, |conn| loop {
         let at = now();
         let due = outbox::table
             .filter(outbox::status.eq("pending"))
             .filter(outbox::next_attempt_at.le(at.clone()))
             .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(at.clone())))
             .order(outbox::next_attempt_at.asc())
-            .limit(limit);
-        let ids: Vec<String> = match conn {
-            DbConnection::Postgres(pg) => due.select(outbox::id).for_update().skip_locked().load(pg)?,
-            DbConnection::Sqlite(_) => due.select(outbox::id).load(conn)?,
+            .limit(5);
+        let candidates: Vec<OutboxRow> = match conn {
+            DbConnection::Postgres(pg) => due.select(OutboxRow::as_select()).for_update().skip_locked().load(pg)?,
+            DbConnection::Sqlite(_) => due.select(OutboxRow::as_select()).load(conn)?,
         };
-        let until = later(lease);
-        let mut claimed = Vec::new();
-        for id in ids {
-            let taken = diesel::update(
-                outbox::table
-                    .find(&id)
-                    .filter(outbox::status.eq("pending"))
-                    .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(at.clone()))),
-            )
-            .set(outbox::locked_until.eq(&until))
-            .execute(conn)?;
-            if taken == 1 {
-                claimed.push(outbox::table.find(&id).select(OutboxRow::as_select()).first(conn)?);
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        for row in candidates {
+            let unleased = outbox::table
+                .find(&row.id)
+                .filter(outbox::status.eq("pending"))
+                .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(at.clone())));
+            // A lease still set is an attempt that never recorded its end.
+            let interrupted = row.locked_until.is_some();
+            if interrupted && row.attempts >= policy.max_attempts {
+                let error = format!(
+                    "gave up after {} attempts; the last was cut short before its result was recorded \
+                     (the message may have reached the mail server)",
+                    row.attempts
+                );
+                diesel::update(unleased)
+                    .set((
+                        outbox::status.eq("failed"),
+                        outbox::locked_until.eq(None::<String>),
+                        outbox::last_error.eq(Some(error)),
+                    ))
+                    .execute(conn)?;
+                continue;
+            }
+            let mut changes = diesel::update(unleased)
+                .set((outbox::locked_until.eq(later(policy.lease)), outbox::attempts.eq(outbox::attempts + 1)))
+                .execute(conn)?;
+            if changes == 1 && interrupted {
+                let error = format!(
+                    "attempt {} was cut short before its result was recorded (the message may have reached \
+                     the mail server; it is sent again with the same Message-ID)",
+                    row.attempts
+                );
+                changes = diesel::update(outbox::table.find(&row.id))
+                    .set(outbox::last_error.eq(Some(error)))
+                    .execute(conn)?;
+            }
+            if changes == 1 {
+                return Ok(Some(outbox::table.find(&row.id).select(OutboxRow::as_select()).first(conn)?));
             }
         }
-        Ok(claimed)
     })
 }
 
-/// Records the result of one delivery attempt.
+/// Records the result of the attempt `claim_next` started (and counted) on `row`.
 pub fn record_attempt(
     conn: &mut DbConnection,
     policy: &RetryPolicy,
     row: &OutboxRow,
     result: Result<&'static str, String>,
 ) -> AppResult<()> {
-    let attempts = row.attempts + 1;
+    let attempts = row.attempts;
     let target = outbox::table.find(&row.id);
     match result {
         Ok(status) => {
@@ -244,21 +276,22 @@ pub fn record_attempt(
     Ok(())
 }
 
-/// Delivers what is due, once. Returns how many messages it tried.
+/// Delivers what is due (up to 20 messages), one message at a time. Returns how many it tried.
 pub async fn deliver_due(db: &Db, composer: &Composer, transport: &Transport, policy: RetryPolicy) -> AppResult<usize> {
-    let due = db.run(move |conn| claim_due(conn, policy.lease, 20)).await?;
-    for row in &due {
-        let result = match composer.build(row) {
+    let mut tried = 0;
+    while tried < 20 {
+        let Some(row) = db.run(move |conn| claim_next(conn, &policy)).await? else { break };
+        tried += 1;
+        let result = match composer.build(&row) {
             Ok(message) => transport.deliver(&row.id, &message).await,
             Err(e) => Err(format!("the message could not be built: {e:#}")),
         };
         if let Err(error) = &result {
-            tracing::warn!(outbox_id = %row.id, attempt = row.attempts + 1, %error, "outcome email not delivered");
+            tracing::warn!(outbox_id = %row.id, attempt = row.attempts, %error, "outcome email not delivered");
         }
-        let row = row.clone();
         db.run(move |conn| record_attempt(conn, &policy, &row, result)).await?;
     }
-    Ok(due.len())
+    Ok(tried)
 }
 
 /// The outbox worker: delivers due messages, then sleeps until woken or a second has passed.

@@ -1,6 +1,9 @@
 //! Tamper-evident audit: after a panel day, the real binary's `audit verify` passes; editing one
 //! entry's detail in the database, or deleting a middle entry, makes it fail naming the first bad
 //! entry; `audit export` hands the trail to `audit verify --file`, which catches an edited line.
+//! A chain rewritten consistently (every hash and the head recomputed) still passes `audit
+//! verify` alone, but not `audit verify --head` with a head kept from before (`audit head`); and
+//! with `EPA_AUDIT_KEY` a head forged without the key is refused.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -62,11 +65,18 @@ fn database_url(app: &TestApp) -> String {
 /// Runs the real `epa-panel` with `args` on the app's database (in an empty directory, so that
 /// no `.env` is read).
 fn cli(app: &TestApp, dir: &Path, args: &[&str]) -> Output {
+    cli_with(app, dir, args, &[])
+}
+
+/// As `cli`, with more environment variables (and no `EPA_AUDIT_KEY` unless given).
+fn cli_with(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_epa-panel"))
         .args(args)
         .current_dir(dir)
+        .env_remove("EPA_AUDIT_KEY")
         .env("EPA_DATABASE_URL", database_url(app))
         .env("EPA_GUIDES_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("panel-guides"))
+        .envs(vars.iter().copied())
         .output()
         .expect("run epa-panel")
 }
@@ -175,3 +185,157 @@ both_backends!(audit_verify_names_the_first_edited_or_deleted_entry, |app| async
         .expect("delete a row");
     names_entry(app, dir, &["audit", "verify"], next, "a deleted row");
 });
+
+const KEY: &str = "the assessment body's audit key, kept apart";
+
+/// `epa-panel audit head` (with `vars`): one JSON line on standard output.
+fn take_head(app: &TestApp, dir: &Path, vars: &[(&str, &str)]) -> (String, Value) {
+    let out = cli_with(app, dir, &["audit", "head"], vars);
+    assert!(out.status.success(), "audit head: {}", stdout(&out));
+    let line = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
+    assert!(!line.contains('\n'), "one line: {line}");
+    let head: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("audit head prints JSON ({e}): {line}"));
+    (line, head)
+}
+
+/// `epa-panel audit verify` with `args` (and `vars`) exits 1, saying each of `words`.
+fn refused(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)], words: &[&str]) {
+    let out = cli_with(app, dir, args, vars);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "epa-panel {args:?} must exit 1: {}", stdout(&out));
+    for w in words {
+        assert!(said.contains(w), "epa-panel {args:?} must say {w:?}: {}", stdout(&out));
+    }
+}
+
+/// Edits entry `seq`'s detail and recomputes every hash from there, and the head row, as someone
+/// with write access to the database could: the chain is consistent again.
+fn rewrite_from(app: &TestApp, seq: i64, detail: &str) {
+    use epa_panel::db::models::AuditEntry;
+    use epa_panel::db::schema::audit_head;
+    use epa_panel::domain::audit::ChainedEntry;
+    let mut conn = app.connect();
+    let trail: Vec<ChainedEntry> = audit_entries::table
+        .select(AuditEntry::as_select())
+        .order(audit_entries::seq)
+        .load(&mut conn)
+        .expect("the audit entries")
+        .into_iter()
+        .map(ChainedEntry::from)
+        .collect();
+    let mut prev = String::new();
+    for mut e in trail {
+        if e.seq == seq {
+            e.detail = detail.to_string();
+        }
+        if e.seq >= seq {
+            e.prev_hash = prev.clone();
+            e.hash = e.expected_hash();
+            diesel::update(audit_entries::table.filter(audit_entries::seq.eq(e.seq)))
+                .set((
+                    audit_entries::detail.eq(&e.detail),
+                    audit_entries::prev_hash.eq(&e.prev_hash),
+                    audit_entries::hash.eq(&e.hash),
+                ))
+                .execute(&mut conn)
+                .expect("rewrite an audit row");
+        }
+        prev = e.hash;
+    }
+    diesel::update(audit_head::table).set(audit_head::last_hash.eq(&prev)).execute(&mut conn).expect("the head row");
+}
+
+both_backends!(a_rewritten_chain_fails_against_a_head_kept_outside, |app| async move {
+    let panel = app.panel().await;
+    let s = sheet(panel.items(), 4);
+    panel.submit_all(&s, &s, &s).await;
+    panel.record_viva().await;
+    panel.decide().await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let dir = dir.path();
+
+    // The head, taken and kept outside: plain, and with the key.
+    let trail = entries(app);
+    let (plain_line, plain) = take_head(app, dir, &[]);
+    let (last_seq, _) = trail.last().cloned().expect("a trail");
+    assert_eq!(plain["seq"], last_seq, "{plain}");
+    assert!(plain["hash"].as_str().is_some_and(|h| h.len() == 64), "{plain}");
+    assert!(plain["at"].is_string() && plain["taken_at"].is_string(), "{plain}");
+    assert!(plain.get("mac").is_none(), "no MAC without a key: {plain}");
+    let (signed_line, signed) = take_head(app, dir, &[("EPA_AUDIT_KEY", KEY)]);
+    assert_eq!((&signed["seq"], &signed["hash"]), (&plain["seq"], &plain["hash"]), "{signed}");
+    assert!(signed["mac"].as_str().is_some_and(|m| m.len() == 64), "a MAC with the key: {signed}");
+    let kept = dir.join("kept.jsonl");
+    std::fs::write(&kept, format!("{plain_line}\n")).expect("keep the head");
+    let kept = kept.to_str().expect("a UTF-8 path");
+    let kept_signed = dir.join("kept-signed.jsonl");
+    std::fs::write(&kept_signed, format!("{signed_line}\n")).expect("keep the signed head");
+    let kept_signed = kept_signed.to_str().expect("a UTF-8 path");
+
+    // Work goes on after the head was taken: the trail still holds it (as a file, or the JSON).
+    panel.moderate("confirm", "Due process followed.").await;
+    assert!(entries(app).len() > trail.len());
+    let said = passes(app, dir, &["audit", "verify", "--head", kept]);
+    assert!(said.contains("intact") && said.contains("kept head"), "{said}");
+    passes(app, dir, &["audit", "verify", "--head", &plain_line]);
+    let out = cli_with(app, dir, &["audit", "verify", "--head", kept_signed], &[("EPA_AUDIT_KEY", KEY)]);
+    assert!(out.status.success(), "the signed head with its key: {}", stdout(&out));
+    // An export holds it too.
+    let file = dir.join("trail.jsonl");
+    let file = file.to_str().expect("a UTF-8 path");
+    passes(app, dir, &["audit", "export", "--out", file]);
+    passes(app, dir, &["audit", "verify", "--file", file, "--head", kept]);
+
+    // Someone with write access to the database rewrites an entry before the head, and every
+    // hash after it, and the head row: the chain alone is consistent again …
+    let (seq, _) = trail[trail.len() / 2];
+    rewrite_from(app, seq, r#"{"forged":true}"#);
+    let said = passes(app, dir, &["audit", "verify"]);
+    assert!(said.contains("intact"), "a consistent rewrite passes the chain check alone: {said}");
+    // … but it does not hold the head kept outside: exit 1, naming the kept entry.
+    let at = format!("audit entry {last_seq}:");
+    refused(app, dir, &["audit", "verify", "--head", kept], &[], &[&at, "kept at", "rewritten"]);
+    refused(app, dir, &["audit", "verify", "--head", kept_signed], &[("EPA_AUDIT_KEY", KEY)], &[&at, "rewritten"]);
+
+    // The rewriter, without the key, cannot make a head for the rewritten chain that passes:
+    // one taken without the key has no MAC, one made with another key has the wrong one, and the
+    // kept signed head with the new hash put in fails its MAC.
+    let (forged, _) = take_head(app, dir, &[]);
+    let key = [("EPA_AUDIT_KEY", KEY)];
+    refused(app, dir, &["audit", "verify", "--head", &forged], &key, &["kept head REFUSED", "no MAC"]);
+    let other = [("EPA_AUDIT_KEY", "someone else's key, at least 32 long")];
+    let (other_key, _) = take_head(app, dir, &other);
+    refused(app, dir, &["audit", "verify", "--head", &other_key], &key, &["kept head REFUSED", "does not match"]);
+    let (_, current) = take_head(app, dir, &[]);
+    let mut edited = signed.clone();
+    edited["hash"] = trail_hash_at(app, last_seq).into();
+    assert_ne!(edited["hash"], signed["hash"], "the rewrite changed the kept entry's hash");
+    refused(app, dir, &["audit", "verify", "--head", &edited.to_string()], &key, &["REFUSED", "does not match"]);
+    // Without the key a forged head can only be checked against the trail, which it matches.
+    passes(app, dir, &["audit", "verify", "--head", &forged]);
+    // And a head taken with the key now verifies with it.
+    let (fresh, _) = take_head(app, dir, &key);
+    let out = cli_with(app, dir, &["audit", "verify", "--head", &fresh], &key);
+    assert!(out.status.success(), "a genuine head: {}", stdout(&out));
+    assert!(current["seq"].as_i64() > Some(last_seq), "the head moved on: {current}");
+
+    // A broken trail gets no head; and what is not a head is refused by name.
+    let mut conn = app.connect();
+    diesel::sql_query(format!("UPDATE audit_entries SET detail = {} WHERE seq = {seq}", quoted("{}")))
+        .execute(&mut conn)
+        .expect("edit an audit row");
+    let out = cli(app, dir, &["audit", "head"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains(&format!("audit entry {seq}:")), "{}", stdout(&out));
+    let out = cli(app, dir, &["audit", "verify", "--head", r#"{"seq": 1}"#]);
+    assert!(!out.status.success() && stdout(&out).contains("not a head"), "{}", stdout(&out));
+});
+
+/// The hash entry `seq` has now.
+fn trail_hash_at(app: &TestApp, seq: i64) -> String {
+    audit_entries::table
+        .filter(audit_entries::seq.eq(seq))
+        .select(audit_entries::hash)
+        .first(&mut app.connect())
+        .expect("an audit entry")
+}

@@ -1,7 +1,9 @@
 //! Crash safety with the real binary: several clients keep saving draft score sheets, the server
 //! is killed with SIGKILL in the middle, restarted, and every save that had been answered 200 is
 //! there — each sheet is its last answered save or the one in flight, never older, never a mix —
-//! the audit trail still verifies (`epa-panel audit verify`), and the server works on.
+//! the audit trail still verifies (`epa-panel audit verify`), and the server works on. And an
+//! outcome email whose sending the kill cut short is sent again after the restart, with the same
+//! Message-ID, its interrupted attempt counted.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -9,9 +11,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::app::*;
+use crate::mail_outage::{ControlledSmtp, Mode};
 
 const PANELS: usize = 4;
 
@@ -45,9 +49,15 @@ struct Server {
 impl Server {
     /// `epa-panel serve` on a free port; waits (up to 30 s) until it answers.
     async fn start(database_url: &str, dir: &Path) -> Server {
+        Self::start_with(database_url, dir, &[]).await
+    }
+
+    /// As `start`, with more environment variables.
+    async fn start_with(database_url: &str, dir: &Path, vars: &[(&str, String)]) -> Server {
         let port = free_port();
         let log = std::fs::File::create(dir.join(format!("serve-{port}.log"))).expect("a log file");
         let child = epa(database_url, dir)
+            .envs(vars.iter().map(|(k, v)| (k, v)))
             .arg("serve")
             .env("EPA_BIND", format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
@@ -343,6 +353,116 @@ async fn crash_scenario(database_url: &str, dir: &Path) {
     eprintln!("crash scenario done in {:?}", started.elapsed());
 }
 
+/// One outbox row, as the test reads it from the database.
+#[derive(Debug, Clone, Queryable)]
+struct Outboxed {
+    recipient: String,
+    message_id: String,
+    status: String,
+    attempts: i32,
+    last_error: Option<String>,
+}
+
+fn outbox_rows(database_url: &str) -> Vec<Outboxed> {
+    use epa_panel::db::schema::outbox;
+    let mut conn = epa_panel::db::DatabaseUrl::parse(database_url)
+        .expect("the database URL")
+        .connect()
+        .expect("a connection to the server's database");
+    outbox::table
+        .select((outbox::recipient, outbox::message_id, outbox::status, outbox::attempts, outbox::last_error))
+        .order(outbox::recipient)
+        .load(&mut conn)
+        .expect("the outbox")
+}
+
+/// Waits (up to `within`) until `done` holds for the outbox; returns the rows either way.
+async fn wait_for_outbox(database_url: &str, within: Duration, done: impl Fn(&[Outboxed]) -> bool) -> Vec<Outboxed> {
+    let deadline = Instant::now() + within;
+    loop {
+        let rows = outbox_rows(database_url);
+        if done(&rows) || Instant::now() > deadline {
+            return rows;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The Message-ID header of a received message, without its angle brackets.
+fn message_id_of(m: &Received) -> String {
+    let parsed = mail_parser::MessageParser::default().parse(&m.raw).expect("an email that parses");
+    parsed.message_id().unwrap_or_else(|| panic!("a Message-ID: {}", String::from_utf8_lossy(&m.raw))).to_string()
+}
+
+/// The server is killed after the SMTP server took a message but before the server heard so
+/// (and so before it could mark the row sent). After the restart the message is delivered again:
+/// the attempt that was cut short was counted before it was made, and the second copy carries
+/// the same Message-ID as the first, so a receiver can drop the duplicate.
+async fn mail_crash_scenario(database_url: &str, dir: &Path) {
+    let token = add_admin(database_url, dir);
+    let smtp = ControlledSmtp::start(Mode::Hold);
+    // A short lease, so that the restarted server may take the interrupted message over soon; the
+    // SMTP timeout is two thirds of it, long enough for the kill to come first.
+    let vars = [
+        ("EPA_SMTP_URL", smtp.url()),
+        ("EPA_MAIL_LEASE_MS", "4500".to_string()),
+        ("EPA_MAIL_RETRY_BASE_MS", "100".to_string()),
+        ("EPA_MAIL_RETRY_CAP_MS", "400".to_string()),
+    ];
+    let mut server = Server::start_with(database_url, dir, &vars).await;
+    let admin = Client::at(&server.base, Some(&token));
+    let panel = scheduled_panel(&server.base, &admin, 0).await;
+    panel.release_unanimous(4).await;
+
+    // The first message reaches the SMTP server, which never answers: kill the sender now.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while smtp.received().is_empty() {
+        assert!(Instant::now() < deadline, "no message reached the SMTP server within 30 s");
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill();
+    let first = smtp.received();
+    assert_eq!(first.len(), 1, "one message was in flight: {:?}", first.iter().map(|m| &m.to).collect::<Vec<_>>());
+    let held = first[0].to.clone();
+    let before = outbox_rows(database_url);
+    assert_eq!(before.len(), 3, "{before:#?}");
+    for row in &before {
+        if held.contains(&row.recipient.to_lowercase()) {
+            assert_eq!(row.status, "pending", "not marked sent: the server died first: {before:#?}");
+            assert!(
+                row.last_error.is_none(),
+                "the attempt must be cut short by the kill, not end in an error (a slow machine?): {before:#?}"
+            );
+            assert_eq!(row.attempts, 1, "the interrupted attempt was counted before it was made: {before:#?}");
+        } else {
+            assert_eq!((row.status.as_str(), row.attempts), ("pending", 0), "not tried yet: {before:#?}");
+        }
+    }
+
+    // Back up, the SMTP server answering again: every message is delivered, the held one again.
+    smtp.set_mode(Mode::Accept);
+    let server = Server::start_with(database_url, dir, &vars).await;
+    let after =
+        wait_for_outbox(database_url, Duration::from_secs(30), |rows| rows.iter().all(|r| r.status == "sent")).await;
+    assert!(after.iter().all(|r| r.status == "sent"), "delivered after the restart: {after:#?}");
+    let received = smtp.received();
+    for row in &after {
+        let copies: Vec<&Received> = received.iter().filter(|m| m.to.contains(&row.recipient.to_lowercase())).collect();
+        let ids: Vec<String> = copies.iter().map(|m| message_id_of(m)).collect();
+        assert!(ids.iter().all(|id| format!("<{id}>") == row.message_id), "the stored Message-ID: {ids:?} {row:?}");
+        if held.contains(&row.recipient.to_lowercase()) {
+            assert_eq!(ids.len(), 2, "delivered again after the crash (at least once): {ids:?}");
+            assert_eq!(ids[0], ids[1], "the redelivery carries the same Message-ID");
+            assert_eq!(row.attempts, 2, "the interrupted attempt and the delivery: {row:?}");
+        } else {
+            assert_eq!(ids.len(), 1, "{ids:?}");
+            assert_eq!(row.attempts, 1, "{row:?}");
+        }
+        assert!(row.last_error.is_none(), "{row:?}");
+    }
+    drop(server);
+}
+
 fn temp_dir() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().to_path_buf();
@@ -361,4 +481,22 @@ async fn postgres() {
     let Some(pg) = FreshPostgres::create() else { return };
     let (_dir, path) = temp_dir();
     crash_scenario(pg.url(), &path).await;
+}
+
+mod mail_redelivered_after_a_crash_keeps_its_message_id {
+    use super::*;
+
+    #[actix_web::test]
+    async fn sqlite() {
+        let (_dir, path) = temp_dir();
+        let url = format!("sqlite://{}", path.join("mail-crash.db").display());
+        mail_crash_scenario(&url, &path).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        let Some(pg) = FreshPostgres::create() else { return };
+        let (_dir, path) = temp_dir();
+        mail_crash_scenario(pg.url(), &path).await;
+    }
 }

@@ -2,7 +2,8 @@
 //! can be stopped, restarted on the same port, made to answer 451 or 550 to DATA, or made to
 //! accept connections and never answer) down at the confirm, refusing for a while, refusing for
 //! good; the outbox retries with back-off, records each attempt, gives up after
-//! `EPA_MAIL_MAX_ATTEMPTS` with the error shown on the assessment, and an admin can resend.
+//! `EPA_MAIL_MAX_ATTEMPTS` with the error shown on the assessment, and an admin can resend. An
+//! attempt cut short by a crash counts too: the last one ends in `failed`, not in a fourth send.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
@@ -27,6 +28,9 @@ pub enum Mode {
     Permanent,
     /// Accepts connections and never says a word (not even the greeting).
     Silent,
+    /// Takes the message (it is in `received()` from the end of DATA) but never answers it, as if
+    /// the sender crashed between the server's acceptance and recording it as sent.
+    Hold,
 }
 
 /// A controllable SMTP server on 127.0.0.1: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT.
@@ -175,6 +179,9 @@ fn session(
                 in_data = false;
                 let message = Received { to: std::mem::take(&mut to), raw: std::mem::take(&mut data) };
                 inbox.lock().unwrap_or_else(|p| p.into_inner()).push(message);
+                if current() == Mode::Hold {
+                    continue;
+                }
                 out.write_all(b"250 2.0.0 queued\r\n")?;
             } else {
                 data.extend_from_slice(l.strip_prefix(b".").filter(|_| l.starts_with(b"..")).unwrap_or(&l));
@@ -366,4 +373,63 @@ both_backends!(smtp_stopped_while_refusing_then_back_delivers_once, |app| async 
     smtp.set_mode(Mode::Accept);
     smtp.restart();
     delivered_once(&panel, &smtp).await;
+});
+
+/// `(status, attempts, last_error)` of the outbox row for `recipient`.
+fn outbox_row(app: &TestApp, recipient: &str) -> (String, i32, Option<String>) {
+    use diesel::prelude::*;
+    use epa_panel::db::schema::outbox;
+    outbox::table
+        .filter(outbox::recipient.eq(recipient))
+        .select((outbox::status, outbox::attempts, outbox::last_error))
+        .first(&mut app.connect())
+        .expect("the outbox row")
+}
+
+both_backends!(an_attempt_cut_short_counts_and_the_last_one_ends_in_failed, |app| async move {
+    let smtp = ControlledSmtp::start(Mode::Accept);
+    mail_to(app, &smtp, 3).await;
+    let panel = app.panel().await;
+    panel.release_unanimous(4).await;
+    delivered_once(&panel, &smtp).await;
+    app.stop_server().await;
+
+    // As a crash leaves them (see crash.rs): counted and leased, never recorded, the lease run
+    // out. The apprentice's email was on its last attempt; the line manager's on its first.
+    let (last, first) = (panel.apprentice.email.to_lowercase(), panel.lm.email.to_lowercase());
+    {
+        use diesel::prelude::*;
+        use epa_panel::db::schema::outbox;
+        let mut conn = app.connect();
+        for (recipient, attempts) in [(&last, 3), (&first, 1)] {
+            diesel::update(outbox::table.filter(outbox::recipient.eq(recipient)))
+                .set((
+                    outbox::status.eq("pending"),
+                    outbox::attempts.eq(attempts),
+                    outbox::locked_until.eq(Some("2026-01-01T00:00:00.000000Z")),
+                    outbox::next_attempt_at.eq("2026-01-01T00:00:00.000000Z"),
+                    outbox::sent_at.eq(None::<String>),
+                ))
+                .execute(&mut conn)
+                .expect("leave a row as a crash does");
+        }
+    }
+    let server = app.start_another(|_| {});
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let (gave_up, resent) = loop {
+        let (gave_up, resent) = (outbox_row(app, &last), outbox_row(app, &first));
+        if (gave_up.0 != "pending" && resent.0 != "pending") || Instant::now() > deadline {
+            break (gave_up, resent);
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Its attempts used up, the interrupted one among them: failed, not sent a fourth time.
+    assert_eq!(gave_up.0, "failed", "{gave_up:?}");
+    assert_eq!(gave_up.1, 3, "{gave_up:?}");
+    assert!(gave_up.2.as_deref().is_some_and(|e| e.contains("cut short")), "the reason is shown: {gave_up:?}");
+    // One attempt left: sent again (same Message-ID), the interrupted attempt counted.
+    assert_eq!((resent.0.as_str(), resent.1), ("sent", 2), "{resent:?}");
+    let counts = smtp.per_recipient();
+    assert_eq!((counts.get(&last), counts.get(&first)), (Some(&1), Some(&2)), "{counts:?}");
+    server.stop().await;
 });
