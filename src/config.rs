@@ -19,6 +19,9 @@ pub struct Config {
     pub mail_retry: crate::mail::RetryPolicy,
     /// The web pages' session cookies (`EPA_SESSION_KEY`, `EPA_COOKIE_SECURE`).
     pub web: WebConfig,
+    /// `EPA_TIMEZONE`: the zone the pages and emails show times in, and the pages' forms take
+    /// them in (the API and the database stay in UTC).
+    pub timezone: crate::local_time::Zone,
 }
 
 impl Config {
@@ -61,6 +64,8 @@ impl Config {
             pg_pool_size,
             mail_retry,
             web: WebConfig::from_lookup(&get)?,
+            timezone: crate::local_time::Zone::parse(&var("EPA_TIMEZONE", "Europe/London"))
+                .map_err(|e| anyhow::anyhow!("EPA_TIMEZONE: {e}"))?,
         })
     }
 
@@ -81,6 +86,7 @@ impl std::fmt::Debug for Config {
             .field("mail_dir", &self.mail_dir)
             .field("guides_dir", &self.guides_dir)
             .field("web", &self.web)
+            .field("timezone", &self.timezone.name())
             .finish()
     }
 }
@@ -146,6 +152,14 @@ mod tests {
     fn bad_values_are_named() {
         assert!(config(&[("EPA_DATABASE_URL", "mysql://x")]).unwrap_err().to_string().contains("EPA_DATABASE_URL"));
         assert!(config(&[("EPA_MAIL_FROM", "nobody")]).unwrap_err().to_string().contains("EPA_MAIL_FROM"));
+    }
+
+    #[test]
+    fn the_time_zone() {
+        assert_eq!(config(&[]).unwrap().timezone.name(), "Europe/London");
+        assert_eq!(config(&[("EPA_TIMEZONE", "Europe/Dublin")]).unwrap().timezone.name(), "Europe/Dublin");
+        let e = config(&[("EPA_TIMEZONE", "BST")]).unwrap_err().to_string();
+        assert!(e.starts_with("EPA_TIMEZONE") && e.contains("\"BST\""), "{e}");
     }
 
     #[test]

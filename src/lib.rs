@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod local_time;
 pub mod mail;
 pub mod reports;
 pub mod services;
@@ -56,7 +57,8 @@ pub fn prepare(config: &Config) -> anyhow::Result<Prepared> {
             for (id, version, how) in guides.import_dir(conn, &config.guides_dir)? {
                 tracing::info!(%id, %version, ?how, "panel guide loaded");
             }
-            Ok(aweb::Data::new(web::pages::PagesState::prepare(conn, tera.clone(), &config.web)?))
+            let pages = web::pages::PagesState::prepare(conn, tera.clone(), &config.web)?;
+            Ok(aweb::Data::new(pages.in_zone(config.timezone)))
         })?;
     }
     let composer = Composer::new(tera, &config.mail_from)?;
