@@ -61,7 +61,11 @@ pub fn prepare(config: &Config) -> anyhow::Result<Prepared> {
             Ok(aweb::Data::new(pages.in_zone(config.timezone)))
         })?;
     }
-    let composer = Composer::new(tera, &config.mail_from)?;
+    let composer = Composer::new(tera, &config.mail_from)?.signed(mail::Signature {
+        assessment_body: config.assessment_body.clone(),
+        contact: config.assessment_body_contact.clone(),
+        zone: config.timezone,
+    });
     let state = aweb::Data::new(AppState { db, guides, composer, mail_queued: Arc::new(Notify::new()) });
     Ok(Prepared {
         state,
