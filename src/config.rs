@@ -21,6 +21,15 @@ pub struct Config {
     pub web: WebConfig,
     /// `EPA_AUDIT_KEY`: the secret for the MACs of published audit heads (`epa-panel audit head`).
     pub audit_key: Option<crate::domain::audit::AuditKey>,
+    /// `EPA_TIMEZONE`: the zone the pages and emails show times in, and the pages' forms take
+    /// them in (the API and the database stay in UTC).
+    pub timezone: crate::local_time::Zone,
+    /// `EPA_ASSESSMENT_BODY`: the assessment body's name as the outcome email gives it. Unset:
+    /// the organisation of kind `assessment_body`, when there is exactly one.
+    pub assessment_body: Option<String>,
+    /// `EPA_ASSESSMENT_BODY_CONTACT`: where the outcome email sends questions and appeals (an
+    /// email address or a phone number). Unset: the email says to contact the assessment body.
+    pub assessment_body_contact: Option<String>,
 }
 
 impl Config {
@@ -41,6 +50,16 @@ impl Config {
             var(name, &default.to_string()).parse().map_err(|_| anyhow::anyhow!("{name} must be a whole number"))
         };
         let defaults = crate::mail::RetryPolicy::default();
+        // A line of text for an email: one line, no control characters, not too long.
+        let text = |name: &str| -> anyhow::Result<Option<String>> {
+            let value = get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+            if let Some(v) = &value {
+                if v.chars().any(char::is_control) || v.chars().count() > 200 {
+                    anyhow::bail!("{name} must be one line of at most 200 characters");
+                }
+            }
+            Ok(value)
+        };
         let mail_retry = crate::mail::RetryPolicy {
             base: std::time::Duration::from_millis(
                 number("EPA_MAIL_RETRY_BASE_MS", defaults.base.as_millis() as u64)?.max(1),
@@ -64,6 +83,10 @@ impl Config {
             mail_retry,
             web: WebConfig::from_lookup(&get)?,
             audit_key: audit_key(&get)?,
+            timezone: crate::local_time::Zone::parse(&var("EPA_TIMEZONE", "Europe/London"))
+                .map_err(|e| anyhow::anyhow!("EPA_TIMEZONE: {e}"))?,
+            assessment_body: text("EPA_ASSESSMENT_BODY")?,
+            assessment_body_contact: text("EPA_ASSESSMENT_BODY_CONTACT")?,
         })
     }
 
@@ -94,6 +117,9 @@ impl std::fmt::Debug for Config {
             .field("guides_dir", &self.guides_dir)
             .field("web", &self.web)
             .field("audit_key", &self.audit_key.as_ref().map(|_| "***"))
+            .field("timezone", &self.timezone.name())
+            .field("assessment_body", &self.assessment_body)
+            .field("assessment_body_contact", &self.assessment_body_contact)
             .finish()
     }
 }
@@ -159,6 +185,26 @@ mod tests {
     fn bad_values_are_named() {
         assert!(config(&[("EPA_DATABASE_URL", "mysql://x")]).unwrap_err().to_string().contains("EPA_DATABASE_URL"));
         assert!(config(&[("EPA_MAIL_FROM", "nobody")]).unwrap_err().to_string().contains("EPA_MAIL_FROM"));
+    }
+
+    #[test]
+    fn the_time_zone_and_the_assessment_body() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.timezone.name(), "Europe/London");
+        assert_eq!((c.assessment_body, c.assessment_body_contact), (None, None));
+        let c = config(&[
+            ("EPA_TIMEZONE", "Europe/Dublin"),
+            ("EPA_ASSESSMENT_BODY", " Fair EPA Ltd "),
+            ("EPA_ASSESSMENT_BODY_CONTACT", "results@fairepa.test"),
+        ])
+        .unwrap();
+        assert_eq!(c.timezone.name(), "Europe/Dublin");
+        assert_eq!(c.assessment_body.as_deref(), Some("Fair EPA Ltd"));
+        assert_eq!(c.assessment_body_contact.as_deref(), Some("results@fairepa.test"));
+        let e = config(&[("EPA_TIMEZONE", "BST")]).unwrap_err().to_string();
+        assert!(e.starts_with("EPA_TIMEZONE") && e.contains("\"BST\""), "{e}");
+        let e = config(&[("EPA_ASSESSMENT_BODY", "Fair\nEPA")]).unwrap_err().to_string();
+        assert!(e.contains("EPA_ASSESSMENT_BODY"), "{e}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod local_time;
 pub mod mail;
 pub mod reports;
 pub mod services;
@@ -56,10 +57,15 @@ pub fn prepare(config: &Config) -> anyhow::Result<Prepared> {
             for (id, version, how) in guides.import_dir(conn, &config.guides_dir)? {
                 tracing::info!(%id, %version, ?how, "panel guide loaded");
             }
-            Ok(aweb::Data::new(web::pages::PagesState::prepare(conn, tera.clone(), &config.web)?))
+            let pages = web::pages::PagesState::prepare(conn, tera.clone(), &config.web)?;
+            Ok(aweb::Data::new(pages.in_zone(config.timezone)))
         })?;
     }
-    let composer = Composer::new(tera, &config.mail_from)?;
+    let composer = Composer::new(tera, &config.mail_from)?.signed(mail::Signature {
+        assessment_body: config.assessment_body.clone(),
+        contact: config.assessment_body_contact.clone(),
+        zone: config.timezone,
+    });
     let state = aweb::Data::new(AppState { db, guides, composer, mail_queued: Arc::new(Notify::new()) });
     Ok(Prepared {
         state,

@@ -181,6 +181,19 @@ pub fn find_organisation(conn: &mut DbConnection, id: &str) -> QueryResult<Optio
     organisations::table.find(id).select(Organisation::as_select()).first(conn).optional()
 }
 
+/// The name of the organisation of kind `assessment_body`, when there is exactly one.
+pub fn sole_assessment_body(conn: &mut DbConnection) -> QueryResult<Option<String>> {
+    let names: Vec<String> = organisations::table
+        .filter(organisations::kind.eq("assessment_body"))
+        .select(organisations::name)
+        .limit(2)
+        .load(conn)?;
+    Ok(match <[String; 1]>::try_from(names) {
+        Ok([name]) => Some(name),
+        Err(_) => None,
+    })
+}
+
 pub fn find_apprentice(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Apprentice>> {
     apprentices::table.find(id).select(Apprentice::as_select()).first(conn).optional()
 }

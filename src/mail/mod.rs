@@ -51,17 +51,48 @@ impl RetryPolicy {
     }
 }
 
-/// What an outcome email says.
+/// What an outcome email says. One is written per recipient: the apprentice's own email speaks
+/// to them ("You achieved …"); the line manager's and the training provider's speak of them.
 #[derive(Debug, Serialize)]
 pub struct Outcome<'a> {
     pub recipient_name: &'a str,
+    /// `apprentice`, `line_manager` or `training_provider`.
     pub recipient_role: &'a str,
     pub apprentice_name: &'a str,
     pub standard_title: &'a str,
     pub standard_level: u32,
     pub grade: &'a str,
     pub achieved: bool,
-    pub released_on: &'a str,
+    /// When moderation confirmed the outcome (RFC 3339, UTC); the email gives the date in words.
+    pub released_at: &'a str,
+    /// The assessment body found in the database (used when `EPA_ASSESSMENT_BODY` is unset).
+    pub assessment_body: Option<&'a str>,
+}
+
+/// Who outcome emails speak for, and the zone their dates are in (from the configuration).
+#[derive(Debug, Clone, Default)]
+pub struct Signature {
+    /// `EPA_ASSESSMENT_BODY`.
+    pub assessment_body: Option<String>,
+    /// `EPA_ASSESSMENT_BODY_CONTACT`: an email address or phone number for questions and appeals.
+    pub contact: Option<String>,
+    /// `EPA_TIMEZONE`.
+    pub zone: crate::local_time::Zone,
+}
+
+/// The words a template needs beyond the outcome itself.
+#[derive(Serialize)]
+struct Wording<'a> {
+    /// The apprentice's own email: second person.
+    you: bool,
+    /// "1 December 2026".
+    released_on: String,
+    /// The body's name, or "the assessment body" when it is not known.
+    body: &'a str,
+    /// The same at the start of a sentence.
+    body_capital: String,
+    body_known: bool,
+    contact: Option<&'a str>,
 }
 
 pub struct Rendered {
@@ -75,16 +106,38 @@ pub struct Rendered {
 pub struct Composer {
     tera: Arc<Tera>,
     from: Mailbox,
+    signature: Signature,
 }
 
 impl Composer {
     pub fn new(tera: Arc<Tera>, from: &str) -> anyhow::Result<Self> {
         let from = from.parse().map_err(|e| anyhow::anyhow!("EPA_MAIL_FROM {from:?}: {e}"))?;
-        Ok(Self { tera, from })
+        Ok(Self { tera, from, signature: Signature::default() })
+    }
+
+    /// The same composer, speaking for the assessment body as configured.
+    pub fn signed(self, signature: Signature) -> Self {
+        Self { signature, ..self }
+    }
+
+    /// The body's name as configured (`EPA_ASSESSMENT_BODY`), if it is.
+    pub fn configured_body(&self) -> Option<&str> {
+        self.signature.assessment_body.as_deref()
     }
 
     pub fn render_outcome(&self, outcome: &Outcome<'_>) -> anyhow::Result<Rendered> {
-        let context = Context::from_serialize(outcome)?;
+        let mut context = Context::from_serialize(outcome)?;
+        let name = self.configured_body().or(outcome.assessment_body).map(str::trim).filter(|n| !n.is_empty());
+        let body = name.unwrap_or("the assessment body");
+        let wording = Wording {
+            you: outcome.recipient_role == "apprentice",
+            released_on: self.signature.zone.date_in_words(outcome.released_at),
+            body,
+            body_capital: name.map_or_else(|| "The assessment body".to_string(), str::to_string),
+            body_known: name.is_some(),
+            contact: self.signature.contact.as_deref(),
+        };
+        context.extend(Context::from_serialize(&wording)?);
         let subject = self.tera.render("email/outcome/subject.txt", &context)?;
         Ok(Rendered {
             subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
@@ -326,8 +379,78 @@ mod tests {
             standard_level: 4,
             grade,
             achieved,
-            released_on: "2026-12-02",
+            released_at: "2026-12-02T10:00:00.000000Z",
+            assessment_body: None,
         }
+    }
+
+    fn to<'a>(role: &'a str, name: &'a str, o: Outcome<'a>) -> Outcome<'a> {
+        Outcome { recipient_role: role, recipient_name: name, ..o }
+    }
+
+    fn signed(body: Option<&str>, contact: Option<&str>) -> Composer {
+        composer().signed(Signature {
+            assessment_body: body.map(str::to_string),
+            contact: contact.map(str::to_string),
+            zone: crate::local_time::Zone::default(),
+        })
+    }
+
+    #[test]
+    fn the_apprentice_is_spoken_to_and_the_others_of() {
+        let c = signed(Some("Fair EPA Ltd"), Some("results@fairepa.test"));
+        let own = c.render_outcome(&outcome("Pass", true, "Amy Apprentice")).unwrap();
+        for text in [&own.text, &own.html] {
+            assert!(text.contains("You achieved") && text.contains("your apprenticeship certificate"), "{text}");
+            assert!(!text.contains("Amy Apprentice achieved") && !text.contains("The apprentice"), "{text}");
+        }
+        assert!(own.subject.starts_with("Your end-point assessment outcome"), "{}", own.subject);
+        for role in ["line_manager", "training_provider"] {
+            let other = c.render_outcome(&to(role, "Lena Line", outcome("Pass", true, "Amy Apprentice"))).unwrap();
+            for text in [&other.text, &other.html] {
+                assert!(text.contains("Amy Apprentice achieved"), "{text}");
+                assert!(!text.contains("You achieved") && !text.contains("your apprenticeship"), "{text}");
+            }
+            assert!(other.subject.contains("Amy Apprentice"), "{}", other.subject);
+        }
+        let own = c.render_outcome(&outcome("Not achieved", false, "Amy Apprentice")).unwrap();
+        assert!(own.text.contains("You may appeal") && own.text.contains("Your training provider"), "{}", own.text);
+        let tp = c
+            .render_outcome(&to("training_provider", "Tom Tutor", outcome("Not achieved", false, "Amy Apprentice")))
+            .unwrap();
+        assert!(
+            tp.text.contains("Amy Apprentice may appeal") && tp.text.contains("As Amy Apprentice's training provider")
+        );
+    }
+
+    #[test]
+    fn the_body_and_its_contact_are_named_and_the_date_is_in_words() {
+        let c = signed(Some("Fair EPA Ltd"), Some("0161 496 0000"));
+        let r = c.render_outcome(&outcome("Not achieved", false, "Amy Apprentice")).unwrap();
+        for text in [&r.text, &r.html] {
+            assert!(text.contains("confirmed by Fair EPA Ltd"), "{text}");
+            assert!(text.contains("contact Fair EPA Ltd at 0161 496 0000"), "{text}");
+            assert!(
+                text.contains("Fair EPA Ltd's appeals policy") && text.contains("ask 0161 496 0000 for a copy"),
+                "{text}"
+            );
+            assert!(text.contains("2 December 2026") && !text.contains("2026-12-02"), "{text}");
+            assert!(!text.contains("20 working days"), "a promise the service cannot keep: {text}");
+        }
+        // Found in the database when not configured; the configured name wins.
+        let found = Outcome { assessment_body: Some("Northern EPA"), ..outcome("Pass", true, "Amy") };
+        assert!(signed(None, None).render_outcome(&found).unwrap().text.contains("confirmed by Northern EPA"));
+        assert!(c.render_outcome(&found).unwrap().text.contains("confirmed by Fair EPA Ltd"));
+        // Neither: neutral words, and no invented address.
+        let r = signed(None, None).render_outcome(&outcome("Not achieved", false, "Amy")).unwrap();
+        for text in [&r.text, &r.html] {
+            assert!(text.contains("confirmed by the assessment body"), "{text}");
+            assert!(text.contains("contact the assessment body that conducted it"), "{text}");
+            assert!(!text.contains('@') && !text.contains("Assessment body:"), "{text}");
+        }
+        // The date is the zone's: late evening UTC in summer is the next day in London.
+        let late = Outcome { released_at: "2026-06-30T23:30:00Z", ..outcome("Pass", true, "Amy") };
+        assert!(c.render_outcome(&late).unwrap().text.contains("Confirmed on: 1 July 2026"));
     }
 
     #[test]

@@ -965,6 +965,10 @@ fn queue_outcome_emails(
         ("training_provider", tp.name.as_str(), tp.email.as_str()),
     ];
     let at = now();
+    let body = match composer.configured_body() {
+        Some(_) => None,
+        None => sole_assessment_body(conn)?,
+    };
     for (role, name, email) in recipients {
         let outcome = crate::mail::Outcome {
             recipient_name: name,
@@ -974,7 +978,8 @@ fn queue_outcome_emails(
             standard_level: guide.level,
             grade: &grade,
             achieved: guide.grading.grades.first().is_none_or(|lowest| lowest.name != grade),
-            released_on: &at[..10],
+            released_at: row.released_at.as_deref().unwrap_or(&at),
+            assessment_body: body.as_deref(),
         };
         let rendered =
             composer.render_outcome(&outcome).map_err(|e| anyhow::anyhow!("outcome email template: {e:#}"))?;

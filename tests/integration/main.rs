@@ -20,6 +20,7 @@ mod demo;
 mod gateway;
 mod guards;
 mod idempotency;
+mod local_times;
 mod mail_outage;
 mod moderation_mail;
 mod panel_day;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::app::*;
-use crate::panel_day::has_word;
+use crate::panel_day::{has_iso_date, has_word};
 use serde_json::json;
 
 both_backends!(refer_back_reopens_the_consensus_and_sends_nothing, |app| async move {
@@ -128,4 +128,52 @@ both_backends!(a_failing_smtp_server_never_undoes_the_confirm, |app| async move 
     assert!(statuses.iter().all(|e| e["status"] == "sent"), "{statuses:?}");
     assert_eq!(app.wait_for_emails(3).await.len(), 3);
     assert_eq!(panel.status().await, "released");
+});
+
+both_backends!(the_outcome_email_names_the_configured_body_and_its_contact, |app| async move {
+    app.restart_with(|c| {
+        c.assessment_body = Some("Fair EPA Ltd".into());
+        c.assessment_body_contact = Some("results@fairepa.test".into());
+    })
+    .await;
+    let panel = app.panel().await;
+    let d = panel.release_unanimous(2).await;
+    assert_eq!(d["grade"], "Not achieved", "{d}");
+    let emails = app.wait_for_emails(3).await;
+    assert_eq!(emails.len(), 3, "{emails:#?}");
+    let apprentice = &panel.apprentice.name;
+    for e in &emails {
+        for text in [&e.text, &e.html] {
+            assert!(text.contains("confirmed by Fair EPA Ltd"), "the configured name: {text}");
+            assert!(text.contains("contact Fair EPA Ltd at results@fairepa.test"), "the contact: {text}");
+            assert!(text.contains("Fair EPA Ltd's appeals policy"), "{text}");
+            assert!(!text.contains("20 working days"), "not a promise the service can keep: {text}");
+            assert!(!has_iso_date(text), "{text}");
+        }
+        if e.to == [panel.apprentice.email.clone()] {
+            assert!(e.text.contains("You may appeal") && e.text.contains("Your training provider"), "{e:#?}");
+        } else {
+            assert!(e.text.contains(&format!("{apprentice} may appeal")), "{e:#?}");
+            assert!(!has_word(&e.text.to_lowercase(), "you"), "{e:#?}");
+        }
+        if e.to == [panel.tp.email.clone()] {
+            assert!(e.text.contains(&format!("As {apprentice}'s training provider")), "{e:#?}");
+        }
+    }
+});
+
+both_backends!(with_several_assessment_bodies_the_email_names_none_and_invents_no_contact, |app| async move {
+    // Two panels' people: two organisations of kind assessment_body, and none configured.
+    app.people(Names::default()).await;
+    let panel = app.panel().await;
+    panel.release_unanimous(4).await;
+    let emails = app.wait_for_emails(3).await;
+    assert_eq!(emails.len(), 3, "{emails:#?}");
+    for e in &emails {
+        for text in [&e.text, &e.html] {
+            assert!(text.contains("confirmed by the assessment body"), "{text}");
+            assert!(text.contains("contact the assessment body that conducted it") && !text.contains('@'), "{text}");
+            assert!(!text.contains("Fair EPA"), "neither body is named: {text}");
+        }
+    }
 });

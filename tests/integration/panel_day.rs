@@ -5,6 +5,19 @@
 use crate::app::*;
 use serde_json::{json, Value};
 
+/// Does `text` contain a date written as ISO 8601 (`2026-12-01`)?
+pub fn has_iso_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |from: usize, n: usize| b.get(from..from + n).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    (0..b.len()).any(|i| {
+        digits(i, 4)
+            && b.get(i + 4) == Some(&b'-')
+            && digits(i + 5, 2)
+            && b.get(i + 7) == Some(&b'-')
+            && digits(i + 8, 2)
+    })
+}
+
 /// Does `text` contain `word` as a whole word (letters and digits around it do not count)?
 pub fn has_word(text: &str, word: &str) -> bool {
     text.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == word)
@@ -146,6 +159,36 @@ both_backends!(a_whole_panel_day_ends_in_three_outcome_emails, |app| async move 
     let statuses = panel.wait_for_email_status("sent").await;
     assert_eq!(statuses.len(), 3, "{statuses:?}");
     assert!(statuses.iter().all(|e| e["status"] == "sent"), "{statuses:?}");
+    // One message per recipient: the apprentice's speaks to them, the others speak of them. With
+    // EPA_ASSESSMENT_BODY unset each names the one assessment body there is; no contact is
+    // configured, so none is invented; the date is in words, in Europe/London.
+    let body = epa_panel::db::models::find_organisation(&mut app.connect(), &panel.body_id)
+        .expect("read the organisation")
+        .expect("the assessment body")
+        .name;
+    let released_at = panel.view().await["released_at"].as_str().expect("released_at").to_string();
+    let on = chrono::DateTime::parse_from_rfc3339(&released_at)
+        .expect("RFC 3339")
+        .with_timezone(&chrono_tz::Europe::London)
+        .format("%-d %B %Y")
+        .to_string();
+    let apprentice = &panel.apprentice.name;
+    for e in &emails {
+        for text in [&e.text, &e.html] {
+            assert!(text.contains(&format!("confirmed by {body}")), "names the assessment body: {text}");
+            assert!(text.contains(&format!("contact {body}")) && !text.contains('@'), "no invented contact: {text}");
+            assert!(text.contains(&on) && !has_iso_date(text), "the date in words ({on}): {text}");
+            assert!(!text.contains("20 working days"), "{text}");
+        }
+        let words = e.text.to_lowercase();
+        if e.to == [panel.apprentice.email.clone()] {
+            assert!(e.text.contains("You achieved Pass") && e.subject.starts_with("Your "), "second person: {e:#?}");
+            assert!(!e.text.contains(&format!("{apprentice} achieved")), "{e:#?}");
+        } else {
+            assert!(e.text.contains(&format!("{apprentice} achieved Pass")), "third person: {e:#?}");
+            assert!(!has_word(&words, "you") && !has_word(&words, "your"), "third person: {e:#?}");
+        }
+    }
 
     // The audit trail: oldest first, one entry per change.
     let audit = app.admin.get(&panel.path("/audit")).await;

@@ -13,6 +13,7 @@ use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::assessment::VivaQuestion;
 use crate::domain::permissions::{may, Action, Role, Seat};
 use crate::error::AppError;
+use crate::local_time::{Typed, TypedError, Zone};
 use crate::services::assessments::{self, DeclarationInput, GatewayInput, PanelInput, VivaRecordInput};
 use crate::services::{people, Input};
 
@@ -28,6 +29,7 @@ impl Done {
         Some(match self.done.as_deref()? {
             "gateway" => "The gateway checks are saved.",
             "panel" => "The panel is appointed.",
+            "panel_earlier" => "The panel is appointed. The viva time you typed happens twice that night, as the clocks go back an hour: the earlier of the two is used, as shown above with its time zone.",
             "declaration" => "Your declaration is recorded.",
             "viva" => "The viva record is saved.",
             "draft" => "Your draft is saved.",
@@ -88,7 +90,7 @@ pub struct EmailRow {
     pub sent_at: Option<String>,
 }
 
-pub fn email_rows(emails: &[super::view::EmailData]) -> Vec<EmailRow> {
+pub fn email_rows(zone: Zone, emails: &[super::view::EmailData]) -> Vec<EmailRow> {
     emails
         .iter()
         .map(|e| EmailRow {
@@ -107,7 +109,7 @@ pub fn email_rows(emails: &[super::view::EmailData]) -> Vec<EmailRow> {
             },
             attempts: e.attempts,
             last_error: e.last_error.clone(),
-            sent_at: e.sent_at.as_deref().map(when),
+            sent_at: e.sent_at.as_deref().map(|t| when(zone, t)),
         })
         .collect()
 }
@@ -197,7 +199,7 @@ pub async fn overview(page: Page, path: web::Path<String>, done: web::Query<Done
         gateway_unmet: d.gateway.unmet.iter().map(|f| field_label(f).to_string()).collect(),
         declaration: d.panel.declaration.as_ref().map(|decl| {
             if d.declaration_holds() {
-                format!("Declared independent by {} on {}", loaded.name(&decl.by), day(&decl.at))
+                format!("Declared independent by {} on {}", loaded.name(&decl.by), day(loaded.zone, &decl.at))
             } else {
                 format!("Declared by {}: does NOT hold ({}): scoring is blocked", loaded.name(&decl.by), decl.conflicts)
             }
@@ -205,9 +207,9 @@ pub async fn overview(page: Page, path: web::Path<String>, done: web::Query<Done
         viva_questions: d.viva_record.as_ref().map_or(0, |v| v.questions.len()),
         grade: d.grade.clone(),
         weighted_score: d.weighted_score.map(|w| format!("{w:.2}")),
-        decided_at: d.decided_at.as_deref().map(when),
-        released_at: d.released_at.as_deref().map(when),
-        emails: email_rows(&d.emails),
+        decided_at: d.decided_at.as_deref().map(|t| when(loaded.zone, t)),
+        released_at: d.released_at.as_deref().map(|t| when(loaded.zone, t)),
+        emails: email_rows(loaded.zone, &d.emails),
     };
     page.render("pages/assessment.html", "End-point assessment", &view)
 }
@@ -344,7 +346,10 @@ fn gateway_view(
                         met: !g.unmet.iter().any(|u| u == f),
                         checked,
                         value,
-                        confirmed: g.confirmations.get(*f).map(|c| format!("{}, {}", loaded.name(&c.by), when(&c.at))),
+                        confirmed: g
+                            .confirmations
+                            .get(*f)
+                            .map(|c| format!("{}, {}", loaded.name(&c.by), when(loaded.zone, &c.at))),
                         error: error.as_ref().filter(|e| e.field.as_deref() == Some(f)).map(|e| e.message.clone()),
                     }
                 })
@@ -467,6 +472,8 @@ struct PanelView {
     training_provider: String,
     assessors: Vec<AssessorOption>,
     viva_at: String,
+    /// The zone the viva time is typed in, in words.
+    viva_zone: String,
     mode: String,
     can_edit: bool,
 }
@@ -482,7 +489,7 @@ fn panel_view(
     let chosen = posted.map(|f| f.text("independent_assessor_id")).or_else(|| p.independent_assessor_id.clone());
     let viva_at = posted
         .map(|f| f.text("viva_at"))
-        .unwrap_or_else(|| p.viva_at.as_deref().map(|t| t.get(..16).unwrap_or(t).to_string()).unwrap_or_default());
+        .unwrap_or_else(|| p.viva_at.as_deref().map(|t| loaded.zone.input_value(t)).unwrap_or_default());
     PanelView {
         header: loaded.header(),
         notice,
@@ -501,6 +508,7 @@ fn panel_view(
             })
             .collect(),
         viva_at,
+        viva_zone: loaded.zone.describe(),
         mode: posted.map(|f| f.text("mode")).or_else(|| p.mode.clone()).unwrap_or_default(),
         can_edit: matches!(loaded.data.status.as_str(), "gateway_passed" | "scheduled"),
     }
@@ -531,24 +539,41 @@ pub async fn panel_page(
     page.render("pages/panel.html", "Appoint the panel", &view)
 }
 
-/// A `datetime-local` value (taken as UTC) as RFC 3339; anything else is passed on for the
-/// service to refuse by name.
-pub fn viva_time(value: &str) -> String {
-    let v = value.trim();
-    match v.len() {
-        16 => format!("{v}:00Z"),
-        19 => format!("{v}Z"),
-        _ => v.to_string(),
-    }
+/// A `datetime-local` value, typed in the configured zone, as the UTC time the service takes. A
+/// time the clocks skip is refused, naming the field; one that happens twice is the earlier.
+pub fn viva_time(zone: Zone, value: &str) -> Result<Typed, FormError> {
+    let refuse = |message: String| FormError { field: Some("viva_at".into()), message, stale: false };
+    zone.read_typed(value).map_err(|e| match e {
+        TypedError::Empty => refuse("Give the viva's date and time.".into()),
+        TypedError::Malformed => refuse(format!(
+            "The viva date and time \"{}\" is not a date and time: give one such as 2026-07-14 14:30.",
+            value.trim()
+        )),
+        TypedError::Skipped(t) => refuse(format!(
+            "The viva date and time does not exist: there is no {} on {} in {}, as the clocks go forward an hour that night. Choose another time.",
+            t.format("%H:%M"),
+            t.format("%a %-d %b %Y"),
+            zone.name()
+        )),
+    })
 }
 
 /// `POST /assessments/{id}/panel`
 pub async fn panel_save(page: Page, path: web::Path<String>, form: Form) -> Result<HttpResponse, PageError> {
     page.check_csrf(&form)?;
     let id = path_id(&path);
+    let typed = match viva_time(page.pages.zone, &form.text("viva_at")) {
+        Ok(typed) => typed,
+        Err(error) => {
+            let loaded = page.load(&id).await?;
+            require_admin(&page)?;
+            let view = panel_view(&loaded, assessors(&page).await?, Some(&form), Some(error), None);
+            return page.render_status(StatusCode::BAD_REQUEST, "pages/panel.html", "Appoint the panel", &view);
+        }
+    };
     let input = PanelInput {
         independent_assessor_id: form.text("independent_assessor_id"),
-        viva_at: viva_time(&form.text("viva_at")),
+        viva_at: crate::db::format_time(typed.utc),
         mode: form.text("mode"),
     };
     let (actor, target, if_match) = (page.actor.clone(), id.clone(), form.if_match());
@@ -556,7 +581,10 @@ pub async fn panel_save(page: Page, path: web::Path<String>, form: Form) -> Resu
         .attempt(move |conn| assessments::appoint_panel(conn, &actor, &target, Input::new(Ok(input), if_match)))
         .await?;
     match result {
-        Ok(_) => Ok(see_other(&format!("/assessments/{id}/panel?done=panel"))),
+        Ok(_) => {
+            let done = if typed.ambiguous { "panel_earlier" } else { "panel" };
+            Ok(see_other(&format!("/assessments/{id}/panel?done={done}")))
+        }
         Err(e) => {
             let loaded = page.load(&id).await?;
             let view = panel_view(&loaded, assessors(&page).await?, Some(&form), Some(FormError::from_app(&e)), None);
@@ -600,7 +628,7 @@ fn declaration_view(
         no_prior_involvement: decl.no_prior_involvement,
         conflicts: decl.conflicts.clone(),
         by: loaded.name(&decl.by),
-        at: when(&decl.at),
+        at: when(loaded.zone, &decl.at),
     });
     DeclarationView {
         header: loaded.header(),
@@ -771,7 +799,7 @@ fn viva_view(
         },
         groups: groups.into_values().collect(),
         questions,
-        recorded_by: d.viva_record.as_ref().map(|v| format!("{}, {}", loaded.name(&v.by), when(&v.at))),
+        recorded_by: d.viva_record.as_ref().map(|v| format!("{}, {}", loaded.name(&v.by), when(loaded.zone, &v.at))),
         can_record: may(page.actor.role, loaded.seat, Action::RecordViva)
             && matches!(d.status.as_str(), "scheduled" | "consensus"),
         new_question: posted.map(|f| f.text("new_question")).unwrap_or_default(),
@@ -866,7 +894,7 @@ pub async fn audit_page(page: Page, path: web::Path<String>) -> Result<HttpRespo
         .into_iter()
         .map(|e| AuditRow {
             seq: e.seq,
-            at: when(&e.at),
+            at: when(loaded.zone, &e.at),
             who: e.actor_id.as_ref().and_then(|a| names.get(a).cloned()).unwrap_or_else(|| "the system".into()),
             action: e.action.replace(['.', '_'], " "),
             detail: detail_rows(e.detail, &names),
@@ -955,10 +983,25 @@ mod tests {
     }
 
     #[test]
-    fn viva_times_are_utc() {
-        assert_eq!(viva_time("2026-12-01T10:00"), "2026-12-01T10:00:00Z");
-        assert_eq!(viva_time("2026-12-01T10:00:30"), "2026-12-01T10:00:30Z");
-        assert_eq!(viva_time("tomorrow"), "tomorrow");
+    fn viva_times_are_typed_in_the_zone() {
+        let z = Zone::default();
+        let utc = |v: &str| viva_time(z, v).map(|t| (crate::db::format_time(t.utc), t.ambiguous));
+        assert_eq!(utc("2026-12-01T10:00").unwrap(), ("2026-12-01T10:00:00.000000Z".into(), false));
+        assert_eq!(utc("2026-07-14T14:30").unwrap(), ("2026-07-14T13:30:00.000000Z".into(), false));
+        assert_eq!(utc("2026-10-25T01:30").unwrap(), ("2026-10-25T00:30:00.000000Z".into(), true));
+        for (typed, words) in [
+            ("", "Give the viva's date and time"),
+            ("tomorrow", "The viva date and time \"tomorrow\" is not a date and time"),
+            (
+                "2026-03-29T01:30",
+                "The viva date and time does not exist: there is no 01:30 on Sun 29 Mar 2026 in Europe/London",
+            ),
+        ] {
+            let e = viva_time(z, typed).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("viva_at"), "{e:?}");
+            assert!(e.message.contains(words), "{e:?}");
+        }
+        assert!(Done { done: Some("panel_earlier".into()) }.message().is_some_and(|m| m.contains("earlier")));
     }
 
     #[test]

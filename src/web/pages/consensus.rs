@@ -197,7 +197,7 @@ fn members(loaded: &Loaded, sheets: &SheetsView) -> Vec<Member> {
         .map(|s| Member {
             role: super::role_label(s.role),
             name: loaded.name(&s.user_id),
-            submitted: s.submitted_at.as_deref().map(when),
+            submitted: s.submitted_at.as_deref().map(|t| when(loaded.zone, t)),
         })
         .collect()
 }
@@ -246,7 +246,11 @@ fn console_view(
             .or_else(|| loaded.data.consensus.as_ref().map(|c| c.consensus.notes.clone()))
             .unwrap_or_default(),
         can_edit,
-        recorded: loaded.data.consensus.as_ref().map(|c| format!("{}, {}", loaded.name(&c.by), when(&c.at))),
+        recorded: loaded
+            .data
+            .consensus
+            .as_ref()
+            .map(|c| format!("{}, {}", loaded.name(&c.by), when(loaded.zone, &c.at))),
         decision_href: (may(page.actor.role, loaded.seat, Action::Decide) && status == "consensus")
             .then(|| format!("/assessments/{}/decision", loaded.data.id)),
     }
@@ -424,7 +428,10 @@ async fn decision_view(
         viva_questions,
         consensus_notes: d.consensus.as_ref().map(|c| c.consensus.notes.clone()).filter(|n| !n.is_empty()),
         notes: posted.map(|f| f.text("notes")).unwrap_or_default(),
-        decided: d.decision.as_ref().map(|s| format!("{}, {}: {}", loaded.name(&s.by), when(&s.at), s.notes)),
+        decided: d
+            .decision
+            .as_ref()
+            .map(|s| format!("{}, {}: {}", loaded.name(&s.by), when(loaded.zone, &s.at), s.notes)),
     })
 }
 

@@ -129,6 +129,7 @@ pub fn group(rows: Vec<(Step, Row)>) -> Vec<Group> {
 pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
     let actor = page.actor.clone();
     let guides = page.state.guides.clone();
+    let zone = page.pages.zone;
     let rows = page
         .run(move |conn| {
             let mut rows = Vec::new();
@@ -154,7 +155,7 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
                         apprentice: data.apprentice_name(),
                         standard,
                         status_label: status_label(&data.status).to_string(),
-                        viva: viva_text(data.panel.viva_at.as_deref(), data.panel.mode.as_deref()),
+                        viva: viva_text(zone, data.panel.viva_at.as_deref(), data.panel.mode.as_deref()),
                         action,
                         href,
                         grade: data.grade.clone(),

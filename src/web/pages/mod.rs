@@ -32,6 +32,7 @@ use tera::{Context, Tera};
 use crate::db::DbConnection;
 use crate::domain::permissions::Role;
 use crate::error::{AppError, AppResult};
+use crate::local_time::Zone;
 use crate::services::people;
 
 pub use session::{Form, Page, Visitor};
@@ -46,11 +47,13 @@ pub use crate::config::WebConfig;
 /// Largest form accepted (a score sheet with a comment on every item).
 const FORM_LIMIT: usize = 1024 * 1024;
 
-/// What the pages share: the templates and the cookie key.
+/// What the pages share: the templates, the cookie key and the time zone.
 pub struct PagesState {
     pub tera: Arc<Tera>,
     pub key: Key,
     pub cookie_secure: bool,
+    /// The zone times are shown and typed in (`EPA_TIMEZONE`).
+    pub zone: Zone,
 }
 
 impl PagesState {
@@ -64,7 +67,17 @@ impl PagesState {
             })
             .map_err(|e| anyhow::anyhow!("session key: {e}"))?,
         };
-        Ok(Self { tera, key: Key::derive_from(secret.as_bytes()), cookie_secure: config.cookie_secure })
+        Ok(Self {
+            tera,
+            key: Key::derive_from(secret.as_bytes()),
+            cookie_secure: config.cookie_secure,
+            zone: Zone::default(),
+        })
+    }
+
+    /// The same pages, showing and taking times in `zone`.
+    pub fn in_zone(self, zone: Zone) -> Self {
+        Self { zone, ..self }
     }
 
     /// Renders a page: the view's fields, plus `layout` for the frame around it.

@@ -121,7 +121,7 @@ pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
     if !page.actor.role.is_staff() {
         return Err(page.fail(&AppError::forbidden("moderation is for the assessment body's moderators")));
     }
-    let (actor, guides) = (page.actor.clone(), page.state.guides.clone());
+    let (actor, guides, zone) = (page.actor.clone(), page.state.guides.clone(), page.pages.zone);
     let (mut queue, released) = page
         .run(move |conn| {
             let mut queue = Vec::new();
@@ -140,19 +140,19 @@ pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
                             standard,
                             grade: data.grade.clone().unwrap_or_default(),
                             weighted_score: data.weighted_score.map(|w| format!("{w:.2}")).unwrap_or_default(),
-                            decided: data.decided_at.as_deref().map(day).unwrap_or_default(),
+                            decided: data.decided_at.as_deref().map(|t| day(zone, t)).unwrap_or_default(),
                             reasons: flags.reasons(),
                             weight: flags.weight(),
                             decided_at: data.decided_at.clone().unwrap_or_default(),
                         });
                     }
                     "released" => {
-                        let emails = email_rows(&data.emails);
+                        let emails = email_rows(zone, &data.emails);
                         released.push(ReleasedRow {
                             id: data.id.clone(),
                             apprentice: data.apprentice_name(),
                             grade: data.grade.clone().unwrap_or_default(),
-                            released: data.released_at.as_deref().map(day).unwrap_or_default(),
+                            released: data.released_at.as_deref().map(|t| day(zone, t)).unwrap_or_default(),
                             all_delivered: emails.iter().all(|e| e.status == "sent" || e.status == "written"),
                             emails,
                         });
@@ -227,12 +227,12 @@ async fn moderate_view(
         alike: agreed,
         consensus_notes: d.consensus.as_ref().map(|c| c.consensus.notes.clone()).unwrap_or_default(),
         decision_notes: d.decision.as_ref().map(|s| s.notes.clone()).unwrap_or_default(),
-        decided: d.decision.as_ref().map(|s| format!("{}, {}", loaded.name(&s.by), when(&s.at))),
+        decided: d.decision.as_ref().map(|s| format!("{}, {}", loaded.name(&s.by), when(loaded.zone, &s.at))),
         viva_questions: d.viva_record.as_ref().map_or(0, |v| v.questions.len()),
         can_moderate: may(page.actor.role, loaded.seat, Action::Moderate) && d.status == "decided",
         action: posted.map(|f| f.text("action")).unwrap_or_default(),
         rationale: posted.map(|f| f.text("rationale")).unwrap_or_default(),
-        emails: email_rows(&d.emails),
+        emails: email_rows(loaded.zone, &d.emails),
         status_label: status_label(&d.status),
     })
 }

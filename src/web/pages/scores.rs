@@ -209,7 +209,7 @@ fn members(loaded: &Loaded, sheets: &SheetsView, me: &str) -> Vec<MemberState> {
         .map(|s| MemberState {
             role: super::role_label(s.role),
             name: loaded.name(&s.user_id),
-            submitted: s.submitted_at.as_deref().map(when),
+            submitted: s.submitted_at.as_deref().map(|t| when(loaded.zone, t)),
             is_me: s.user_id == me,
         })
         .collect()

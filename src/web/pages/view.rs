@@ -11,6 +11,7 @@ use crate::db::DbConnection;
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Seat;
 use crate::error::AppResult;
+use crate::local_time::Zone;
 use crate::services::assessments::{
     self, Confirmation, StoredConsensus, StoredDecision, StoredDeclaration, StoredVivaRecord,
 };
@@ -163,6 +164,8 @@ pub struct Loaded {
     pub seat: Option<Seat>,
     pub employer: String,
     pub provider: String,
+    /// The zone the page shows times in.
+    pub zone: Zone,
 }
 
 impl Loaded {
@@ -181,7 +184,7 @@ impl Loaded {
             status_label: status_label(&d.status).to_string(),
             employer: self.employer.clone(),
             provider: self.provider.clone(),
-            viva: viva_text(d.panel.viva_at.as_deref(), d.panel.mode.as_deref()),
+            viva: viva_text(self.zone, d.panel.viva_at.as_deref(), d.panel.mode.as_deref()),
             seat: self.seat.map(|s| super::role_label(s.as_str()).to_string()),
             version: d.version,
         }
@@ -205,7 +208,7 @@ pub struct Header {
 }
 
 /// Loads an assessment through the service (404 when it is not the actor's to see).
-pub fn load(conn: &mut DbConnection, guides: &Guides, actor: &Actor, id: &str) -> AppResult<Loaded> {
+pub fn load(conn: &mut DbConnection, guides: &Guides, actor: &Actor, id: &str, zone: Zone) -> AppResult<Loaded> {
     let (_, value) = assessments::view(conn, actor, id)?;
     let data = AssessmentData::from_value(value)?;
     let guide = guides
@@ -221,7 +224,7 @@ pub fn load(conn: &mut DbConnection, guides: &Guides, actor: &Actor, id: &str) -
     let employer = org(conn, data.apprentice.as_ref().map(|a| &a.employer_id))?;
     let provider = org(conn, data.apprentice.as_ref().map(|a| &a.training_provider_id))?;
     let seat = data.seat_of(&actor.id);
-    Ok(Loaded { data, guide, names, seat, employer, provider })
+    Ok(Loaded { data, guide, names, seat, employer, provider, zone })
 }
 
 /// A status as people say it.
@@ -245,28 +248,25 @@ pub fn mode_label(mode: &str) -> &'static str {
     }
 }
 
-/// "Tue 1 Dec 2026, 10:00 UTC, in person".
-pub fn viva_text(at: Option<&str>, mode: Option<&str>) -> Option<String> {
+/// "Tue 1 Dec 2026, 10:00 GMT, in person".
+pub fn viva_text(zone: Zone, at: Option<&str>, mode: Option<&str>) -> Option<String> {
     let at = at?;
-    let when = when(at);
+    let when = when(zone, at);
     Some(match mode.map(mode_label).filter(|m| !m.is_empty()) {
         Some(m) => format!("{when}, {m}"),
         None => when,
     })
 }
 
-/// A stored UTC time as people read it: "Tue 1 Dec 2026, 10:00 UTC".
-pub fn when(at: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| t.with_timezone(&chrono::Utc).format("%a %-d %b %Y, %H:%M UTC").to_string())
-        .unwrap_or_else(|_| at.to_string())
+/// A stored UTC time as people read it, in the configured zone (`PagesState::zone`, or
+/// `Loaded::zone`): "Tue 1 Dec 2026, 10:00 GMT". Every time a page shows goes through here.
+pub fn when(zone: Zone, at: &str) -> String {
+    zone.when(at)
 }
 
-/// A date only: "1 Dec 2026".
-pub fn day(at: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| t.with_timezone(&chrono::Utc).format("%-d %b %Y").to_string())
-        .unwrap_or_else(|_| at.to_string())
+/// A date only, in the configured zone: "1 Dec 2026".
+pub fn day(zone: Zone, at: &str) -> String {
+    zone.day(at)
 }
 
 /// The kind of a criterion as a heading.
@@ -297,8 +297,9 @@ pub fn component_title(guide: &Guide, id: &str) -> String {
 impl super::Page {
     /// Loads an assessment for this person (its error page when it is not theirs to see).
     pub async fn load(&self, id: &str) -> Result<Loaded, super::PageError> {
-        let (actor, guides, id) = (self.actor.clone(), self.state.guides.clone(), id.to_string());
-        self.run(move |conn| load(conn, &guides, &actor, &id)).await
+        let (actor, guides, id, zone) =
+            (self.actor.clone(), self.state.guides.clone(), id.to_string(), self.pages.zone);
+        self.run(move |conn| load(conn, &guides, &actor, &id, zone)).await
     }
 }
 
@@ -308,14 +309,22 @@ mod tests {
 
     #[test]
     fn times_read_as_people_say_them() {
-        assert_eq!(when("2026-12-01T10:00:00.000000Z"), "Tue 1 Dec 2026, 10:00 UTC");
-        assert_eq!(day("2026-12-01T10:00:00Z"), "1 Dec 2026");
+        let z = Zone::default();
+        assert_eq!(when(z, "2026-12-01T10:00:00.000000Z"), "Tue 1 Dec 2026, 10:00 GMT");
+        assert_eq!(when(z, "2026-07-14T13:30:00.000000Z"), "Tue 14 Jul 2026, 14:30 BST");
+        assert_eq!(day(z, "2026-12-01T10:00:00Z"), "1 Dec 2026");
         assert_eq!(
-            viva_text(Some("2026-12-01T10:00:00Z"), Some("video")).unwrap(),
-            "Tue 1 Dec 2026, 10:00 UTC, by video"
+            viva_text(z, Some("2026-12-01T10:00:00Z"), Some("video")).unwrap(),
+            "Tue 1 Dec 2026, 10:00 GMT, by video"
         );
-        assert_eq!(viva_text(None, Some("video")), None);
-        assert_eq!(when("garbage"), "garbage");
+        assert_eq!(
+            viva_text(z, Some("2026-07-14T13:30:00Z"), Some("in_person")).unwrap(),
+            "Tue 14 Jul 2026, 14:30 BST, in person"
+        );
+        assert_eq!(viva_text(z, None, Some("video")), None);
+        assert_eq!(when(z, "garbage"), "garbage");
+        let utc = Zone::parse("UTC").unwrap();
+        assert_eq!(when(utc, "2026-07-14T13:30:00Z"), "Tue 14 Jul 2026, 13:30 UTC");
     }
 
     #[test]
