@@ -1074,6 +1074,7 @@ pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value>
             "knowledge_gaps": g.knowledge_gaps,
             "unmet": g.answers.unmet(),
             "confirmations": g.confirmations,
+            "changes": gateway_changes(g),
         }),
         None => json!({"unmet": GatewayAnswers::FIELDS}),
     };
@@ -1105,6 +1106,19 @@ pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value>
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }))
+}
+
+/// Per gateway field, who last changed it and when (only fields some save changed), and
+/// whether it holds now: a change to No is not a confirmation.
+fn gateway_changes(g: &StoredGateway) -> BTreeMap<&'static str, Value> {
+    let unmet = g.answers.unmet();
+    GatewayAnswers::FIELDS
+        .into_iter()
+        .filter_map(|f| {
+            let c = g.confirmations.get(f)?;
+            Some((f, json!({"changed_by": c.by, "changed_at": c.at, "holds": !unmet.contains(&f)})))
+        })
+        .collect()
 }
 
 /// The assessments `actor` may see, newest first.

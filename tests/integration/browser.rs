@@ -762,3 +762,76 @@ async fn a_chosen_csv_file_is_imported() {
     );
     admin.close().await;
 }
+
+/// The text under the gateway card's entry for `label` (who changed it and when).
+async fn gateway_entry(p: &Person, label: &str) -> String {
+    let xpath = format!("//ol[contains(@class, 'checks')]//dt[normalize-space(.)='{label}']/following-sibling::dd[1]");
+    let el = p.wait_for(Locator::XPath(&xpath), &format!("gateway entry {label:?}")).await;
+    el.text().await.expect("the entry's text")
+}
+
+/// Runs on both backends, like every integration test.
+mod the_gateway_credits_each_check_to_whoever_set_it {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::the_gateway_credits_each_check_to_whoever_set_it(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::the_gateway_credits_each_check_to_whoever_set_it(super::Backend::Postgres).await;
+    }
+}
+
+async fn the_gateway_credits_each_check_to_whoever_set_it(backend: Backend) {
+    let Some((app, driver)) = setup("the_gateway_credits_each_check_to_whoever_set_it", backend).await else {
+        return;
+    };
+    let panel = app.registered().await;
+    set_password(&app, &panel.lm.email);
+    set_password(&app, &panel.tp.email);
+    const EMPLOYER: &str = "The employer (line manager) judges the apprentice ready";
+    const PROVIDER: &str = "The training provider judges the apprentice ready";
+    const PORTFOLIO: &str = "Portfolio reviewed: every criterion complete to the required standard";
+
+    // The line manager ticks the portfolio and their own readiness view, nothing else.
+    let lm = Person::new(&driver, &app, "line manager").await;
+    lm.sign_in(&panel.lm.email).await;
+    lm.goto(&format!("/assessments/{}/gateway", panel.id)).await;
+    let text = lm.wait_text("Confirm the checks").await;
+    assert!(text.contains(EMPLOYER) && text.contains(PROVIDER), "readiness by whose view it is: {text}");
+    lm.click("#field-portfolio_complete").await;
+    lm.click("#field-employer_ready").await;
+    lm.press("Save the gateway checks").await;
+    lm.wait_text("The gateway checks are saved").await;
+    assert!(gateway_entry(&lm, PORTFOLIO).await.contains("Confirmed by Lena Line on"));
+    assert!(gateway_entry(&lm, EMPLOYER).await.contains("Confirmed by Lena Line on"));
+    let provider = gateway_entry(&lm, PROVIDER).await;
+    assert!(provider.contains("Not yet confirmed") && !provider.contains("Lena Line"), "{provider}");
+    let english = gateway_entry(&lm, "English at Level 2 achieved").await;
+    assert!(english.contains("Not yet confirmed"), "a check still at No is nobody's confirmation: {english}");
+    lm.shot("40-gateway-line-manager").await;
+
+    // The provider gives their view and takes English back to No: only those are theirs.
+    let tp = Person::new(&driver, &app, "training provider").await;
+    tp.sign_in(&panel.tp.email).await;
+    tp.goto(&format!("/assessments/{}/gateway", panel.id)).await;
+    tp.wait_text("Confirm the checks").await;
+    tp.click("#field-provider_ready").await;
+    tp.click("#field-english_level2").await;
+    tp.press("Save the gateway checks").await;
+    tp.wait_text("The gateway checks are saved").await;
+    tp.click("#field-english_level2").await;
+    tp.press("Save the gateway checks").await;
+    tp.wait_text("The gateway checks are saved").await;
+    assert!(gateway_entry(&tp, PROVIDER).await.contains("Confirmed by Tom Tutor on"));
+    assert!(gateway_entry(&tp, EMPLOYER).await.contains("Confirmed by Lena Line on"));
+    assert!(gateway_entry(&tp, PORTFOLIO).await.contains("Confirmed by Lena Line on"));
+    let english = gateway_entry(&tp, "English at Level 2 achieved").await;
+    assert!(english.contains("Set to No by Tom Tutor on") && !english.contains("Confirmed"), "{english}");
+    tp.shot("41-gateway-provider").await;
+    for p in [lm, tp] {
+        p.close().await;
+    }
+    app.shutdown().await;
+}

@@ -229,8 +229,8 @@ pub fn field_label(field: &str) -> &'static str {
         "knowledge_reference" => "Reference (qualification number or assessment record)",
         "english_level2" => "English at Level 2 achieved",
         "maths_level2" => "Mathematics at Level 2 achieved",
-        "employer_ready" => "The employer confirms the apprentice is ready",
-        "provider_ready" => "The training provider confirms the apprentice is ready",
+        "employer_ready" => "The employer (line manager) judges the apprentice ready",
+        "provider_ready" => "The training provider judges the apprentice ready",
         _ => "Unknown check",
     }
 }
@@ -243,8 +243,23 @@ struct GatewayField {
     /// For a yes/no field, whether it is ticked (as saved, or as just posted).
     checked: bool,
     value: String,
-    confirmed: Option<String>,
+    /// Who last changed it and when, in words: "Confirmed by …" only when it holds.
+    confirmed: String,
     error: Option<String>,
+}
+
+/// "Confirmed by X on …" for a check that holds; for one that does not, who set it so, or
+/// "Not yet confirmed" when no save has changed it.
+fn change_text(loaded: &Loaded, field: &str, met: bool) -> String {
+    let Some(c) = loaded.data.gateway.confirmations.get(field) else {
+        return "Not yet confirmed".into();
+    };
+    let (who, at) = (loaded.name(&c.by), when(&c.at));
+    match (met, field) {
+        (true, _) => format!("Confirmed by {who} on {at}"),
+        (false, "knowledge_route" | "knowledge_reference") => format!("Left not given by {who} on {at}"),
+        (false, _) => format!("Set to No by {who} on {at}"),
+    }
 }
 
 #[derive(Serialize)]
@@ -338,13 +353,14 @@ fn gateway_view(
                             }
                         }
                     };
+                    let met = !g.unmet.iter().any(|u| u == f);
                     GatewayField {
                         name: f,
                         label: field_label(f),
-                        met: !g.unmet.iter().any(|u| u == f),
+                        met,
                         checked,
                         value,
-                        confirmed: g.confirmations.get(*f).map(|c| format!("{}, {}", loaded.name(&c.by), when(&c.at))),
+                        confirmed: change_text(loaded, f, met),
                         error: error.as_ref().filter(|e| e.field.as_deref() == Some(f)).map(|e| e.message.clone()),
                     }
                 })
