@@ -1097,6 +1097,7 @@ pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value>
         "viva_record": viva,
         "consensus": consensus,
         "decision": decision,
+        "referred_back": referred_back(conn, row)?,
         "grade": row.grade,
         "weighted_score": row.weighted_score,
         "decided_at": row.decided_at,
@@ -1106,6 +1107,20 @@ pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value>
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }))
+}
+
+/// Moderation's refer-back the panel is answering: `{at, by, rationale}` from the refer-back
+/// until the next decision (the assessment is back in `consensus`), else null.
+fn referred_back(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value> {
+    if row.status != Status::Consensus.as_str() {
+        return Ok(Value::Null);
+    }
+    Ok(match latest_moderation_of(conn, &row.id)? {
+        Some(m) if m.action == ModerationAction::ReferBack.as_str() => {
+            json!({"at": m.at, "by": m.moderator_id, "rationale": m.rationale})
+        }
+        _ => Value::Null,
+    })
 }
 
 /// Per gateway field, who last changed it and when (only fields some save changed), and

@@ -835,3 +835,64 @@ async fn the_gateway_credits_each_check_to_whoever_set_it(backend: Backend) {
     }
     app.shutdown().await;
 }
+
+/// Runs on both backends, like every integration test.
+mod a_refer_backs_reason_is_shown_to_the_panel {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::a_refer_backs_reason_is_shown_to_the_panel(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::a_refer_backs_reason_is_shown_to_the_panel(super::Backend::Postgres).await;
+    }
+}
+
+async fn a_refer_backs_reason_is_shown_to_the_panel(backend: Backend) {
+    let Some((app, driver)) = setup("a_refer_backs_reason_is_shown_to_the_panel", backend).await else { return };
+    let panel = app.panel().await;
+    let all4 = crate::app::sheet(panel.items(), 4);
+    panel.submit_all(&all4, &all4, &all4).await;
+    panel.record_viva().await;
+    panel.decide().await;
+    let reason = "Explain why every viva item scored exactly 4.";
+    panel.moderate("refer_back", reason).await;
+    set_password(&app, &panel.ia.email);
+    set_password(&app, &panel.lm.email);
+
+    // The assessor's home row says it was referred back, and why.
+    let ia = Person::new(&driver, &app, "independent assessor").await;
+    ia.sign_in(&panel.ia.email).await;
+    let text = ia.wait_text("Open the consensus console").await;
+    assert!(text.contains("Referred back") && text.contains(reason), "the home row: {text}");
+    ia.shot("42-home-referred-back").await;
+    // The consensus console opens with the reason, above the scores.
+    ia.follow("Open the consensus console").await;
+    let text = ia.wait_text("Referred back by moderation").await;
+    assert!(text.contains(reason), "{text}");
+    let banner = ia.find("#referred-back").await.text().await.expect("the banner's text");
+    assert!(banner.contains(reason) && banner.contains(&panel.moderator.name), "who referred it back: {banner}");
+    let top = ia
+        .js("const b = document.getElementById('referred-back'), m = document.querySelector('ul.members'); \
+             return !!(b && m && (b.compareDocumentPosition(m) & Node.DOCUMENT_POSITION_FOLLOWING))")
+        .await;
+    assert_eq!(top, json!(true), "the reason comes before the scores");
+    ia.shot("43-consensus-referred-back").await;
+
+    // The rest of the panel sees it on their home page too.
+    let lm = Person::new(&driver, &app, "line manager").await;
+    lm.sign_in(&panel.lm.email).await;
+    let text = lm.wait_text("See the scores side by side").await;
+    assert!(text.contains("Referred back") && text.contains(reason), "{text}");
+
+    // Until the next decision.
+    panel.decide().await;
+    ia.goto("/assessments").await;
+    let text = ia.wait_text("My assessments").await;
+    assert!(!text.contains("Referred back") && !text.contains(reason), "decided again: {text}");
+    for p in [ia, lm] {
+        p.close().await;
+    }
+    app.shutdown().await;
+}

@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use serde::Serialize;
 
-use super::view::{status_label, viva_text, AssessmentData};
+use super::view::{viva_text, AssessmentData};
 use super::{Page, PageError};
 use crate::domain::permissions::{may, Action, Role, Seat};
 use crate::services::{assessments, Actor};
@@ -98,6 +98,8 @@ pub struct Row {
     pub action: &'static str,
     pub href: String,
     pub grade: Option<String>,
+    /// Moderation's reason for referring the decision back, until the next decision.
+    pub referred_back: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -153,11 +155,12 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
                         id: data.id.clone(),
                         apprentice: data.apprentice_name(),
                         standard,
-                        status_label: status_label(&data.status).to_string(),
+                        status_label: data.status_label().to_string(),
                         viva: viva_text(data.panel.viva_at.as_deref(), data.panel.mode.as_deref()),
                         action,
                         href,
                         grade: data.grade.clone(),
+                        referred_back: data.referred_back.as_ref().map(|r| r.rationale.clone()),
                     },
                 ));
             }
@@ -221,6 +224,7 @@ mod tests {
             action: "",
             href: String::new(),
             grade: None,
+            referred_back: None,
         };
         let groups = group(vec![(Step::Moderate, row("m")), (Step::Gateway, row("g")), (Step::Moderate, row("n"))]);
         let steps: Vec<Step> = groups.iter().map(|g| g.step).collect();
