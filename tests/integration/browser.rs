@@ -361,10 +361,12 @@ async fn a_whole_panel_day_through_the_pages(backend: Backend) {
     ia.sign_in(&panel.ia.email).await;
     ia.wait_text("Declare your independence").await;
     ia.follow("Declare").await;
-    ia.click("#field-no_prior_involvement").await;
-    ia.fill("#field-conflicts", "none").await;
+    ia.click("#involvement-none").await;
+    ia.click("#conflict-none").await;
     ia.shot("09-declaration").await;
-    ia.press("Record my declaration").await;
+    ia.press("Continue").await;
+    ia.wait_text("You are declaring").await;
+    ia.press("Confirm my declaration").await;
     ia.wait_text("Your declaration is recorded").await;
     ia.goto(&format!("/assessments/{id}/viva")).await;
     let text = ia.wait_text("Prepare").await;
@@ -894,5 +896,93 @@ async fn a_refer_backs_reason_is_shown_to_the_panel(backend: Backend) {
     for p in [ia, lm] {
         p.close().await;
     }
+    app.shutdown().await;
+}
+
+/// Runs on both backends, like every integration test.
+mod the_declaration_is_chosen_explicitly_and_confirmed_before_it_is_saved {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::the_declaration_is_chosen_explicitly_and_confirmed_before_it_is_saved(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::the_declaration_is_chosen_explicitly_and_confirmed_before_it_is_saved(super::Backend::Postgres).await;
+    }
+}
+
+async fn the_declaration_is_chosen_explicitly_and_confirmed_before_it_is_saved(backend: Backend) {
+    let test = "the_declaration_is_chosen_explicitly_and_confirmed_before_it_is_saved";
+    let Some((app, driver)) = setup(test, backend).await else { return };
+    let panel = app.registered().await;
+    panel.pass_gateway().await;
+    panel.appoint().await;
+    set_password(&app, &panel.ia.email);
+    let ia = Person::new(&driver, &app, "independent assessor").await;
+    ia.sign_in(&panel.ia.email).await;
+    ia.follow("Declare").await;
+    ia.wait_text("Conflict of interest").await;
+    let declaration = async || panel.view().await["panel"]["declaration"].clone();
+
+    // Nothing is chosen or typed for the assessor.
+    for radio in ["#involvement-none", "#involvement-some", "#conflict-none", "#conflict-some"] {
+        assert!(!is_checked(&ia, radio).await, "{radio} is not pre-chosen");
+    }
+    let typed = ia.find("#field-conflict_description").await.prop("value").await.expect("value");
+    assert_eq!(typed.as_deref(), Some(""), "nothing pre-filled");
+    ia.shot("44-declaration-empty").await;
+    // Each choice must be made; a conflict must be described, and not as "none".
+    ia.press("Continue").await;
+    let text = ia.wait_text("There is a problem").await;
+    assert!(text.contains("prior involvement"), "{text}");
+    ia.click("#involvement-none").await;
+    ia.click("#conflict-some").await;
+    ia.fill("#field-conflict_description", "none").await;
+    ia.press("Continue").await;
+    let text = ia.wait_text("There is a problem").await;
+    assert!(text.contains("Describe the conflict of interest"), "{text}");
+    assert!(declaration().await.is_null(), "nothing saved");
+
+    // A summary to confirm; "Change" goes back with the choices kept; nothing saved until Confirm.
+    assert!(is_checked(&ia, "#involvement-none").await, "the choice survives a refusal");
+    ia.click("#conflict-none").await;
+    ia.press("Continue").await;
+    let text = ia.wait_text("You are declaring").await;
+    assert!(text.contains("I have no conflict of interest") && text.contains("no prior involvement"), "{text}");
+    ia.shot("45-declaration-review").await;
+    assert!(declaration().await.is_null(), "the review step saves nothing");
+    ia.press("Change").await;
+    ia.wait_text("Describe the conflict of interest").await;
+    assert!(is_checked(&ia, "#conflict-none").await && is_checked(&ia, "#involvement-none").await);
+    ia.press("Continue").await;
+    ia.wait_text("You are declaring").await;
+    ia.press("Confirm my declaration").await;
+    let text = ia.wait_text("Your declaration is recorded").await;
+    assert!(text.contains("Holds") && !text.contains("Scoring is blocked"), "{text}");
+    assert_eq!(declaration().await["holds"], json!(true));
+
+    // A conflict found later is declared the same way, and shown as the problem it is.
+    ia.press("Continue").await; // the form is offered again while the declaration holds
+    ia.wait_text("There is a problem").await;
+    ia.click("#involvement-none").await;
+    ia.click("#conflict-some").await;
+    ia.fill("#field-conflict_description", "I mentored the apprentice last year").await;
+    ia.press("Continue").await;
+    let text = ia.wait_text("You are declaring").await;
+    assert!(text.contains("This declaration does not hold") && text.contains("I mentored"), "{text}");
+    ia.press("Confirm my declaration").await;
+    let text = ia.wait_text("Scoring is blocked: this declaration does not hold").await;
+    assert!(!text.contains("Your declaration is recorded"), "no good news for a declaration that blocks: {text}");
+    assert!(text.contains("appoints another independent assessor"), "what happens next: {text}");
+    let class = ia.find("#declaration-blocked").await.attr("class").await.expect("class");
+    assert_eq!(class.as_deref(), Some("problem"), "an error banner");
+    assert!(!ia.source().await.contains("name=\"step\""), "a declared conflict is not offered for change");
+    ia.shot("46-declaration-blocked").await;
+    assert_eq!(declaration().await["holds"], json!(false));
+    ia.goto("/assessments").await;
+    let text = ia.wait_text("Scoring is blocked: see why").await;
+    assert!(!text.contains("Declare your independence"), "{text}");
+    ia.close().await;
     app.shutdown().await;
 }

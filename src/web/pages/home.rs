@@ -63,12 +63,17 @@ pub fn next_step(actor: &Actor, data: &AssessmentData, own_submitted: Option<boo
         "gateway_passed" if can(Action::AppointPanel) => {
             (Step::Panel, "Appoint the panel", format!("/assessments/{id}/panel"))
         }
+        "scheduled" if seat == Some(Seat::IndependentAssessor) && data.declaration_blocks() => {
+            (Step::Waiting, "Scoring is blocked: see why", format!("/assessments/{id}/declaration"))
+        }
         "scheduled" if seat == Some(Seat::IndependentAssessor) && !data.declaration_holds() => {
             (Step::Declare, "Declare", format!("/assessments/{id}/declaration"))
         }
         "scheduled" if seat.is_some() && own_submitted == Some(false) => {
             if data.declaration_holds() {
                 (Step::Score, "Open my score sheet", format!("/assessments/{id}/scores"))
+            } else if data.declaration_blocks() {
+                (Step::Waiting, "Scoring is blocked: another assessor is needed", format!("/assessments/{id}"))
             } else {
                 (Step::Waiting, "Waiting for the assessor's declaration", format!("/assessments/{id}"))
             }
@@ -211,6 +216,19 @@ mod tests {
         assert_eq!(next_step(&moderator, &data("decided", true), None).0, Step::Moderate);
         assert_eq!(next_step(&admin, &data("decided", true), None).0, Step::Waiting);
         assert_eq!(next_step(&lm, &data("released", true), None).0, Step::Done);
+    }
+
+    #[test]
+    fn a_declaration_that_does_not_hold_is_not_asked_for_again() {
+        let mut blocked = data("scheduled", true);
+        if let Some(d) = blocked.panel.declaration.as_mut() {
+            d.holds = false;
+        }
+        let (step, action, href) = next_step(&actor("ia", Role::IndependentAssessor), &blocked, Some(false));
+        assert_eq!((step, action), (Step::Waiting, "Scoring is blocked: see why"));
+        assert!(href.ends_with("/declaration"), "{href}");
+        let (step, action, _) = next_step(&actor("lm", Role::LineManager), &blocked, Some(false));
+        assert_eq!((step, action), (Step::Waiting, "Scoring is blocked: another assessor is needed"));
     }
 
     #[test]

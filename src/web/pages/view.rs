@@ -155,6 +155,15 @@ impl AssessmentData {
         }
     }
 
+    /// The appointed assessor declared prior involvement or a conflict: scoring is blocked until
+    /// another assessor is appointed.
+    pub fn declaration_blocks(&self) -> bool {
+        self.panel
+            .declaration
+            .as_ref()
+            .is_some_and(|d| !d.holds && self.panel.independent_assessor_id.as_deref() == Some(d.by.as_str()))
+    }
+
     pub fn apprentice_name(&self) -> String {
         self.apprentice.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| "(unknown apprentice)".into())
     }
