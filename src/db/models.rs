@@ -226,6 +226,16 @@ pub fn put_score_sheet(conn: &mut DbConnection, row: &ScoreSheetRow) -> QueryRes
     Ok(())
 }
 
+/// The assessment's latest moderation, if any.
+pub fn latest_moderation_of(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Option<ModerationRow>> {
+    moderations::table
+        .filter(moderations::assessment_id.eq(assessment_id))
+        .order(moderations::at.desc())
+        .select(ModerationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn outbox_of(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Vec<OutboxRow>> {
     outbox::table
         .filter(outbox::assessment_id.eq(assessment_id))

@@ -86,8 +86,9 @@ impl KnowledgeRoute {
     }
 }
 
-/// The gateway checks as the employer and provider confirm them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The gateway checks as the employer and provider confirm them. The default is the gateway
+/// before anyone has saved it: nothing confirmed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GatewayAnswers {
     pub portfolio_complete: bool,
     pub knowledge_route: Option<KnowledgeRoute>,
@@ -131,12 +132,20 @@ impl GatewayAnswers {
         Self::FIELDS.into_iter().filter(|f| !self.holds(f)).collect()
     }
 
-    /// The fields whose value differs from `before` (all of them when there was none).
+    /// The fields whose value differs from `before`; with no `before` (the first save), the
+    /// fields that differ from the unsaved gateway, where nothing is confirmed. An empty
+    /// reference is the same as none.
     pub fn changed_from(&self, before: Option<&GatewayAnswers>) -> Vec<&'static str> {
-        let Some(before) = before else { return Self::FIELDS.to_vec() };
-        let a = serde_json::to_value(self).unwrap_or_default();
-        let b = serde_json::to_value(before).unwrap_or_default();
-        Self::FIELDS.into_iter().filter(|f| a.get(f) != b.get(f)).collect()
+        let unsaved = GatewayAnswers::default();
+        let before = before.unwrap_or(&unsaved);
+        let value = |g: &GatewayAnswers, field: &str| match field {
+            "knowledge_reference" => {
+                serde_json::to_value(g.knowledge_reference.as_deref().filter(|r| !r.trim().is_empty()))
+                    .unwrap_or_default()
+            }
+            _ => serde_json::to_value(g).unwrap_or_default().get(field).cloned().unwrap_or_default(),
+        };
+        Self::FIELDS.into_iter().filter(|f| value(self, f) != value(before, f)).collect()
     }
 
     /// The status a gateway change leads to.
@@ -269,6 +278,20 @@ mod tests {
         let before = g.clone();
         g.maths_level2 = false;
         assert_eq!(g.changed_from(Some(&before)), ["maths_level2"]);
+    }
+
+    #[test]
+    fn a_first_save_changes_only_what_it_sets() {
+        let first = GatewayAnswers {
+            portfolio_complete: true,
+            knowledge_reference: Some("  ".into()),
+            ..GatewayAnswers::default()
+        };
+        assert_eq!(first.changed_from(None), ["portfolio_complete"]);
+        let mut cleared = all_met();
+        let before = cleared.clone();
+        cleared.knowledge_reference = None;
+        assert_eq!(cleared.changed_from(Some(&before)), ["knowledge_reference"]);
     }
 
     #[test]

@@ -1079,6 +1079,7 @@ pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value>
             "knowledge_gaps": g.knowledge_gaps,
             "unmet": g.answers.unmet(),
             "confirmations": g.confirmations,
+            "changes": gateway_changes(g),
         }),
         None => json!({"unmet": GatewayAnswers::FIELDS}),
     };
@@ -1101,6 +1102,7 @@ pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value>
         "viva_record": viva,
         "consensus": consensus,
         "decision": decision,
+        "referred_back": referred_back(conn, row)?,
         "grade": row.grade,
         "weighted_score": row.weighted_score,
         "decided_at": row.decided_at,
@@ -1110,6 +1112,33 @@ pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value>
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }))
+}
+
+/// Moderation's refer-back the panel is answering: `{at, by, rationale}` from the refer-back
+/// until the next decision (the assessment is back in `consensus`), else null.
+fn referred_back(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value> {
+    if row.status != Status::Consensus.as_str() {
+        return Ok(Value::Null);
+    }
+    Ok(match latest_moderation_of(conn, &row.id)? {
+        Some(m) if m.action == ModerationAction::ReferBack.as_str() => {
+            json!({"at": m.at, "by": m.moderator_id, "rationale": m.rationale})
+        }
+        _ => Value::Null,
+    })
+}
+
+/// Per gateway field, who last changed it and when (only fields some save changed), and
+/// whether it holds now: a change to No is not a confirmation.
+fn gateway_changes(g: &StoredGateway) -> BTreeMap<&'static str, Value> {
+    let unmet = g.answers.unmet();
+    GatewayAnswers::FIELDS
+        .into_iter()
+        .filter_map(|f| {
+            let c = g.confirmations.get(f)?;
+            Some((f, json!({"changed_by": c.by, "changed_at": c.at, "holds": !unmet.contains(&f)})))
+        })
+        .collect()
 }
 
 /// The assessments `actor` may see, newest first.

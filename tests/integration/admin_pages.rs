@@ -1,5 +1,6 @@
 //! The admin's registration pages over plain HTTP (a cookie-keeping client of our own): signing
-//! in, importing a CSV of EPAs (all rows or none), and the 403 page for everyone else.
+//! in, importing a CSV of EPAs (all rows or none), and the 403 page for everyone else; and the
+//! assessor's declaration in two steps with plain forms (no script).
 
 use std::time::Duration;
 
@@ -183,4 +184,48 @@ both_backends!(the_admin_imports_epas_from_csv_and_others_are_refused, |app| asy
     let r = lm_web.post("/admin/import", &[("csrf", &csrf), ("csv", &good)]).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(listed(&app.admin.get("/api/v1/assessments").await), before + 3, "nothing more was registered");
+});
+
+both_backends!(the_declaration_is_reviewed_before_it_is_saved_without_a_script, |app| async move {
+    let panel = app.registered().await;
+    panel.pass_gateway().await;
+    panel.appoint().await;
+    set_password(app, &panel.ia.email);
+    let mut ia = Web::new(app);
+    ia.sign_in(&panel.ia.email).await;
+    let path = format!("/assessments/{}/declaration", panel.id);
+    let declaration = async || panel.view().await["panel"]["declaration"].clone();
+
+    // Plain forms: choices missing → 400 naming them; "Continue" shows the summary, saves nothing.
+    let r = ia.submit(&path, &[("step", "review")]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("prior involvement"), "{}", r.body);
+    let fields = [("involvement", "none"), ("conflict", "none"), ("conflict_description", "")];
+    let mut review = fields.to_vec();
+    review.push(("step", "review"));
+    let r = ia.submit(&path, &review).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("You are declaring") && r.body.contains("I have no conflict of interest"), "{}", r.body);
+    assert!(declaration().await.is_null(), "the review step saves nothing");
+    let mut confirm = fields.to_vec();
+    confirm.push(("step", "confirm"));
+    let r = ia.submit(&path, &confirm).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some(&*format!("{path}?done=declaration"))), "{}", r.body);
+    assert_eq!(declaration().await["holds"], serde_json::json!(true));
+
+    // The API's rule stands: a declared conflict is kept until another assessor is appointed;
+    // the same assessor's "none" afterwards is refused (409) and changes nothing, on the API and
+    // on the page alike.
+    let conflict = serde_json::json!({"no_prior_involvement": true, "conflicts": "I mentored the apprentice"});
+    panel.ia.expect(200, "PUT", &panel.path("/declaration"), conflict).await;
+    let none = serde_json::json!({"no_prior_involvement": true, "conflicts": "none"});
+    let e = panel.ia.refused(409, "PUT", &panel.path("/declaration"), none).await;
+    assert_eq!(e.code, "declaration_blocked", "{e:?}");
+    assert!(e.message.contains("appoint another independent assessor"), "{e:?}");
+    let page = ia.get(&path).await;
+    assert!(page.body.contains("Scoring is blocked: this declaration does not hold"), "{}", page.body);
+    assert!(!page.body.contains("name=\"step\""), "no form to change it: {}", page.body);
+    let r = ia.submit(&path, &confirm).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(declaration().await["conflicts"], serde_json::json!("I mentored the apprentice"), "nothing changed");
 });

@@ -361,10 +361,12 @@ async fn a_whole_panel_day_through_the_pages(backend: Backend) {
     ia.sign_in(&panel.ia.email).await;
     ia.wait_text("Declare your independence").await;
     ia.follow("Declare").await;
-    ia.click("#field-no_prior_involvement").await;
-    ia.fill("#field-conflicts", "none").await;
+    ia.click("#involvement-none").await;
+    ia.click("#conflict-none").await;
     ia.shot("09-declaration").await;
-    ia.press("Record my declaration").await;
+    ia.press("Continue").await;
+    ia.wait_text("You are declaring").await;
+    ia.press("Confirm my declaration").await;
     ia.wait_text("Your declaration is recorded").await;
     ia.goto(&format!("/assessments/{id}/viva")).await;
     let text = ia.wait_text("Prepare").await;
@@ -761,4 +763,226 @@ async fn a_chosen_csv_file_is_imported() {
         "{names:?}"
     );
     admin.close().await;
+}
+
+/// The text under the gateway card's entry for `label` (who changed it and when).
+async fn gateway_entry(p: &Person, label: &str) -> String {
+    let xpath = format!("//ol[contains(@class, 'checks')]//dt[normalize-space(.)='{label}']/following-sibling::dd[1]");
+    let el = p.wait_for(Locator::XPath(&xpath), &format!("gateway entry {label:?}")).await;
+    el.text().await.expect("the entry's text")
+}
+
+/// Runs on both backends, like every integration test.
+mod the_gateway_credits_each_check_to_whoever_set_it {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::the_gateway_credits_each_check_to_whoever_set_it(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::the_gateway_credits_each_check_to_whoever_set_it(super::Backend::Postgres).await;
+    }
+}
+
+async fn the_gateway_credits_each_check_to_whoever_set_it(backend: Backend) {
+    let Some((app, driver)) = setup("the_gateway_credits_each_check_to_whoever_set_it", backend).await else {
+        return;
+    };
+    let panel = app.registered().await;
+    set_password(&app, &panel.lm.email);
+    set_password(&app, &panel.tp.email);
+    const EMPLOYER: &str = "The employer (line manager) judges the apprentice ready";
+    const PROVIDER: &str = "The training provider judges the apprentice ready";
+    const PORTFOLIO: &str = "Portfolio reviewed: every criterion complete to the required standard";
+
+    // The line manager ticks the portfolio and their own readiness view, nothing else.
+    let lm = Person::new(&driver, &app, "line manager").await;
+    lm.sign_in(&panel.lm.email).await;
+    lm.goto(&format!("/assessments/{}/gateway", panel.id)).await;
+    let text = lm.wait_text("Confirm the checks").await;
+    assert!(text.contains(EMPLOYER) && text.contains(PROVIDER), "readiness by whose view it is: {text}");
+    lm.click("#field-portfolio_complete").await;
+    lm.click("#field-employer_ready").await;
+    lm.press("Save the gateway checks").await;
+    lm.wait_text("The gateway checks are saved").await;
+    assert!(gateway_entry(&lm, PORTFOLIO).await.contains("Confirmed by Lena Line on"));
+    assert!(gateway_entry(&lm, EMPLOYER).await.contains("Confirmed by Lena Line on"));
+    let provider = gateway_entry(&lm, PROVIDER).await;
+    assert!(provider.contains("Not yet confirmed") && !provider.contains("Lena Line"), "{provider}");
+    let english = gateway_entry(&lm, "English at Level 2 achieved").await;
+    assert!(english.contains("Not yet confirmed"), "a check still at No is nobody's confirmation: {english}");
+    lm.shot("40-gateway-line-manager").await;
+
+    // The provider gives their view and takes English back to No: only those are theirs.
+    let tp = Person::new(&driver, &app, "training provider").await;
+    tp.sign_in(&panel.tp.email).await;
+    tp.goto(&format!("/assessments/{}/gateway", panel.id)).await;
+    tp.wait_text("Confirm the checks").await;
+    tp.click("#field-provider_ready").await;
+    tp.click("#field-english_level2").await;
+    tp.press("Save the gateway checks").await;
+    tp.wait_text("The gateway checks are saved").await;
+    tp.click("#field-english_level2").await;
+    tp.press("Save the gateway checks").await;
+    tp.wait_text("The gateway checks are saved").await;
+    assert!(gateway_entry(&tp, PROVIDER).await.contains("Confirmed by Tom Tutor on"));
+    assert!(gateway_entry(&tp, EMPLOYER).await.contains("Confirmed by Lena Line on"));
+    assert!(gateway_entry(&tp, PORTFOLIO).await.contains("Confirmed by Lena Line on"));
+    let english = gateway_entry(&tp, "English at Level 2 achieved").await;
+    assert!(english.contains("Set to No by Tom Tutor on") && !english.contains("Confirmed"), "{english}");
+    tp.shot("41-gateway-provider").await;
+    for p in [lm, tp] {
+        p.close().await;
+    }
+    app.shutdown().await;
+}
+
+/// Runs on both backends, like every integration test.
+mod a_refer_backs_reason_is_shown_to_the_panel {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::a_refer_backs_reason_is_shown_to_the_panel(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::a_refer_backs_reason_is_shown_to_the_panel(super::Backend::Postgres).await;
+    }
+}
+
+async fn a_refer_backs_reason_is_shown_to_the_panel(backend: Backend) {
+    let Some((app, driver)) = setup("a_refer_backs_reason_is_shown_to_the_panel", backend).await else { return };
+    let panel = app.panel().await;
+    let all4 = crate::app::sheet(panel.items(), 4);
+    panel.submit_all(&all4, &all4, &all4).await;
+    panel.record_viva().await;
+    panel.decide().await;
+    let reason = "Explain why every viva item scored exactly 4.";
+    panel.moderate("refer_back", reason).await;
+    set_password(&app, &panel.ia.email);
+    set_password(&app, &panel.lm.email);
+
+    // The assessor's home row says it was referred back, and why.
+    let ia = Person::new(&driver, &app, "independent assessor").await;
+    ia.sign_in(&panel.ia.email).await;
+    let text = ia.wait_text("Open the consensus console").await;
+    assert!(text.contains("Referred back") && text.contains(reason), "the home row: {text}");
+    ia.shot("42-home-referred-back").await;
+    // The consensus console opens with the reason, above the scores.
+    ia.follow("Open the consensus console").await;
+    let text = ia.wait_text("Referred back by moderation").await;
+    assert!(text.contains(reason), "{text}");
+    let banner = ia.find("#referred-back").await.text().await.expect("the banner's text");
+    assert!(banner.contains(reason) && banner.contains(&panel.moderator.name), "who referred it back: {banner}");
+    let top = ia
+        .js("const b = document.getElementById('referred-back'), m = document.querySelector('ul.members'); \
+             return !!(b && m && (b.compareDocumentPosition(m) & Node.DOCUMENT_POSITION_FOLLOWING))")
+        .await;
+    assert_eq!(top, json!(true), "the reason comes before the scores");
+    ia.shot("43-consensus-referred-back").await;
+
+    // The rest of the panel sees it on their home page too.
+    let lm = Person::new(&driver, &app, "line manager").await;
+    lm.sign_in(&panel.lm.email).await;
+    let text = lm.wait_text("See the scores side by side").await;
+    assert!(text.contains("Referred back") && text.contains(reason), "{text}");
+
+    // Until the next decision.
+    panel.decide().await;
+    ia.goto("/assessments").await;
+    let text = ia.wait_text("My assessments").await;
+    assert!(!text.contains("Referred back") && !text.contains(reason), "decided again: {text}");
+    for p in [ia, lm] {
+        p.close().await;
+    }
+    app.shutdown().await;
+}
+
+/// Runs on both backends, like every integration test.
+mod the_declaration_is_chosen_explicitly_and_confirmed_before_it_is_saved {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::the_declaration_is_chosen_explicitly_and_confirmed_before_it_is_saved(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::the_declaration_is_chosen_explicitly_and_confirmed_before_it_is_saved(super::Backend::Postgres).await;
+    }
+}
+
+async fn the_declaration_is_chosen_explicitly_and_confirmed_before_it_is_saved(backend: Backend) {
+    let test = "the_declaration_is_chosen_explicitly_and_confirmed_before_it_is_saved";
+    let Some((app, driver)) = setup(test, backend).await else { return };
+    let panel = app.registered().await;
+    panel.pass_gateway().await;
+    panel.appoint().await;
+    set_password(&app, &panel.ia.email);
+    let ia = Person::new(&driver, &app, "independent assessor").await;
+    ia.sign_in(&panel.ia.email).await;
+    ia.follow("Declare").await;
+    ia.wait_text("Conflict of interest").await;
+    let declaration = async || panel.view().await["panel"]["declaration"].clone();
+
+    // Nothing is chosen or typed for the assessor.
+    for radio in ["#involvement-none", "#involvement-some", "#conflict-none", "#conflict-some"] {
+        assert!(!is_checked(&ia, radio).await, "{radio} is not pre-chosen");
+    }
+    let typed = ia.find("#field-conflict_description").await.prop("value").await.expect("value");
+    assert_eq!(typed.as_deref(), Some(""), "nothing pre-filled");
+    ia.shot("44-declaration-empty").await;
+    // Each choice must be made; a conflict must be described, and not as "none".
+    ia.press("Continue").await;
+    let text = ia.wait_text("There is a problem").await;
+    assert!(text.contains("prior involvement"), "{text}");
+    ia.click("#involvement-none").await;
+    ia.click("#conflict-some").await;
+    ia.fill("#field-conflict_description", "none").await;
+    ia.press("Continue").await;
+    let text = ia.wait_text("There is a problem").await;
+    assert!(text.contains("Describe the conflict of interest"), "{text}");
+    assert!(declaration().await.is_null(), "nothing saved");
+
+    // A summary to confirm; "Change" goes back with the choices kept; nothing saved until Confirm.
+    assert!(is_checked(&ia, "#involvement-none").await, "the choice survives a refusal");
+    ia.click("#conflict-none").await;
+    ia.press("Continue").await;
+    let text = ia.wait_text("You are declaring").await;
+    assert!(text.contains("I have no conflict of interest") && text.contains("no prior involvement"), "{text}");
+    ia.shot("45-declaration-review").await;
+    assert!(declaration().await.is_null(), "the review step saves nothing");
+    ia.press("Change").await;
+    ia.wait_text("Describe the conflict of interest").await;
+    assert!(is_checked(&ia, "#conflict-none").await && is_checked(&ia, "#involvement-none").await);
+    ia.press("Continue").await;
+    ia.wait_text("You are declaring").await;
+    ia.press("Confirm my declaration").await;
+    let text = ia.wait_text("Your declaration is recorded").await;
+    assert!(text.contains("Holds") && !text.contains("Scoring is blocked"), "{text}");
+    assert_eq!(declaration().await["holds"], json!(true));
+
+    // A conflict found later is declared the same way, and shown as the problem it is.
+    ia.press("Continue").await; // the form is offered again while the declaration holds
+    ia.wait_text("There is a problem").await;
+    ia.click("#involvement-none").await;
+    ia.click("#conflict-some").await;
+    ia.fill("#field-conflict_description", "I mentored the apprentice last year").await;
+    ia.press("Continue").await;
+    let text = ia.wait_text("You are declaring").await;
+    assert!(text.contains("This declaration does not hold") && text.contains("I mentored"), "{text}");
+    ia.press("Confirm my declaration").await;
+    let text = ia.wait_text("Scoring is blocked: this declaration does not hold").await;
+    assert!(!text.contains("Your declaration is recorded"), "no good news for a declaration that blocks: {text}");
+    assert!(text.contains("appoints another independent assessor"), "what happens next: {text}");
+    let class = ia.find("#declaration-blocked").await.attr("class").await.expect("class");
+    assert_eq!(class.as_deref(), Some("problem"), "an error banner");
+    assert!(!ia.source().await.contains("name=\"step\""), "a declared conflict is not offered for change");
+    ia.shot("46-declaration-blocked").await;
+    assert_eq!(declaration().await["holds"], json!(false));
+    ia.goto("/assessments").await;
+    let text = ia.wait_text("Scoring is blocked: see why").await;
+    assert!(!text.contains("Declare your independence"), "{text}");
+    ia.close().await;
+    app.shutdown().await;
 }

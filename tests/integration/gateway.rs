@@ -139,3 +139,46 @@ both_backends!(the_qualifications_units_show_the_knowledge_it_did_not_cover, |ap
     }
     assert_eq!(panel.view().await["version"], before["version"], "nothing saved");
 });
+
+both_backends!(each_gateway_check_credits_only_whoever_changed_it, |app| async move {
+    let panel = app.registered().await;
+    let changes = |view: &Value| view["gateway"]["changes"].clone();
+
+    // The line manager's first save sets one check: only that one is theirs.
+    let mut first = json!({"portfolio_complete": true, "knowledge_route": null, "knowledge_reference": "",
+                           "english_level2": false, "maths_level2": false, "employer_ready": false, "provider_ready": false});
+    panel.lm.expect(200, "PUT", &panel.path("/gateway"), first.clone()).await;
+    let view = panel.view().await;
+    let c = changes(&view);
+    assert_eq!(c.as_object().map(|o| o.len()), Some(1), "only the check that changed is credited: {view}");
+    assert_eq!(c["portfolio_complete"]["changed_by"], json!(panel.lm.id), "{view}");
+    assert_eq!(c["portfolio_complete"]["holds"], json!(true), "{view}");
+    assert!(c["portfolio_complete"]["changed_at"].is_string(), "{view}");
+    assert!(view["gateway"]["confirmations"].get("provider_ready").is_none(), "{view}");
+    let lm_at = c["portfolio_complete"]["changed_at"].clone();
+
+    // The provider's later save credits the provider with what it changed, and nothing else.
+    first["provider_ready"] = json!(true);
+    first["english_level2"] = json!(true);
+    panel.tp.expect(200, "PUT", &panel.path("/gateway"), first.clone()).await;
+    let view = panel.view().await;
+    let c = changes(&view);
+    assert_eq!(c.as_object().map(|o| o.len()), Some(3), "{view}");
+    assert_eq!(
+        c["portfolio_complete"]["changed_by"],
+        json!(panel.lm.id),
+        "unchanged, still the line manager's: {view}"
+    );
+    assert_eq!(c["portfolio_complete"]["changed_at"], lm_at, "{view}");
+    assert_eq!(c["provider_ready"]["changed_by"], json!(panel.tp.id), "{view}");
+    assert_eq!(c["english_level2"]["changed_by"], json!(panel.tp.id), "{view}");
+    assert!(c.get("employer_ready").is_none(), "the employer's view was never given: {view}");
+
+    // A change to No is recorded as that person's, and does not hold.
+    first["english_level2"] = json!(false);
+    panel.lm.expect(200, "PUT", &panel.path("/gateway"), first).await;
+    let c = changes(&panel.view().await);
+    assert_eq!(c["english_level2"]["changed_by"], json!(panel.lm.id), "{c}");
+    assert_eq!(c["english_level2"]["holds"], json!(false), "{c}");
+    assert_eq!(c["provider_ready"]["changed_by"], json!(panel.tp.id), "{c}");
+});

@@ -177,3 +177,33 @@ both_backends!(with_several_assessment_bodies_the_email_names_none_and_invents_n
         }
     }
 });
+
+both_backends!(a_refer_backs_reason_reaches_the_panel_until_the_next_decision, |app| async move {
+    let panel = app.panel().await;
+    let all4 = sheet(panel.items(), 4);
+    panel.submit_all(&all4, &all4, &all4).await;
+    panel.record_viva().await;
+    panel.decide().await;
+    assert!(panel.view().await["referred_back"].is_null(), "nothing referred back yet");
+
+    let reason = "Say why the viva items all scored alike.";
+    panel.moderate("refer_back", reason).await;
+    // Every member of the panel reads the reason, who gave it and when; the status stays `consensus`.
+    for member in [&panel.lm, &panel.tp, &panel.ia] {
+        let view = member.get(&panel.path("")).await;
+        assert_eq!(view["status"], "consensus", "{view}");
+        let r = &view["referred_back"];
+        assert_eq!(r["rationale"], json!(reason), "{view}");
+        assert_eq!(r["by"], json!(panel.moderator.id), "{view}");
+        assert!(r["at"].as_str().is_some_and(|at| at.starts_with("20")), "{view}");
+    }
+
+    // The next decision ends it; a second refer-back shows its own reason.
+    panel.decide().await;
+    assert!(panel.view().await["referred_back"].is_null(), "decided again: no longer referred back");
+    panel.moderate("refer_back", "Now record the viva's second question too.").await;
+    assert_eq!(panel.view().await["referred_back"]["rationale"], json!("Now record the viva's second question too."));
+    panel.decide().await;
+    panel.moderate("confirm", "Due process followed.").await;
+    assert!(panel.view().await["referred_back"].is_null(), "released: nothing referred back");
+});

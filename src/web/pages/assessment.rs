@@ -231,8 +231,8 @@ pub fn field_label(field: &str) -> &'static str {
         "knowledge_reference" => "Reference (qualification number or assessment record)",
         "english_level2" => "English at Level 2 achieved",
         "maths_level2" => "Mathematics at Level 2 achieved",
-        "employer_ready" => "The employer confirms the apprentice is ready",
-        "provider_ready" => "The training provider confirms the apprentice is ready",
+        "employer_ready" => "The employer (line manager) judges the apprentice ready",
+        "provider_ready" => "The training provider judges the apprentice ready",
         _ => "Unknown check",
     }
 }
@@ -245,8 +245,23 @@ struct GatewayField {
     /// For a yes/no field, whether it is ticked (as saved, or as just posted).
     checked: bool,
     value: String,
-    confirmed: Option<String>,
+    /// Who last changed it and when, in words: "Confirmed by …" only when it holds.
+    confirmed: String,
     error: Option<String>,
+}
+
+/// "Confirmed by X on …" for a check that holds; for one that does not, who set it so, or
+/// "Not yet confirmed" when no save has changed it.
+fn change_text(loaded: &Loaded, field: &str, met: bool) -> String {
+    let Some(c) = loaded.data.gateway.confirmations.get(field) else {
+        return "Not yet confirmed".into();
+    };
+    let (who, at) = (loaded.name(&c.by), when(loaded.zone, &c.at));
+    match (met, field) {
+        (true, _) => format!("Confirmed by {who} on {at}"),
+        (false, "knowledge_route" | "knowledge_reference") => format!("Left not given by {who} on {at}"),
+        (false, _) => format!("Set to No by {who} on {at}"),
+    }
 }
 
 #[derive(Serialize)]
@@ -340,16 +355,14 @@ fn gateway_view(
                             }
                         }
                     };
+                    let met = !g.unmet.iter().any(|u| u == f);
                     GatewayField {
                         name: f,
                         label: field_label(f),
-                        met: !g.unmet.iter().any(|u| u == f),
+                        met,
                         checked,
                         value,
-                        confirmed: g
-                            .confirmations
-                            .get(*f)
-                            .map(|c| format!("{}, {}", loaded.name(&c.by), when(loaded.zone, &c.at))),
+                        confirmed: change_text(loaded, f, met),
                         error: error.as_ref().filter(|e| e.field.as_deref() == Some(f)).map(|e| e.message.clone()),
                     }
                 })
@@ -603,8 +616,12 @@ struct DeclarationView {
     current: Option<CurrentDeclaration>,
     is_assessor: bool,
     can_edit: bool,
-    no_prior_involvement: bool,
-    conflicts: String,
+    /// The choices as posted ("none" / "some", or "" when not chosen yet): nothing is pre-chosen.
+    involvement: String,
+    conflict: String,
+    conflict_description: String,
+    /// The confirmation step: what the assessor is about to declare, before anything is saved.
+    review: Option<DeclarationReview>,
 }
 
 #[derive(Serialize)]
@@ -614,6 +631,63 @@ struct CurrentDeclaration {
     conflicts: String,
     by: String,
     at: String,
+}
+
+#[derive(Serialize)]
+struct DeclarationReview {
+    lines: Vec<String>,
+    holds: bool,
+}
+
+/// The declaration a person chose on the page, in the service's terms. Each choice must be made
+/// explicitly, and a conflict must be described (and not as "none").
+fn declaration_input(form: &Form) -> Result<DeclarationInput, AppError> {
+    let no_prior_involvement = match form.text("involvement").as_str() {
+        "none" => true,
+        "some" => false,
+        _ => {
+            return Err(AppError::bad_input(
+                "choice_required",
+                "involvement: say whether you have had any prior involvement with the apprentice or their employer",
+            ))
+        }
+    };
+    let conflicts = match form.text("conflict").as_str() {
+        "none" => "none".to_string(),
+        "some" => {
+            let described = form.text("conflict_description");
+            if described.is_empty() || described.eq_ignore_ascii_case("none") {
+                return Err(AppError::bad_input(
+                    "description_required",
+                    "conflict_description: describe the conflict of interest (or choose \"I have no conflict of interest\")",
+                ));
+            }
+            described
+        }
+        _ => {
+            return Err(AppError::bad_input("choice_required", "conflict: say whether you have a conflict of interest"))
+        }
+    };
+    Ok(DeclarationInput { no_prior_involvement, conflicts })
+}
+
+fn declaration_review(input: &DeclarationInput) -> DeclarationReview {
+    let mut lines = vec![if input.no_prior_involvement {
+        "I have had no prior involvement with the apprentice or with their employer.".to_string()
+    } else {
+        "I have had prior involvement with the apprentice or with their employer.".to_string()
+    }];
+    lines.push(if input.conflicts == "none" {
+        "I have no conflict of interest.".to_string()
+    } else {
+        format!("I have a conflict of interest: {}", input.conflicts)
+    });
+    let holds = crate::domain::assessment::Declaration {
+        no_prior_involvement: input.no_prior_involvement,
+        conflicts: input.conflicts.clone(),
+    }
+    .holds();
+    DeclarationReview { lines, holds }
 }
 
 fn declaration_view(
@@ -630,14 +704,26 @@ fn declaration_view(
         by: loaded.name(&decl.by),
         at: when(loaded.zone, &decl.at),
     });
+    // A declaration that does not hold stands until another assessor is appointed.
+    let blocked = current.as_ref().is_some_and(|c| !c.holds);
+    let error = error.map(|mut e| {
+        if e.field.as_deref() == Some("conflicts") {
+            e.field = Some("conflict_description".into());
+        }
+        e
+    });
     DeclarationView {
         header: loaded.header(),
-        notice,
+        // "recorded" is good news only for a declaration that holds; one that does not is shown
+        // as the problem it is.
+        notice: notice.filter(|_| !blocked),
         error,
         is_assessor: loaded.seat == Some(Seat::IndependentAssessor),
-        can_edit: loaded.seat == Some(Seat::IndependentAssessor) && d.status == "scheduled",
-        no_prior_involvement: posted.is_some_and(|f| f.checked("no_prior_involvement")),
-        conflicts: posted.map(|f| f.text("conflicts")).unwrap_or_else(|| "none".into()),
+        can_edit: loaded.seat == Some(Seat::IndependentAssessor) && d.status == "scheduled" && !blocked,
+        involvement: posted.map(|f| f.text("involvement")).unwrap_or_default(),
+        conflict: posted.map(|f| f.text("conflict")).unwrap_or_default(),
+        conflict_description: posted.map(|f| f.text("conflict_description")).unwrap_or_default(),
+        review: None,
         current,
     }
 }
@@ -653,14 +739,31 @@ pub async fn declaration_page(
     page.render("pages/declaration.html", "Declaration", &view)
 }
 
-/// `POST /assessments/{id}/declaration`
+/// `POST /assessments/{id}/declaration`: "Continue" shows what is about to be declared (nothing
+/// saved yet), "Change" goes back to the choices, "Confirm" records it. Plain forms, no script.
 pub async fn declaration_save(page: Page, path: web::Path<String>, form: Form) -> Result<HttpResponse, PageError> {
     page.check_csrf(&form)?;
     let id = path_id(&path);
-    let input = DeclarationInput {
-        no_prior_involvement: form.checked("no_prior_involvement"),
-        conflicts: form.text("conflicts"),
+    let step = form.text("step");
+    let input = match declaration_input(&form) {
+        Ok(input) if step != "change" => input,
+        Ok(_) => {
+            let loaded = page.load(&id).await?;
+            let view = declaration_view(&loaded, Some(&form), None, None);
+            return page.render("pages/declaration.html", "Declaration", &view);
+        }
+        Err(e) => {
+            let loaded = page.load(&id).await?;
+            let view = declaration_view(&loaded, Some(&form), Some(FormError::from_app(&e)), None);
+            return page.render_status(e_status(&e), "pages/declaration.html", "Declaration", &view);
+        }
     };
+    if step != "confirm" {
+        let loaded = page.load(&id).await?;
+        let mut view = declaration_view(&loaded, Some(&form), None, None);
+        view.review = view.can_edit.then(|| declaration_review(&input));
+        return page.render("pages/declaration.html", "Declaration", &view);
+    }
     let (actor, target, if_match) = (page.actor.clone(), id.clone(), form.if_match());
     let result =
         page.attempt(move |conn| assessments::declare(conn, &actor, &target, Input::new(Ok(input), if_match))).await?;

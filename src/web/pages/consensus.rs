@@ -85,6 +85,15 @@ pub struct ConsensusView {
     pub can_edit: bool,
     pub recorded: Option<String>,
     pub decision_href: Option<String>,
+    /// Moderation's reason for referring the decision back, until the next decision.
+    pub referred_back: Option<ReferredBackView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReferredBackView {
+    pub by: String,
+    pub at: String,
+    pub rationale: String,
 }
 
 /// Rows for every score item: disagreements first (widest range first, then the guide's order),
@@ -253,6 +262,11 @@ fn console_view(
             .map(|c| format!("{}, {}", loaded.name(&c.by), when(loaded.zone, &c.at))),
         decision_href: (may(page.actor.role, loaded.seat, Action::Decide) && status == "consensus")
             .then(|| format!("/assessments/{}/decision", loaded.data.id)),
+        referred_back: loaded.data.referred_back.as_ref().map(|r| ReferredBackView {
+            by: loaded.name(&r.by),
+            at: when(loaded.zone, &r.at),
+            rationale: r.rationale.clone(),
+        }),
     }
 }
 

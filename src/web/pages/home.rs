@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use serde::Serialize;
 
-use super::view::{status_label, viva_text, AssessmentData};
+use super::view::{viva_text, AssessmentData};
 use super::{Page, PageError};
 use crate::domain::permissions::{may, Action, Role, Seat};
 use crate::services::{assessments, Actor};
@@ -63,12 +63,17 @@ pub fn next_step(actor: &Actor, data: &AssessmentData, own_submitted: Option<boo
         "gateway_passed" if can(Action::AppointPanel) => {
             (Step::Panel, "Appoint the panel", format!("/assessments/{id}/panel"))
         }
+        "scheduled" if seat == Some(Seat::IndependentAssessor) && data.declaration_blocks() => {
+            (Step::Waiting, "Scoring is blocked: see why", format!("/assessments/{id}/declaration"))
+        }
         "scheduled" if seat == Some(Seat::IndependentAssessor) && !data.declaration_holds() => {
             (Step::Declare, "Declare", format!("/assessments/{id}/declaration"))
         }
         "scheduled" if seat.is_some() && own_submitted == Some(false) => {
             if data.declaration_holds() {
                 (Step::Score, "Open my score sheet", format!("/assessments/{id}/scores"))
+            } else if data.declaration_blocks() {
+                (Step::Waiting, "Scoring is blocked: another assessor is needed", format!("/assessments/{id}"))
             } else {
                 (Step::Waiting, "Waiting for the assessor's declaration", format!("/assessments/{id}"))
             }
@@ -98,6 +103,8 @@ pub struct Row {
     pub action: &'static str,
     pub href: String,
     pub grade: Option<String>,
+    /// Moderation's reason for referring the decision back, until the next decision.
+    pub referred_back: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -154,11 +161,12 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
                         id: data.id.clone(),
                         apprentice: data.apprentice_name(),
                         standard,
-                        status_label: status_label(&data.status).to_string(),
+                        status_label: data.status_label().to_string(),
                         viva: viva_text(zone, data.panel.viva_at.as_deref(), data.panel.mode.as_deref()),
                         action,
                         href,
                         grade: data.grade.clone(),
+                        referred_back: data.referred_back.as_ref().map(|r| r.rationale.clone()),
                     },
                 ));
             }
@@ -212,6 +220,19 @@ mod tests {
     }
 
     #[test]
+    fn a_declaration_that_does_not_hold_is_not_asked_for_again() {
+        let mut blocked = data("scheduled", true);
+        if let Some(d) = blocked.panel.declaration.as_mut() {
+            d.holds = false;
+        }
+        let (step, action, href) = next_step(&actor("ia", Role::IndependentAssessor), &blocked, Some(false));
+        assert_eq!((step, action), (Step::Waiting, "Scoring is blocked: see why"));
+        assert!(href.ends_with("/declaration"), "{href}");
+        let (step, action, _) = next_step(&actor("lm", Role::LineManager), &blocked, Some(false));
+        assert_eq!((step, action), (Step::Waiting, "Scoring is blocked: another assessor is needed"));
+    }
+
+    #[test]
     fn groups_follow_the_order_of_the_day() {
         let row = |id: &str| Row {
             id: id.into(),
@@ -222,6 +243,7 @@ mod tests {
             action: "",
             href: String::new(),
             grade: None,
+            referred_back: None,
         };
         let groups = group(vec![(Step::Moderate, row("m")), (Step::Gateway, row("g")), (Step::Moderate, row("n"))]);
         let steps: Vec<Step> = groups.iter().map(|g| g.step).collect();

@@ -36,6 +36,9 @@ pub struct AssessmentData {
     pub consensus: Option<StoredConsensus>,
     #[serde(default)]
     pub decision: Option<StoredDecision>,
+    /// Moderation's refer-back, from the refer-back until the next decision.
+    #[serde(default)]
+    pub referred_back: Option<ReferredBack>,
     #[serde(default)]
     pub grade: Option<String>,
     #[serde(default)]
@@ -47,6 +50,13 @@ pub struct AssessmentData {
     #[serde(default)]
     pub emails: Vec<EmailData>,
     pub version: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ReferredBack {
+    pub at: String,
+    pub by: String,
+    pub rationale: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -137,6 +147,24 @@ impl AssessmentData {
             .is_some_and(|d| d.holds && self.panel.independent_assessor_id.as_deref() == Some(d.by.as_str()))
     }
 
+    /// The status as a person reads it: a decision referred back by moderation says so.
+    pub fn status_label(&self) -> &'static str {
+        if self.referred_back.is_some() {
+            "Referred back"
+        } else {
+            status_label(&self.status)
+        }
+    }
+
+    /// The appointed assessor declared prior involvement or a conflict: scoring is blocked until
+    /// another assessor is appointed.
+    pub fn declaration_blocks(&self) -> bool {
+        self.panel
+            .declaration
+            .as_ref()
+            .is_some_and(|d| !d.holds && self.panel.independent_assessor_id.as_deref() == Some(d.by.as_str()))
+    }
+
     pub fn apprentice_name(&self) -> String {
         self.apprentice.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| "(unknown apprentice)".into())
     }
@@ -150,6 +178,7 @@ impl AssessmentData {
         ids.extend(self.viva_record.as_ref().map(|v| v.by.clone()));
         ids.extend(self.consensus.as_ref().map(|c| c.by.clone()));
         ids.extend(self.decision.as_ref().map(|d| d.by.clone()));
+        ids.extend(self.referred_back.as_ref().map(|r| r.by.clone()));
         ids.sort();
         ids.dedup();
         ids
@@ -181,7 +210,7 @@ impl Loaded {
             apprentice: d.apprentice_name(),
             standard: format!("{} (level {})", self.guide.title, self.guide.level),
             status: d.status.clone(),
-            status_label: status_label(&d.status).to_string(),
+            status_label: d.status_label().to_string(),
             employer: self.employer.clone(),
             provider: self.provider.clone(),
             viva: viva_text(self.zone, d.panel.viva_at.as_deref(), d.panel.mode.as_deref()),
