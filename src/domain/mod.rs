@@ -11,6 +11,7 @@ pub mod permissions;
 #[cfg(test)]
 mod proptests;
 pub mod scoring;
+pub mod text;
 
 use std::fmt;
 
