@@ -51,6 +51,8 @@ pub struct PagesState {
     pub tera: Arc<Tera>,
     pub key: Key,
     pub cookie_secure: bool,
+    /// Whether the sign-in throttle takes the visitor's address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }
 
 impl PagesState {
@@ -64,7 +66,12 @@ impl PagesState {
             })
             .map_err(|e| anyhow::anyhow!("session key: {e}"))?,
         };
-        Ok(Self { tera, key: Key::derive_from(secret.as_bytes()), cookie_secure: config.cookie_secure })
+        Ok(Self {
+            tera,
+            key: Key::derive_from(secret.as_bytes()),
+            cookie_secure: config.cookie_secure,
+            trust_forwarded_for: config.trust_forwarded_for,
+        })
     }
 
     /// Renders a page: the view's fields, plus `layout` for the frame around it.
@@ -483,6 +490,7 @@ mod tests {
         assert!(!c.cookie_secure && c.session_key.is_none());
         assert!(cfg(&[("EPA_COOKIE_SECURE", "true")]).unwrap().cookie_secure);
         assert!(cfg(&[("EPA_COOKIE_SECURE", "maybe")]).is_err());
+        assert!(!c.trust_forwarded_for && cfg(&[("EPA_TRUST_FORWARDED_FOR", "true")]).unwrap().trust_forwarded_for);
         assert!(cfg(&[("EPA_SESSION_KEY", "short")]).unwrap_err().to_string().contains("32"));
         let c = cfg(&[("EPA_SESSION_KEY", &"k".repeat(40))]).unwrap();
         assert!(!format!("{c:?}").contains("kkkk"), "the key is not shown");
