@@ -125,6 +125,17 @@ pub fn check_text(field: &str, value: &str, max: usize) -> AppResult<()> {
     check_length(field, value, max)
 }
 
+/// Refuses a line break or tab in text that is one line (a name), naming the field.
+pub fn check_one_line(field: &str, value: &str) -> AppResult<()> {
+    if value.contains(['\r', '\n', '\t']) {
+        return Err(AppError::bad_input(
+            "invalid_text",
+            format!("{field}: must be one line, without line breaks or tabs; remove them and try again"),
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses over-long optional text.
 pub fn check_optional(field: &str, value: Option<&str>, max: usize) -> AppResult<()> {
     value.map_or(Ok(()), |v| check_length(field, v, max))
@@ -215,6 +226,11 @@ mod tests {
         assert!(parse_json::<Named>(br#"{"name": "Amy\r\nApprentice\t"}"#).is_ok());
         assert_eq!(check_text("name", "Amy\u{0}", 10).unwrap_err().code(), "invalid_text");
         assert!(check_optional("notes", Some("a\u{7}"), 10).unwrap_err().to_string().starts_with("notes:"));
+        assert!(check_one_line("name", "Amy\nApprentice")
+            .unwrap_err()
+            .to_string()
+            .starts_with("name: must be one line"));
+        assert!(check_one_line("name", "Amy Apprentice").is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{audit, check_length, check_text, transaction, Actor, Input};
+use super::{audit, check_length, check_one_line, check_text, transaction, Actor, Input};
 use crate::db::models::{find_organisation, find_user_by_token_hash, Apprentice, Organisation, User};
 use crate::db::schema::{apprentices, organisations, users};
 use crate::db::{new_id, now, DbConnection};
@@ -65,6 +65,7 @@ pub fn create_organisation(
     require_admin(Some(actor))?;
     let input = input.body?;
     check_text("name", &input.name, 200)?;
+    check_one_line("name", input.name.trim())?;
     if !ORGANISATION_KINDS.contains(&input.kind.as_str()) {
         return Err(AppError::bad_input(
             "invalid_kind",
@@ -102,6 +103,7 @@ pub fn create_user(conn: &mut DbConnection, actor: Option<&Actor>, input: Input<
     let email = input.email.trim().to_lowercase();
     check_email("email", &email)?;
     check_text("name", &input.name, 200)?;
+    check_one_line("name", input.name.trim())?;
     let role: Role =
         input.role.parse().map_err(|e: String| AppError::bad_input("invalid_role", format!("role: {e}")))?;
     transaction(conn, |conn| {
@@ -154,6 +156,7 @@ pub fn create_apprentice(conn: &mut DbConnection, actor: &Actor, input: Input<Ne
     require_admin(Some(actor))?;
     let input = input.body?;
     check_text("name", &input.name, 200)?;
+    check_one_line("name", input.name.trim())?;
     let email = input.email.trim().to_lowercase();
     check_email("email", &email)?;
     transaction(conn, |conn| {

@@ -274,6 +274,9 @@ both_backends!(control_characters_are_refused_wherever_text_comes_in, |app| asyn
     let body = json!({"email": "nul\u{1b}@fairepa.test", "name": "Nu", "role": "moderator"});
     let e = app.admin.refused(400, "POST", "/api/v1/users", body).await;
     assert!(e.message.starts_with("email: contains a control character (U+001B)"), "{e:?}");
+    let body = json!({"email": "nl@fairepa.test", "name": "Nu\nll", "role": "moderator"});
+    let e = app.admin.refused(400, "POST", "/api/v1/users", body).await;
+    assert!(e.message.starts_with("name: must be one line"), "a name is one line: {e:?}");
     assert_eq!(count(app), before, "nothing was saved");
     // Report filters and addresses.
     let e = app.admin.refused(400, "GET", "/api/v1/reports/scores.csv?standard_id=x%00", Value::Null).await;
