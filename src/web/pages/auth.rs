@@ -140,7 +140,15 @@ fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
         .and_then(|v| v.rsplit(',').next())
         .and_then(|last| last.trim().parse::<std::net::IpAddr>().ok());
     let ip = forwarded.or_else(|| req.peer_addr().map(|a| a.ip()));
-    ip.map(|ip| ip.to_canonical().to_string()).unwrap_or_else(|| "unknown".to_string())
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        // One IPv6 network (a /64) is one client: a host usually has the whole /64 to choose from.
+        Some(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "unknown".to_string(),
+    }
 }
 
 /// `POST /sign-out`: ends the session on the server and removes the cookie.
@@ -172,5 +180,7 @@ mod tests {
         assert_eq!(client_address(&req, true), "198.51.100.4", "the entry the proxy added");
         let req = TestRequest::default().peer_addr("[::ffff:192.0.2.1]:1".parse().unwrap()).to_http_request();
         assert_eq!(client_address(&req, true), "192.0.2.1", "no header: the peer, IPv4 written as such");
+        let req = TestRequest::default().peer_addr("[2001:db8:1:2:aaaa::1]:1".parse().unwrap()).to_http_request();
+        assert_eq!(client_address(&req, false), "2001:db8:1:2::/64", "an IPv6 client is its /64");
     }
 }
