@@ -100,8 +100,19 @@ pub enum UserCommand {
         #[arg(long)]
         password: String,
     },
-    /// Revoke a user's token: every request with it gets 401 from now on.
+    /// Revoke a user's token (every request with it gets 401 from now on) and end their browser
+    /// sessions; they may still sign in with their password (`user disable` stops that too).
     Revoke {
+        #[arg(long)]
+        email: String,
+    },
+    /// Disable a user: no sign-in, their token gets 401, their browser sessions end (`user enable` undoes it).
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
         #[arg(long)]
         email: String,
     },
@@ -145,7 +156,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User { command: UserCommand::Revoke { email } } => {
             let mut conn = open_migrated(&config)?;
             let user = people::revoke(&mut conn, &email).map_err(|e| anyhow::anyhow!("{e}"))?;
-            eprintln!("revoked the token of {} ({})", user.name, user.email);
+            eprintln!("revoked the token of {} ({}) and ended their browser sessions", user.name, user.email);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Disable { email } } => {
+            let mut conn = open_migrated(&config)?;
+            let user = people::disable(&mut conn, &email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "disabled {} ({}): no sign-in, no token, their browser sessions were ended",
+                user.name, user.email
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Enable { email } } => {
+            let mut conn = open_migrated(&config)?;
+            let user = people::enable(&mut conn, &email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("enabled {} ({}) again", user.name, user.email);
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command: UserCommand::Token { email } } => {

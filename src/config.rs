@@ -132,6 +132,10 @@ pub struct WebConfig {
     pub session_key: Option<String>,
     /// `EPA_COOKIE_SECURE`: mark cookies Secure (set it when users reach the service over TLS).
     pub cookie_secure: bool,
+    /// `EPA_TRUST_FORWARDED_FOR`: take a visitor's address (for the sign-in throttle) from the
+    /// last `X-Forwarded-For` entry, which the reverse proxy adds. Only behind a proxy that sets
+    /// it: otherwise anyone could claim any address.
+    pub trust_forwarded_for: bool,
 }
 
 impl WebConfig {
@@ -142,12 +146,14 @@ impl WebConfig {
                 anyhow::bail!("EPA_SESSION_KEY must be at least 32 characters (e.g. `openssl rand -base64 48`)");
             }
         }
-        let cookie_secure = match get("EPA_COOKIE_SECURE").unwrap_or_default().trim().to_lowercase().as_str() {
-            "" | "0" | "false" | "no" | "off" => false,
-            "1" | "true" | "yes" | "on" => true,
-            other => anyhow::bail!("EPA_COOKIE_SECURE must be true or false, not {other:?}"),
+        let flag = |name: &str| match get(name).unwrap_or_default().trim().to_lowercase().as_str() {
+            "" | "0" | "false" | "no" | "off" => Ok(false),
+            "1" | "true" | "yes" | "on" => Ok(true),
+            other => Err(anyhow::anyhow!("{name} must be true or false, not {other:?}")),
         };
-        Ok(Self { session_key, cookie_secure })
+        let cookie_secure = flag("EPA_COOKIE_SECURE")?;
+        let trust_forwarded_for = flag("EPA_TRUST_FORWARDED_FOR")?;
+        Ok(Self { session_key, cookie_secure, trust_forwarded_for })
     }
 }
 
@@ -156,6 +162,7 @@ impl std::fmt::Debug for WebConfig {
         f.debug_struct("WebConfig")
             .field("session_key", &self.session_key.as_ref().map(|_| "***"))
             .field("cookie_secure", &self.cookie_secure)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish()
     }
 }

@@ -28,6 +28,8 @@ pub struct User {
     pub token_hash: Option<String>,
     pub revoked_at: Option<String>,
     pub created_at: String,
+    /// Set while the user is disabled (`epa-panel user disable`): no sign-in, token or session.
+    pub disabled_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
@@ -172,6 +174,7 @@ pub fn find_user_by_token_hash(conn: &mut DbConnection, hash: &str) -> QueryResu
     users::table
         .filter(users::token_hash.eq(hash))
         .filter(users::revoked_at.is_null())
+        .filter(users::disabled_at.is_null())
         .select(User::as_select())
         .first(conn)
         .optional()
@@ -325,6 +328,8 @@ pub struct LoginFailure {
     pub id: String,
     pub email: String,
     pub at: String,
+    /// The client address the attempt came from.
+    pub client: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

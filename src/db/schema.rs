@@ -20,6 +20,7 @@ diesel::table! {
         token_hash -> Nullable<Text>,
         revoked_at -> Nullable<Text>,
         created_at -> Text,
+        disabled_at -> Nullable<Text>,
     }
 }
 
@@ -186,6 +187,7 @@ diesel::table! {
         id -> Text,
         email -> Text,
         at -> Text,
+        client -> Text,
     }
 }
 

@@ -337,7 +337,23 @@ impl Guide {
             let line = e.span().map(|s| Locator { text }.line_of(s.start));
             GuideError { line, field: field_of_toml_error(e.message()), message: e.message().trim().to_string() }
         })?;
-        validate(raw, &Locator { text })
+        let guide = validate(raw, &Locator { text })?;
+        // TOML escapes (`\u0000`, `\b`, `\f`) can put control characters in a string.
+        let json = serde_json::to_value(&guide).unwrap_or_default();
+        if let Some((path, c)) = super::text::invalid_in_json(&json) {
+            let mut field = String::new();
+            let mut in_index = false;
+            for ch in path.chars() {
+                match ch {
+                    '[' => in_index = true,
+                    ']' => in_index = false,
+                    _ if !in_index => field.push(ch),
+                    _ => {}
+                }
+            }
+            return Err(GuideError { line: None, field, message: super::text::problem(c) });
+        }
+        Ok(guide)
     }
 
     /// The guide's canonical JSON form (what is stored and compared).
@@ -778,6 +794,15 @@ methods = ["portfolio"]
         assert_eq!(e.field, "criteria.methods");
         let line = text.lines().position(|l| l.contains("viav")).unwrap() + 1;
         assert_eq!(e.line, Some(line), "{e}");
+    }
+
+    #[test]
+    fn control_characters_in_a_guide_are_refused() {
+        let e = error_of(&SMALL.replace(r#"area = "Finance""#, r#"area = "Fin\u0000ance""#));
+        assert_eq!(e.field, "criteria.area", "{e}");
+        assert!(e.message.contains("U+0000"), "{e}");
+        let e = error_of(&SMALL.replace(r#"title = "Small standard""#, r#"title = "Small\bstandard""#));
+        assert_eq!(e.field, "title", "{e}");
     }
 
     #[test]

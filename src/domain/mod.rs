@@ -12,6 +12,7 @@ pub mod permissions;
 mod proptests;
 pub mod scoring;
 pub mod statistics;
+pub mod text;
 
 use std::fmt;
 

@@ -115,6 +115,9 @@ pub fn parse(text: &str) -> Result<Vec<ImportRow>, Vec<RowProblem>> {
             if value.is_empty() {
                 problems.push(RowProblem::new(line, name, "must not be empty"));
                 missing = true;
+            } else if let Some(c) = crate::domain::text::invalid_char(value) {
+                problems.push(RowProblem::new(line, name, crate::domain::text::problem(c)));
+                missing = true;
             }
         }
         if missing {
@@ -334,6 +337,22 @@ mod tests {
         assert_eq!(rows[1].line, 4, "blank lines are skipped but counted");
         assert_eq!(rows[1].apprentice_name, "Bo, Jr");
         assert_eq!(rows[1].training_provider_email, "tp@x.test");
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_line_and_column() {
+        let row = |name: &str| {
+            let cells: Vec<String> = COLUMNS
+                .iter()
+                .map(|c| if *c == "apprentice_name" { name.to_string() } else { format!("{c}-x") })
+                .collect();
+            cells.join(",")
+        };
+        let text = format!("{}\n{}\n{}\n", COLUMNS.join(","), row("Amy"), row("Bo\u{0}b"));
+        let problems = parse(&text).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!((problems[0].line, problems[0].field.as_str()), (3, "apprentice_name"));
+        assert!(problems[0].message.contains("control character (U+0000)"), "{problems:?}");
     }
 
     #[test]

@@ -98,7 +98,23 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             ),
         )
     })?;
+    // Every string in the body, keys too, is text that must not hold control characters.
+    if let Ok(json) = serde_json::from_slice::<Value>(body) {
+        if let Some((path, c)) = crate::domain::text::invalid_in_json(&json) {
+            let field = if path.is_empty() { "body".to_string() } else { path };
+            return Err(AppError::bad_input("invalid_text", format!("{field}: {}", crate::domain::text::problem(c))));
+        }
+    }
     Ok(value)
+}
+
+/// Refuses text holding NUL or another control character (tab, line feed and carriage return
+/// are fine), naming the field.
+pub fn check_clean(field: &str, value: &str) -> AppResult<()> {
+    match crate::domain::text::invalid_char(value) {
+        Some(c) => Err(AppError::bad_input("invalid_text", format!("{field}: {}", crate::domain::text::problem(c)))),
+        None => Ok(()),
+    }
 }
 
 /// Refuses empty or over-long text, naming the field.
@@ -109,12 +125,25 @@ pub fn check_text(field: &str, value: &str, max: usize) -> AppResult<()> {
     check_length(field, value, max)
 }
 
+/// Refuses a line break or tab in text that is one line (a name), naming the field.
+pub fn check_one_line(field: &str, value: &str) -> AppResult<()> {
+    if value.contains(['\r', '\n', '\t']) {
+        return Err(AppError::bad_input(
+            "invalid_text",
+            format!("{field}: must be one line, without line breaks or tabs; remove them and try again"),
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses over-long optional text.
 pub fn check_optional(field: &str, value: Option<&str>, max: usize) -> AppResult<()> {
     value.map_or(Ok(()), |v| check_length(field, v, max))
 }
 
+/// Refuses over-long text, or text with control characters ([`check_clean`]), naming the field.
 pub fn check_length(field: &str, value: &str, max: usize) -> AppResult<()> {
+    check_clean(field, value)?;
     if value.chars().count() > max {
         return Err(AppError::bad_input("too_long", format!("{field}: longer than {max} characters")));
     }
@@ -177,6 +206,31 @@ mod tests {
             assert!(e.to_string().starts_with("body: there is more after the JSON value"), "{e}");
         }
         assert!(parse_json::<Body>(b"{\"items\": []} \r\n\t ").is_ok(), "trailing whitespace is fine");
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[expect(dead_code, reason = "the fields exist to be deserialised")]
+    struct Named {
+        name: String,
+        #[serde(default)]
+        tags: Vec<String>,
+    }
+
+    #[test]
+    fn control_characters_in_any_text_are_refused_naming_the_field() {
+        let e = parse_json::<Named>(br#"{"name": "Amy\u0000"}"#).unwrap_err();
+        assert_eq!(e.code(), "invalid_text");
+        assert!(e.to_string().starts_with("name: contains a control character (U+0000)"), "{e}");
+        let e = parse_json::<Named>(br#"{"name": "Amy", "tags": ["ok", "\u001b[31m"]}"#).unwrap_err();
+        assert!(e.to_string().starts_with("tags[1]: contains a control character (U+001B)"), "{e}");
+        assert!(parse_json::<Named>(br#"{"name": "Amy\r\nApprentice\t"}"#).is_ok());
+        assert_eq!(check_text("name", "Amy\u{0}", 10).unwrap_err().code(), "invalid_text");
+        assert!(check_optional("notes", Some("a\u{7}"), 10).unwrap_err().to_string().starts_with("notes:"));
+        assert!(check_one_line("name", "Amy\nApprentice")
+            .unwrap_err()
+            .to_string()
+            .starts_with("name: must be one line"));
+        assert!(check_one_line("name", "Amy Apprentice").is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{audit, check_length, check_text, transaction, Actor, Input};
+use super::{audit, check_length, check_one_line, check_text, transaction, Actor, Input};
 use crate::db::models::{find_organisation, find_user_by_token_hash, Apprentice, Organisation, User};
 use crate::db::schema::{apprentices, organisations, users};
 use crate::db::{new_id, now, DbConnection};
@@ -65,6 +65,7 @@ pub fn create_organisation(
     require_admin(Some(actor))?;
     let input = input.body?;
     check_text("name", &input.name, 200)?;
+    check_one_line("name", input.name.trim())?;
     if !ORGANISATION_KINDS.contains(&input.kind.as_str()) {
         return Err(AppError::bad_input(
             "invalid_kind",
@@ -102,6 +103,7 @@ pub fn create_user(conn: &mut DbConnection, actor: Option<&Actor>, input: Input<
     let email = input.email.trim().to_lowercase();
     check_email("email", &email)?;
     check_text("name", &input.name, 200)?;
+    check_one_line("name", input.name.trim())?;
     let role: Role =
         input.role.parse().map_err(|e: String| AppError::bad_input("invalid_role", format!("role: {e}")))?;
     transaction(conn, |conn| {
@@ -127,6 +129,7 @@ pub fn create_user(conn: &mut DbConnection, actor: Option<&Actor>, input: Input<
             token_hash: Some(token_hash(&token)),
             revoked_at: None,
             created_at: now(),
+            disabled_at: None,
         };
         diesel::insert_into(users::table).values(&user).execute(conn)?;
         audit(
@@ -153,6 +156,7 @@ pub fn create_apprentice(conn: &mut DbConnection, actor: &Actor, input: Input<Ne
     require_admin(Some(actor))?;
     let input = input.body?;
     check_text("name", &input.name, 200)?;
+    check_one_line("name", input.name.trim())?;
     let email = input.email.trim().to_lowercase();
     check_email("email", &email)?;
     transaction(conn, |conn| {
@@ -202,14 +206,45 @@ fn find_by_email(conn: &mut DbConnection, email: &str) -> AppResult<User> {
         .ok_or_else(|| AppError::bad_input("unknown_user", format!("email: no user {email:?}")))
 }
 
-/// Revokes a user's token (CLI): requests with it get 401 from now on.
+/// Revokes a user's token and ends their browser sessions (CLI): requests with the token get 401
+/// and their signed-in pages go back to the sign-in form. They may still sign in with their
+/// password; [`disable`] stops that too.
 pub fn revoke(conn: &mut DbConnection, email: &str) -> AppResult<User> {
     transaction(conn, |conn| {
         let user = find_by_email(conn, email)?;
         diesel::update(users::table.find(&user.id)).set(users::revoked_at.eq(Some(now()))).execute(conn)?;
-        audit(conn, None, None, "user.token_revoked", json!({"user_id": user.id}))?;
+        let ended = end_sessions_of(conn, &user.id)?;
+        audit(conn, None, None, "user.token_revoked", json!({"user_id": user.id, "sessions_ended": ended}))?;
         Ok(user)
     })
+}
+
+/// Disables a user (CLI): no sign-in, their token gets 401 and their browser sessions end, until
+/// [`enable`]. Nothing of theirs is deleted.
+pub fn disable(conn: &mut DbConnection, email: &str) -> AppResult<User> {
+    transaction(conn, |conn| {
+        let user = find_by_email(conn, email)?;
+        diesel::update(users::table.find(&user.id)).set(users::disabled_at.eq(Some(now()))).execute(conn)?;
+        let ended = end_sessions_of(conn, &user.id)?;
+        audit(conn, None, None, "user.disabled", json!({"user_id": user.id, "sessions_ended": ended}))?;
+        Ok(user)
+    })
+}
+
+/// Undoes [`disable`] (CLI): the user may sign in again and their token (unless revoked) works.
+pub fn enable(conn: &mut DbConnection, email: &str) -> AppResult<User> {
+    transaction(conn, |conn| {
+        let user = find_by_email(conn, email)?;
+        diesel::update(users::table.find(&user.id)).set(users::disabled_at.eq(None::<String>)).execute(conn)?;
+        audit(conn, None, None, "user.enabled", json!({"user_id": user.id}))?;
+        Ok(user)
+    })
+}
+
+/// Ends every browser session of a user; returns how many there were.
+fn end_sessions_of(conn: &mut DbConnection, user_id: &str) -> AppResult<usize> {
+    use crate::db::schema::web_sessions;
+    Ok(diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(user_id))).execute(conn)?)
 }
 
 /// Issues a new token for a user (CLI); the old one stops working.
@@ -229,8 +264,12 @@ pub fn reissue_token(conn: &mut DbConnection, email: &str) -> AppResult<(User, S
 
 /// Shortest password accepted.
 pub const PASSWORD_MIN: usize = 10;
-/// Failed sign-ins per email within [`THROTTLE_WINDOW_MINUTES`] before sign-in is refused.
+/// Failed sign-ins for one email from one client address within [`THROTTLE_WINDOW_MINUTES`]
+/// before that address may not try that email again (others, and the right password from an
+/// address that has not failed, still get in: nobody can lock someone else out).
 pub const THROTTLE_FAILURES: i64 = 5;
+/// Failed sign-ins from one client address, whatever the emails, before it may not try any.
+pub const CLIENT_THROTTLE_FAILURES: i64 = 20;
 pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
 /// How long a browser session lasts (a panel day and then some); signing in starts a new one.
 pub const SESSION_HOURS: i64 = 12;
@@ -314,6 +353,8 @@ pub fn set_password(conn: &mut DbConnection, actor: Option<&Actor>, email: &str,
 /// What sign-in needs to know before it checks a password.
 pub struct SignInCandidate {
     pub email: String,
+    /// The client address the attempt comes from (the peer address of the connection).
+    pub client: String,
     /// The user and their password hash, when the email is known and has a password.
     pub user: Option<(User, String)>,
 }
@@ -323,35 +364,49 @@ fn window_start() -> String {
 }
 
 /// First step of signing in: refuses (409 `sign_in_throttled`) after too many recent failures
-/// for this email, else returns the user and password hash to verify (off the connection).
-pub fn sign_in_candidate(conn: &mut DbConnection, email: &str) -> AppResult<SignInCandidate> {
+/// from this client address (any email), or for this email from this address, else returns the
+/// user and password hash to verify (off the connection). Failures from other addresses do not
+/// count: the right password from an address that has not failed always gets in. A disabled user
+/// is treated as unknown.
+pub fn sign_in_candidate(conn: &mut DbConnection, email: &str, client: &str) -> AppResult<SignInCandidate> {
     use crate::db::schema::{credentials, login_failures};
     let email = email.trim().to_lowercase();
     check_length("email", &email, 254)?;
-    let failures: i64 = login_failures::table
-        .filter(login_failures::email.eq(&email))
+    let throttled = |message: String| Err(AppError::conflict("sign_in_throttled", message));
+    let from_client: i64 = login_failures::table
+        .filter(login_failures::client.eq(client))
         .filter(login_failures::at.gt(window_start()))
         .count()
         .get_result(conn)?;
-    if failures >= THROTTLE_FAILURES {
-        return Err(AppError::conflict(
-            "sign_in_throttled",
-            format!(
-                "email: too many failed sign-ins for this email; wait {THROTTLE_WINDOW_MINUTES} minutes and try again, or ask an admin to set a new password"
-            ),
+    if from_client >= CLIENT_THROTTLE_FAILURES {
+        return throttled(format!(
+            "email: too many failed sign-ins from this network address; wait {THROTTLE_WINDOW_MINUTES} minutes and try again"
+        ));
+    }
+    let for_email: i64 = login_failures::table
+        .filter(login_failures::email.eq(&email))
+        .filter(login_failures::client.eq(client))
+        .filter(login_failures::at.gt(window_start()))
+        .count()
+        .get_result(conn)?;
+    if for_email >= THROTTLE_FAILURES {
+        return throttled(format!(
+            "email: too many failed sign-ins for this email; wait {THROTTLE_WINDOW_MINUTES} minutes and try again, or ask an admin to set a new password"
         ));
     }
     let user = users::table
         .inner_join(credentials::table.on(credentials::user_id.eq(users::id)))
         .filter(users::email.eq(&email))
+        .filter(users::disabled_at.is_null())
         .select((User::as_select(), credentials::password_hash))
         .first::<(User, String)>(conn)
         .optional()?;
-    Ok(SignInCandidate { email, user })
+    Ok(SignInCandidate { email, client: client.to_string(), user })
 }
 
 /// Last step of signing in: on success starts a session (returning its secret id, which only the
-/// browser's cookie holds) and clears the email's failures; on failure records one.
+/// browser's cookie holds) and clears the email's failures from this address (not those from
+/// other addresses, which may be someone guessing); on failure records one with the address.
 pub fn finish_sign_in(
     conn: &mut DbConnection,
     candidate: SignInCandidate,
@@ -365,8 +420,12 @@ pub fn finish_sign_in(
         diesel::delete(web_sessions::table.filter(web_sessions::expires_at.lt(now()))).execute(conn)?;
         match candidate.user {
             Some((user, _)) if password_ok => {
-                diesel::delete(login_failures::table.filter(login_failures::email.eq(&candidate.email)))
-                    .execute(conn)?;
+                diesel::delete(
+                    login_failures::table
+                        .filter(login_failures::email.eq(&candidate.email))
+                        .filter(login_failures::client.eq(&candidate.client)),
+                )
+                .execute(conn)?;
                 let session = new_token();
                 let at = chrono::Utc::now();
                 let row = WebSession {
@@ -379,7 +438,12 @@ pub fn finish_sign_in(
                 Ok(Some((user, session)))
             }
             _ => {
-                let row = LoginFailure { id: new_id(), email: candidate.email.clone(), at: now() };
+                let row = LoginFailure {
+                    id: new_id(),
+                    email: candidate.email.clone(),
+                    at: now(),
+                    client: candidate.client.clone(),
+                };
                 diesel::insert_into(login_failures::table).values(&row).execute(conn)?;
                 Ok(None)
             }
@@ -394,6 +458,7 @@ pub fn session_user(conn: &mut DbConnection, session: &str) -> AppResult<Option<
         .inner_join(users::table.on(users::id.eq(web_sessions::user_id)))
         .filter(web_sessions::id_hash.eq(token_hash(session)))
         .filter(web_sessions::expires_at.gt(now()))
+        .filter(users::disabled_at.is_null())
         .select(User::as_select())
         .first(conn)
         .optional()?)
@@ -539,17 +604,17 @@ mod tests {
         create_user(&mut conn, None, Input::from(new)).unwrap();
         set_password(&mut conn, None, "tom@riverside.test", "correct horse battery").unwrap();
         for _ in 0..THROTTLE_FAILURES {
-            let c = sign_in_candidate(&mut conn, "TOM@riverside.test ").unwrap();
+            let c = sign_in_candidate(&mut conn, "TOM@riverside.test ", "192.0.2.1").unwrap();
             assert!(c.user.is_some(), "emails match whatever their case");
             assert!(finish_sign_in(&mut conn, c, false).unwrap().is_none());
         }
-        let refused = sign_in_candidate(&mut conn, "tom@riverside.test").err().unwrap();
+        let refused = sign_in_candidate(&mut conn, "tom@riverside.test", "192.0.2.1").err().unwrap();
         assert_eq!(refused.code(), "sign_in_throttled");
         assert!(refused.to_string().contains("15 minutes"));
         // Another email is not affected.
-        assert!(sign_in_candidate(&mut conn, "someone@else.test").unwrap().user.is_none());
+        assert!(sign_in_candidate(&mut conn, "someone@else.test", "192.0.2.1").unwrap().user.is_none());
         set_password(&mut conn, None, "tom@riverside.test", "a brand new password").unwrap();
-        let c = sign_in_candidate(&mut conn, "tom@riverside.test").unwrap();
+        let c = sign_in_candidate(&mut conn, "tom@riverside.test", "192.0.2.1").unwrap();
         let (user, sid) = finish_sign_in(&mut conn, c, true).unwrap().unwrap();
         assert_eq!(session_user(&mut conn, &sid).unwrap().map(|u| u.id), Some(user.id.clone()));
         end_session(&mut conn, &sid).unwrap();
@@ -562,11 +627,70 @@ mod tests {
         let new = NewUser { email: "a@b.test".into(), name: "A".into(), role: "admin".into(), organisation_id: None };
         create_user(&mut conn, None, Input::from(new)).unwrap();
         set_password(&mut conn, None, "a@b.test", "correct horse battery").unwrap();
-        let c = sign_in_candidate(&mut conn, "a@b.test").unwrap();
+        let c = sign_in_candidate(&mut conn, "a@b.test", "192.0.2.1").unwrap();
         let (_, sid) = finish_sign_in(&mut conn, c, true).unwrap().unwrap();
         assert!(session_user(&mut conn, &sid).unwrap().is_some());
         set_password(&mut conn, None, "a@b.test", "another long password").unwrap();
         assert!(session_user(&mut conn, &sid).unwrap().is_none());
+    }
+
+    #[test]
+    fn failures_from_one_address_never_lock_out_another() {
+        let (_dir, mut conn) = database();
+        for email in ["victim@x.test", "other@x.test"] {
+            let new =
+                NewUser { email: email.into(), name: "V".into(), role: "line_manager".into(), organisation_id: None };
+            create_user(&mut conn, None, Input::from(new)).unwrap();
+            set_password(&mut conn, None, email, "correct horse battery").unwrap();
+        }
+        let (attacker, victim) = ("192.0.2.66", "198.51.100.7");
+        for _ in 0..THROTTLE_FAILURES {
+            let c = sign_in_candidate(&mut conn, "victim@x.test", attacker).unwrap();
+            assert!(finish_sign_in(&mut conn, c, false).unwrap().is_none());
+        }
+        // The attacker's address may not try the victim's email again...
+        let e = sign_in_candidate(&mut conn, "victim@x.test", attacker).err().unwrap();
+        assert_eq!(e.code(), "sign_in_throttled");
+        // ...but the victim, from an address that has not failed, signs in, and that does not lift
+        // the attacker's throttle.
+        let c = sign_in_candidate(&mut conn, "victim@x.test", victim).unwrap();
+        assert!(finish_sign_in(&mut conn, c, true).unwrap().is_some());
+        assert!(sign_in_candidate(&mut conn, "victim@x.test", attacker).is_err());
+        // An address failing across many emails is throttled for every email.
+        for i in THROTTLE_FAILURES..CLIENT_THROTTLE_FAILURES {
+            // one try per email: none of them reaches the per-email limit alone
+            let c = sign_in_candidate(&mut conn, &format!("nobody{i}@x.test"), attacker).unwrap();
+            finish_sign_in(&mut conn, c, false).unwrap();
+        }
+        let e = sign_in_candidate(&mut conn, "other@x.test", attacker).err().unwrap();
+        assert!(e.to_string().contains("from this network address"), "{e}");
+        assert!(sign_in_candidate(&mut conn, "other@x.test", victim).is_ok());
+    }
+
+    #[test]
+    fn revoking_or_disabling_ends_sessions_and_disabling_refuses_sign_in() {
+        let (_dir, mut conn) = database();
+        let new = NewUser { email: "a@b.test".into(), name: "A".into(), role: "admin".into(), organisation_id: None };
+        let (_, token) = create_user(&mut conn, None, Input::from(new)).unwrap();
+        set_password(&mut conn, None, "a@b.test", "correct horse battery").unwrap();
+        let sign_in = |conn: &mut DbConnection| {
+            let c = sign_in_candidate(conn, "a@b.test", "192.0.2.1").unwrap();
+            let ok = c.user.is_some();
+            finish_sign_in(conn, c, ok).unwrap().map(|(_, sid)| sid)
+        };
+        let sid = sign_in(&mut conn).unwrap();
+        revoke(&mut conn, "a@b.test").unwrap();
+        assert!(session_user(&mut conn, &sid).unwrap().is_none(), "revoke ends the sessions");
+        assert!(user_for_token(&mut conn, &token).unwrap().is_none());
+        let sid = sign_in(&mut conn).expect("a revoked token does not stop signing in");
+        let (_, token) = reissue_token(&mut conn, "a@b.test").unwrap();
+        disable(&mut conn, "a@b.test").unwrap();
+        assert!(session_user(&mut conn, &sid).unwrap().is_none(), "disable ends the sessions");
+        assert!(user_for_token(&mut conn, &token).unwrap().is_none(), "a disabled user's token is refused");
+        assert!(sign_in(&mut conn).is_none(), "a disabled user cannot sign in");
+        enable(&mut conn, "a@b.test").unwrap();
+        assert!(user_for_token(&mut conn, &token).unwrap().is_some());
+        assert!(sign_in(&mut conn).is_some());
     }
 
     #[test]

@@ -72,6 +72,12 @@ impl ReportFilter {
                 ));
             }
             seen.push(name);
+            if let Some(c) = crate::domain::text::invalid_char(value) {
+                return Err(AppError::bad_input(
+                    "invalid_text",
+                    format!("{words} ({name}) {}.", crate::domain::text::problem(c)),
+                ));
+            }
             let date = |v: &str| {
                 parse_date(v).ok_or_else(|| {
                     AppError::bad_input(
@@ -507,5 +513,8 @@ mod tests {
         let e = parse(&[("colour", "red")]).unwrap_err();
         assert_eq!(e.code(), "unknown_filter");
         assert!(e.to_string().contains("\"colour\""), "{e}");
+        let e = parse(&[("standard_id", "x\u{0}")]).unwrap_err();
+        assert_eq!(e.code(), "invalid_text");
+        assert!(e.to_string().starts_with("The standard (standard_id) contains a control character (U+0000)"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod text_guard;
 
 use std::sync::Arc;
 

@@ -712,11 +712,15 @@ fn the_cli_sets_web_passwords() {
     assert!(!unknown.status.success());
     // The hash is Argon2id, and the weak user was never created.
     let mut conn = epa_panel::db::DatabaseUrl::parse(&url).expect("url").connect().expect("connect");
-    let candidate = epa_panel::services::people::sign_in_candidate(&mut conn, "ada@x.test").expect("candidate");
+    let candidate =
+        epa_panel::services::people::sign_in_candidate(&mut conn, "ada@x.test", "127.0.0.1").expect("candidate");
     let (_, hash) = candidate.user.expect("ada has a password");
     assert!(hash.starts_with("$argon2id$"));
     assert!(epa_panel::services::people::verify_password(&hash, "another long password"));
-    assert!(epa_panel::services::people::sign_in_candidate(&mut conn, "w@x.test").expect("candidate").user.is_none());
+    assert!(epa_panel::services::people::sign_in_candidate(&mut conn, "w@x.test", "127.0.0.1")
+        .expect("candidate")
+        .user
+        .is_none());
 }
 
 /// The admin chooses a CSV file on the import page: its text fills the box, and importing it

@@ -27,6 +27,7 @@ mod panel_day;
 mod reports;
 mod restart;
 mod scores;
+mod security;
 mod standards;
 mod two_servers;
 mod versions;

@@ -2,7 +2,7 @@
 //! starts a new session (new id, new CSRF token), so nothing from before it carries over.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::session::{safe_next, seal, SessionData};
@@ -65,7 +65,7 @@ pub async fn sign_in_page(visitor: Visitor, query: web::Query<SignInQuery>) -> R
 }
 
 /// `POST /sign-in`: checks the token, the throttle and the password; starts a session.
-pub async fn sign_in(visitor: Visitor, form: Form) -> Result<HttpResponse, PageError> {
+pub async fn sign_in(visitor: Visitor, form: Form, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let email = form.text("email");
     let password = form.get("password").unwrap_or_default().to_string();
     let next = safe_next(form.get("next"));
@@ -91,8 +91,8 @@ pub async fn sign_in(visitor: Visitor, form: Form) -> Result<HttpResponse, PageE
     if email.is_empty() || password.is_empty() {
         return refuse(StatusCode::BAD_REQUEST, "Enter your email address and your password.".into(), email);
     }
-    let lookup = email.clone();
-    let candidate = match visitor.state.db.run(move |conn| people::sign_in_candidate(conn, &lookup)).await {
+    let (lookup, client) = (email.clone(), client_address(&req, visitor.pages.trust_forwarded_for));
+    let candidate = match visitor.state.db.run(move |conn| people::sign_in_candidate(conn, &lookup, &client)).await {
         Ok(c) => c,
         Err(e @ AppError::Conflict { .. }) => {
             let message = e.to_string().trim_start_matches("email: ").to_string();
@@ -130,6 +130,27 @@ pub async fn sign_in(visitor: Visitor, form: Form) -> Result<HttpResponse, PageE
     }
 }
 
+/// The client address sign-in throttles by: the connection's peer address (behind a reverse proxy,
+/// the proxy's, which every visitor then shares), or with `EPA_TRUST_FORWARDED_FOR` the last
+/// `X-Forwarded-For` entry, the one the proxy added (entries before it are whatever the client sent).
+fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+    let forwarded = trust_forwarded_for
+        .then(|| req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).last())
+        .flatten()
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|last| last.trim().parse::<std::net::IpAddr>().ok());
+    let ip = forwarded.or_else(|| req.peer_addr().map(|a| a.ip()));
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        // One IPv6 network (a /64) is one client: a host usually has the whole /64 to choose from.
+        Some(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "unknown".to_string(),
+    }
+}
+
 /// `POST /sign-out`: ends the session on the server and removes the cookie.
 pub async fn sign_out(page: Page, form: Form) -> Result<HttpResponse, PageError> {
     if form.check_csrf(&page.csrf).is_err() {
@@ -142,4 +163,24 @@ pub async fn sign_out(page: Page, form: Form) -> Result<HttpResponse, PageError>
         .add_cookie(&super::session::removal(page.pages.cookie_secure))
         .map_err(|e| PageError::plain(500, &e.to_string()))?;
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn the_client_address_is_the_peer_unless_forwarding_is_trusted() {
+        let req = TestRequest::default()
+            .peer_addr("127.0.0.2:4000".parse().unwrap())
+            .insert_header(("X-Forwarded-For", "203.0.113.9, 198.51.100.4"))
+            .to_http_request();
+        assert_eq!(client_address(&req, false), "127.0.0.2", "a header anyone can send is not trusted by default");
+        assert_eq!(client_address(&req, true), "198.51.100.4", "the entry the proxy added");
+        let req = TestRequest::default().peer_addr("[::ffff:192.0.2.1]:1".parse().unwrap()).to_http_request();
+        assert_eq!(client_address(&req, true), "192.0.2.1", "no header: the peer, IPv4 written as such");
+        let req = TestRequest::default().peer_addr("[2001:db8:1:2:aaaa::1]:1".parse().unwrap()).to_http_request();
+        assert_eq!(client_address(&req, false), "2001:db8:1:2::/64", "an IPv6 client is its /64");
+    }
 }

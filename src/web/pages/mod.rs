@@ -54,6 +54,8 @@ pub struct PagesState {
     pub cookie_secure: bool,
     /// The zone times are shown and typed in (`EPA_TIMEZONE`).
     pub zone: Zone,
+    /// Whether the sign-in throttle takes the visitor's address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }
 
 impl PagesState {
@@ -72,6 +74,7 @@ impl PagesState {
             key: Key::derive_from(secret.as_bytes()),
             cookie_secure: config.cookie_secure,
             zone: Zone::default(),
+            trust_forwarded_for: config.trust_forwarded_for,
         })
     }
 
@@ -496,6 +499,7 @@ mod tests {
         assert!(!c.cookie_secure && c.session_key.is_none());
         assert!(cfg(&[("EPA_COOKIE_SECURE", "true")]).unwrap().cookie_secure);
         assert!(cfg(&[("EPA_COOKIE_SECURE", "maybe")]).is_err());
+        assert!(!c.trust_forwarded_for && cfg(&[("EPA_TRUST_FORWARDED_FOR", "true")]).unwrap().trust_forwarded_for);
         assert!(cfg(&[("EPA_SESSION_KEY", "short")]).unwrap_err().to_string().contains("32"));
         let c = cfg(&[("EPA_SESSION_KEY", &"k".repeat(40))]).unwrap();
         assert!(!format!("{c:?}").contains("kkkk"), "the key is not shown");

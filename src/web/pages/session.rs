@@ -226,7 +226,7 @@ fn is_local_path(next: &str) -> bool {
 }
 
 /// Percent-decodes text; None when an escape is malformed or the bytes are not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
+pub(crate) fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -296,10 +296,36 @@ impl FromRequest for Form {
         let form = web::Form::<Vec<(String, String)>>::from_request(req, payload);
         Box::pin(async move {
             match form.await {
-                Ok(f) => Ok(Form(f.into_inner())),
+                Ok(f) => {
+                    let form = Form(f.into_inner());
+                    form.check_text().map_err(|message| PageError::plain(400, &message))?;
+                    Ok(form)
+                }
                 Err(e) => Err(PageError::plain(400, &format!("the form could not be read: {e}"))),
             }
         })
+    }
+}
+
+/// Fields whose text is checked where it is read, to say more than the field's name: the import's
+/// CSV file names the line and the column.
+/// Sign-in's `next` is a place to go, not text to keep: anything odd in it sends to the home page.
+const CHECKED_WHERE_READ: [&str; 2] = ["csv", "next"];
+
+impl Form {
+    /// Refuses a form whose fields hold NUL or another control character (tab, line feed and
+    /// carriage return are fine), naming the field.
+    fn check_text(&self) -> Result<(), String> {
+        for (name, value) in &self.0 {
+            let c = crate::domain::text::invalid_char(name).or_else(|| {
+                crate::domain::text::invalid_char(value).filter(|_| !CHECKED_WHERE_READ.contains(&name.as_str()))
+            });
+            if let Some(c) = c {
+                let name: String = name.chars().filter(|c| !c.is_control()).collect();
+                return Err(format!("The field \"{name}\" {}. Nothing was saved.", crate::domain::text::problem(c)));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -348,6 +374,15 @@ mod tests {
         jar.private_mut(&key).add(Cookie::new(cookie_name(false), serde_json::to_string(&old).unwrap()));
         let req = TestRequest::default().cookie(jar.get(cookie_name(false)).unwrap().clone()).to_http_request();
         assert_eq!(open(&key, false, &req), None);
+    }
+
+    #[test]
+    fn forms_with_control_characters_are_refused_naming_the_field() {
+        let form = |pairs: &[(&str, &str)]| Form(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        let e = form(&[("name", "Amy"), ("email", "amy\u{0}@x.test")]).check_text().unwrap_err();
+        assert!(e.starts_with("The field \"email\" contains a control character (U+0000)"), "{e}");
+        assert!(form(&[("comment", "two\r\nlines\t")]).check_text().is_ok());
+        assert!(form(&[("csv", "a\u{0}")]).check_text().is_ok(), "the import names the line and column itself");
     }
 
     #[test]
