@@ -95,7 +95,12 @@ pub fn start(prepared: Prepared, bind: &str) -> anyhow::Result<Running> {
     let state = prepared.state.clone();
     let pages = prepared.pages.clone();
     let server = HttpServer::new(move || {
-        App::new().app_data(state.clone()).app_data(pages.clone()).wrap(web::security_headers()).configure(web::routes)
+        App::new()
+            .app_data(state.clone())
+            .app_data(pages.clone())
+            .wrap(web::security_headers())
+            .wrap(web::compression())
+            .configure(web::routes)
     })
     .bind(bind)
     .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;

@@ -184,3 +184,50 @@ both_backends!(the_admin_imports_epas_from_csv_and_others_are_refused, |app| asy
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(listed(&app.admin.get("/api/v1/assessments").await), before + 3, "nothing more was registered");
 });
+
+/// What came back for a GET with `Accept-Encoding: gzip`: its encoding and the body unpacked.
+async fn get_gzip(web: &Web, path: &str) -> (u16, Option<String>, Option<String>, String) {
+    let mut req = web.http.get(format!("{}{path}", web.base)).header("Accept-Encoding", "gzip");
+    if let Some(c) = &web.cookie {
+        req = req.header("Cookie", c.clone());
+    }
+    let r = req.send().await.expect("the server answers");
+    let status = r.status().as_u16();
+    let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (encoding, content_type) = (header("content-encoding"), header("content-type"));
+    let bytes = r.bytes().await.expect("the body");
+    let text = if encoding.as_deref() == Some("gzip") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+            .unwrap_or_else(|e| panic!("GET {path}: not valid gzip: {e}"));
+        text
+    } else {
+        String::from_utf8_lossy(&bytes).to_string()
+    };
+    (status, encoding, content_type, text)
+}
+
+/// Pages (and the streamed CSV reports) come back gzip'd to a browser that asks; the favicon
+/// is there for browsers that ask for `/favicon.ico`, and every page links it.
+#[actix_web::test]
+async fn pages_are_compressed_and_the_favicon_is_served() {
+    let Some(app) = TestApp::start(Backend::Sqlite, Options::default()).await else { return };
+    set_password(&app, "ada@fairepa.test");
+    let mut admin = Web::new(&app);
+    let (status, encoding, _, text) = get_gzip(&admin, "/").await;
+    assert_eq!((status, encoding.as_deref()), (200, Some("gzip")), "the sign-in page is compressed");
+    assert!(text.contains("Sign in") && text.contains("rel=\"icon\""), "the page links its icon: {text}");
+    let plain = admin.get("/").await;
+    assert!(plain.body.contains("Sign in"), "without Accept-Encoding the page is plain: {}", plain.body);
+
+    admin.sign_in("ada@fairepa.test").await;
+    let (status, encoding, content_type, csv) = get_gzip(&admin, "/reports/outcomes.csv").await;
+    assert_eq!((status, encoding.as_deref()), (200, Some("gzip")), "{csv}");
+    assert!(content_type.is_some_and(|t| t.starts_with("text/csv")), "still a CSV");
+    assert!(csv.lines().next().is_some_and(|h| h.contains(',')), "the streamed CSV arrives whole: {csv}");
+
+    let icon = admin.get("/favicon.ico").await;
+    assert_eq!(icon.status, 200, "{}", icon.body);
+    assert!(icon.body.starts_with("<svg"), "{}", icon.body);
+    app.shutdown().await;
+}

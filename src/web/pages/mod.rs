@@ -196,6 +196,7 @@ pub struct Layout {
     pub nav: Vec<NavItem>,
     pub css: String,
     pub js: String,
+    pub icon: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -220,6 +221,7 @@ impl Layout {
             nav: Vec::new(),
             css: static_url("app.css"),
             js: static_url("autosave.js"),
+            icon: static_url("favicon.svg"),
         }
     }
 }
@@ -262,6 +264,7 @@ impl Page {
             nav,
             css: static_url("app.css"),
             js: static_url("autosave.js"),
+            icon: static_url("favicon.svg"),
         }
     }
 
@@ -384,6 +387,7 @@ pub fn capitalise(text: &str) -> String {
 const STATIC_FILES: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../../../templates/static/app.css")),
     ("autosave.js", "text/javascript; charset=utf-8", include_str!("../../../templates/static/autosave.js")),
+    ("favicon.svg", "image/svg+xml", include_str!("../../../templates/static/favicon.svg")),
 ];
 
 fn hashed_names() -> &'static Vec<(String, usize)> {
@@ -422,6 +426,12 @@ async fn static_file(req: HttpRequest) -> HttpResponse {
     }
 }
 
+/// `/favicon.ico`, asked for by browsers whatever the page says: the same small SVG icon.
+async fn favicon() -> HttpResponse {
+    let (_, content_type, body) = STATIC_FILES[2];
+    HttpResponse::Ok().content_type(content_type).insert_header(("Cache-Control", "public, max-age=86400")).body(body)
+}
+
 /// The pages' routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::FormConfig::default().limit(FORM_LIMIT))
@@ -429,6 +439,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sign-in", web::post().to(auth::sign_in))
         .route("/sign-out", web::post().to(auth::sign_out))
         .route("/static/{name}", web::get().to(static_file))
+        .route("/favicon.ico", web::get().to(favicon))
         .route("/assessments", web::get().to(home::my_assessments))
         .route("/assessments/{id}", web::get().to(assessment::overview))
         .route("/assessments/{id}/gateway", web::get().to(assessment::gateway_page))
