@@ -231,3 +231,33 @@ async fn pages_are_compressed_and_the_favicon_is_served() {
     assert!(icon.body.starts_with("<svg"), "{}", icon.body);
     app.shutdown().await;
 }
+
+both_backends!(refusals_on_the_pages_name_the_field_in_words, |app| async move {
+    let panel = app.registered().await;
+    panel.pass_gateway().await;
+    set_password(app, "ada@fairepa.test");
+    let mut admin = Web::new(app);
+    admin.sign_in("ada@fairepa.test").await;
+
+    let people = admin.get("/admin/people").await;
+    assert!(people.body.contains("At least 10 characters"), "the password hint says how long: {}", people.body);
+    assert!(!people.body.contains("the length the service asks for"), "{}", people.body);
+    let r = admin
+        .submit(
+            "/admin/people",
+            &[("action", "user"), ("email", "nameless@fairepa.test"), ("name", " "), ("role", "moderator")],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("Enter the name: it must not be empty."), "the field in words: {}", r.body);
+    assert!(!r.body.contains(">Must not be empty<"), "{}", r.body);
+
+    // An appointment without the viva's time: said in words, not as RFC 3339.
+    let path = format!("/assessments/{}/panel", panel.id);
+    let r =
+        admin.submit(&path, &[("independent_assessor_id", &panel.ia.id), ("viva_at", ""), ("mode", "in_person")]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("Enter the viva date and time"), "{}", r.body);
+    assert!(!r.body.contains("RFC 3339") && !r.body.contains("&quot;&quot;"), "{}", r.body);
+    assert_eq!(panel.status().await, "gateway_passed", "nothing was saved");
+});

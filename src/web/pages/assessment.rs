@@ -156,14 +156,17 @@ fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
             hint: "the three scores side by side, once all are in",
         });
     }
-    if can(Action::Decide) {
+    // The decision and its moderation only once there can be one (all three sheets are in).
+    let status = loaded.data.status.as_str();
+    let scored = matches!(status, "consensus" | "decided" | "released");
+    if can(Action::Decide) && scored {
         out.push(Link {
             href: format!("/assessments/{id}/decision"),
             label: "Decision",
             hint: "the grade and weighted score before confirming",
         });
     }
-    if can(Action::Moderate) {
+    if can(Action::Moderate) && matches!(status, "decided" | "released") {
         out.push(Link {
             href: format!("/assessments/{id}/moderation"),
             label: "Moderation",
@@ -827,6 +830,8 @@ pub async fn viva_save(page: Page, path: web::Path<String>, form: Form) -> Resul
 
 #[derive(Serialize)]
 struct AuditRow {
+    /// 1..n on this assessment's page (`seq` numbers the whole trail, across assessments).
+    number: usize,
     seq: i64,
     at: String,
     who: String,
@@ -858,13 +863,15 @@ pub async fn audit_page(page: Page, path: web::Path<String>) -> Result<HttpRespo
                     );
                 }
             }
-            let names = people::names_of(conn, &ids)?;
+            let names = people::display_names_of(conn, &ids)?;
             Ok((entries, names))
         })
         .await?;
     let entries = entries
         .into_iter()
-        .map(|e| AuditRow {
+        .enumerate()
+        .map(|(n, e)| AuditRow {
+            number: n + 1,
             seq: e.seq,
             at: when(&e.at),
             who: e.actor_id.as_ref().and_then(|a| names.get(a).cloned()).unwrap_or_else(|| "the system".into()),
@@ -897,6 +904,7 @@ fn words(key: &str, value: &serde_json::Value, names: &HashMap<String, String>) 
     use serde_json::Value;
     match value {
         Value::String(s) if key.ends_with("_id") => names.get(s).cloned().unwrap_or_else(|| s.clone()),
+        Value::String(s) if is_time(s) => when(s),
         Value::String(s) => s.replace('_', " "),
         Value::Bool(b) => (if *b { "yes" } else { "no" }).to_string(),
         Value::Null => "none".to_string(),
@@ -911,9 +919,25 @@ fn words(key: &str, value: &serde_json::Value, names: &HashMap<String, String>) 
     }
 }
 
+/// A stored time (`2026-12-01T10:00:00.000000Z`), shown to a person to the minute.
+fn is_time(s: &str) -> bool {
+    s.len() >= 20 && s.as_bytes().get(10) == Some(&b'T') && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_times_read_to_the_minute() {
+        let rows = detail_rows(
+            serde_json::json!({"viva_at": "2026-12-01T10:00:00.000000Z", "mode": "in_person"}),
+            &HashMap::new(),
+        );
+        assert_eq!(rows[1], ("viva at".to_string(), when("2026-12-01T10:00:00.000000Z")));
+        assert!(!rows[1].1.contains(".000000") && rows[1].1.contains("10:00"), "{rows:?}");
+        assert_eq!(rows[0].1, "in person");
+    }
 
     #[test]
     fn audit_details_read_as_words() {

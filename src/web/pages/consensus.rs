@@ -219,7 +219,8 @@ fn console_view(
 ) -> ConsensusView {
     let sealed = !sheets.all_submitted;
     let unresolved = error.map(unresolved_in).unwrap_or_default();
-    let (disagreements, agreed) = if sealed { (vec![], vec![]) } else { rows(loaded, sheets, posted, &unresolved) };
+    let (disagreements, agreed): (Vec<ConsensusRow>, Vec<ConsensusRow>) =
+        if sealed { (vec![], vec![]) } else { rows(loaded, sheets, posted, &unresolved) };
     let status = loaded.data.status.as_str();
     let can_edit = may(page.actor.role, loaded.seat, Action::RecordConsensus) && status == "consensus";
     let error = error.map(|e| {
@@ -233,6 +234,12 @@ fn console_view(
         }
         f
     });
+    // The decision is offered only once there is nothing left to agree.
+    let decision_href = (may(page.actor.role, loaded.seat, Action::Decide)
+        && status == "consensus"
+        && !sealed
+        && (loaded.data.consensus.is_some() || disagreements.is_empty()))
+    .then(|| format!("/assessments/{}/decision", loaded.data.id));
     ConsensusView {
         header: loaded.header(),
         notice,
@@ -247,8 +254,7 @@ fn console_view(
             .unwrap_or_default(),
         can_edit,
         recorded: loaded.data.consensus.as_ref().map(|c| format!("{}, {}", loaded.name(&c.by), when(&c.at))),
-        decision_href: (may(page.actor.role, loaded.seat, Action::Decide) && status == "consensus")
-            .then(|| format!("/assessments/{}/decision", loaded.data.id)),
+        decision_href,
     }
 }
 
@@ -394,7 +400,7 @@ async fn decision_view(
                 resolve_decision(conn, &guide, &found.row)
             })
             .await?
-            .map_err(|e| e.to_string()),
+            .map_err(|e| decision_problem(&e)),
         None => Err("There is no decision yet: the panel decides once all three score sheets are in and the consensus is recorded.".into()),
     };
     let viva_questions = d.viva_record.as_ref().map_or(0, |v| v.questions.len());
@@ -426,6 +432,19 @@ async fn decision_view(
         notes: posted.map(|f| f.text("notes")).unwrap_or_default(),
         decided: d.decision.as_ref().map(|s| format!("{}, {}: {}", loaded.name(&s.by), when(&s.at), s.notes)),
     })
+}
+
+/// Why there is no decision to confirm yet, in words (the service's refusal names API fields).
+fn decision_problem(e: &AppError) -> String {
+    let unresolved = unresolved_in(e);
+    if unresolved.is_empty() {
+        return FormError::from_app(e).message;
+    }
+    format!(
+        "The panel has not agreed {} yet ({}): agree a score for each on the consensus console, or mark that the panel cannot agree, and save the consensus. Then the decision can be confirmed.",
+        if unresolved.len() == 1 { "1 disagreement".to_string() } else { format!("{} disagreements", unresolved.len()) },
+        unresolved.join(", ")
+    )
 }
 
 /// `GET /assessments/{id}/decision`
@@ -485,5 +504,8 @@ mod tests {
             "items: these disagreements are not resolved: project/S1, viva/K4 (give an agreed_score, or null where the panel cannot agree)",
         );
         assert_eq!(unresolved_in(&e), vec!["project/S1".to_string(), "viva/K4".to_string()]);
+        let said = decision_problem(&e);
+        assert!(said.starts_with("The panel has not agreed 2 disagreements yet (project/S1, viva/K4)"), "{said}");
+        assert!(!said.contains("agreed_score") && !said.contains("null"), "{said}");
     }
 }
