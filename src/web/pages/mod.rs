@@ -409,6 +409,18 @@ pub fn field_words(field: &str) -> String {
 /// do (the services' own wording is for the API, where the field's name leads).
 pub fn in_words(field: &str, rest: &str) -> String {
     let words = field_words(field);
+    // The API's names for things, where a service's message mentions them.
+    let mut rest = rest.to_string();
+    for (name, said) in [
+        ("the knowledge_reference", "the qualification or assessment taken"),
+        ("knowledge_reference", "the qualification or assessment taken"),
+        ("agreed_score", "an agreed score"),
+        ("in_person", "in person"),
+        ("refer_back", "refer back"),
+    ] {
+        rest = rest.replace(name, said);
+    }
+    let rest = rest.as_str();
     if rest == "must not be empty" {
         return format!("Enter {words}: it must not be empty.");
     }
@@ -574,6 +586,11 @@ mod tests {
         assert!(!f.message.contains("RFC") && f.field.as_deref() == Some("viva_at"));
         let e = AppError::bad_input("too_long", "rationale: longer than 4000 characters");
         assert_eq!(FormError::from_app(&e).message, "Shorten the reasons: it is longer than 4000 characters.");
+        let e = AppError::bad_input("x", "knowledge_units: the knowledge_reference names no qualification");
+        assert_eq!(
+            FormError::from_app(&e).message,
+            "The units achieved: the qualification or assessment taken names no qualification"
+        );
         let e = AppError::PreconditionFailed("If-Match: \"2\" is not the current version".into());
         assert!(FormError::from_app(&e).stale && !FormError::from_app(&e).message.contains("If-Match"));
     }
