@@ -261,3 +261,31 @@ both_backends!(refusals_on_the_pages_name_the_field_in_words, |app| async move {
     assert!(!r.body.contains("RFC 3339") && !r.body.contains("&quot;&quot;"), "{}", r.body);
     assert_eq!(panel.status().await, "gateway_passed", "nothing was saved");
 });
+
+both_backends!(the_import_takes_organisations_by_name, |app| async move {
+    let people = app.people(Names::default()).await;
+    set_password(app, "ada@fairepa.test");
+    let mut admin = Web::new(app);
+    admin.sign_in("ada@fairepa.test").await;
+    let page = admin.get("/admin/import").await;
+    assert!(page.body.contains("apprentice_name,apprentice_email,employer,training_provider,"), "{}", page.body);
+    let named = "apprentice_name,apprentice_email,employer,training_provider,standard_id,line_manager_email,training_provider_email";
+    let (lm, tp) = (&people.lm.email, &people.tp.email);
+    // The organisations by name, as the People page lists them (in capitals, to show case does not matter).
+    let name_of = |id: &str| {
+        use diesel::prelude::*;
+        use epa_panel::db::schema::organisations;
+        organisations::table.find(id).select(organisations::name).first::<String>(&mut app.connect()).expect("a name")
+    };
+    let (employer, provider) = (name_of(&people.employer_id).to_uppercase(), name_of(&people.provider_id));
+    // An unknown name: the line and the column are named, nothing is saved.
+    let bad = format!("{named}\nBy Name,byname@northgate.test,{employer},{provider},{STANDARD},{lm},{tp}\nNo Such,nosuch@northgate.test,Nowhere Homes,{provider},{STANDARD},{lm},{tp}\n");
+    let r = admin.submit("/admin/import", &[("csv", &bad)]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("<td class=\"num\">3</td><td><code>employer</code>"), "{}", r.body);
+    assert!(r.body.contains("no employer is called"), "{}", r.body);
+    let good = format!("{named}\nBy Name,byname@northgate.test,{employer},{provider},{STANDARD},{lm},{tp}\n");
+    let r = admin.submit("/admin/import", &[("csv", &good)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("1 EPA registered"), "{}", r.body);
+});

@@ -968,7 +968,7 @@ async fn pages_offer_only_possible_steps_and_say_what_is_true() {
     };
     let panel = app.panel().await;
     let waiting = app.registered().await;
-    for email in [&panel.lm.email, &panel.ia.email, &panel.moderator.email, &waiting.lm.email] {
+    for email in ["ada@fairepa.test", &panel.lm.email, &panel.ia.email, &panel.moderator.email, &waiting.lm.email] {
         set_password(&app, email);
     }
     let (id, items) = (panel.id.clone(), panel.items().to_vec());
@@ -999,10 +999,24 @@ async fn pages_offer_only_possible_steps_and_say_what_is_true() {
     moderator.goto(&format!("/assessments/{id}")).await;
     moderator.wait_text("Steps").await;
     checks.check(count(&moderator, &links_to("moderation")).await == 0, "no Moderation step before a decision");
+    // The panel can be re-appointed until a sheet is submitted, not after.
+    let admin = Person::new(&driver, &app, "admin").await;
+    admin.sign_in("ada@fairepa.test").await;
+    admin.goto(&format!("/assessments/{id}/panel")).await;
+    admin.wait_text("Appoint the panel").await;
+    let appoint = "form[action$=\"/panel\"] button";
+    checks.check(count(&admin, appoint).await == 1, "the panel can be re-appointed before any sheet is in");
 
     // All three are in, with disagreements: no way to the decision until they are agreed.
     let all = |s| sheet(&items, s);
-    panel.submit_all(&two_and_rest(&items, 3), &all(4), &all(4)).await;
+    panel.save(&panel.lm, &two_and_rest(&items, 3), true).await;
+    admin.goto(&format!("/assessments/{id}/panel")).await;
+    admin.wait_text("Appoint the panel").await;
+    checks.check(count(&admin, appoint).await == 0, "no \"Appoint the panel\" button once a sheet is submitted");
+    admin.close().await;
+    panel.save(&panel.tp, &all(4), true).await;
+    panel.save(&panel.ia, &all(4), true).await;
+    assert_eq!(panel.status().await, "consensus");
     ia.goto(&format!("/assessments/{id}/consensus")).await;
     ia.wait_text("Disagreements").await;
     checks.check(count(&ia, &links_to("decision")).await == 0, "no \"Go to the decision\" before the consensus");

@@ -509,6 +509,29 @@ fn panel_view(
     }
 }
 
+/// Whether any member has submitted their score sheet (the panel can no longer change).
+async fn scoring_started(page: &Page, loaded: &Loaded) -> Result<bool, PageError> {
+    if loaded.data.status != "scheduled" {
+        return Ok(false);
+    }
+    let (actor, id) = (page.actor.clone(), loaded.data.id.clone());
+    let sheets = page.run(move |conn| assessments::view_sheets(conn, &actor, &id)).await?;
+    Ok(sheets.sheets.iter().any(|s| s.submitted_at.is_some()))
+}
+
+/// The panel page's view, with the appointment offered only while it can still change.
+async fn panel_view_now(
+    page: &Page,
+    loaded: &Loaded,
+    posted: Option<&Form>,
+    error: Option<FormError>,
+    notice: Option<&'static str>,
+) -> Result<PanelView, PageError> {
+    let mut view = panel_view(loaded, assessors(page).await?, posted, error, notice);
+    view.can_edit = view.can_edit && !scoring_started(page, loaded).await?;
+    Ok(view)
+}
+
 async fn assessors(page: &Page) -> Result<Vec<people::UserSummary>, PageError> {
     let actor = page.actor.clone();
     page.run(move |conn| people::list_users(conn, &actor, Role::IndependentAssessor)).await
@@ -530,7 +553,7 @@ pub async fn panel_page(
 ) -> Result<HttpResponse, PageError> {
     let loaded = page.load(&path_id(&path)).await?;
     require_admin(&page)?;
-    let view = panel_view(&loaded, assessors(&page).await?, None, None, done.message());
+    let view = panel_view_now(&page, &loaded, None, None, done.message()).await?;
     page.render("pages/panel.html", "Appoint the panel", &view)
 }
 
@@ -562,7 +585,7 @@ pub async fn panel_save(page: Page, path: web::Path<String>, form: Form) -> Resu
         Ok(_) => Ok(see_other(&format!("/assessments/{id}/panel?done=panel"))),
         Err(e) => {
             let loaded = page.load(&id).await?;
-            let view = panel_view(&loaded, assessors(&page).await?, Some(&form), Some(FormError::from_app(&e)), None);
+            let view = panel_view_now(&page, &loaded, Some(&form), Some(FormError::from_app(&e)), None).await?;
             page.render_status(e_status(&e), "pages/panel.html", "Appoint the panel", &view)
         }
     }
