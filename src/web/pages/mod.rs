@@ -363,7 +363,7 @@ impl FormError {
                 let field = field.split(['[', '.']).next().unwrap_or(field).to_string();
                 Self { message: in_words(&field, rest), field: Some(field), stale: false }
             }
-            None => Self { field: None, message: capitalise(&text), stale: false },
+            None => Self { field: None, message: capitalise(&api_words(&text)), stale: false },
         }
     }
 
@@ -405,21 +405,27 @@ pub fn field_words(field: &str) -> String {
     words.to_string()
 }
 
-/// A service's refusal of `field` as a sentence that names the field in words and says what to
-/// do (the services' own wording is for the API, where the field's name leads).
-pub fn in_words(field: &str, rest: &str) -> String {
-    let words = field_words(field);
-    // The API's names for things, where a service's message mentions them.
-    let mut rest = rest.to_string();
+/// The API's names for things, where a service's message mentions them, as people say them.
+fn api_words(text: &str) -> String {
+    let mut text = text.to_string();
     for (name, said) in [
         ("the knowledge_reference", "the qualification or assessment taken"),
         ("knowledge_reference", "the qualification or assessment taken"),
         ("agreed_score", "an agreed score"),
+        ("gateway_passed", "past the gateway"),
         ("in_person", "in person"),
         ("refer_back", "refer back"),
     ] {
-        rest = rest.replace(name, said);
+        text = text.replace(name, said);
     }
+    text
+}
+
+/// A service's refusal of `field` as a sentence that names the field in words and says what to
+/// do (the services' own wording is for the API, where the field's name leads).
+pub fn in_words(field: &str, rest: &str) -> String {
+    let words = field_words(field);
+    let rest = api_words(rest);
     let rest = rest.as_str();
     if rest == "must not be empty" {
         return format!("Enter {words}: it must not be empty.");
@@ -577,6 +583,11 @@ mod tests {
         let e = AppError::conflict("x", "the panel cannot be changed once a score sheet has been submitted");
         assert_eq!(FormError::from_app(&e).field, None);
         assert!(FormError::from_app(&e).message.starts_with("The panel"));
+        let e = AppError::conflict(
+            "wrong_state",
+            "appointing the panel is possible only when the assessment is gateway_passed or scheduled; it is consensus",
+        );
+        assert!(FormError::from_app(&e).message.contains("is past the gateway or scheduled"));
         let e = AppError::bad_input("missing_value", "notes: must not be empty");
         assert_eq!(FormError::from_app(&e).message, "Enter the notes: it must not be empty.");
         let e =
