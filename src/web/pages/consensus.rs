@@ -219,8 +219,7 @@ fn console_view(
 ) -> ConsensusView {
     let sealed = !sheets.all_submitted;
     let unresolved = error.map(unresolved_in).unwrap_or_default();
-    let (disagreements, agreed): (Vec<ConsensusRow>, Vec<ConsensusRow>) =
-        if sealed { (vec![], vec![]) } else { rows(loaded, sheets, posted, &unresolved) };
+    let (disagreements, agreed) = if sealed { (vec![], vec![]) } else { rows(loaded, sheets, posted, &unresolved) };
     let status = loaded.data.status.as_str();
     let can_edit = may(page.actor.role, loaded.seat, Action::RecordConsensus) && status == "consensus";
     let error = error.map(|e| {
