@@ -315,6 +315,8 @@ fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides, bind
         ("lena@northgate.test", "Lena Line", "line_manager", &employer.id),
         ("tom@riverside.test", "Tom Tutor", "training_provider", &provider.id),
         ("iris@fair-epa.test", "Iris Independent", "independent_assessor", &body.id),
+        // A second independent assessor, so that a panel can be re-appointed.
+        ("ivan@fair-epa.test", "Ivan Independent", "independent_assessor", &body.id),
         ("max@fair-epa.test", "Max Moderator", "moderator", &body.id),
     ] {
         let input = people::NewUser {
@@ -324,7 +326,7 @@ fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides, bind
             organisation_id: Some(org_id.clone()),
         };
         let (user, token) = people::create_user(conn, Some(&admin), input.into()).map_err(err)?;
-        ids.insert(role, user.id);
+        ids.entry(role).or_insert(user.id);
         tokens.push((role, email.to_string(), token));
     }
     let apprentice = people::create_apprentice(

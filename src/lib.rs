@@ -106,6 +106,7 @@ pub fn start(prepared: Prepared, bind: &str) -> anyhow::Result<Running> {
             .app_data(pages.clone())
             .wrap(actix_web::middleware::from_fn(web::text_guard::refuse_control_characters))
             .wrap(web::security_headers())
+            .wrap(web::compression())
             .configure(web::routes)
     })
     .bind(bind)

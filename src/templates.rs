@@ -38,6 +38,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("pages/admin_import.html", include_str!("../templates/pages/admin_import.html")),
     ("static/app.css", include_str!("../templates/static/app.css")),
     ("static/autosave.js", include_str!("../templates/static/autosave.js")),
+    ("static/favicon.svg", include_str!("../templates/static/favicon.svg")),
 ];
 
 /// Parses every template; a broken one stops the start.

@@ -25,6 +25,18 @@ pub const COLUMNS: [&str; 7] = [
     "training_provider_email",
 ];
 
+/// The same header with the organisations by name (`employer`, `training_provider`): either
+/// header may hold a name or an id in those two columns.
+pub const NAMED_COLUMNS: [&str; 7] = [
+    "apprentice_name",
+    "apprentice_email",
+    "employer",
+    "training_provider",
+    "standard_id",
+    "line_manager_email",
+    "training_provider_email",
+];
+
 /// Largest file accepted, in rows.
 pub const MAX_ROWS: usize = 2000;
 
@@ -40,6 +52,8 @@ pub struct ImportRow {
     pub standard_id: String,
     pub line_manager_email: String,
     pub training_provider_email: String,
+    /// The header's names of the employer and training provider columns.
+    pub organisation_columns: (&'static str, &'static str),
 }
 
 /// What is wrong with one row (or with the file, `line` 1 for the header).
@@ -79,13 +93,22 @@ pub fn parse(text: &str) -> Result<Vec<ImportRow>, Vec<RowProblem>> {
         Ok(h) => h.iter().map(str::to_string).collect(),
         Err(e) => return Err(vec![RowProblem::new(1, "header", format!("the header could not be read: {e}"))]),
     };
-    if header != COLUMNS {
+    let known = |i: usize| header.get(i).is_some_and(|h| h == COLUMNS[i] || h == NAMED_COLUMNS[i]);
+    if header.len() != COLUMNS.len() || !(0..COLUMNS.len()).all(known) {
         return Err(vec![RowProblem::new(
             1,
             "header",
-            format!("the header must be {}, not {}", COLUMNS.join(","), header.join(",")),
+            format!(
+                "the header must be {} (or with employer_id,training_provider_id), not {}",
+                NAMED_COLUMNS.join(","),
+                header.join(",")
+            ),
         )]);
     }
+    let organisation_columns = (
+        if header[2] == COLUMNS[2] { COLUMNS[2] } else { NAMED_COLUMNS[2] },
+        if header[3] == COLUMNS[3] { COLUMNS[3] } else { NAMED_COLUMNS[3] },
+    );
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -111,7 +134,7 @@ pub fn parse(text: &str) -> Result<Vec<ImportRow>, Vec<RowProblem>> {
             continue;
         }
         let mut missing = false;
-        for (name, value) in COLUMNS.iter().zip(record.iter()) {
+        for (name, value) in header.iter().zip(record.iter()) {
             if value.is_empty() {
                 problems.push(RowProblem::new(line, name, "must not be empty"));
                 missing = true;
@@ -133,6 +156,7 @@ pub fn parse(text: &str) -> Result<Vec<ImportRow>, Vec<RowProblem>> {
             standard_id: f(4),
             line_manager_email: f(5),
             training_provider_email: f(6),
+            organisation_columns,
         });
     }
     if rows.len() + problems.len() > MAX_ROWS {
@@ -197,6 +221,23 @@ fn user_by_email(
     })
 }
 
+/// The organisation a row names, by id or by name (case and outer spaces aside), or why not.
+fn organisation(known: &[(String, String)], value: &str, kind: &str) -> Result<String, String> {
+    if known.iter().any(|(id, _)| id == value) {
+        return Ok(value.to_string());
+    }
+    let wanted = value.trim().to_lowercase();
+    let named: Vec<&String> =
+        known.iter().filter(|(_, n)| n.trim().to_lowercase() == wanted).map(|(id, _)| id).collect();
+    match named.as_slice() {
+        [id] => Ok((*id).clone()),
+        [] => Err(format!(
+            "no {kind} is called {value:?} (nor has that id): use the name as the People and organisations page shows it"
+        )),
+        many => Err(format!("{} {kind}s are called {value:?}: give this one's id instead", many.len())),
+    }
+}
+
 /// Creates every row's apprentice and registers their EPA, in one transaction (admin only).
 /// `Ok(Err(problems))`: the file had bad rows and nothing was saved.
 pub fn import_csv(
@@ -214,10 +255,17 @@ pub fn import_csv(
     };
     let mut problems: Vec<RowProblem> = Vec::new();
     let result = transaction(conn, |conn| {
+        let employers = super::people::list_organisations(conn, actor, "employer")?;
+        let providers = super::people::list_organisations(conn, actor, "training_provider")?;
         let mut done = Vec::new();
         for row in &rows {
             let line = row.line;
             let mut row_problems = Vec::new();
+            let (employer_column, provider_column) = row.organisation_columns;
+            let employer = organisation(&employers, &row.employer_id, "employer")
+                .map_err(|m| row_problems.push(RowProblem::new(line, employer_column, m)));
+            let provider = organisation(&providers, &row.training_provider_id, "training provider")
+                .map_err(|m| row_problems.push(RowProblem::new(line, provider_column, m)));
             let lm = user_by_email(conn, line, "line_manager_email", &row.line_manager_email, Role::LineManager)?;
             let tp = user_by_email(
                 conn,
@@ -226,25 +274,29 @@ pub fn import_csv(
                 &row.training_provider_email,
                 Role::TrainingProvider,
             )?;
-            let apprentice = create_apprentice(
-                conn,
-                actor,
-                Input::from(NewApprentice {
-                    name: row.apprentice_name.clone(),
-                    email: row.apprentice_email.clone(),
-                    employer_id: row.employer_id.clone(),
-                    training_provider_id: row.training_provider_id.clone(),
-                }),
-            );
+            let apprentice = match (employer, provider) {
+                (Ok(employer_id), Ok(training_provider_id)) => create_apprentice(
+                    conn,
+                    actor,
+                    Input::from(NewApprentice {
+                        name: row.apprentice_name.clone(),
+                        email: row.apprentice_email.clone(),
+                        employer_id,
+                        training_provider_id,
+                    }),
+                )
+                .map(Some),
+                _ => Ok(None),
+            };
             let apprentice = match apprentice {
-                Ok(a) => Some(a),
+                Ok(a) => a,
                 Err(e) if row_refusal(&e) => {
                     let (field, message) = split_refusal(&e);
                     let field = match field.as_deref() {
                         Some("name") => "apprentice_name",
                         Some("email") => "apprentice_email",
-                        Some("training_provider_id") => "training_provider_id",
-                        _ => "employer_id",
+                        Some("training_provider_id") => provider_column,
+                        _ => employer_column,
                     };
                     row_problems.push(RowProblem::new(line, field, message));
                     None
@@ -462,6 +514,37 @@ mod tests {
         assert!(named.contains(&(4, "standard_id")), "{problems:?}");
         assert!(!named.iter().any(|(l, _)| *l == 2), "line 2 is good: {problems:?}");
         assert_eq!(counts(&mut f.conn), (0, 0), "nothing is saved");
+    }
+
+    #[test]
+    fn organisations_are_found_by_name_or_id() {
+        let mut f = fixture();
+        let admin = f.admin.clone();
+        let org = |conn: &mut DbConnection, name: &str, kind: &str| {
+            create_organisation(conn, &admin, Input::from(NewOrganisation { name: name.into(), kind: kind.into() }))
+                .unwrap()
+        };
+        org(&mut f.conn, "Twin Homes", "employer");
+        org(&mut f.conn, "twin homes ", "employer");
+        let named = NAMED_COLUMNS.join(",");
+        let p = &f.provider;
+        let text = format!(
+            "{named}\nAmy,amy@x.test,northgate homes,Riverside Training,{STANDARD},lm@x.test,tp@x.test\nBo,bo@x.test,Nowhere Ltd,{p},{STANDARD},lm@x.test,tp@x.test\nCy,cy@x.test,Twin Homes,{p},{STANDARD},lm@x.test,tp@x.test\n"
+        );
+        let problems = import_csv(&mut f.conn, &f.guides, &f.admin, &text).unwrap().unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!((problems[0].line, problems[0].field.as_str()), (3, "employer"));
+        assert!(problems[0].message.contains("no employer is called \"Nowhere Ltd\""), "{problems:?}");
+        assert_eq!((problems[1].line, problems[1].field.as_str()), (4, "employer"));
+        assert!(problems[1].message.contains("2 employers are called"), "{problems:?}");
+        assert_eq!(counts(&mut f.conn), (0, 0), "nothing is saved");
+        // Names and ids mixed, in either header.
+        let e = &f.employer;
+        let text = format!("{named}\nAmy,amy@x.test,Northgate Homes,{p},{STANDARD},lm@x.test,tp@x.test\n");
+        assert_eq!(import_csv(&mut f.conn, &f.guides, &f.admin, &text).unwrap().unwrap().len(), 1);
+        let text = format!("{HEADER}\nBo,bo@x.test,{e},Riverside Training,{STANDARD},lm@x.test,tp@x.test\n");
+        assert_eq!(import_csv(&mut f.conn, &f.guides, &f.admin, &text).unwrap().unwrap().len(), 1);
+        assert_eq!(counts(&mut f.conn), (2, 2));
     }
 
     #[test]

@@ -522,6 +522,25 @@ pub fn names_of(conn: &mut DbConnection, ids: &[String]) -> AppResult<std::colle
     Ok(found.into_iter().collect())
 }
 
+/// The names behind ids of people, apprentices and organisations (for the audit page's words).
+pub fn display_names_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> AppResult<std::collections::HashMap<String, String>> {
+    let mut names = names_of(conn, ids)?;
+    let found: Vec<(String, String)> = apprentices::table
+        .filter(apprentices::id.eq_any(ids))
+        .select((apprentices::id, apprentices::name))
+        .load(conn)?;
+    names.extend(found);
+    let found: Vec<(String, String)> = organisations::table
+        .filter(organisations::id.eq_any(ids))
+        .select((organisations::id, organisations::name))
+        .load(conn)?;
+    names.extend(found);
+    Ok(names)
+}
+
 /// Organisations of one kind (assessment-body staff only), by name: (id, name).
 pub fn list_organisations(conn: &mut DbConnection, actor: &Actor, kind: &str) -> AppResult<Vec<(String, String)>> {
     if !actor.role.is_staff() {

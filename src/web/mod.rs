@@ -92,6 +92,12 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
         .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"))
 }
 
+/// Compresses responses (gzip) for clients that ask for it with `Accept-Encoding`; streamed
+/// bodies (the CSV reports) are compressed as they stream.
+pub fn compression() -> actix_web::middleware::Compress {
+    actix_web::middleware::Compress::default()
+}
+
 /// The user behind the request's bearer token (401 when missing, unknown or revoked).
 pub struct CurrentUser(pub Actor);
 

@@ -229,3 +229,108 @@ both_backends!(the_declaration_is_reviewed_before_it_is_saved_without_a_script, 
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(declaration().await["conflicts"], serde_json::json!("I mentored the apprentice"), "nothing changed");
 });
+
+/// What came back for a GET with `Accept-Encoding: gzip`: its encoding and the body unpacked.
+async fn get_gzip(web: &Web, path: &str) -> (u16, Option<String>, Option<String>, String) {
+    let mut req = web.http.get(format!("{}{path}", web.base)).header("Accept-Encoding", "gzip");
+    if let Some(c) = &web.cookie {
+        req = req.header("Cookie", c.clone());
+    }
+    let r = req.send().await.expect("the server answers");
+    let status = r.status().as_u16();
+    let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (encoding, content_type) = (header("content-encoding"), header("content-type"));
+    let bytes = r.bytes().await.expect("the body");
+    let text = if encoding.as_deref() == Some("gzip") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+            .unwrap_or_else(|e| panic!("GET {path}: not valid gzip: {e}"));
+        text
+    } else {
+        String::from_utf8_lossy(&bytes).to_string()
+    };
+    (status, encoding, content_type, text)
+}
+
+/// Pages (and the streamed CSV reports) come back gzip'd to a browser that asks; the favicon
+/// is there for browsers that ask for `/favicon.ico`, and every page links it.
+#[actix_web::test]
+async fn pages_are_compressed_and_the_favicon_is_served() {
+    let Some(app) = TestApp::start(Backend::Sqlite, Options::default()).await else { return };
+    set_password(&app, "ada@fairepa.test");
+    let mut admin = Web::new(&app);
+    let (status, encoding, _, text) = get_gzip(&admin, "/").await;
+    assert_eq!((status, encoding.as_deref()), (200, Some("gzip")), "the sign-in page is compressed");
+    assert!(text.contains("Sign in") && text.contains("rel=\"icon\""), "the page links its icon: {text}");
+    let plain = admin.get("/").await;
+    assert!(plain.body.contains("Sign in"), "without Accept-Encoding the page is plain: {}", plain.body);
+
+    admin.sign_in("ada@fairepa.test").await;
+    let (status, encoding, content_type, csv) = get_gzip(&admin, "/reports/outcomes.csv").await;
+    assert_eq!((status, encoding.as_deref()), (200, Some("gzip")), "{csv}");
+    assert!(content_type.is_some_and(|t| t.starts_with("text/csv")), "still a CSV");
+    assert!(csv.lines().next().is_some_and(|h| h.contains(',')), "the streamed CSV arrives whole: {csv}");
+
+    let icon = admin.get("/favicon.ico").await;
+    assert_eq!(icon.status, 200, "{}", icon.body);
+    assert!(icon.body.starts_with("<svg"), "{}", icon.body);
+    app.shutdown().await;
+}
+
+both_backends!(refusals_on_the_pages_name_the_field_in_words, |app| async move {
+    let panel = app.registered().await;
+    panel.pass_gateway().await;
+    set_password(app, "ada@fairepa.test");
+    let mut admin = Web::new(app);
+    admin.sign_in("ada@fairepa.test").await;
+
+    let people = admin.get("/admin/people").await;
+    assert!(people.body.contains("At least 10 characters"), "the password hint says how long: {}", people.body);
+    assert!(!people.body.contains("the length the service asks for"), "{}", people.body);
+    let r = admin
+        .submit(
+            "/admin/people",
+            &[("action", "user"), ("email", "nameless@fairepa.test"), ("name", " "), ("role", "moderator")],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("Enter the name: it must not be empty."), "the field in words: {}", r.body);
+    assert!(!r.body.contains(">Must not be empty<"), "{}", r.body);
+
+    // An appointment without the viva's time: said in words, not as RFC 3339.
+    let path = format!("/assessments/{}/panel", panel.id);
+    let r =
+        admin.submit(&path, &[("independent_assessor_id", &panel.ia.id), ("viva_at", ""), ("mode", "in_person")]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("Enter the viva date and time"), "{}", r.body);
+    assert!(!r.body.contains("RFC 3339") && !r.body.contains("&quot;&quot;"), "{}", r.body);
+    assert_eq!(panel.status().await, "gateway_passed", "nothing was saved");
+});
+
+both_backends!(the_import_takes_organisations_by_name, |app| async move {
+    let people = app.people(Names::default()).await;
+    set_password(app, "ada@fairepa.test");
+    let mut admin = Web::new(app);
+    admin.sign_in("ada@fairepa.test").await;
+    let page = admin.get("/admin/import").await;
+    assert!(page.body.contains("apprentice_name,apprentice_email,employer,training_provider,"), "{}", page.body);
+    let named = "apprentice_name,apprentice_email,employer,training_provider,standard_id,line_manager_email,training_provider_email";
+    let (lm, tp) = (&people.lm.email, &people.tp.email);
+    // The organisations by name, as the People page lists them (in capitals, to show case does not matter).
+    let name_of = |id: &str| {
+        use diesel::prelude::*;
+        use epa_panel::db::schema::organisations;
+        organisations::table.find(id).select(organisations::name).first::<String>(&mut app.connect()).expect("a name")
+    };
+    let (employer, provider) = (name_of(&people.employer_id).to_uppercase(), name_of(&people.provider_id));
+    // An unknown name: the line and the column are named, nothing is saved.
+    let bad = format!("{named}\nBy Name,byname@northgate.test,{employer},{provider},{STANDARD},{lm},{tp}\nNo Such,nosuch@northgate.test,Nowhere Homes,{provider},{STANDARD},{lm},{tp}\n");
+    let r = admin.submit("/admin/import", &[("csv", &bad)]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("<td class=\"num\">3</td><td><code>employer</code>"), "{}", r.body);
+    assert!(r.body.contains("no employer is called"), "{}", r.body);
+    let good = format!("{named}\nBy Name,byname@northgate.test,{employer},{provider},{STANDARD},{lm},{tp}\n");
+    let r = admin.submit("/admin/import", &[("csv", &good)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("1 EPA registered"), "{}", r.body);
+});

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client as Session, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use crate::app::{Backend, Item, Member, Names, Options, Panel, TestApp, STANDARD};
+use crate::app::{agreed, sheet, with, Backend, Item, Member, Names, Options, Panel, Sheet, TestApp, STANDARD};
 
 const PASSWORD: &str = "a long panel-day password";
 const DRIVERS: [&str; 2] = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"];
@@ -989,4 +989,314 @@ async fn the_declaration_is_chosen_explicitly_and_confirmed_before_it_is_saved(b
     assert!(!text.contains("Declare your independence"), "{text}");
     ia.close().await;
     app.shutdown().await;
+}
+
+/// Checks a page against several expectations and reports every one that fails (not only the
+/// first), so that a layout regression names everything it broke.
+#[derive(Default)]
+struct Checks(Vec<String>);
+
+impl Checks {
+    fn check(&mut self, ok: bool, what: impl Into<String>) {
+        if !ok {
+            self.0.push(what.into());
+        }
+    }
+
+    fn assert_all(self) {
+        assert!(self.0.is_empty(), "{} check(s) failed:\n- {}", self.0.len(), self.0.join("\n- "));
+    }
+}
+
+impl Person {
+    /// Resizes the window to `width` CSS pixels (the viewport, not counting the browser's frame).
+    async fn width(&self, width: u32) {
+        self.s.set_window_size(width, 900).await.expect("resize");
+        let inner = self.js("return window.innerWidth").await.as_u64().unwrap_or(width as u64) as u32;
+        if inner != width {
+            self.s.set_window_size(width + (width - inner.min(width)), 900).await.expect("resize");
+        }
+    }
+
+    /// (scrollWidth of the page, innerWidth of the window).
+    async fn page_widths(&self) -> (u64, u64) {
+        let v = self.js("return [document.documentElement.scrollWidth, window.innerWidth]").await;
+        (v[0].as_u64().unwrap_or(0), v[1].as_u64().unwrap_or(0))
+    }
+
+    /// Whether every element matching `css` is wholly visible: inside the window and not clipped
+    /// by a scrolling ancestor (a table's sideways scroll). None when nothing matches.
+    async fn all_visible(&self, css: &str) -> Option<bool> {
+        let script = format!(
+            r#"const els = [...document.querySelectorAll({css:?})];
+               if (els.length === 0) return null;
+               return els.every(el => {{
+                 const r = el.getBoundingClientRect();
+                 if (r.width === 0 || r.left < 0 || r.right > window.innerWidth + 0.5) return false;
+                 for (let p = el.parentElement; p; p = p.parentElement) {{
+                   const s = getComputedStyle(p);
+                   if (s.overflowX === 'auto' || s.overflowX === 'scroll' || s.overflowX === 'hidden') {{
+                     const b = p.getBoundingClientRect();
+                     if (r.left < b.left - 0.5 || r.right > b.right + 0.5) return false;
+                   }}
+                 }}
+                 return true;
+               }});"#
+        );
+        self.js(&script).await.as_bool()
+    }
+
+    /// The smallest height (CSS px) of the elements matching `css`.
+    async fn min_height(&self, css: &str) -> f64 {
+        let script = format!(
+            "return Math.min(...[...document.querySelectorAll({css:?})].map(e => e.getBoundingClientRect().height))"
+        );
+        self.js(&script).await.as_f64().unwrap_or(0.0)
+    }
+}
+
+/// At phone (375 px) and tablet (768 px) widths nothing is wider than the screen or hidden
+/// behind a sideways scroll; tap targets are at least 44 px; a "still to score" link lands below
+/// the sticky progress bar on a highlighted item.
+#[actix_web::test]
+async fn pages_fit_phones_and_tablets() {
+    let Some((app, driver)) = setup("pages_fit_phones_and_tablets", Backend::Sqlite).await else { return };
+    let panel = app.panel().await;
+    for email in ["ada@fairepa.test", &panel.lm.email, &panel.ia.email, &panel.moderator.email] {
+        set_password(&app, email);
+    }
+    let (id, items) = (panel.id.clone(), panel.items().to_vec());
+    let mut checks = Checks::default();
+
+    // The import page on a phone.
+    let admin = Person::new(&driver, &app, "admin").await;
+    admin.sign_in("ada@fairepa.test").await;
+    admin.goto("/admin/import").await;
+    admin.wait_text("Import registrations").await;
+    for width in [375, 768] {
+        admin.width(width).await;
+        let (scroll, inner) = admin.page_widths().await;
+        checks.check(scroll <= inner, format!("the import page is {scroll} px wide in a {inner} px window"));
+    }
+    admin.shot_at("40-import-phone", 375).await;
+
+    // The line manager scores two items, reviews, and follows a "still to score" link.
+    let lm = Person::new(&driver, &app, "line manager").await;
+    lm.sign_in(&panel.lm.email).await;
+    lm.width(768).await;
+    let two = with(Sheet::new(), &[(&items[0], 3), (&items[1], 3)]);
+    panel.save(&panel.lm, &two, false).await;
+    lm.goto(&format!("/assessments/{id}/scores/review")).await;
+    lm.wait_text("still to score").await;
+    let target = format!("{}-{}", items[5].component, items[5].criterion);
+    let link = lm.find(&format!("a[href*=\"{}\"]", anchor_of(&items[5]))).await;
+    link.click().await.expect("follow the link to a missing item");
+    lm.wait_text("items scored").await;
+    let landed = lm
+        .js(&format!(
+            r#"const item = document.getElementById({anchor:?}); const bar = document.querySelector('.progress');
+               if (!item) return null;
+               return [item.getBoundingClientRect().top, bar.getBoundingClientRect().bottom,
+                       item.classList.contains('missing'), document.querySelectorAll('.item.missing').length];"#,
+            anchor = anchor_of(&items[5])
+        ))
+        .await;
+    let (top, bar) = (landed[0].as_f64().unwrap_or(-1.0), landed[1].as_f64().unwrap_or(f64::MAX));
+    checks.check(
+        top >= bar - 0.5,
+        format!("item {target} starts at {top} px, under the progress bar ending at {bar} px"),
+    );
+    checks.check(landed[2] == json!(true), format!("item {target} is highlighted as still to score: {landed}"));
+    checks.check(
+        landed[3].as_u64() == Some(items.len() as u64 - 2),
+        format!("every item still to score is highlighted ({} expected): {landed}", items.len() - 2),
+    );
+    lm.shot_at("41-sheet-missing-tablet", 768).await;
+
+    // Tap targets: the sign-out button and the breadcrumb links.
+    lm.width(375).await;
+    let sign_out = lm.min_height(".who button").await;
+    checks.check(sign_out >= 44.0, format!("the sign-out button is {sign_out} px tall"));
+    let crumbs = lm.min_height(".breadcrumbs a").await;
+    checks.check(crumbs >= 44.0, format!("the breadcrumb links are {crumbs} px tall"));
+
+    // Consensus, a decision with a reason on every disagreement, then moderation.
+    let all = |s| sheet(&items, s);
+    panel.submit_all(&two_and_rest(&items, 3), &all(4), &all(4)).await;
+    let agreed: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            agreed(
+                i,
+                Some(4),
+                "A long reason the panel gave for agreeing a 4 on this item, which must be readable on a phone.",
+            )
+        })
+        .collect();
+    panel.agree(agreed, "Agreed.").await;
+    panel.record_viva().await;
+    let ia = Person::new(&driver, &app, "independent assessor").await;
+    ia.sign_in(&panel.ia.email).await;
+    ia.goto(&format!("/assessments/{id}/decision")).await;
+    ia.wait_text("What the panel would decide now").await;
+    for width in [375, 768] {
+        ia.width(width).await;
+        // The last column of the discussed items' table: "Why".
+        let why = ia.all_visible("table:has(caption) tbody tr > :last-child").await;
+        checks.check(why == Some(true), format!("at {width} px the decision table's Why column is visible: {why:?}"));
+        let (scroll, inner) = ia.page_widths().await;
+        checks.check(scroll <= inner, format!("the decision page is {scroll} px wide in a {inner} px window"));
+    }
+    ia.shot_at("42-decision-phone", 375).await;
+    panel.decide().await;
+
+    let moderator = Person::new(&driver, &app, "moderator").await;
+    moderator.sign_in(&panel.moderator.email).await;
+    moderator.goto("/moderation").await;
+    moderator.wait_text("To moderate").await;
+    for width in [375, 768] {
+        moderator.width(width).await;
+        let button = moderator.all_visible("a.button[href$=\"/moderation\"]").await;
+        checks.check(button == Some(true), format!("at {width} px the Moderate button is visible: {button:?}"));
+        let (scroll, inner) = moderator.page_widths().await;
+        checks.check(scroll <= inner, format!("the moderation queue is {scroll} px wide in a {inner} px window"));
+    }
+    moderator.shot_at("43-moderation-tablet", 768).await;
+
+    for p in [admin, lm, ia, moderator] {
+        p.close().await;
+    }
+    app.shutdown().await;
+    checks.assert_all();
+}
+
+/// How many elements on the page match `css`.
+async fn count(p: &Person, css: &str) -> u64 {
+    p.js(&format!("return document.querySelectorAll({css:?}).length")).await.as_u64().unwrap_or(0)
+}
+
+/// The anchor of an item on the score sheet (`scores::anchor`).
+fn anchor_of(item: &Item) -> String {
+    epa_panel::web::pages::scores::anchor(&epa_panel::domain::guide::ItemKey::new(&item.component, &item.criterion))
+}
+
+/// Every item at `score` but the first two, which are one lower (a disagreement on each).
+fn two_and_rest(items: &[Item], score: i64) -> Sheet {
+    with(sheet(items, score), &[(&items[0], score - 1), (&items[1], score - 1)])
+}
+
+/// A step's link or button is there only when the step is possible; counts agree with their
+/// lists; badges say when; the audit page numbers its entries 1..n and speaks in names and
+/// times; the consensus console marks the range without good/bad colours.
+#[actix_web::test]
+async fn pages_offer_only_possible_steps_and_say_what_is_true() {
+    let Some((app, driver)) = setup("pages_offer_only_possible_steps_and_say_what_is_true", Backend::Sqlite).await
+    else {
+        return;
+    };
+    let panel = app.panel().await;
+    let waiting = app.registered().await;
+    for email in ["ada@fairepa.test", &panel.lm.email, &panel.ia.email, &panel.moderator.email, &waiting.lm.email] {
+        set_password(&app, email);
+    }
+    let (id, items) = (panel.id.clone(), panel.items().to_vec());
+    let mut checks = Checks::default();
+    let links_to = |p: &'static str| format!("a[href=\"/assessments/{id}/{p}\"]");
+
+    // The gateway of an EPA still waiting: the count above the list is the list's length.
+    let lm = Person::new(&driver, &app, "line manager").await;
+    lm.sign_in(&waiting.lm.email).await;
+    lm.goto(&format!("/assessments/{}/gateway", waiting.id)).await;
+    let text = lm.wait_text("Confirm the checks").await;
+    let listed = count(&lm, ".warning li").await;
+    checks.check(
+        listed > 0 && text.contains(&format!("{listed} answers still needed")),
+        format!("the count agrees with the {listed} listed: {text}"),
+    );
+    checks.check(!text.contains("No not met"), "no \"No not met\"");
+    lm.close().await;
+
+    // Scoring is not over: neither the decision nor its moderation is offered.
+    let ia = Person::new(&driver, &app, "independent assessor").await;
+    ia.sign_in(&panel.ia.email).await;
+    ia.goto(&format!("/assessments/{id}")).await;
+    ia.wait_text("Steps").await;
+    checks.check(count(&ia, &links_to("decision")).await == 0, "no Decision step before the sheets are in");
+    let moderator = Person::new(&driver, &app, "moderator").await;
+    moderator.sign_in(&panel.moderator.email).await;
+    moderator.goto(&format!("/assessments/{id}")).await;
+    moderator.wait_text("Steps").await;
+    checks.check(count(&moderator, &links_to("moderation")).await == 0, "no Moderation step before a decision");
+    // The panel can be re-appointed until a sheet is submitted, not after.
+    let admin = Person::new(&driver, &app, "admin").await;
+    admin.sign_in("ada@fairepa.test").await;
+    admin.goto(&format!("/assessments/{id}/panel")).await;
+    admin.wait_text("Appoint the panel").await;
+    let appoint = "form[action$=\"/panel\"] button";
+    checks.check(count(&admin, appoint).await == 1, "the panel can be re-appointed before any sheet is in");
+
+    // All three are in, with disagreements: no way to the decision until they are agreed.
+    let all = |s| sheet(&items, s);
+    panel.save(&panel.lm, &two_and_rest(&items, 3), true).await;
+    admin.goto(&format!("/assessments/{id}/panel")).await;
+    admin.wait_text("Appoint the panel").await;
+    checks.check(count(&admin, appoint).await == 0, "no \"Appoint the panel\" button once a sheet is submitted");
+    admin.close().await;
+    panel.save(&panel.tp, &all(4), true).await;
+    panel.save(&panel.ia, &all(4), true).await;
+    assert_eq!(panel.status().await, "consensus");
+    ia.goto(&format!("/assessments/{id}/consensus")).await;
+    ia.wait_text("Disagreements").await;
+    checks.check(count(&ia, &links_to("decision")).await == 0, "no \"Go to the decision\" before the consensus");
+    let badges: Vec<String> = serde_json::from_value(
+        ia.js("return [...document.querySelectorAll('.members .badge')].map(b => b.textContent.trim())").await,
+    )
+    .unwrap_or_default();
+    checks.check(
+        badges.len() == 3
+            && badges.iter().all(|b| b.starts_with("submitted ") && b.chars().any(|c| c.is_ascii_digit())),
+        format!("each submitted badge says when: {badges:?}"),
+    );
+    let colours = ia
+        .js("const l = document.querySelector('td.score.low'), h = document.querySelector('td.score.high'); \
+             return l && h ? [getComputedStyle(l).backgroundColor, getComputedStyle(h).backgroundColor] : null")
+        .await;
+    checks.check(
+        colours[0] == colours[1] && !colours.is_null(),
+        format!("lowest and highest share one neutral colour: {colours}"),
+    );
+    ia.goto(&format!("/assessments/{id}/decision")).await;
+    let text = ia.wait_text("Back to the consensus").await;
+    checks.check(
+        text.contains("has not agreed") && !text.contains("agreed_score") && !text.contains("null"),
+        format!("the decision page says in words what is missing: {text}"),
+    );
+    ia.shot("44-decision-before-consensus").await;
+
+    // Agreed: now the decision is offered.
+    let agreed: Vec<Value> = items.iter().map(|i| agreed(i, Some(4), "Agreed on the evidence.")).collect();
+    panel.agree(agreed, "Agreed.").await;
+    ia.goto(&format!("/assessments/{id}/consensus")).await;
+    ia.wait_text("Disagreements").await;
+    checks.check(count(&ia, &links_to("decision")).await == 1, "\"Go to the decision\" once the consensus is saved");
+
+    // The audit trail of this assessment: 1..n, names not ids, times not microseconds.
+    moderator.goto(&format!("/assessments/{id}/audit")).await;
+    let text = moderator.wait_text("Every change").await;
+    let numbers: Vec<String> = serde_json::from_value(
+        moderator.js("return [...document.querySelectorAll('.audit tbody tr td:first-child')].map(c => c.textContent.trim())").await,
+    )
+    .unwrap_or_default();
+    let expected: Vec<String> = (1..=numbers.len()).map(|n| n.to_string()).collect();
+    checks.check(!numbers.is_empty() && numbers == expected, format!("entries numbered 1..n: {numbers:?}"));
+    checks
+        .check(!text.contains(&panel.ia.id) && !text.contains(&panel.apprentice.id), format!("names, not ids: {text}"));
+    checks.check(!text.contains(":00.000000Z"), format!("times to the minute, not microseconds: {text}"));
+    moderator.shot("45-audit").await;
+
+    for p in [ia, moderator] {
+        p.close().await;
+    }
+    app.shutdown().await;
+    checks.assert_all();
 }

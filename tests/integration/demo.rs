@@ -16,14 +16,23 @@ async fn serve_demo_prints_tokens_and_passwords_that_work() {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("EPA_BIND", format!("127.0.0.1:{port}"))
         .env("EPA_GUIDES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/panel-guides"))
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("epa-panel serve --demo");
+    // The logs go to stderr, read on a thread of their own until the server stops.
+    let stderr = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text);
+        text
+    });
     let mut people = Vec::new();
+    let mut printed = Vec::new();
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
+        printed.push(line.clone());
         let words: Vec<&str> = line.split_whitespace().collect();
         if words.len() == 4 && words[3].starts_with("epa_") {
             people.push((words[0].to_string(), words[1].to_string(), words[2].to_string(), words[3].to_string()));
@@ -32,7 +41,14 @@ async fn serve_demo_prints_tokens_and_passwords_that_work() {
             break;
         }
     }
-    assert_eq!(people.len(), 5, "five demo people with tokens and passwords: {people:?}");
+    assert_eq!(people.len(), 6, "six demo people with tokens and passwords: {people:?}");
+    let assessors = people.iter().filter(|p| p.0 == "independent_assessor").count();
+    assert_eq!(assessors, 2, "a second independent assessor, to re-appoint the panel: {people:?}");
+    let printed = printed.join("\n");
+    assert!(
+        !printed.contains(" INFO ") && !printed.contains('\u{1b}'),
+        "stdout carries the people only, no logs or colour: {printed}"
+    );
     assert!(dir.path().join("epa-panel.db").exists(), "the default sqlite://epa-panel.db in the working directory");
 
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -57,6 +73,9 @@ async fn serve_demo_prints_tokens_and_passwords_that_work() {
     assert_eq!(list[0]["status"], "registered", "the demo EPA waits at the gateway");
     let _ = child.kill();
     let _ = child.wait();
+    let logs = logs.join().expect("the stderr reader");
+    assert!(logs.contains("listening"), "the logs are on stderr: {logs}");
+    assert!(!logs.contains('\u{1b}'), "no ANSI colour when stderr is not a terminal: {logs:?}");
 }
 
 /// `serve` refuses to start on an invalid guide, naming the file, the line and the field.

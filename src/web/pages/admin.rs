@@ -112,6 +112,7 @@ struct PeopleView {
     organisation_choices: Vec<Choice>,
     values: BTreeMap<String, String>,
     created: Option<NewToken>,
+    password_min: usize,
 }
 
 async fn people_view(
@@ -148,6 +149,7 @@ async fn people_view(
         &get("organisation_id"),
     );
     Ok(PeopleView {
+        password_min: people::PASSWORD_MIN,
         notice,
         error,
         organisations: orgs
@@ -373,7 +375,7 @@ fn import_view(csv: String, problems: Vec<RowProblem>, registered: Vec<Registere
         ),
         stale: false,
     });
-    ImportView { columns: import::COLUMNS.join(","), csv, problems, registered, error }
+    ImportView { columns: import::NAMED_COLUMNS.join(","), csv, problems, registered, error }
 }
 
 /// `GET /admin/import`

@@ -158,14 +158,17 @@ fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
             hint: "the three scores side by side, once all are in",
         });
     }
-    if can(Action::Decide) {
+    // The decision and its moderation only once there can be one (all three sheets are in).
+    let status = loaded.data.status.as_str();
+    let scored = matches!(status, "consensus" | "decided" | "released");
+    if can(Action::Decide) && scored {
         out.push(Link {
             href: format!("/assessments/{id}/decision"),
             label: "Decision",
             hint: "the grade and weighted score before confirming",
         });
     }
-    if can(Action::Moderate) {
+    if can(Action::Moderate) && matches!(status, "decided" | "released") {
         out.push(Link {
             href: format!("/assessments/{id}/moderation"),
             label: "Moderation",
@@ -527,6 +530,29 @@ fn panel_view(
     }
 }
 
+/// Whether any member has submitted their score sheet (the panel can no longer change).
+async fn scoring_started(page: &Page, loaded: &Loaded) -> Result<bool, PageError> {
+    if loaded.data.status != "scheduled" {
+        return Ok(false);
+    }
+    let (actor, id) = (page.actor.clone(), loaded.data.id.clone());
+    let sheets = page.run(move |conn| assessments::view_sheets(conn, &actor, &id)).await?;
+    Ok(sheets.sheets.iter().any(|s| s.submitted_at.is_some()))
+}
+
+/// The panel page's view, with the appointment offered only while it can still change.
+async fn panel_view_now(
+    page: &Page,
+    loaded: &Loaded,
+    posted: Option<&Form>,
+    error: Option<FormError>,
+    notice: Option<&'static str>,
+) -> Result<PanelView, PageError> {
+    let mut view = panel_view(loaded, assessors(page).await?, posted, error, notice);
+    view.can_edit = view.can_edit && !scoring_started(page, loaded).await?;
+    Ok(view)
+}
+
 async fn assessors(page: &Page) -> Result<Vec<people::UserSummary>, PageError> {
     let actor = page.actor.clone();
     page.run(move |conn| people::list_users(conn, &actor, Role::IndependentAssessor)).await
@@ -548,7 +574,7 @@ pub async fn panel_page(
 ) -> Result<HttpResponse, PageError> {
     let loaded = page.load(&path_id(&path)).await?;
     require_admin(&page)?;
-    let view = panel_view(&loaded, assessors(&page).await?, None, None, done.message());
+    let view = panel_view_now(&page, &loaded, None, None, done.message()).await?;
     page.render("pages/panel.html", "Appoint the panel", &view)
 }
 
@@ -600,7 +626,7 @@ pub async fn panel_save(page: Page, path: web::Path<String>, form: Form) -> Resu
         }
         Err(e) => {
             let loaded = page.load(&id).await?;
-            let view = panel_view(&loaded, assessors(&page).await?, Some(&form), Some(FormError::from_app(&e)), None);
+            let view = panel_view_now(&page, &loaded, Some(&form), Some(FormError::from_app(&e)), None).await?;
             page.render_status(e_status(&e), "pages/panel.html", "Appoint the panel", &view)
         }
     }
@@ -958,6 +984,8 @@ pub async fn viva_save(page: Page, path: web::Path<String>, form: Form) -> Resul
 
 #[derive(Serialize)]
 struct AuditRow {
+    /// 1..n on this assessment's page (`seq` numbers the whole trail, across assessments).
+    number: usize,
     seq: i64,
     at: String,
     who: String,
@@ -989,18 +1017,20 @@ pub async fn audit_page(page: Page, path: web::Path<String>) -> Result<HttpRespo
                     );
                 }
             }
-            let names = people::names_of(conn, &ids)?;
+            let names = people::display_names_of(conn, &ids)?;
             Ok((entries, names))
         })
         .await?;
     let entries = entries
         .into_iter()
-        .map(|e| AuditRow {
+        .enumerate()
+        .map(|(n, e)| AuditRow {
+            number: n + 1,
             seq: e.seq,
             at: when(loaded.zone, &e.at),
             who: e.actor_id.as_ref().and_then(|a| names.get(a).cloned()).unwrap_or_else(|| "the system".into()),
             action: e.action.replace(['.', '_'], " "),
-            detail: detail_rows(e.detail, &names),
+            detail: detail_rows(loaded.zone, e.detail, &names),
         })
         .collect();
     let view = AuditPageView { header: loaded.header(), entries };
@@ -1009,37 +1039,43 @@ pub async fn audit_page(page: Page, path: web::Path<String>) -> Result<HttpRespo
 
 /// An audit entry's detail as lines a person reads: ids of people become their names, yes/no
 /// for true/false, lists joined.
-pub fn detail_rows(detail: serde_json::Value, names: &HashMap<String, String>) -> Vec<(String, String)> {
+pub fn detail_rows(zone: Zone, detail: serde_json::Value, names: &HashMap<String, String>) -> Vec<(String, String)> {
     match detail {
         serde_json::Value::Object(map) => map
             .into_iter()
             .map(|(k, v)| {
                 let named = k.ends_with("_id") && v.as_str().is_some_and(|id| names.contains_key(id));
                 let label = if named { k.trim_end_matches("_id").to_string() } else { k.clone() };
-                (label.replace('_', " "), words(&k, &v, names))
+                (label.replace('_', " "), words(zone, &k, &v, names))
             })
             .collect(),
         serde_json::Value::Null => vec![],
-        other => vec![("detail".into(), words("", &other, names))],
+        other => vec![("detail".into(), words(zone, "", &other, names))],
     }
 }
 
-fn words(key: &str, value: &serde_json::Value, names: &HashMap<String, String>) -> String {
+fn words(zone: Zone, key: &str, value: &serde_json::Value, names: &HashMap<String, String>) -> String {
     use serde_json::Value;
     match value {
         Value::String(s) if key.ends_with("_id") => names.get(s).cloned().unwrap_or_else(|| s.clone()),
+        Value::String(s) if is_time(s) => when(zone, s),
         Value::String(s) => s.replace('_', " "),
         Value::Bool(b) => (if *b { "yes" } else { "no" }).to_string(),
         Value::Null => "none".to_string(),
         Value::Number(n) => n.to_string(),
         Value::Array(items) if items.is_empty() => "none".to_string(),
-        Value::Array(items) => items.iter().map(|v| words("", v, names)).collect::<Vec<_>>().join(", "),
+        Value::Array(items) => items.iter().map(|v| words(zone, "", v, names)).collect::<Vec<_>>().join(", "),
         Value::Object(map) => map
             .iter()
-            .map(|(k, v)| format!("{}: {}", k.replace('_', " "), words(k, v, names)))
+            .map(|(k, v)| format!("{}: {}", k.replace('_', " "), words(zone, k, v, names)))
             .collect::<Vec<_>>()
             .join("; "),
     }
+}
+
+/// A stored time (`2026-12-01T10:00:00.000000Z`), shown to a person to the minute.
+fn is_time(s: &str) -> bool {
+    s.len() >= 20 && s.as_bytes().get(10) == Some(&b'T') && chrono::DateTime::parse_from_rfc3339(s).is_ok()
 }
 
 #[cfg(test)]
@@ -1047,9 +1083,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn audit_times_read_to_the_minute() {
+        let rows = detail_rows(
+            Zone::default(),
+            serde_json::json!({"viva_at": "2026-12-01T10:00:00.000000Z", "mode": "in_person"}),
+            &HashMap::new(),
+        );
+        assert_eq!(rows[1], ("viva at".to_string(), when(Zone::default(), "2026-12-01T10:00:00.000000Z")));
+        assert!(!rows[1].1.contains(".000000") && rows[1].1.contains("10:00"), "{rows:?}");
+        assert_eq!(rows[0].1, "in person");
+    }
+
+    #[test]
     fn audit_details_read_as_words() {
         let names: HashMap<String, String> = [("u1".to_string(), "Iris".to_string())].into_iter().collect();
         let rows = detail_rows(
+            Zone::default(),
             serde_json::json!({"independent_assessor_id": "u1", "holds": true, "unmet": [], "changed": ["english_level2"],
                                "answers": {"maths_level2": false}}),
             &names,

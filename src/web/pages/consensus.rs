@@ -242,6 +242,12 @@ fn console_view(
         }
         f
     });
+    // The decision is offered only once there is nothing left to agree.
+    let decision_href = (may(page.actor.role, loaded.seat, Action::Decide)
+        && status == "consensus"
+        && !sealed
+        && (loaded.data.consensus.is_some() || disagreements.is_empty()))
+    .then(|| format!("/assessments/{}/decision", loaded.data.id));
     ConsensusView {
         header: loaded.header(),
         notice,
@@ -260,8 +266,7 @@ fn console_view(
             .consensus
             .as_ref()
             .map(|c| format!("{}, {}", loaded.name(&c.by), when(loaded.zone, &c.at))),
-        decision_href: (may(page.actor.role, loaded.seat, Action::Decide) && status == "consensus")
-            .then(|| format!("/assessments/{}/decision", loaded.data.id)),
+        decision_href,
         referred_back: loaded.data.referred_back.as_ref().map(|r| ReferredBackView {
             by: loaded.name(&r.by),
             at: when(loaded.zone, &r.at),
@@ -412,7 +417,7 @@ async fn decision_view(
                 resolve_decision(conn, &guide, &found.row)
             })
             .await?
-            .map_err(|e| e.to_string()),
+            .map_err(|e| decision_problem(&e)),
         None => Err("There is no decision yet: the panel decides once all three score sheets are in and the consensus is recorded.".into()),
     };
     let viva_questions = d.viva_record.as_ref().map_or(0, |v| v.questions.len());
@@ -447,6 +452,19 @@ async fn decision_view(
             .as_ref()
             .map(|s| format!("{}, {}: {}", loaded.name(&s.by), when(loaded.zone, &s.at), s.notes)),
     })
+}
+
+/// Why there is no decision to confirm yet, in words (the service's refusal names API fields).
+fn decision_problem(e: &AppError) -> String {
+    let unresolved = unresolved_in(e);
+    if unresolved.is_empty() {
+        return FormError::from_app(e).message;
+    }
+    format!(
+        "The panel has not agreed {} yet ({}): agree a score for each on the consensus console, or mark that the panel cannot agree, and save the consensus. Then the decision can be confirmed.",
+        if unresolved.len() == 1 { "1 disagreement".to_string() } else { format!("{} disagreements", unresolved.len()) },
+        unresolved.join(", ")
+    )
 }
 
 /// `GET /assessments/{id}/decision`
@@ -506,5 +524,8 @@ mod tests {
             "items: these disagreements are not resolved: project/S1, viva/K4 (give an agreed_score, or null where the panel cannot agree)",
         );
         assert_eq!(unresolved_in(&e), vec!["project/S1".to_string(), "viva/K4".to_string()]);
+        let said = decision_problem(&e);
+        assert!(said.starts_with("The panel has not agreed 2 disagreements yet (project/S1, viva/K4)"), "{said}");
+        assert!(!said.contains("agreed_score") && !said.contains("null"), "{said}");
     }
 }

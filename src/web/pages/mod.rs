@@ -212,6 +212,7 @@ pub struct Layout {
     pub nav: Vec<NavItem>,
     pub css: String,
     pub js: String,
+    pub icon: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -236,6 +237,7 @@ impl Layout {
             nav: Vec::new(),
             css: static_url("app.css"),
             js: static_url("autosave.js"),
+            icon: static_url("favicon.svg"),
         }
     }
 }
@@ -278,6 +280,7 @@ impl Page {
             nav,
             css: static_url("app.css"),
             js: static_url("autosave.js"),
+            icon: static_url("favicon.svg"),
         }
     }
 
@@ -372,18 +375,91 @@ impl FormError {
             .map(|(f, rest)| (f.trim(), rest.trim()))
             .filter(|(f, _)| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || "_[].".contains(c)));
         match named {
-            Some((field, rest)) => Self {
-                field: Some(field.split(['[', '.']).next().unwrap_or(field).to_string()),
-                message: capitalise(rest),
-                stale: false,
-            },
-            None => Self { field: None, message: capitalise(&text), stale: false },
+            Some((field, rest)) => {
+                let field = field.split(['[', '.']).next().unwrap_or(field).to_string();
+                Self { message: in_words(&field, rest), field: Some(field), stale: false }
+            }
+            None => Self { field: None, message: capitalise(&api_words(&text)), stale: false },
         }
     }
 
     pub fn status(e: &AppError) -> StatusCode {
         e.status_code()
     }
+}
+
+/// A form field as people call it ("the viva date and time"), for messages that name it.
+pub fn field_words(field: &str) -> String {
+    let words = match field {
+        "name" => "the name",
+        "email" => "the email address",
+        "password" => "the web password",
+        "role" => "the role",
+        "kind" => "the kind of organisation",
+        "organisation_id" => "the organisation",
+        "apprentice_id" => "the apprentice",
+        "employer_id" => "the employer",
+        "training_provider_id" => "the training provider",
+        "standard_id" => "the standard",
+        "line_manager_id" => "the line manager",
+        "training_provider_user_id" => "the training provider's member of the panel",
+        "independent_assessor_id" => "the independent assessor",
+        "viva_at" => "the viva date and time",
+        "mode" => "how the viva is held",
+        "conflicts" => "the conflicts of interest",
+        "knowledge_reference" => "the qualification or assessment taken",
+        "knowledge_units" => "the units achieved",
+        "questions" => "the viva record",
+        "scores" => "the scores",
+        "items" => "the agreed scores",
+        "notes" => "the notes",
+        "rationale" => "the reasons",
+        "action" => "your moderation choice",
+        "body" | "version" => "the form",
+        other => return format!("the {}", other.trim_end_matches("_id").replace('_', " ")),
+    };
+    words.to_string()
+}
+
+/// The API's names for things, where a service's message mentions them, as people say them.
+fn api_words(text: &str) -> String {
+    let mut text = text.to_string();
+    for (name, said) in [
+        ("the knowledge_reference", "the qualification or assessment taken"),
+        ("knowledge_reference", "the qualification or assessment taken"),
+        ("agreed_score", "an agreed score"),
+        ("gateway_passed", "past the gateway"),
+        ("in_person", "in person"),
+        ("refer_back", "refer back"),
+    ] {
+        text = text.replace(name, said);
+    }
+    text
+}
+
+/// A service's refusal of `field` as a sentence that names the field in words and says what to
+/// do (the services' own wording is for the API, where the field's name leads).
+pub fn in_words(field: &str, rest: &str) -> String {
+    let words = field_words(field);
+    let rest = api_words(rest);
+    let rest = rest.as_str();
+    if rest == "must not be empty" {
+        return format!("Enter {words}: it must not be empty.");
+    }
+    if let Some(n) = rest.strip_prefix("longer than ") {
+        return format!("Shorten {words}: it is longer than {n}.");
+    }
+    if rest.contains("is not an RFC 3339 time") {
+        return if rest.starts_with("\"\"") {
+            format!("Enter {words}: it must not be empty.")
+        } else {
+            format!("Enter {words} as a date and a time of day, for example 1 December 2026 at 10:00.")
+        };
+    }
+    if rest.contains("is not an email address") {
+        return format!("Enter {words} in full, like name@example.org: {rest}.");
+    }
+    format!("{}: {rest}", capitalise(&words))
 }
 
 /// The text with its first letter in capitals.
@@ -400,6 +476,7 @@ pub fn capitalise(text: &str) -> String {
 const STATIC_FILES: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../../../templates/static/app.css")),
     ("autosave.js", "text/javascript; charset=utf-8", include_str!("../../../templates/static/autosave.js")),
+    ("favicon.svg", "image/svg+xml", include_str!("../../../templates/static/favicon.svg")),
 ];
 
 fn hashed_names() -> &'static Vec<(String, usize)> {
@@ -438,6 +515,12 @@ async fn static_file(req: HttpRequest) -> HttpResponse {
     }
 }
 
+/// `/favicon.ico`, asked for by browsers whatever the page says: the same small SVG icon.
+async fn favicon() -> HttpResponse {
+    let (_, content_type, body) = STATIC_FILES[2];
+    HttpResponse::Ok().content_type(content_type).insert_header(("Cache-Control", "public, max-age=86400")).body(body)
+}
+
 /// The pages' routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::FormConfig::default().limit(FORM_LIMIT))
@@ -445,6 +528,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sign-in", web::post().to(auth::sign_in))
         .route("/sign-out", web::post().to(auth::sign_out))
         .route("/static/{name}", web::get().to(static_file))
+        .route("/favicon.ico", web::get().to(favicon))
         .route("/assessments", web::get().to(home::my_assessments))
         .route("/assessments/{id}", web::get().to(assessment::overview))
         .route("/assessments/{id}/gateway", web::get().to(assessment::gateway_page))
@@ -510,12 +594,31 @@ mod tests {
         let e = AppError::bad_input("x", "independent_assessor_id: Ivy works for the employer");
         let f = FormError::from_app(&e);
         assert_eq!(f.field.as_deref(), Some("independent_assessor_id"));
-        assert_eq!(f.message, "Ivy works for the employer");
+        assert_eq!(f.message, "The independent assessor: Ivy works for the employer");
         let e = AppError::bad_input("x", "items[2].agreed_score: 9 is outside the scale");
         assert_eq!(FormError::from_app(&e).field.as_deref(), Some("items"));
         let e = AppError::conflict("x", "the panel cannot be changed once a score sheet has been submitted");
         assert_eq!(FormError::from_app(&e).field, None);
         assert!(FormError::from_app(&e).message.starts_with("The panel"));
+        let e = AppError::conflict(
+            "wrong_state",
+            "appointing the panel is possible only when the assessment is gateway_passed or scheduled; it is consensus",
+        );
+        assert!(FormError::from_app(&e).message.contains("is past the gateway or scheduled"));
+        let e = AppError::bad_input("missing_value", "notes: must not be empty");
+        assert_eq!(FormError::from_app(&e).message, "Enter the notes: it must not be empty.");
+        let e =
+            AppError::bad_input("invalid_time", "viva_at: \"\" is not an RFC 3339 time such as 2026-12-01T10:00:00Z");
+        let f = FormError::from_app(&e);
+        assert_eq!(f.message, "Enter the viva date and time: it must not be empty.");
+        assert!(!f.message.contains("RFC") && f.field.as_deref() == Some("viva_at"));
+        let e = AppError::bad_input("too_long", "rationale: longer than 4000 characters");
+        assert_eq!(FormError::from_app(&e).message, "Shorten the reasons: it is longer than 4000 characters.");
+        let e = AppError::bad_input("x", "knowledge_units: the knowledge_reference names no qualification");
+        assert_eq!(
+            FormError::from_app(&e).message,
+            "The units achieved: the qualification or assessment taken names no qualification"
+        );
         let e = AppError::PreconditionFailed("If-Match: \"2\" is not the current version".into());
         assert!(FormError::from_app(&e).stale && !FormError::from_app(&e).message.contains("If-Match"));
     }

@@ -239,6 +239,7 @@ fn sheet_view(
     error: Option<FormError>,
     warnings: Vec<String>,
     notice: Option<&'static str>,
+    show_missing: bool,
 ) -> SheetPageView {
     let loaded = &ctx.loaded;
     let guide = &loaded.guide;
@@ -254,7 +255,9 @@ fn sheet_view(
     } else {
         None
     };
-    let comps = components(guide, &own, posted, &[]);
+    // Coming from the review's "still to score" list: every item still to score is marked.
+    let missing = if show_missing && !submitted { scoring::missing_items(guide, &own) } else { vec![] };
+    let comps = components(guide, &own, posted, &missing);
     let total = guide.score_items().len();
     let scored = comps.iter().flat_map(|c| &c.areas).flat_map(|a| &a.items).filter(|i| i.score.is_some()).count();
     SheetPageView {
@@ -276,14 +279,22 @@ fn sheet_view(
     }
 }
 
+/// `?missing=1`: the sheet marks every item still to score (the review links here).
+#[derive(serde::Deserialize, Default)]
+pub struct ShowMissing {
+    #[serde(default)]
+    pub missing: Option<String>,
+}
+
 /// `GET /assessments/{id}/scores`
 pub async fn sheet_page(
     page: Page,
     path: web::Path<String>,
     done: web::Query<Done>,
+    missing: web::Query<ShowMissing>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = sheet_context(&page, path.as_str()).await?;
-    let view = sheet_view(&page, &ctx, None, None, vec![], done.message());
+    let view = sheet_view(&page, &ctx, None, None, vec![], done.message(), missing.missing.is_some());
     page.render("pages/scores.html", "My score sheet", &view)
 }
 
@@ -340,12 +351,13 @@ pub async fn sheet_save(page: Page, path: web::Path<String>, form: Form) -> Resu
     match result {
         Some(Err(e)) => {
             let ctx = sheet_context(&page, &id).await?;
-            let view = sheet_view(&page, &ctx, Some(&form), Some(FormError::from_app(&e)), warnings, None);
+            let view = sheet_view(&page, &ctx, Some(&form), Some(FormError::from_app(&e)), warnings, None, false);
             page.render_status(e_status(&e), "pages/scores.html", "My score sheet", &view)
         }
         _ if !warnings.is_empty() => {
             let ctx = sheet_context(&page, &id).await?;
-            let view = sheet_view(&page, &ctx, Some(&form), None, warnings, Some("Your other scores are saved."));
+            let view =
+                sheet_view(&page, &ctx, Some(&form), None, warnings, Some("Your other scores are saved."), false);
             page.render_status(StatusCode::OK, "pages/scores.html", "My score sheet", &view)
         }
         _ if form.has("review") => Ok(see_other(&format!("/assessments/{id}/scores/review"))),
@@ -395,7 +407,7 @@ fn review_view(page: &Page, ctx: &SheetContext, error: Option<FormError>) -> Rev
         missing: missing
             .iter()
             .map(|k| MissingItem {
-                href: format!("/assessments/{id}/scores#{}", anchor(k)),
+                href: format!("/assessments/{id}/scores?missing=1#{}", anchor(k)),
                 label: format!(
                     "{} {} · {}",
                     k.criterion,
