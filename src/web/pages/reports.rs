@@ -155,7 +155,7 @@ pub async fn reports_page(page: Page, req: HttpRequest) -> Result<HttpResponse, 
         ("independence.csv", "one row per submitted sheet: first saved, submitted, and when the sheets were revealed"),
         (
             "trends.csv",
-            "one row per month and standard (add period=quarter or year, by=employer, training_provider or assessor): grades, mean weighted score, tie-breaks, mean lean",
+            "one row per month and standard: grade counts, mean weighted score, tie-breaks (period=quarter or year and by=employer, training_provider or assessor give the other cuts, with the mean lean)",
         ),
     ]
     .into_iter()
