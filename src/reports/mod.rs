@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::domain::permissions::Seat;
@@ -260,6 +261,22 @@ pub const AGREEMENT_COLUMNS: &[&str] = &[
     "kappa_tp_ia",
 ];
 
+/// One assessment's score rows as the statistics take them: the scores of each item, seats by
+/// their position in the panel; `number` gives each (component, criterion) its item number.
+fn item_cells(rows: &[ScoreRow], mut number: impl FnMut((String, String)) -> usize) -> Vec<ItemRatings<'_>> {
+    let mut cells: Vec<ItemRatings<'_>> = Vec::new();
+    for row in rows {
+        let Some(seat) = Seat::ALL.iter().position(|s| s.as_str() == row.scorer_role) else { continue };
+        let item = number((row.component.clone(), row.criterion.clone()));
+        let rating = Rating { seat, scorer: &row.scorer_id, score: i64::from(row.score) };
+        match cells.iter_mut().find(|c| c.item == item) {
+            Some(cell) => cell.ratings.push(rating),
+            None => cells.push(ItemRatings { item, ratings: vec![rating] }),
+        }
+    }
+    cells
+}
+
 /// Accumulates each scorer's figures across the score rows, and the standardisation statistics
 /// (leans, agreement) assessment by assessment; memory grows with scorers and assessments, not
 /// with score rows.
@@ -313,25 +330,15 @@ impl AssessorTally {
     /// Adds one assessment's score rows: to each scorer's tally and to the statistics.
     pub fn add_assessment(&mut self, rows: &[ScoreRow]) {
         rows.iter().for_each(|r| self.add(r));
-        let mut cells: Vec<ItemRatings<'_>> = Vec::new();
-        for row in rows {
-            let Some(seat) = Seat::ALL.iter().position(|s| s.as_str() == row.scorer_role) else { continue };
-            let key = (row.component.clone(), row.criterion.clone());
-            let item = match self.item_number.get(&key) {
-                Some(&n) => n,
-                None => {
-                    let n = self.items.len();
-                    self.items.push(key.clone());
-                    self.item_number.insert(key, n);
-                    n
-                }
-            };
-            let rating = Rating { seat, scorer: &row.scorer_id, score: i64::from(row.score) };
-            match cells.iter_mut().find(|c| c.item == item) {
-                Some(cell) => cell.ratings.push(rating),
-                None => cells.push(ItemRatings { item, ratings: vec![rating] }),
+        let cells = item_cells(rows, |key| match self.item_number.get(&key) {
+            Some(&n) => n,
+            None => {
+                let n = self.items.len();
+                self.items.push(key.clone());
+                self.item_number.insert(key, n);
+                n
             }
-        }
+        });
         // Where a deadlock was decided by a member's own score: how far it sat from the others'.
         for row in rows.iter().filter(|r| r.decided_by == r.scorer_role) {
             let others: Vec<i32> = rows
@@ -409,6 +416,220 @@ impl AssessorTally {
                 }
             })
             .collect()
+    }
+}
+
+/// How the trends report cuts time: by the decision date (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrendPeriod {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl TrendPeriod {
+    pub const ALL: [Self; 3] = [Self::Month, Self::Quarter, Self::Year];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Month => "month",
+            Self::Quarter => "quarter",
+            Self::Year => "year",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// The period a decision date falls in: `2026-07`, `2026-Q3` or `2026`.
+    pub fn key(self, date: NaiveDate) -> String {
+        match self {
+            Self::Month => date.format("%Y-%m").to_string(),
+            Self::Quarter => format!("{}-Q{}", date.format("%Y"), date.month0() / 3 + 1),
+            Self::Year => date.format("%Y").to_string(),
+        }
+    }
+}
+
+/// What the trends report groups the assessments of a period by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrendBy {
+    Standard,
+    Employer,
+    TrainingProvider,
+    Assessor,
+}
+
+impl TrendBy {
+    pub const ALL: [Self; 4] = [Self::Standard, Self::Employer, Self::TrainingProvider, Self::Assessor];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Employer => "employer",
+            Self::TrainingProvider => "training_provider",
+            Self::Assessor => "assessor",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.as_str() == name)
+    }
+}
+
+/// The date (UTC) of a stored decision time (RFC 3339); a time without an offset is read as UTC.
+pub fn decision_date(decided_at: &str) -> Option<NaiveDate> {
+    match chrono::DateTime::parse_from_rfc3339(decided_at) {
+        Ok(at) => Some(at.with_timezone(&chrono::Utc).date_naive()),
+        Err(_) => decided_at.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+    }
+}
+
+/// One group of one period in the trends report.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendRow {
+    pub period: String,
+    pub by: String,
+    pub id: String,
+    pub name: String,
+    pub assessments: usize,
+    /// `Grade=n;Grade=n` in the guide's order, zeros included.
+    pub grade_counts: String,
+    pub mean_weighted_score: Option<Number>,
+    /// Items decided by the independent assessor's own score.
+    pub tie_breaks: usize,
+    pub mean_lean: Option<Number>,
+}
+
+pub const TREND_COLUMNS: &[&str] =
+    &["period", "by", "id", "name", "assessments", "grade_counts", "mean_weighted_score", "tie_breaks", "mean_lean"];
+
+/// One decided assessment as the trends report sees it.
+#[derive(Debug, Clone)]
+pub struct TrendAssessment<'a> {
+    pub date: NaiveDate,
+    /// The group's id and name (the name already formula-safe or not: it is neutralised here).
+    pub group_id: &'a str,
+    pub group_name: &'a str,
+    pub grade: &'a str,
+    /// The grades of the assessment's standard, in the guide's order.
+    pub guide_grades: &'a [String],
+    pub weighted_score: f64,
+    pub tie_breaks: usize,
+    /// The scorer whose lean the group's `mean_lean` averages (none: no lean for the group).
+    pub lean_of: Option<&'a str>,
+    pub score_rows: &'a [ScoreRow],
+}
+
+/// The grade counts of a group in the order their guides list them: the first standard's
+/// grades, then any other standard's grades not yet listed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GradeCounts(Vec<(String, usize)>);
+
+impl GradeCounts {
+    /// Counts one assessment of a standard whose guide lists `guide_grades`.
+    pub fn add(&mut self, guide_grades: &[String], grade: &str) {
+        for g in guide_grades.iter().chain(std::iter::once(&grade.to_string())) {
+            if !self.0.iter().any(|(name, _)| name == g) {
+                self.0.push((g.clone(), 0));
+            }
+        }
+        if let Some((_, n)) = self.0.iter_mut().find(|(name, _)| name == grade) {
+            *n += 1;
+        }
+    }
+
+    /// `Grade=n;Grade=n`.
+    pub fn text(&self) -> String {
+        self.0.iter().map(|(g, n)| format!("{g}={n}")).collect::<Vec<_>>().join(";")
+    }
+}
+
+/// One group of one period, as it accumulates.
+#[derive(Debug, Default)]
+struct TrendGroup {
+    name: String,
+    assessments: usize,
+    grades: GradeCounts,
+    weighted_sum: f64,
+    tie_breaks: usize,
+    /// Whose lean the group averages, with how many of its assessments each one scored.
+    lean_of: BTreeMap<String, usize>,
+}
+
+/// Accumulates the trends report: memory grows with periods × groups (and with what one
+/// estimator per period needs), not with score rows.
+#[derive(Debug)]
+pub struct TrendTally {
+    period: TrendPeriod,
+    by: TrendBy,
+    groups: BTreeMap<(String, String), TrendGroup>,
+    periods: BTreeMap<String, Standardisation>,
+    item_number: HashMap<(String, String), usize>,
+}
+
+impl TrendTally {
+    pub fn new(period: TrendPeriod, by: TrendBy) -> Self {
+        Self { period, by, groups: BTreeMap::new(), periods: BTreeMap::new(), item_number: HashMap::new() }
+    }
+
+    pub fn add(&mut self, a: &TrendAssessment<'_>) {
+        let key = self.period.key(a.date);
+        let g = self.groups.entry((key.clone(), a.group_id.to_string())).or_default();
+        if g.assessments == 0 {
+            g.name = safe_text(a.group_name);
+        }
+        g.assessments += 1;
+        g.grades.add(a.guide_grades, a.grade);
+        g.weighted_sum += a.weighted_score;
+        g.tie_breaks += a.tie_breaks;
+        if let Some(scorer) = a.lean_of {
+            *g.lean_of.entry(scorer.to_string()).or_default() += 1;
+        }
+        let numbers = &mut self.item_number;
+        let cells = item_cells(a.score_rows, |item| {
+            let next = numbers.len();
+            *numbers.entry(item).or_insert(next)
+        });
+        self.periods.entry(key).or_insert_with(|| Standardisation::new(Seat::ALL.len())).add_assessment(&cells);
+    }
+
+    /// The rows, ordered by period, then name, then id.
+    pub fn rows(&self) -> Vec<TrendRow> {
+        let leans: HashMap<&str, HashMap<String, f64>> = self
+            .periods
+            .iter()
+            .map(|(period, s)| {
+                let leans = s.leans().into_iter().filter_map(|l| l.lean.map(|x| (l.scorer, x))).collect();
+                (period.as_str(), leans)
+            })
+            .collect();
+        let mut rows: Vec<TrendRow> = self
+            .groups
+            .iter()
+            .map(|((period, id), g)| {
+                let of_period = leans.get(period.as_str());
+                let (sum, n) = g
+                    .lean_of
+                    .iter()
+                    .filter_map(|(scorer, n)| of_period.and_then(|l| l.get(scorer)).map(|x| (x * *n as f64, *n)))
+                    .fold((0.0, 0usize), |(s, c), (x, n)| (s + x, c + n));
+                TrendRow {
+                    period: period.clone(),
+                    by: self.by.as_str().to_string(),
+                    id: id.clone(),
+                    name: g.name.clone(),
+                    assessments: g.assessments,
+                    grade_counts: safe_text(&g.grades.text()),
+                    mean_weighted_score: (g.assessments > 0).then(|| Number(g.weighted_sum / g.assessments as f64)),
+                    tie_breaks: g.tie_breaks,
+                    mean_lean: (n > 0).then(|| Number(sum / n as f64)),
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.period, &a.name, &a.id).cmp(&(&b.period, &b.name, &b.id)));
+        rows
     }
 }
 
@@ -494,5 +715,118 @@ mod tests {
         assert_eq!(lena.name, "'=Lena");
         let iris = rows.iter().find(|r| r.scorer_id == "iris").unwrap();
         assert_eq!(iris.tie_breaks_decided, 1);
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn periods_are_months_quarters_and_years() {
+        use TrendPeriod::*;
+        for (month, quarter) in
+            [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (6, 2), (7, 3), (8, 3), (9, 3), (10, 4), (11, 4), (12, 4)]
+        {
+            assert_eq!(Quarter.key(day(2026, month, 15)), format!("2026-Q{quarter}"), "month {month}");
+        }
+        assert_eq!(Quarter.key(day(2026, 3, 31)), "2026-Q1");
+        assert_eq!(Quarter.key(day(2026, 4, 1)), "2026-Q2");
+        let last = day(2026, 12, 31);
+        assert_eq!(
+            (Month.key(last), Quarter.key(last), Year.key(last)),
+            ("2026-12".into(), "2026-Q4".into(), "2026".into())
+        );
+        assert_eq!(Month.key(day(2026, 7, 1)), "2026-07");
+        assert_eq!(TrendPeriod::from_name("quarter"), Some(Quarter));
+        assert_eq!(TrendPeriod::from_name("week"), None);
+        assert_eq!(TrendBy::from_name("training_provider"), Some(TrendBy::TrainingProvider));
+        assert_eq!(TrendBy::from_name("Standard"), None);
+    }
+
+    #[test]
+    fn decision_dates_are_utc() {
+        assert_eq!(decision_date("2026-12-31T23:30:00Z"), Some(day(2026, 12, 31)));
+        assert_eq!(decision_date("2027-01-01T00:30:00+01:00"), Some(day(2026, 12, 31)));
+        assert_eq!(decision_date("2026-02-10T10:00:00.123456Z"), Some(day(2026, 2, 10)));
+        assert_eq!(decision_date("2026-02-10 10:00:00"), Some(day(2026, 2, 10)));
+        assert_eq!(decision_date("soon"), None);
+    }
+
+    #[test]
+    fn grade_counts_follow_the_guides_with_zeros() {
+        let first: Vec<String> = ["Fail", "Pass", "Merit"].map(String::from).into();
+        let second: Vec<String> = ["Fail", "Pass", "Distinction"].map(String::from).into();
+        let mut g = GradeCounts::default();
+        g.add(&first, "Pass");
+        assert_eq!(g.text(), "Fail=0;Pass=1;Merit=0");
+        g.add(&second, "Distinction");
+        g.add(&first, "Pass");
+        assert_eq!(g.text(), "Fail=0;Pass=2;Merit=0;Distinction=1");
+        g.add(&first, "Unlisted");
+        assert_eq!(g.text(), "Fail=0;Pass=2;Merit=0;Distinction=1;Unlisted=1");
+        assert_eq!(GradeCounts::default().text(), "");
+    }
+
+    #[test]
+    fn trends_group_count_and_average_by_hand() {
+        let grades: Vec<String> = ["Not achieved", "Pass"].map(String::from).into();
+        // Three scorers on one item; lena is each assessment's line manager.
+        let rows = |id: &str, lm: i32, tp: i32, ia: i32| -> Vec<ScoreRow> {
+            [("lena", "line_manager", lm), ("tom", "training_provider", tp), ("iris", "independent_assessor", ia)]
+                .into_iter()
+                .map(|(who, role, s)| score(who, role, id, s, 3, "consensus"))
+                .collect()
+        };
+        let (a, b, c) = (rows("A", 5, 3, 4), rows("B", 3, 3, 3), rows("C", 4, 2, 3));
+        let mut t = TrendTally::new(TrendPeriod::Quarter, TrendBy::Employer);
+        let add = |t: &mut TrendTally, date, employer, name, grade, w, ties, rows: &[ScoreRow]| {
+            t.add(&TrendAssessment {
+                date,
+                group_id: employer,
+                group_name: name,
+                grade,
+                guide_grades: &grades,
+                weighted_score: w,
+                tie_breaks: ties,
+                lean_of: Some("lena"),
+                score_rows: rows,
+            })
+        };
+        add(&mut t, day(2026, 2, 1), "e2", "=Acme", "Pass", 4.0, 1, &a);
+        add(&mut t, day(2026, 3, 31), "e2", "Acme", "Not achieved", 2.5, 0, &b);
+        add(&mut t, day(2026, 4, 1), "e1", "Zed", "Pass", 3.0, 2, &c);
+        let rows = t.rows();
+        let mut w = CsvChunks::new();
+        w.header(TREND_COLUMNS).unwrap();
+        rows.iter().for_each(|r| w.row(r).unwrap());
+        // Q1: A (5 3 4, mean 4: lena +1, tom −1, iris 0) and B (all 3: 0, 0, 0) → lena +1/2,
+        // tom −1/2, iris 0; centred on the median (iris) → lena 0.5. Q2: C (4 2 3: +1 −1 0) → 1.
+        assert_eq!(
+            String::from_utf8(w.take().unwrap()).unwrap(),
+            "period,by,id,name,assessments,grade_counts,mean_weighted_score,tie_breaks,mean_lean\r\n\
+             2026-Q1,employer,e2,'=Acme,2,Not achieved=1;Pass=1,3.25,1,0.5\r\n\
+             2026-Q2,employer,e1,Zed,1,Not achieved=0;Pass=1,3,2,1\r\n"
+        );
+        assert!(rows.iter().all(|r| r.by == "employer"));
+
+        // By standard: no lean. Ordered by period, then name, then id.
+        let mut t = TrendTally::new(TrendPeriod::Year, TrendBy::Standard);
+        for (id, name) in [("s2", "Beta"), ("s3", "Alpha"), ("s1", "Beta")] {
+            t.add(&TrendAssessment {
+                date: day(2026, 5, 5),
+                group_id: id,
+                group_name: name,
+                grade: "Pass",
+                guide_grades: &grades,
+                weighted_score: 3.0,
+                tie_breaks: 0,
+                lean_of: None,
+                score_rows: &a,
+            });
+        }
+        let rows = t.rows();
+        let order: Vec<(&str, &str, Option<Number>)> =
+            rows.iter().map(|r| (r.id.as_str(), r.period.as_str(), r.mean_lean)).collect();
+        assert_eq!(order, [("s3", "2026", None), ("s1", "2026", None), ("s2", "2026", None)]);
     }
 }

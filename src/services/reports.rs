@@ -2,6 +2,7 @@
 //! page (keyset on decision time) so memory does not grow with the number of rows.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::NaiveDate;
@@ -9,6 +10,7 @@ use diesel::prelude::*;
 use tokio::sync::mpsc;
 
 use super::assessments::{seat_of, submitted_sheets, StoredDecision};
+use super::standards::Guides;
 use super::Actor;
 use crate::db::models::{Apprentice, AssessmentRow, AuditEntry, User};
 use crate::db::schema::{apprentices, assessments, audit_entries, organisations, standards, users};
@@ -29,6 +31,70 @@ pub enum Report {
     Assessors,
     Agreement,
     Independence,
+    Trends(TrendOptions),
+}
+
+/// What the trends report cuts by: `period` (default month) and `by` (default standard).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrendOptions {
+    pub period: TrendPeriod,
+    pub by: TrendBy,
+}
+
+impl Default for TrendOptions {
+    fn default() -> Self {
+        Self { period: TrendPeriod::Month, by: TrendBy::Standard }
+    }
+}
+
+impl TrendOptions {
+    /// Takes `period` and `by` out of the query string (a bad or repeated one is a 400 naming
+    /// it); the rest are the report filters.
+    pub fn split(query: &[(String, String)]) -> AppResult<(Self, Vec<(String, String)>)> {
+        let mut options = Self::default();
+        let mut seen: Vec<&str> = Vec::new();
+        let mut rest = Vec::new();
+        for (key, value) in query {
+            let (words, names): (&str, Vec<&str>) = match key.as_str() {
+                "period" => ("The period", TrendPeriod::ALL.iter().map(|p| p.as_str()).collect()),
+                "by" => ("The grouping", TrendBy::ALL.iter().map(|b| b.as_str()).collect()),
+                _ => {
+                    rest.push((key.clone(), value.clone()));
+                    continue;
+                }
+            };
+            if seen.contains(&key.as_str()) {
+                return Err(AppError::bad_input(
+                    "repeated_filter",
+                    format!("{words} ({key}) is given more than once; give it once."),
+                ));
+            }
+            seen.push(if key == "period" { "period" } else { "by" });
+            let bad = || {
+                AppError::bad_input(
+                    "invalid_choice",
+                    format!("{words} ({key}) must be one of {}; {value:?} is not one.", names.join(", ")),
+                )
+            };
+            if key == "period" {
+                options.period = TrendPeriod::from_name(value).ok_or_else(bad)?;
+            } else {
+                options.by = TrendBy::from_name(value).ok_or_else(bad)?;
+            }
+        }
+        Ok((options, rest))
+    }
+}
+
+/// The report a query asks for and its filters: the trends report first takes its own options out.
+pub fn parse_query(report: Report, query: &[(String, String)]) -> AppResult<(Report, ReportFilter)> {
+    match report {
+        Report::Trends(_) => {
+            let (options, rest) = TrendOptions::split(query)?;
+            Ok((Report::Trends(options), ReportFilter::parse(&rest)?))
+        }
+        _ => Ok((report, ReportFilter::parse(query)?)),
+    }
 }
 
 /// The filters every report takes.
@@ -358,6 +424,76 @@ fn page_names(conn: &mut DbConnection, rows: &[(AssessmentRow, Apprentice)]) -> 
     })
 }
 
+/// (standard id, version) → its grades in the guide's order.
+type GradeOrders = Vec<((String, String), Vec<String>)>;
+
+/// The grade orders of the page's standard versions not yet `known`.
+fn grade_orders_of(
+    conn: &mut DbConnection,
+    guides: &Guides,
+    page: &[Decided],
+    known: &[(String, String)],
+) -> AppResult<GradeOrders> {
+    let mut out: GradeOrders = Vec::new();
+    for d in page {
+        let key = (d.row.standard_id.clone(), d.row.standard_version.clone());
+        if known.contains(&key) || out.iter().any(|(k, _)| *k == key) {
+            continue;
+        }
+        let grades = guides
+            .get(conn, &key.0, &key.1)?
+            .map(|g| g.grading.grades.iter().map(|g| g.name.clone()).collect())
+            .unwrap_or_default();
+        out.push((key, grades));
+    }
+    Ok(out)
+}
+
+/// Adds one decided assessment to the trends: its group, grade, weighted score, tie-breaks and
+/// the member whose lean the group averages.
+fn add_trend(
+    trends: &mut TrendTally,
+    by: TrendBy,
+    decided: &Decided,
+    grade_orders: &HashMap<(String, String), Vec<String>>,
+) -> anyhow::Result<()> {
+    let (row, apprentice, names) = (&decided.row, &decided.apprentice, &decided.names);
+    let decided_at = row.decided_at.as_deref().unwrap_or_default();
+    let date = decision_date(decided_at)
+        .ok_or_else(|| anyhow::anyhow!("assessment {}: decision time {decided_at:?} unreadable", row.id))?;
+    let assessor = row.independent_assessor_id.as_deref().unwrap_or_default();
+    let (group_id, group_name, lean_of) = match by {
+        TrendBy::Standard => (row.standard_id.as_str(), names.standard_title.as_str(), None),
+        TrendBy::Employer => {
+            (apprentice.employer_id.as_str(), names.employer.as_str(), Some(row.line_manager_id.as_str()))
+        }
+        TrendBy::TrainingProvider => (
+            apprentice.training_provider_id.as_str(),
+            names.training_provider.as_str(),
+            Some(row.training_provider_user_id.as_str()),
+        ),
+        TrendBy::Assessor => (assessor, names.independent_assessor.as_str(), Some(assessor)),
+    };
+    let items = &decided.decision.decision.items;
+    let score_rows = decided.score_rows();
+    let no_grades = Vec::new();
+    trends.add(&TrendAssessment {
+        date,
+        group_id,
+        group_name,
+        grade: &decided.decision.decision.grade,
+        guide_grades: grade_orders.get(&(row.standard_id.clone(), row.standard_version.clone())).unwrap_or(&no_grades),
+        weighted_score: decided.decision.decision.weighted_score,
+        tie_breaks: items
+            .iter()
+            .filter(|i| i.decided_by == crate::domain::scoring::DecidedBy::IndependentAssessor)
+            .count(),
+        lean_of,
+        score_rows: &score_rows,
+    });
+    Ok(())
+}
+
 /// Refuses anyone but assessment-body staff.
 pub fn authorise(actor: &Actor) -> AppResult<()> {
     if may(actor.role, None, Action::ViewReports) {
@@ -393,21 +529,37 @@ async fn write_report(
         Report::Assessors => ASSESSOR_COLUMNS,
         Report::Agreement => AGREEMENT_COLUMNS,
         Report::Independence => INDEPENDENCE_COLUMNS,
+        Report::Trends(_) => TREND_COLUMNS,
     })?;
     let mut tally = AssessorTally::default();
+    let mut trends = match report {
+        Report::Trends(o) => Some((TrendTally::new(o.period, o.by), o.by)),
+        _ => None,
+    };
+    // The grades of each standard version, in the guide's order (one lookup each).
+    let guides = Arc::new(Guides::new());
+    let mut grade_orders: HashMap<(String, String), Vec<String>> = HashMap::new();
     let mut after: Option<(String, String)> = None;
     loop {
         let f = filter.clone();
         let a = after.clone();
-        let (page, independence) = db
-            .run(move |conn| -> AppResult<(Vec<Decided>, Vec<IndependenceRow>)> {
+        let known: Vec<(String, String)> = grade_orders.keys().cloned().collect();
+        let g = guides.clone();
+        let (page, independence, grades) = db
+            .run(move |conn| -> AppResult<(Vec<Decided>, Vec<IndependenceRow>, GradeOrders)> {
                 let page = page(conn, &f, a.as_ref())?;
                 let independence =
                     if report == Report::Independence { independence_rows(conn, &page)? } else { Vec::new() };
-                Ok((page, independence))
+                let grades = if matches!(report, Report::Trends(_)) {
+                    grade_orders_of(conn, &g, &page, &known)?
+                } else {
+                    Vec::new()
+                };
+                Ok((page, independence, grades))
             })
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        grade_orders.extend(grades);
         for row in &independence {
             csv.row(row)?;
         }
@@ -423,6 +575,11 @@ async fn write_report(
                 Report::Outcomes => csv.row(&decided.outcome_row())?,
                 Report::Assessors | Report::Agreement => tally.add_assessment(&decided.score_rows()),
                 Report::Independence => {}
+                Report::Trends(_) => {
+                    if let Some((trends, by)) = trends.as_mut() {
+                        add_trend(trends, *by, decided, &grade_orders)?;
+                    }
+                }
             }
         }
         let chunk = csv.take()?;
@@ -442,6 +599,11 @@ async fn write_report(
     }
     if report == Report::Agreement {
         for row in tally.agreement_rows() {
+            csv.row(&row)?;
+        }
+    }
+    if let Some((trends, _)) = &trends {
+        for row in trends.rows() {
             csv.row(&row)?;
         }
     }

@@ -63,7 +63,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/reports/outcomes.csv", web::get().to(reports::outcomes))
                 .route("/reports/assessors.csv", web::get().to(reports::assessors))
                 .route("/reports/agreement.csv", web::get().to(reports::agreement))
-                .route("/reports/independence.csv", web::get().to(reports::independence)),
+                .route("/reports/independence.csv", web::get().to(reports::independence))
+                .route("/reports/trends.csv", web::get().to(reports::trends)),
         )
         .default_service(web::to(not_found));
 }

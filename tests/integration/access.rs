@@ -47,6 +47,7 @@ const ROUTES: &[Route] = &[
     route("GET", "/api/v1/reports/assessors.csv", Some(Action::ViewReports)),
     route("GET", "/api/v1/reports/agreement.csv", Some(Action::ViewReports)),
     route("GET", "/api/v1/reports/independence.csv", Some(Action::ViewReports)),
+    route("GET", "/api/v1/reports/trends.csv", Some(Action::ViewReports)),
 ];
 
 impl Route {

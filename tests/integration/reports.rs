@@ -52,6 +52,7 @@ const SCORE_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id
 const OUTCOME_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,grade,weighted_score,items,unanimous_items,tie_breaks,moderation,released_at,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title";
 const ASSESSOR_COLUMNS: &str = "scorer_id,name,role,assessments,items_scored,mean_difference,exact_agreement,adjacent_agreement,tie_breaks_decided,epas,lean,lean_low,lean_high,flag,tie_break_direction";
 const INDEPENDENCE_COLUMNS: &str = "assessment_id,seat,scorer_id,first_saved_at,submitted_at,revealed_at,audit_seq";
+const TREND_COLUMNS: &str = "period,by,id,name,assessments,grade_counts,mean_weighted_score,tie_breaks,mean_lean";
 const AGREEMENT_COLUMNS: &str =
     "component,criterion,assessments,alpha_ordinal,exact_pairwise,adjacent_pairwise,kappa_lm_tp,kappa_lm_ia,kappa_tp_ia";
 
@@ -463,6 +464,158 @@ both_backends!(reports_match_a_hand_computation, |app| async move {
     assert!(e.message.contains("from"), "{e:?}");
     let e = app.admin.refused(400, "GET", "/api/v1/reports/assessors.csv?to=01/02/2026", Value::Null).await;
     assert!(e.message.contains("to"), "{e:?}");
+    // ---- trends.csv: the decisions moved to 10 February (A), 3 April (C) and 20 May (B) 2026.
+    {
+        use diesel::connection::SimpleConnection;
+        let mut conn = app.connect();
+        for (panel, at) in [(&a, "2026-02-10T10:00:00Z"), (&c, "2026-04-03T09:30:00Z"), (&b, "2026-05-20T16:45:00Z")] {
+            conn.batch_execute(&format!("UPDATE assessments SET decided_at = '{at}' WHERE id = '{}'", panel.id))
+                .expect("moving a decision date");
+        }
+    }
+    let (w_a, w_b, w_c) = (0.8 * 13.0 / 3.0 + 0.2 * 3.5, 0.8 * 11.0 / 3.0 + 0.2 * 3.0, 3.0);
+    let (org_a, org_b) = (org_names(&a), org_names(&b));
+    // (period, by, id, name, assessments, grade_counts, mean_weighted_score, tie_breaks, mean_lean)
+    type Want<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str, f64, &'a str, &'a str);
+    async fn check(admin: &Client, query: &str, mut want: Vec<Want<'_>>) {
+        let got = admin.csv(&format!("/api/v1/reports/trends.csv{query}")).await;
+        assert_eq!(got.header.join(","), TREND_COLUMNS, "{query}");
+        assert_no_formula(&got);
+        // Rows come ordered by period, then name, then id.
+        want.sort_by(|x, y| (x.0, x.3, x.2).cmp(&(y.0, y.3, y.2)));
+        assert_eq!(got.rows.len(), want.len(), "{query}: {got:?}");
+        for (r, w) in got.rows.iter().zip(&want) {
+            let cells = (
+                r["period"].as_str(),
+                r["by"].as_str(),
+                r["id"].as_str(),
+                r["name"].as_str(),
+                r["assessments"].as_str(),
+                r["grade_counts"].as_str(),
+            );
+            assert_eq!(cells, (w.0, w.1, w.2, w.3, w.4, w.5), "{query}: {r:?}");
+            assert_number(&r["mean_weighted_score"], w.6, &format!("{query}: mean_weighted_score of {r:?}"));
+            assert_eq!(r["tie_breaks"], w.7, "{query}: {r:?}");
+            if w.8.is_empty() {
+                assert_eq!(r["mean_lean"], "", "{query}: {r:?}");
+            } else {
+                assert_number(&r["mean_lean"], w.8.parse().unwrap(), &format!("{query}: mean_lean of {r:?}"));
+            }
+        }
+    }
+    let std_title = "Reporting Standard";
+    let (pass, fail) = ("Not achieved=0;Pass=1;Distinction=0", "Not achieved=1;Pass=0;Distinction=0");
+    // Defaults: by month and standard; a standard has no lean. A broke one tie (v/K1), B one
+    // (v/B1), C none.
+    let by_month = vec![
+        ("2026-02", "standard", "reporting-l4", std_title, "1", pass, w_a, "1", ""),
+        ("2026-04", "standard", "reporting-l4", std_title, "1", pass, w_c, "0", ""),
+        ("2026-05", "standard", "reporting-l4", std_title, "1", fail, w_b, "1", ""),
+    ];
+    check(&app.admin, "", by_month.clone()).await;
+    check(&app.admin, "?period=month&by=standard", by_month).await;
+    // By quarter and assessor, leans estimated within each quarter. Q1 holds A alone: against
+    // the cell means the line manager is 0, the provider −1/5, the assessor +1/5; centred on the
+    // median (0) Iris leans +0.2. Q2 holds C (A's people) and B (their own), two unlinked groups.
+    // C: line manager +2/15, provider −1/15, assessor −1/15, median −1/15 → Iris 0. B: +4/15,
+    // +1/15, −5/15, median +1/15 → Zoë −0.4.
+    check(
+        &app.admin,
+        "?period=quarter&by=assessor",
+        vec![
+            ("2026-Q1", "assessor", &a.ia.id, "Iris Independent", "1", pass, w_a, "1", "0.2"),
+            ("2026-Q2", "assessor", &a.ia.id, "Iris Independent", "1", pass, w_c, "0", "0"),
+            ("2026-Q2", "assessor", &b.ia.id, "Zoë Ödegaard", "1", fail, w_b, "1", "-0.4"),
+        ],
+    )
+    .await;
+    // By month and employer: each assessment's line manager's lean in that month — A's 0 in
+    // February (A alone), +0.2 in April (C alone: +2/15 less the median's −1/15); B's +0.2.
+    check(
+        &app.admin,
+        "?by=employer",
+        vec![
+            ("2026-02", "employer", &a.employer_id, &org_a.0, "1", pass, w_a, "1", "0"),
+            ("2026-04", "employer", &a.employer_id, &org_a.0, "1", pass, w_c, "0", "0.2"),
+            ("2026-05", "employer", &b.employer_id, &org_b.0, "1", fail, w_b, "1", "0.2"),
+        ],
+    )
+    .await;
+    // By year: the leans of the whole year, as assessors.csv has them (A's line manager 0 and
+    // provider −0.2; B's line manager +0.2 and provider 0); A and C share their organisations.
+    check(
+        &app.admin,
+        "?period=year&by=employer",
+        vec![
+            (
+                "2026",
+                "employer",
+                &a.employer_id,
+                &org_a.0,
+                "2",
+                "Not achieved=0;Pass=2;Distinction=0",
+                (w_a + w_c) / 2.0,
+                "1",
+                "0",
+            ),
+            ("2026", "employer", &b.employer_id, &org_b.0, "1", fail, w_b, "1", "0.2"),
+        ],
+    )
+    .await;
+    check(
+        &app.admin,
+        "?by=training_provider&period=year",
+        vec![
+            (
+                "2026",
+                "training_provider",
+                &a.provider_id,
+                &org_a.1,
+                "2",
+                "Not achieved=0;Pass=2;Distinction=0",
+                (w_a + w_c) / 2.0,
+                "1",
+                "-0.2",
+            ),
+            ("2026", "training_provider", &b.provider_id, &org_b.1, "1", fail, w_b, "1", "0"),
+        ],
+    )
+    .await;
+    // With the report filters: from 1 April, Q2 only (B and C).
+    check(
+        &app.admin,
+        "?period=quarter&from=2026-04-01&to=2026-06-30",
+        vec![(
+            "2026-Q2",
+            "standard",
+            "reporting-l4",
+            std_title,
+            "2",
+            "Not achieved=1;Pass=1;Distinction=0",
+            (w_b + w_c) / 2.0,
+            "1",
+            "",
+        )],
+    )
+    .await;
+    check(&app.admin, "?period=year&from=2026-06-01", vec![]).await;
+    // A bad or repeated choice: 400 naming it in words.
+    let e = app.admin.refused(400, "GET", "/api/v1/reports/trends.csv?period=week", Value::Null).await;
+    assert_eq!(e.message, "The period (period) must be one of month, quarter, year; \"week\" is not one.", "{e:?}");
+    let e = app.admin.refused(400, "GET", "/api/v1/reports/trends.csv?by=apprentice", Value::Null).await;
+    assert!(
+        e.message.starts_with("The grouping (by) must be one of standard, employer, training_provider, assessor"),
+        "{e:?}"
+    );
+    let e = app
+        .admin
+        .refused(400, "GET", "/api/v1/reports/trends.csv?by=standard&period=year&by=assessor", Value::Null)
+        .await;
+    assert_eq!(e.message, "The grouping (by) is given more than once; give it once.", "{e:?}");
+    let e = app.admin.refused(400, "GET", "/api/v1/reports/trends.csv?period=year&period=year", Value::Null).await;
+    assert!(e.message.contains("(period) is given more than once"), "{e:?}");
+    let e = app.admin.refused(400, "GET", "/api/v1/reports/trends.csv?from=2026-2-1", Value::Null).await;
+    assert!(e.message.contains("(from)"), "{e:?}");
 });
 
 both_backends!(empty_reports_still_have_their_header, |app| async move {
@@ -473,6 +626,7 @@ both_backends!(empty_reports_still_have_their_header, |app| async move {
         ("outcomes", OUTCOME_COLUMNS),
         ("assessors", ASSESSOR_COLUMNS),
         ("independence", INDEPENDENCE_COLUMNS),
+        ("trends", TREND_COLUMNS),
     ] {
         let r = app.admin.send("GET", &format!("/api/v1/reports/{report}.csv"), None).await;
         assert_eq!(r.status, 200, "{r:?}");

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::error::{AppError, AppResult};
-use crate::services::reports::{self as svc, Report, ReportFilter};
+use crate::services::reports::{self as svc, Report, TrendOptions};
 use crate::web::{AppState, CurrentUser};
 
 async fn respond(
@@ -18,7 +18,7 @@ async fn respond(
     let query: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map_err(|e| AppError::bad_input("invalid_query", format!("query: {e}")))?
         .into_inner();
-    let filter = ReportFilter::parse(&query)?;
+    let (report, filter) = svc::parse_query(report, &query)?;
     // A small channel: the writer waits for the client, so memory stays bounded.
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::spawn(svc::stream(state.db.clone(), report, filter, tx));
@@ -46,4 +46,9 @@ pub async fn agreement(state: web::Data<AppState>, user: CurrentUser, req: HttpR
 
 pub async fn independence(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Independence, "independence.csv").await
+}
+
+/// `?period=month|quarter|year&by=standard|employer|training_provider|assessor` plus the filters.
+pub async fn trends(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
+    respond(state, user, req, Report::Trends(TrendOptions::default()), "trends.csv").await
 }

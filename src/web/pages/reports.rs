@@ -13,7 +13,7 @@ use crate::domain::permissions::Role;
 use crate::error::AppError;
 use crate::reports::AssessorTally;
 use crate::services::people;
-use crate::services::reports::{self as svc, Report, ReportFilter};
+use crate::services::reports::{self as svc, Report, ReportFilter, TrendOptions};
 
 /// The query's filters without the empty ones a form sends for fields left blank.
 fn filled(req: &HttpRequest) -> Result<Vec<(String, String)>, AppError> {
@@ -153,6 +153,10 @@ pub async fn reports_page(page: Page, req: HttpRequest) -> Result<HttpResponse, 
         ),
         ("agreement.csv", "one row per score item, then all: how far the seats agree (Krippendorff's alpha, kappa)"),
         ("independence.csv", "one row per submitted sheet: first saved, submitted, and when the sheets were revealed"),
+        (
+            "trends.csv",
+            "one row per month and standard: grade counts, mean weighted score, tie-breaks (period=quarter or year and by=employer, training_provider or assessor give the other cuts, with the mean lean)",
+        ),
     ]
     .into_iter()
     .map(|(name, what)| Download { href: format!("/reports/{name}{suffix}"), name, what })
@@ -184,9 +188,11 @@ pub async fn download(page: Page, path: web::Path<String>, req: HttpRequest) -> 
         "assessors.csv" => (Report::Assessors, "assessors.csv"),
         "agreement.csv" => (Report::Agreement, "agreement.csv"),
         "independence.csv" => (Report::Independence, "independence.csv"),
+        "trends.csv" => (Report::Trends(TrendOptions::default()), "trends.csv"),
         _ => return Err(page.fail(&AppError::not_found("report"))),
     };
-    let filter = filled(&req).and_then(|pairs| ReportFilter::parse(&pairs)).map_err(|e| page.fail(&e))?;
+    let (report, filter) =
+        filled(&req).and_then(|pairs| svc::parse_query(report, &pairs)).map_err(|e| page.fail(&e))?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::spawn(svc::stream(page.state.db.clone(), report, filter, tx));
     Ok(HttpResponse::Ok()
