@@ -302,7 +302,7 @@ both_backends!(refusals_on_the_pages_name_the_field_in_words, |app| async move {
     let r =
         admin.submit(&path, &[("independent_assessor_id", &panel.ia.id), ("viva_at", ""), ("mode", "in_person")]).await;
     assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.body.contains("Enter the viva date and time"), "{}", r.body);
+    assert!(r.body.contains("Give the viva&#x27;s date and time."), "{}", r.body);
     assert!(!r.body.contains("RFC 3339") && !r.body.contains("&quot;&quot;"), "{}", r.body);
     assert_eq!(panel.status().await, "gateway_passed", "nothing was saved");
 });
