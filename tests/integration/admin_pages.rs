@@ -2,87 +2,8 @@
 //! in, importing a CSV of EPAs (all rows or none), and the 403 page for everyone else; and the
 //! assessor's declaration in two steps with plain forms (no script).
 
-use std::time::Duration;
-
 use crate::app::*;
-
-const PASSWORD: &str = "a long admin-page password";
-
-/// A browser without a browser: keeps the session cookie, follows no redirects.
-struct Web {
-    http: reqwest::Client,
-    base: String,
-    cookie: Option<String>,
-}
-
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
-}
-
-impl Web {
-    fn new(app: &TestApp) -> Web {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("an HTTP client");
-        Web { http, base: app.base_url(), cookie: None }
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
-        let req = match &self.cookie {
-            Some(c) => req.header("Cookie", c.clone()),
-            None => req,
-        };
-        let r = req.send().await.expect("the server answers");
-        if let Some(set) = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()) {
-            self.cookie = set.split(';').next().map(str::to_string);
-        }
-        let status = r.status().as_u16();
-        let location = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
-        Page { status, location, body: r.text().await.unwrap_or_default() }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let req = self.http.get(format!("{}{path}", self.base));
-        self.send(req).await
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let req = self.http.post(format!("{}{path}", self.base)).form(fields);
-        self.send(req).await
-    }
-
-    /// Loads `path` and posts its form with the page's CSRF token.
-    async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let page = self.get(path).await;
-        assert_eq!(page.status, 200, "GET {path}: {}", page.body);
-        let csrf = csrf_of(&page.body);
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.post(path, &all).await
-    }
-
-    async fn sign_in(&mut self, email: &str) {
-        let page = self.get("/").await;
-        let csrf = csrf_of(&page.body);
-        let r = self.post("/sign-in", &[("csrf", &csrf), ("email", email), ("password", PASSWORD)]).await;
-        assert_eq!(r.status, 303, "sign in as {email}: {}", r.body);
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("the page has a form with a CSRF token") + 19;
-    html[at..].split('"').next().unwrap_or_default().to_string()
-}
-
-fn set_password(app: &TestApp, email: &str) {
-    epa_panel::services::people::set_password(&mut app.connect(), None, email, PASSWORD)
-        .unwrap_or_else(|e| panic!("set the password of {email}: {e}"));
-}
+use crate::web::*;
 
 fn listed(list: &serde_json::Value) -> usize {
     list.as_array().or_else(|| list["items"].as_array()).map_or(0, Vec::len)

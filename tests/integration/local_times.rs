@@ -2,85 +2,8 @@
 //! UTC: the panel form takes a local date and time, and every page shows times in the zone with
 //! its abbreviation. Over plain HTTP with a cookie-keeping client of our own.
 
-use std::time::Duration;
-
 use crate::app::*;
-
-const PASSWORD: &str = "a long local-times password";
-
-/// A browser without a browser: keeps the session cookie, follows no redirects.
-struct Web {
-    http: reqwest::Client,
-    base: String,
-    cookie: Option<String>,
-}
-
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
-}
-
-impl Web {
-    async fn signed_in(app: &TestApp, email: &str) -> Web {
-        epa_panel::services::people::set_password(&mut app.connect(), None, email, PASSWORD)
-            .unwrap_or_else(|e| panic!("set the password of {email}: {e}"));
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("an HTTP client");
-        let mut web = Web { http, base: app.base_url(), cookie: None };
-        let page = web.get("/").await;
-        let csrf = hidden(&page.body, "csrf");
-        let r = web.post("/sign-in", &[("csrf", &csrf), ("email", email), ("password", PASSWORD)]).await;
-        assert_eq!(r.status, 303, "sign in as {email}: {}", r.body);
-        web
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
-        let req = match &self.cookie {
-            Some(c) => req.header("Cookie", c.clone()),
-            None => req,
-        };
-        let r = req.send().await.expect("the server answers");
-        if let Some(set) = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()) {
-            self.cookie = set.split(';').next().map(str::to_string);
-        }
-        let status = r.status().as_u16();
-        let location = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
-        Page { status, location, body: r.text().await.unwrap_or_default() }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let req = self.http.get(format!("{}{path}", self.base));
-        let page = self.send(req).await;
-        assert_eq!(page.status, 200, "GET {path}: {}", page.body);
-        page
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let req = self.http.post(format!("{}{path}", self.base)).form(fields);
-        self.send(req).await
-    }
-
-    /// Loads `path` and posts its form with the page's CSRF token and version.
-    async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let page = self.get(path).await;
-        let (csrf, version) = (hidden(&page.body, "csrf"), hidden(&page.body, "version"));
-        let mut all = vec![("csrf", csrf.as_str()), ("version", version.as_str())];
-        all.extend_from_slice(fields);
-        self.post(path, &all).await
-    }
-}
-
-/// The value of the first input named `name` on a page.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let at = html.find(&marker).unwrap_or_else(|| panic!("no {name} field on the page: {html}")) + marker.len();
-    html[at..].split('"').next().unwrap_or_default().to_string()
-}
+use crate::web::*;
 
 /// The stored viva time, as the API gives it (UTC).
 async fn stored_viva(panel: &Panel) -> chrono::DateTime<chrono::Utc> {
@@ -99,7 +22,7 @@ both_backends!(a_viva_typed_in_local_time_is_stored_in_utc_and_shown_back_local,
     panel.pass_gateway().await;
     let mut admin = Web::signed_in(app, "ada@fairepa.test").await;
     let path = format!("/assessments/{}/panel", panel.id);
-    let form = admin.get(&path).await;
+    let form = admin.get_ok(&path).await;
     assert!(form.body.contains("London time (GMT or BST, as on the day)"), "the form says its zone: {}", form.body);
 
     // 14:30 on a July day in London is 13:30 UTC (BST), and reads back as 14:30 BST.
@@ -108,11 +31,11 @@ both_backends!(a_viva_typed_in_local_time_is_stored_in_utc_and_shown_back_local,
     let r = admin.submit(&path, &appoint("2026-07-14T14:30")).await;
     assert_eq!((r.status, r.location.as_deref()), (303, Some(&*format!("{path}?done=panel"))), "{}", r.body);
     assert_eq!(stored_viva(&panel).await, utc("2026-07-14T13:30:00Z"));
-    let overview = admin.get(&format!("/assessments/{}", panel.id)).await;
+    let overview = admin.get_ok(&format!("/assessments/{}", panel.id)).await;
     assert!(overview.body.contains("Tue 14 Jul 2026, 14:30 BST, by video"), "{}", overview.body);
-    let home = admin.get("/assessments").await;
+    let home = admin.get_ok("/assessments").await;
     assert!(home.body.contains("Tue 14 Jul 2026, 14:30 BST"), "{}", home.body);
-    let form = admin.get(&path).await;
+    let form = admin.get_ok(&path).await;
     assert!(form.body.contains("value=\"2026-07-14T14:30\""), "the form shows the local time it took: {}", form.body);
 
     // A time the clocks skip (01:30 on the last Sunday of March) is refused by name; nothing saved.
@@ -133,7 +56,7 @@ both_backends!(a_viva_typed_in_local_time_is_stored_in_utc_and_shown_back_local,
     let next = format!("{path}?done=panel_earlier");
     assert_eq!((r.status, r.location.as_deref()), (303, Some(next.as_str())), "{}", r.body);
     assert_eq!(stored_viva(&panel).await, utc("2026-10-25T00:30:00Z"), "01:30 BST, the earlier");
-    let page = admin.get(&next).await;
+    let page = admin.get_ok(&next).await;
     assert!(page.body.contains("the earlier of the two is used"), "{}", page.body);
     assert!(page.body.contains("Sun 25 Oct 2026, 01:30 BST, by video"), "{}", page.body);
 
@@ -141,7 +64,7 @@ both_backends!(a_viva_typed_in_local_time_is_stored_in_utc_and_shown_back_local,
     // trail (made today, 1 December or whenever: GMT in winter, BST in summer).
     let abbreviation = chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).format("%Z").to_string();
     for page in ["gateway", "audit"] {
-        let body = admin.get(&format!("/assessments/{}/{page}", panel.id)).await.body;
+        let body = admin.get_ok(&format!("/assessments/{}/{page}", panel.id)).await.body;
         assert!(body.contains(&format!(" {abbreviation}")) && !body.contains(" UTC"), "{page}: {body}");
     }
 });

@@ -31,3 +31,4 @@ mod security;
 mod standards;
 mod two_servers;
 mod versions;
+mod web;

@@ -3,63 +3,15 @@
 //! The pages are driven over plain HTTP by a cookie-keeping client that can choose its source
 //! address (anything in 127/8 is loopback on Linux), so two "machines" can sign in side by side.
 
-use std::net::IpAddr;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 use diesel::{QueryDsl, RunQueryDsl};
 use serde_json::{json, Value};
 
 use crate::app::*;
-
-const PASSWORD: &str = "a long and secret password";
-
-/// A browser without a browser, from one source address: keeps the session cookie, follows no
-/// redirects.
-struct Web {
-    http: reqwest::Client,
-    base: String,
-    cookie: Option<String>,
-}
-
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
-}
+use crate::web::*;
 
 impl Web {
-    /// A client connecting from `from` (e.g. 127.0.0.2).
-    fn from(app: &TestApp, from: &str) -> Web {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .local_address(from.parse::<IpAddr>().expect("an IP address"))
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("an HTTP client");
-        Web { http, base: app.base_url(), cookie: None }
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
-        let req = match &self.cookie {
-            Some(c) => req.header("Cookie", c.clone()),
-            None => req,
-        };
-        let r = req.send().await.expect("the server answers");
-        if let Some(set) = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()) {
-            self.cookie = set.split(';').next().map(str::to_string);
-        }
-        let status = r.status().as_u16();
-        let location = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
-        Page { status, location, body: r.text().await.unwrap_or_default() }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let req = self.http.get(format!("{}{path}", self.base));
-        self.send(req).await
-    }
-
     /// Loads the sign-in form and posts it with its CSRF token and `fields`.
     async fn try_sign_in(&mut self, fields: &[(&str, &str)]) -> Page {
         let page = self.get("/").await;
@@ -74,16 +26,6 @@ impl Web {
     async fn sign_in_as(&mut self, email: &str, password: &str) -> Page {
         self.try_sign_in(&[("email", email), ("password", password)]).await
     }
-}
-
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("the page has a form with a CSRF token") + 19;
-    html[at..].split('"').next().unwrap_or_default().to_string()
-}
-
-fn set_password(app: &TestApp, email: &str) {
-    epa_panel::services::people::set_password(&mut app.connect(), None, email, PASSWORD)
-        .unwrap_or_else(|e| panic!("set the password of {email}: {e}"));
 }
 
 /// Runs `epa-panel user …` against the app's database, as an operator would.
