@@ -44,6 +44,34 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Write a seeded, simulated history of EPAs (people, scores, decisions over the months, planted
+    /// leans) into a database without assessments, for training and demonstration. Sends no email.
+    Simulate {
+        /// How many EPAs, each driven from registration to a confirmed outcome.
+        #[arg(long, default_value_t = 200)]
+        epas: usize,
+        /// Over how many months before now the decisions are spread.
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        #[arg(long, default_value_t = 8)]
+        assessors: usize,
+        /// Employers, each with one line manager.
+        #[arg(long, default_value_t = 10)]
+        employers: usize,
+        /// Training providers, each with one tutor.
+        #[arg(long, default_value_t = 4)]
+        providers: usize,
+        /// The same seed writes the same history.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// A lean planted on a scorer, added to every score they give, e.g.
+        /// assessor1@simulated-epa.test=+0.5 (by email or name; repeat for several).
+        #[arg(long = "lean", value_name = "EMAIL_OR_NAME=LEAN")]
+        leans: Vec<services::simulate::PlantedLean>,
+        /// The standard's id (default: the only loaded standard, or the first by id).
+        #[arg(long)]
+        standard: Option<String>,
+    },
     /// Check or export the tamper-evident audit trail.
     Audit {
         #[command(subcommand)]
@@ -234,6 +262,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("copied; row counts match and the audit trail verifies on the target");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Simulate { epas, months, assessors, employers, providers, seed, leans, standard } => {
+            let plan = services::simulate::Plan { epas, months, assessors, employers, providers, seed, leans };
+            simulate(config, plan, standard)
+        }
         Command::Audit { command: AuditCommand::Export { out } } => {
             let mut conn = open_migrated(&config)?;
             let n = match out {
@@ -274,6 +306,48 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         running.server.await??;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn simulate(config: Config, plan: services::simulate::Plan, standard: Option<String>) -> anyhow::Result<ExitCode> {
+    use services::simulate;
+    use std::io::IsTerminal;
+    let prepared = crate::prepare(&config)?;
+    let state = &prepared.state;
+    let mut conn = state.db.conn()?;
+    let err = |e: crate::error::AppError| anyhow::anyhow!("simulate: {e}");
+    simulate::check_empty(&mut conn).map_err(err)?;
+    let guide =
+        match &standard {
+            Some(id) => state
+                .guides
+                .latest(&mut conn, id)
+                .map_err(err)?
+                .ok_or_else(|| anyhow::anyhow!("--standard: no standard {id:?} is loaded (from EPA_GUIDES_DIR)"))?,
+            None => state.guides.list_latest(&mut conn).map_err(err)?.into_iter().next().ok_or_else(|| {
+                anyhow::anyhow!("--standard: no standard is loaded; put a panel guide in EPA_GUIDES_DIR")
+            })?,
+        };
+    let history =
+        simulate::generate(&plan, guide.score_items().len(), (guide.scale.min, guide.scale.max), chrono::Utc::now())
+            .map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "simulating {} EPAs of {} over {} months (seed {}): {} assessors, {} employers, {} providers; no email is sent",
+        plan.epas, guide.id, plan.months, plan.seed, plan.assessors, plan.employers, plan.providers
+    );
+    for p in history.scorers().filter(|p| p.lean != 0.0) {
+        eprintln!("  planted lean {:+.2}: {} <{}>", p.lean, p.name, p.email);
+    }
+    let target = if std::io::stderr().is_terminal() {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(Some(plan.epas as u64), target);
+    let written =
+        simulate::write(&mut conn, &state.guides, &state.composer, &guide, &history, || bar.inc(1)).map_err(err)?;
+    bar.finish_and_clear();
+    println!("{}", serde_json::to_string(&json!({"simulated": written}))?);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A demo on an empty database: an assessment body, an employer, a provider, a panel, a

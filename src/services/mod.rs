@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod import;
 pub mod people;
 pub mod reports;
+pub mod simulate;
 pub mod standards;
 
 use serde::de::DeserializeOwned;

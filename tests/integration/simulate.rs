@@ -1,0 +1,73 @@
+//! `epa-panel simulate`: the real binary writes a seeded history into the app's database, and the
+//! reports find the lean planted on one assessor, over the months asked for, with no email sent.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::app::*;
+
+fn simulate(app: &TestApp, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_epa-panel"))
+        .arg("simulate")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("EPA_DATABASE_URL", app.database_url())
+        .env("EPA_GUIDES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/panel-guides"))
+        .env("EPA_MAIL_DIR", app.mail_dir.display().to_string())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run epa-panel simulate")
+}
+
+both_backends!(a_planted_lean_is_flagged_over_the_months_and_nobody_is_emailed, |app| async move {
+    let planted = "assessor2@simulated-epa.test=+0.8";
+    let args = ["--epas", "60", "--months", "6", "--assessors", "4", "--seed", "3", "--lean", planted];
+    let out = simulate(app, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "simulate failed: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let written = &summary["simulated"];
+    assert_eq!(written["epas"], 60, "{summary}");
+    assert_eq!(written["emails_withheld"], 180, "three outcome emails per EPA, withheld: {summary}");
+    assert_eq!(written["planted"][0]["email"], "assessor2@simulated-epa.test", "{summary}");
+    let name = written["planted"][0]["name"].as_str().expect("the planted assessor's name").to_string();
+    assert!(stderr.contains(&format!("planted lean +0.80: {name}")), "said at the start: {stderr}");
+
+    // The reports flag the planted assessor, and only them among the assessors.
+    let assessors = app.admin.csv("/api/v1/reports/assessors.csv").await;
+    let row = assessors.rows_where("name", &name);
+    assert_eq!(row.len(), 1, "{:?}", assessors.rows);
+    assert_eq!(row[0]["flag"], "lenient", "{:?}", row[0]);
+    let lean: f64 = row[0]["lean"].parse().expect("a lean");
+    assert!((0.5..1.1).contains(&lean), "the planted +0.8 recovered: {lean}");
+    for other in assessors.rows.iter().filter(|r| r["role"] == "independent_assessor" && r["name"] != name) {
+        assert_ne!(other["flag"], "lenient", "an unbiased assessor flagged: {other:?}");
+    }
+
+    // The decisions span the six months asked for, ending about now.
+    let outcomes = app.admin.csv("/api/v1/reports/outcomes.csv").await;
+    assert_eq!(outcomes.rows.len(), 60);
+    let days: Vec<chrono::NaiveDate> =
+        outcomes.rows.iter().map(|r| r["decided_on"].parse().expect("a decided_on date")).collect();
+    let (first, last) = (*days.iter().min().unwrap(), *days.iter().max().unwrap());
+    let today = chrono::Utc::now().date_naive();
+    assert!(last <= today && (today - last).num_days() <= 10, "the last decision is recent: {last}");
+    let span = (last - first).num_days();
+    assert!((150..=186).contains(&span), "six months between the first and last decision: {first} … {last}");
+
+    // No email: none left in the outbox for the worker, none delivered.
+    use diesel::prelude::*;
+    let queued: i64 =
+        epa_panel::db::schema::outbox::table.count().get_result(&mut app.connect()).expect("count the outbox");
+    assert_eq!(queued, 0, "a simulation queues no email");
+    assert!(app.emails().is_empty());
+
+    // A second run would mix into the history: refused, naming why.
+    let again = simulate(app, &args);
+    assert!(!again.status.success());
+    let why = String::from_utf8_lossy(&again.stderr);
+    assert!(why.contains("already holds 60 assessment(s)"), "{why}");
+});
