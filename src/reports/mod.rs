@@ -100,6 +100,7 @@ pub struct IndependenceRow {
     pub revealed_at: String,
     /// The audit entry of the submission.
     pub audit_seq: Option<i64>,
+    pub scorer_name: String,
 }
 
 /// How far the seats agree on one score item (or on all: `component` and `criterion` = `all`).
@@ -246,8 +247,16 @@ pub const ASSESSOR_COLUMNS: &[&str] = &[
     "tie_break_direction",
 ];
 
-pub const INDEPENDENCE_COLUMNS: &[&str] =
-    &["assessment_id", "seat", "scorer_id", "first_saved_at", "submitted_at", "revealed_at", "audit_seq"];
+pub const INDEPENDENCE_COLUMNS: &[&str] = &[
+    "assessment_id",
+    "seat",
+    "scorer_id",
+    "first_saved_at",
+    "submitted_at",
+    "revealed_at",
+    "audit_seq",
+    "scorer_name",
+];
 
 pub const AGREEMENT_COLUMNS: &[&str] = &[
     "component",

@@ -374,6 +374,8 @@ fn independence_rows(conn: &mut DbConnection, page: &[Decided]) -> AppResult<Vec
             entry.1 = Some(e.seq);
         }
     }
+    let scorers: Vec<String> = page.iter().flat_map(|d| d.submitted.iter().map(|(_, user, _)| user.clone())).collect();
+    let scorer_names = names(conn, scorers)?;
     let mut out = Vec::new();
     for decided in page {
         let revealed_at = decided.submitted.iter().map(|(_, _, at)| at.clone()).max().unwrap_or_default();
@@ -389,6 +391,7 @@ fn independence_rows(conn: &mut DbConnection, page: &[Decided]) -> AppResult<Vec
                 submitted_at: submitted_at.clone(),
                 revealed_at: revealed_at.clone(),
                 audit_seq: found.and_then(|(_, seq)| *seq),
+                scorer_name: safe_text(scorer_names.get(user).map_or("", String::as_str)),
             });
         }
     }

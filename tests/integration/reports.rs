@@ -51,7 +51,8 @@ methods = ["project"]
 const SCORE_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,component,criterion,scorer_role,scorer_id,score,agreed_score,difference,decided_by,grade,moderation,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title";
 const OUTCOME_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,grade,weighted_score,items,unanimous_items,tie_breaks,moderation,released_at,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title";
 const ASSESSOR_COLUMNS: &str = "scorer_id,name,role,assessments,items_scored,mean_difference,exact_agreement,adjacent_agreement,tie_breaks_decided,epas,lean,lean_low,lean_high,flag,tie_break_direction";
-const INDEPENDENCE_COLUMNS: &str = "assessment_id,seat,scorer_id,first_saved_at,submitted_at,revealed_at,audit_seq";
+const INDEPENDENCE_COLUMNS: &str =
+    "assessment_id,seat,scorer_id,first_saved_at,submitted_at,revealed_at,audit_seq,scorer_name";
 const TREND_COLUMNS: &str = "period,by,id,name,assessments,grade_counts,mean_weighted_score,tie_breaks,mean_lean";
 const AGREEMENT_COLUMNS: &str =
     "component,criterion,assessments,alpha_ordinal,exact_pairwise,adjacent_pairwise,kappa_lm_tp,kappa_lm_ia,kappa_tp_ia";
@@ -85,6 +86,15 @@ fn number(cell: &str) -> f64 {
 fn assert_number(cell: &str, want: f64, what: &str) {
     let want = (want * 10_000.0).round() / 10_000.0;
     assert!((number(cell) - want).abs() < 1e-9, "{what}: {cell:?}, want {want}");
+}
+
+/// A name as the CSVs print it: formula-safe.
+fn safe_name(name: &str) -> String {
+    if name.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{name}")
+    } else {
+        name.to_string()
+    }
 }
 
 /// No cell a spreadsheet would run as a formula.
@@ -399,6 +409,7 @@ both_backends!(reports_match_a_hand_computation, |app| async move {
         {
             let r = rows.iter().find(|r| r["seat"] == seat).unwrap_or_else(|| panic!("{seat}: {rows:?}"));
             assert_eq!(r["scorer_id"], member.id);
+            assert_eq!(r["scorer_name"], safe_name(&member.name), "{r:?}");
             let entry = submissions.iter().find(|e| e["actor_id"] == member.id.as_str()).expect("their submission");
             assert_eq!(r["audit_seq"], entry["seq"].to_string(), "{r:?} vs {entry}");
             // The sheet's time, taken a moment before its audit entry in the same transaction.
