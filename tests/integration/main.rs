@@ -28,6 +28,7 @@ mod reports;
 mod restart;
 mod scores;
 mod security;
+mod standardisation_page;
 mod standards;
 mod two_servers;
 mod versions;
