@@ -103,6 +103,12 @@ both_backends!(the_standardisation_page_shows_the_reports_figures, |app| async m
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("The period (period) must be one of month, quarter, year"), "{body}");
 
+    let (_, home) = admin.get("/assessments").await;
+    assert!(home.contains(">Standardisation</a></li>"), "the navigation links it: {home}");
+    let mut moderator = Web::sign_in(app, &first.moderator.email).await;
+    let (status, body) = moderator.get("/reports/standardisation").await;
+    assert_eq!(status, 200, "a moderator sees it too: {body}");
+
     // A line manager is refused as on the reports page.
     let mut lm = Web::sign_in(app, &first.lm.email).await;
     let (refused, _) = lm.get("/reports").await;
