@@ -617,6 +617,73 @@ async fn write_report(
     Ok(())
 }
 
+/// What the standardisation page shows: the same figures as `assessors.csv`, `agreement.csv`
+/// and `trends.csv` (by standard) for one filter, and the assessments each flagged scorer scored.
+#[derive(Debug, Default)]
+pub struct StandardisationView {
+    /// Decided assessments the filter selects.
+    pub decided: usize,
+    pub assessors: Vec<AssessorRow>,
+    pub agreement: Vec<AgreementRow>,
+    pub trends: Vec<TrendRow>,
+    /// Scorer id → (assessment id, apprentice name) of each assessment they scored, for the
+    /// scorers flagged `lenient` or `severe` only, in decision order.
+    pub flagged_assessments: HashMap<String, Vec<(String, String)>>,
+}
+
+/// Reads every decided assessment the filter selects, page by page as the CSV reports do, into
+/// the same tallies: each scorer's lean, the agreement per score item, and the trends per
+/// `period` and standard.
+pub async fn standardisation(db: &Db, filter: ReportFilter, period: TrendPeriod) -> AppResult<StandardisationView> {
+    let mut tally = AssessorTally::default();
+    let mut trends = TrendTally::new(period, TrendBy::Standard);
+    let guides = Arc::new(Guides::new());
+    let mut grade_orders: HashMap<(String, String), Vec<String>> = HashMap::new();
+    let mut scored: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut decided = 0;
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let (f, a, g) = (filter.clone(), after.clone(), guides.clone());
+        let known: Vec<(String, String)> = grade_orders.keys().cloned().collect();
+        let (page, grades) = db
+            .run(move |conn| -> AppResult<(Vec<Decided>, GradeOrders)> {
+                let page = page(conn, &f, a.as_ref())?;
+                let grades = grade_orders_of(conn, &g, &page, &known)?;
+                Ok((page, grades))
+            })
+            .await?;
+        grade_orders.extend(grades);
+        let Some(last) = page.last() else { break };
+        after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
+        for d in &page {
+            decided += 1;
+            tally.add_assessment(&d.score_rows());
+            add_trend(&mut trends, TrendBy::Standard, d, &grade_orders)?;
+            for (_, user, _) in &d.sheets {
+                scored.entry(user.clone()).or_default().push((d.row.id.clone(), d.apprentice.name.clone()));
+            }
+        }
+        if (page.len() as i64) < PAGE {
+            break;
+        }
+    }
+    let ids: Vec<String> = tally.scorer_ids().cloned().collect();
+    let names = db.run(move |conn| names(conn, ids)).await?;
+    let assessors = tally.rows(|id| names.get(id).cloned().unwrap_or_default());
+    let flagged_assessments = assessors
+        .iter()
+        .filter(|r| r.flag == "lenient" || r.flag == "severe")
+        .filter_map(|r| scored.remove(&r.scorer_id).map(|list| (r.scorer_id.clone(), list)))
+        .collect();
+    Ok(StandardisationView {
+        decided,
+        assessors,
+        agreement: if decided == 0 { Vec::new() } else { tally.agreement_rows() },
+        trends: trends.rows(),
+        flagged_assessments,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

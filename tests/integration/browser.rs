@@ -1300,3 +1300,34 @@ async fn pages_offer_only_possible_steps_and_say_what_is_true() {
     app.shutdown().await;
     checks.assert_all();
 }
+
+/// The standardisation page on a phone and a tablet: its charts and tables fit the window, and
+/// the charts are drawn (the page's CSP allows no inline style, so nothing relies on one).
+#[actix_web::test]
+async fn the_standardisation_page_fits_phones_and_tablets() {
+    let Some((app, driver)) = setup("the_standardisation_page_fits_phones_and_tablets", Backend::Sqlite).await else {
+        return;
+    };
+    let (status, _) = app.import_guide(crate::reports::REPORT_GUIDE).await;
+    assert_eq!(status, 201);
+    let panel = app.panel_for("reporting-l4", Names::default()).await;
+    crate::standardisation_page::decide_lenient(&panel, 0).await;
+    set_password(&app, "ada@fairepa.test");
+    let admin = Person::new(&driver, &app, "admin").await;
+    admin.sign_in("ada@fairepa.test").await;
+    admin.goto("/reports/standardisation").await;
+    admin.wait_text("1 decided assessment").await;
+    let mut checks = Checks::default();
+    for width in [375, 768] {
+        admin.width(width).await;
+        let (scroll, inner) = admin.page_widths().await;
+        checks.check(scroll <= inner, format!("the standardisation page is {scroll} px wide in a {inner} px window"));
+        let dots = admin
+            .js("return [...document.querySelectorAll('circle.forest-dot')].filter(c => c.getBoundingClientRect().width > 0).length")
+            .await;
+        checks.check(dots.as_u64() == Some(3), format!("a visible dot per scorer at {width} px: {dots}"));
+    }
+    admin.shot_at("47-standardisation-phone", 375).await;
+    checks.assert_all();
+    admin.close().await;
+}

@@ -29,6 +29,7 @@ mod restart;
 mod scores;
 mod security;
 mod simulate;
+mod standardisation_page;
 mod standards;
 mod two_servers;
 mod versions;

@@ -18,6 +18,7 @@ pub mod moderation;
 pub mod reports;
 pub mod scores;
 pub mod session;
+pub mod standardisation;
 pub mod view;
 
 use std::sync::{Arc, OnceLock};
@@ -268,6 +269,7 @@ impl Page {
         }
         if role.is_staff() {
             nav.push(NavItem { href: "/reports", label: "Reports", current: false });
+            nav.push(NavItem { href: "/reports/standardisation", label: "Standardisation", current: false });
         }
         let path = self.here.split('?').next().unwrap_or_default();
         for item in &mut nav {
@@ -558,6 +560,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/import", web::get().to(admin::import_page))
         .route("/admin/import", web::post().to(admin::import_save))
         .route("/reports", web::get().to(reports::reports_page))
+        .route("/reports/standardisation", web::get().to(standardisation::standardisation_page))
         .route("/reports/{name}", web::get().to(reports::download));
 }
 

@@ -16,7 +16,7 @@ use crate::services::people;
 use crate::services::reports::{self as svc, Report, ReportFilter, TrendOptions};
 
 /// The query's filters without the empty ones a form sends for fields left blank.
-fn filled(req: &HttpRequest) -> Result<Vec<(String, String)>, AppError> {
+pub(super) fn filled(req: &HttpRequest) -> Result<Vec<(String, String)>, AppError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map_err(|e| AppError::bad_input("invalid_query", format!("query: {e}")))?
         .into_inner();
@@ -24,7 +24,7 @@ fn filled(req: &HttpRequest) -> Result<Vec<(String, String)>, AppError> {
 }
 
 #[derive(Serialize)]
-struct Choice {
+pub(super) struct Choice {
     id: String,
     name: String,
     selected: bool,
@@ -58,6 +58,8 @@ struct ReportsView {
     providers: Vec<Choice>,
     assessors: Vec<Choice>,
     downloads: Vec<Download>,
+    /// The filters again, for the link to the standardisation page.
+    standardisation_query: String,
     decided: usize,
     grades: Vec<(String, usize)>,
     grade_chart: String,
@@ -65,7 +67,7 @@ struct ReportsView {
     leans: Vec<LeanRow>,
 }
 
-fn choices(options: Vec<(String, String)>, selected: Option<&str>) -> Vec<Choice> {
+pub(super) fn choices(options: Vec<(String, String)>, selected: Option<&str>) -> Vec<Choice> {
     options.into_iter().map(|(id, name)| Choice { selected: selected == Some(id.as_str()), id, name }).collect()
 }
 
@@ -170,6 +172,7 @@ pub async fn reports_page(page: Page, req: HttpRequest) -> Result<HttpResponse, 
         providers: choices(providers, filter.training_provider_id.as_deref()),
         assessors: choices(assessors, filter.assessor_id.as_deref()),
         downloads,
+        standardisation_query: suffix.clone(),
         decided,
         grade_chart: bar_chart("grades", "Outcomes by grade", &grades),
         lean_chart: lean_chart("lean", "Each scorer's lean against the agreed scores", &leans),
