@@ -260,7 +260,7 @@ pub fn generate(plan: &Plan, items: usize, scale: (i32, i32), end: DateTime<Utc>
         let employer = rng.random_range(0..plan.employers);
         let provider = rng.random_range(0..plan.providers);
         let assessor = rng.random_range(0..plan.assessors);
-        let level = 3.2 + 0.5 * normal(&mut rng);
+        let level = 3.6 + 0.5 * normal(&mut rng);
         let leans = [employers[employer].person.lean, providers[provider].person.lean, assessors[assessor].lean];
         let scores = difficulty
             .iter()
