@@ -7,6 +7,12 @@
 //!     EPA_BENCH_DATABASE_URL=postgres://… cargo bench --bench load
 //!     EPA_BENCH_PANELS=100 cargo bench --bench load
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark that cannot go on should stop loudly, naming what failed"
+)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

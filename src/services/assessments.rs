@@ -102,6 +102,7 @@ fn parse_stored<T: serde::de::DeserializeOwned>(what: &str, text: &Option<String
         .transpose()
 }
 
+#[expect(clippy::expect_used, reason = "our own plain data (no maps with non-string keys) always serialises")]
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data always serialises")
 }

@@ -73,7 +73,8 @@ pub fn once(
         if let Some(found) = stored(conn, user_id, key)? {
             return replay(request, found).map(Ok);
         }
-        let result = (f.take().expect("runs once"))(conn);
+        let change = f.take().ok_or_else(|| anyhow::anyhow!("an idempotent change ran twice in one transaction"))?;
+        let result = change(conn);
         let (status, body) = match &result {
             Ok((status, body)) => (*status, body.clone()),
             Err(AppError::Internal(_)) => {

@@ -6,6 +6,12 @@
 //! PostgreSQL (a fresh database, dropped afterwards). The helpers live in `app.rs`, so that the
 //! scenarios read like an EPA: gateway, panel, score sheets, consensus, decision, moderation.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark that cannot go on should stop loudly, naming what failed"
+)]
+
 #[macro_use]
 mod app;
 
