@@ -15,6 +15,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("partials/status.html", include_str!("../templates/partials/status.html")),
     ("partials/messages.html", include_str!("../templates/partials/messages.html")),
     ("partials/emails.html", include_str!("../templates/partials/emails.html")),
+    ("partials/report_filters.html", include_str!("../templates/partials/report_filters.html")),
     ("errors/404.html", include_str!("../templates/errors/404.html")),
     ("errors/403.html", include_str!("../templates/errors/403.html")),
     ("errors/error.html", include_str!("../templates/errors/error.html")),

@@ -51,12 +51,8 @@ struct LeanRow {
 #[derive(Serialize)]
 struct ReportsView {
     error: Option<String>,
-    from: String,
-    to: String,
-    standards: Vec<Choice>,
-    employers: Vec<Choice>,
-    providers: Vec<Choice>,
-    assessors: Vec<Choice>,
+    #[serde(flatten)]
+    filters: FilterForm,
     downloads: Vec<Download>,
     /// The filters again, for the link to the standardisation page.
     standardisation_query: String,
@@ -67,25 +63,26 @@ struct ReportsView {
     leans: Vec<LeanRow>,
 }
 
-pub(super) fn choices(options: Vec<(String, String)>, selected: Option<&str>) -> Vec<Choice> {
+fn choices(options: Vec<(String, String)>, selected: Option<&str>) -> Vec<Choice> {
     options.into_iter().map(|(id, name)| Choice { selected: selected == Some(id.as_str()), id, name }).collect()
 }
 
-/// `GET /reports`
-pub async fn reports_page(page: Page, req: HttpRequest) -> Result<HttpResponse, PageError> {
-    svc::authorise(&page.actor).map_err(|e| page.fail(&e))?;
-    let pairs = filled(&req).map_err(|e| page.fail(&e))?;
-    let (filter, error) = match ReportFilter::parse(&pairs) {
-        Ok(f) => (f, None),
-        Err(e) => (ReportFilter::default(), Some(e.to_string())),
-    };
-    let query: String = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let suffix = if query.is_empty() || error.is_some() { String::new() } else { format!("?{query}") };
-    let (actor, guides, f) = (page.actor.clone(), page.state.guides.clone(), filter.clone());
+/// The report filters as a form shows them (`partials/report_filters.html`): the dates given and
+/// every standard, employer, provider and assessor to choose from, the chosen ones marked.
+#[derive(Serialize)]
+pub(super) struct FilterForm {
+    from: String,
+    to: String,
+    standards: Vec<Choice>,
+    employers: Vec<Choice>,
+    providers: Vec<Choice>,
+    assessors: Vec<Choice>,
+}
+
+/// Loads what the filter form offers (one blocking hop), and the grade names of the latest
+/// guides in their order, for the pages that count grades.
+pub(super) async fn filter_form(page: &Page, filter: &ReportFilter) -> Result<(FilterForm, Vec<String>), PageError> {
+    let (actor, guides) = (page.actor.clone(), page.state.guides.clone());
     let (standards, employers, providers, assessors, grade_order) = page
         .run(move |conn| {
             let latest = guides.list_latest(conn)?;
@@ -107,6 +104,33 @@ pub async fn reports_page(page: Page, req: HttpRequest) -> Result<HttpResponse, 
             Ok((standards, employers, providers, assessors, grade_order))
         })
         .await?;
+    let form = FilterForm {
+        from: filter.from.map(|d| d.to_string()).unwrap_or_default(),
+        to: filter.to.map(|d| d.to_string()).unwrap_or_default(),
+        standards: choices(standards, filter.standard_id.as_deref()),
+        employers: choices(employers, filter.employer_id.as_deref()),
+        providers: choices(providers, filter.training_provider_id.as_deref()),
+        assessors: choices(assessors, filter.assessor_id.as_deref()),
+    };
+    Ok((form, grade_order))
+}
+
+/// `GET /reports`
+pub async fn reports_page(page: Page, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    svc::authorise(&page.actor).map_err(|e| page.fail(&e))?;
+    let pairs = filled(&req).map_err(|e| page.fail(&e))?;
+    let (filter, error) = match ReportFilter::parse(&pairs) {
+        Ok(f) => (f, None),
+        Err(e) => (ReportFilter::default(), Some(e.to_string())),
+    };
+    let query: String = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let suffix = if query.is_empty() || error.is_some() { String::new() } else { format!("?{query}") };
+    let (filters, grade_order) = filter_form(&page, &filter).await?;
+    let f = filter.clone();
     // Every decided assessment the filter selects, page by page, as the CSV reports read them.
     let mut grades: Vec<(String, usize)> = grade_order.into_iter().map(|g| (g, 0)).collect();
     let mut tally = AssessorTally::default();
@@ -165,12 +189,7 @@ pub async fn reports_page(page: Page, req: HttpRequest) -> Result<HttpResponse, 
     .collect();
     let view = ReportsView {
         error,
-        from: filter.from.map(|d| d.to_string()).unwrap_or_default(),
-        to: filter.to.map(|d| d.to_string()).unwrap_or_default(),
-        standards: choices(standards, filter.standard_id.as_deref()),
-        employers: choices(employers, filter.employer_id.as_deref()),
-        providers: choices(providers, filter.training_provider_id.as_deref()),
-        assessors: choices(assessors, filter.assessor_id.as_deref()),
+        filters,
         downloads,
         standardisation_query: suffix.clone(),
         decided,

@@ -8,11 +8,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::charts::{alpha_chart, forest_plot, trend_chart, ForestRow, TrendPoint, ALPHA_REFERENCE};
-use super::reports::{choices, filled, Choice};
+use super::reports::{filled, filter_form, FilterForm};
 use super::{Page, PageError};
-use crate::domain::permissions::{Role, Seat};
+use crate::domain::permissions::Seat;
 use crate::reports::{format_number, AssessorRow, Number, TrendPeriod};
-use crate::services::people;
 use crate::services::reports::{self as svc, ReportFilter, TrendOptions};
 
 #[derive(Serialize)]
@@ -72,12 +71,8 @@ struct PeriodChoice {
 #[derive(Serialize)]
 struct StandardisationPage {
     error: Option<String>,
-    from: String,
-    to: String,
-    standards: Vec<Choice>,
-    employers: Vec<Choice>,
-    providers: Vec<Choice>,
-    assessors: Vec<Choice>,
+    #[serde(flatten)]
+    filters: FilterForm,
     periods: Vec<PeriodChoice>,
     period: &'static str,
     /// Whether any filter narrows the selection.
@@ -138,20 +133,7 @@ pub async fn standardisation_page(page: Page, req: HttpRequest) -> Result<HttpRe
             Ok((o, f)) => (o, f, None),
             Err(e) => (TrendOptions::default(), ReportFilter::default(), Some(e.to_string())),
         };
-    let (actor, guides) = (page.actor.clone(), page.state.guides.clone());
-    let (standards, employers, providers, assessors) = page
-        .run(move |conn| {
-            let standards =
-                guides.list_latest(conn)?.into_iter().map(|g| (g.id.clone(), g.title.clone())).collect::<Vec<_>>();
-            let employers = people::list_organisations(conn, &actor, "employer")?;
-            let providers = people::list_organisations(conn, &actor, "training_provider")?;
-            let assessors = people::list_users(conn, &actor, Role::IndependentAssessor)?
-                .into_iter()
-                .map(|u| (u.id, u.name))
-                .collect::<Vec<_>>();
-            Ok((standards, employers, providers, assessors))
-        })
-        .await?;
+    let (filters, _) = filter_form(&page, &filter).await?;
     let figures =
         svc::standardisation(&page.state.db, filter.clone(), options.period).await.map_err(|e| page.fail(&e))?;
 
@@ -236,12 +218,7 @@ pub async fn standardisation_page(page: Page, req: HttpRequest) -> Result<HttpRe
 
     let view = StandardisationPage {
         error,
-        from: filter.from.map(|d| d.to_string()).unwrap_or_default(),
-        to: filter.to.map(|d| d.to_string()).unwrap_or_default(),
-        standards: choices(standards, filter.standard_id.as_deref()),
-        employers: choices(employers, filter.employer_id.as_deref()),
-        providers: choices(providers, filter.training_provider_id.as_deref()),
-        assessors: choices(assessors, filter.assessor_id.as_deref()),
+        filters,
         periods: TrendPeriod::ALL
             .iter()
             .map(|p| PeriodChoice { id: p.as_str(), selected: *p == options.period })
