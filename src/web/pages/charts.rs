@@ -105,23 +105,10 @@ pub fn lean_chart(id: &str, title: &str, leans: &[Lean]) -> String {
             format!("{}: {:+.2} over {} items ({})", l.name, l.mean_difference, l.items, lean_word(l.mean_difference))
         })
         .collect();
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" aria-labelledby="{id}-title {id}-desc"><title id="{id}-title">{}</title><desc id="{id}-desc">Mean difference from the agreed score; above zero is lenient, below zero severe. {}</desc>"#,
-        escape(title),
-        escape(&desc.join("; "))
-    );
-    let axis_y = TOP + 14.0;
-    let _ = write!(
-        svg,
-        r#"<text class="chart-axis" x="{:.1}" y="{axis_y}" text-anchor="start">severe −{reach:.1}</text><text class="chart-axis" x="{zero:.1}" y="{axis_y}" text-anchor="middle">0</text><text class="chart-axis" x="{:.1}" y="{axis_y}" text-anchor="end">+{reach:.1} lenient</text>"#,
-        LABEL_W,
-        LABEL_W + plot,
-    );
-    if leans.is_empty() {
-        let _ = write!(svg, r#"<text class="chart-empty" x="10" y="{}">No scores match.</text>"#, axis_y + 30.0);
-    }
+    let description =
+        format!("Mean difference from the agreed score; above zero is lenient, below zero severe. {}", desc.join("; "));
+    let (mut svg, axis_y) =
+        open_lean_axis(id, title, &description, height, reach, leans.is_empty().then_some("No scores match."));
     for (i, l) in leans.iter().enumerate() {
         let y = axis_y + 10.0 + ROW_H * i as f64;
         let w = (half * l.mean_difference.abs() / reach).max(if l.mean_difference == 0.0 { 0.0 } else { 2.0 });
@@ -176,6 +163,38 @@ fn reach_of(values: impl Iterator<Item = f64>) -> f64 {
     ((max * 2.0).ceil() / 2.0).max(1.0)
 }
 
+/// Opens a chart of leans either side of a zero line: the SVG with its title and description,
+/// and the severe / 0 / lenient axis over `reach` points; `empty` is said when there are no rows.
+/// Returns the SVG so far and the axis's y.
+fn open_lean_axis(
+    id: &str,
+    title: &str,
+    description: &str,
+    height: f64,
+    reach: f64,
+    empty: Option<&str>,
+) -> (String, f64) {
+    let plot = WIDTH - LABEL_W - 20.0;
+    let zero = LABEL_W + plot / 2.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" aria-labelledby="{id}-title {id}-desc"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
+        escape(title),
+        escape(description)
+    );
+    let axis_y = TOP + 14.0;
+    let _ = write!(
+        svg,
+        r#"<text class="chart-axis" x="{LABEL_W:.1}" y="{axis_y}" text-anchor="start">severe −{reach:.1}</text><text class="chart-axis" x="{zero:.1}" y="{axis_y}" text-anchor="middle">0</text><text class="chart-axis" x="{:.1}" y="{axis_y}" text-anchor="end">+{reach:.1} lenient</text>"#,
+        LABEL_W + plot,
+    );
+    if let Some(text) = empty {
+        let _ = write!(svg, r#"<text class="chart-empty" x="10" y="{}">{}</text>"#, axis_y + 30.0, escape(text));
+    }
+    (svg, axis_y)
+}
+
 /// A forest plot: each scorer a row, a dot at the lean and a line across its 95 % interval, a
 /// zero line; lenient and severe scorers coloured, those with too few assessments greyed.
 pub fn forest_plot(id: &str, title: &str, rows: &[ForestRow]) -> String {
@@ -194,23 +213,12 @@ pub fn forest_plot(id: &str, title: &str, rows: &[ForestRow]) -> String {
             _ => format!("{}: not estimated", r.name),
         })
         .collect();
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" aria-labelledby="{id}-title {id}-desc"><title id="{id}-title">{}</title><desc id="{id}-desc">Lean in score points against the other members of the same panels, with its 95 % interval. {}</desc>"#,
-        escape(title),
-        escape(&desc.join("; "))
+    let description = format!(
+        "Lean in score points against the other members of the same panels, with its 95 % interval. {}",
+        desc.join("; ")
     );
-    let axis_y = TOP + 14.0;
-    let _ = write!(
-        svg,
-        r#"<text class="chart-axis" x="{LABEL_W:.1}" y="{axis_y}" text-anchor="start">severe −{reach:.1}</text><text class="chart-axis" x="{zero:.1}" y="{axis_y}" text-anchor="middle">0</text><text class="chart-axis" x="{:.1}" y="{axis_y}" text-anchor="end">+{reach:.1} lenient</text>"#,
-        LABEL_W + plot,
-    );
-    if rows.is_empty() {
-        let _ =
-            write!(svg, r#"<text class="chart-empty" x="10" y="{}">No scorers in this seat.</text>"#, axis_y + 30.0);
-    }
+    let (mut svg, axis_y) =
+        open_lean_axis(id, title, &description, height, reach, rows.is_empty().then_some("No scorers in this seat."));
     for (i, r) in rows.iter().enumerate() {
         let mid = axis_y + 10.0 + ROW_H * i as f64 + BAR_H / 2.0;
         let class = match r.flag.as_str() {
