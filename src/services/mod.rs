@@ -4,6 +4,7 @@
 
 pub mod assessments;
 pub mod audit_trail;
+pub mod change;
 pub mod idempotency;
 pub mod import;
 pub mod people;

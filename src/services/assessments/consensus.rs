@@ -3,17 +3,17 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::models::*;
 use crate::db::{now, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::guide::ItemKey;
 use crate::domain::permissions::Action;
 use crate::domain::scoring::{self, Consensus, ConsensusItem};
 use crate::error::AppResult;
+use crate::services::change::{change, Done, Step};
 use crate::services::standards::Guides;
-use crate::services::{audit, check_length, transaction, Actor, Input};
+use crate::services::{check_length, Actor, Input};
 
-use super::{as_panel, find_for, guide_of, panel_sheets, to_json, Found, NOTE_MAX};
+use super::{as_panel, guide_of, panel_sheets, to_json, NOTE_MAX};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,10 +54,7 @@ pub fn record_consensus(
     id: &str,
     input: Input<ConsensusInput>,
 ) -> AppResult<ConsensusOutcome> {
-    transaction(conn, |conn| {
-        let Found { mut row, status, .. } = find_for(conn, actor, id, Action::RecordConsensus)?;
-        input.precondition(row.version)?;
-        let input = input.body?;
+    change(conn, actor, id, Action::RecordConsensus, input, |Step { conn, row, status, body: input, .. }| {
         check_length("notes", &input.notes, NOTE_MAX)?;
         for (i, item) in input.items.iter().enumerate() {
             check_length(&format!("items[{i}].rationale"), &item.rationale, 4000)?;
@@ -75,16 +72,14 @@ pub fn record_consensus(
                 .collect(),
             notes: input.notes.trim().to_string(),
         };
-        let guide = guide_of(conn, guides, &row)?;
+        let guide = guide_of(conn, guides, row)?;
         scoring::check_consensus_items(&guide, &consensus)?;
         status.require("recording the consensus", &[Status::Consensus])?;
-        let sheets = panel_sheets(conn, &row)?;
+        let sheets = panel_sheets(conn, row)?;
         let items = scoring::resolve(&guide, &as_panel(&sheets), &consensus)?;
         let disagreements = scoring::disagreements(&guide, &as_panel(&sheets));
         let detail = json!({"items": consensus.items, "notes": consensus.notes});
         row.consensus_json = Some(to_json(&StoredConsensus { consensus, by: actor.id.clone(), at: now() }));
-        save_assessment(conn, &mut row)?;
-        audit(conn, Some(id), Some(actor), "consensus.recorded", detail)?;
-        Ok(ConsensusOutcome { items, disagreements })
+        Ok(Done::saved(ConsensusOutcome { items, disagreements }, "consensus.recorded", detail))
     })
 }

@@ -10,13 +10,11 @@ use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
 use crate::domain::scoring::{self, Decision};
 use crate::error::{AppError, AppResult};
+use crate::services::change::{change, Done, Step};
 use crate::services::standards::Guides;
-use crate::services::{audit, check_text, transaction, Actor, Input};
+use crate::services::{check_text, Actor, Input};
 
-use super::{
-    as_panel, find_for, guide_of, panel_sheets, parse_stored, to_json, Found, StoredConsensus, StoredVivaRecord,
-    NOTE_MAX,
-};
+use super::{as_panel, guide_of, panel_sheets, parse_stored, to_json, StoredConsensus, StoredVivaRecord, NOTE_MAX};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,10 +52,7 @@ pub fn decide(
     id: &str,
     input: Input<DecisionInput>,
 ) -> AppResult<Decision> {
-    transaction(conn, |conn| {
-        let Found { mut row, status, .. } = find_for(conn, actor, id, Action::Decide)?;
-        input.precondition(row.version)?;
-        let input = input.body?;
+    change(conn, actor, id, Action::Decide, input, |Step { conn, row, status, body: input, .. }| {
         check_text("notes", &input.notes, NOTE_MAX)?;
         status.require("recording the decision", &[Status::Consensus])?;
         let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
@@ -67,8 +62,8 @@ pub fn decide(
                 "record the viva's questions and responses before the decision",
             ));
         }
-        let guide = guide_of(conn, guides, &row)?;
-        let mut decision = resolve_decision(conn, &guide, &row)?;
+        let guide = guide_of(conn, guides, row)?;
+        let mut decision = resolve_decision(conn, &guide, row)?;
         decision.weighted_score = round4(decision.weighted_score);
         let at = now();
         let stored = StoredDecision {
@@ -82,15 +77,8 @@ pub fn decide(
         row.weighted_score = Some(decision.weighted_score);
         row.decided_at = Some(at);
         row.status = Status::Decided.as_str().to_string();
-        save_assessment(conn, &mut row)?;
-        audit(
-            conn,
-            Some(id),
-            Some(actor),
-            "decision.recorded",
-            json!({"grade": decision.grade, "weighted_score": decision.weighted_score, "notes": stored.notes}),
-        )?;
-        Ok(decision)
+        let detail = json!({"grade": decision.grade, "weighted_score": decision.weighted_score, "notes": stored.notes});
+        Ok(Done::saved(decision, "decision.recorded", detail))
     })
 }
 

@@ -8,9 +8,10 @@ use crate::db::{now, DbConnection};
 use crate::domain::assessment::{Declaration, Status};
 use crate::domain::permissions::Action;
 use crate::error::{AppError, AppResult};
-use crate::services::{audit, check_text, transaction, Actor, Input};
+use crate::services::change::{change, Done, Step};
+use crate::services::{check_text, Actor, Input};
 
-use super::{find_for, parse_stored, to_json, Found};
+use super::{parse_stored, to_json};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,10 +35,7 @@ pub fn declare(
     id: &str,
     input: Input<DeclarationInput>,
 ) -> AppResult<StoredDeclaration> {
-    transaction(conn, |conn| {
-        let Found { mut row, status, .. } = find_for(conn, actor, id, Action::Declare)?;
-        input.precondition(row.version)?;
-        let input = input.body?;
+    change(conn, actor, id, Action::Declare, input, |Step { conn: _, row, status, body: input, .. }| {
         check_text("conflicts", &input.conflicts, 2000)?;
         status.require("declaring independence", &[Status::Scheduled])?;
         let before: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
@@ -60,15 +58,8 @@ pub fn declare(
             at: now(),
         };
         row.declaration_json = Some(to_json(&stored));
-        save_assessment(conn, &mut row)?;
-        audit(
-            conn,
-            Some(id),
-            Some(actor),
-            "declaration.recorded",
-            json!({"no_prior_involvement": stored.no_prior_involvement, "conflicts": stored.conflicts, "holds": stored.holds}),
-        )?;
-        Ok(stored)
+        let detail = json!({"no_prior_involvement": stored.no_prior_involvement, "conflicts": stored.conflicts, "holds": stored.holds});
+        Ok(Done::saved(stored, "declaration.recorded", detail))
     })
 }
 

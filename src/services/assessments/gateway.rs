@@ -6,16 +6,16 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::models::*;
 use crate::db::{now, DbConnection};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, Status};
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
 use crate::error::{AppError, AppResult};
+use crate::services::change::{change, Done, Step};
 use crate::services::standards::Guides;
-use crate::services::{audit, check_optional, transaction, Actor, Input};
+use crate::services::{check_optional, Actor, Input};
 
-use super::{find_for, guide_of, parse_stored, to_json, Found};
+use super::{guide_of, parse_stored, to_json};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,10 +104,7 @@ pub fn record_gateway(
     id: &str,
     input: Input<GatewayInput>,
 ) -> AppResult<GatewayOutcome> {
-    transaction(conn, |conn| {
-        let Found { mut row, status, .. } = find_for(conn, actor, id, Action::RecordGateway)?;
-        input.precondition(row.version)?;
-        let input = input.body?;
+    change(conn, actor, id, Action::RecordGateway, input, |Step { conn, row, status, body: input, .. }| {
         let knowledge_route = input.knowledge_route.as_deref().map(KnowledgeRoute::parse).transpose()?;
         check_optional("knowledge_reference", input.knowledge_reference.as_deref(), 500)?;
         let answers = GatewayAnswers {
@@ -123,7 +120,7 @@ pub fn record_gateway(
         if answers.knowledge_units.len() > 100 {
             return Err(AppError::bad_input("too_many", "knowledge_units: at most 100"));
         }
-        let guide = guide_of(conn, guides, &row)?;
+        let guide = guide_of(conn, guides, row)?;
         let gaps = knowledge_gaps(&guide, &answers)?;
         status.require("confirming the gateway", &[Status::Registered, Status::GatewayPassed])?;
         let before: Option<StoredGateway> = parse_stored("gateway", &row.gateway_json)?;
@@ -139,8 +136,6 @@ pub fn record_gateway(
             json!({"answers": answers, "changed": changed, "unmet": unmet, "status": next, "knowledge_gaps": gaps});
         row.gateway_json = Some(to_json(&StoredGateway { answers, confirmations, knowledge_gaps: gaps.clone() }));
         row.status = next.as_str().to_string();
-        save_assessment(conn, &mut row)?;
-        audit(conn, Some(id), Some(actor), "gateway.recorded", detail)?;
-        Ok(GatewayOutcome { status: next, unmet, knowledge_gaps: gaps })
+        Ok(Done::saved(GatewayOutcome { status: next, unmet, knowledge_gaps: gaps }, "gateway.recorded", detail))
     })
 }

@@ -12,10 +12,11 @@ use crate::domain::assessment::{ModerationAction, Status};
 use crate::domain::permissions::Action;
 use crate::error::AppResult;
 use crate::mail::Composer;
+use crate::services::change::{change, Done, Step};
 use crate::services::standards::Guides;
-use crate::services::{audit, check_length, check_text, transaction, Actor, Input};
+use crate::services::{check_length, check_text, Actor, Input};
 
-use super::{find_for, guide_of, queue_outcome_emails, Found, NOTE_MAX};
+use super::{guide_of, queue_outcome_emails, NOTE_MAX};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,10 +40,7 @@ pub fn moderate(
     id: &str,
     input: Input<ModerationInput>,
 ) -> AppResult<ModerationOutcome> {
-    transaction(conn, |conn| {
-        let Found { mut row, status, .. } = find_for(conn, actor, id, Action::Moderate)?;
-        input.precondition(row.version)?;
-        let input = input.body?;
+    change(conn, actor, id, Action::Moderate, input, |Step { conn, row, status, body: input, .. }| {
         let action = ModerationAction::parse(&input.action)?;
         if action == ModerationAction::ReferBack {
             check_text("rationale", &input.rationale, NOTE_MAX)?;
@@ -66,8 +64,8 @@ pub fn moderate(
         match action {
             ModerationAction::Confirm => {
                 row.released_at = Some(at);
-                let guide = guide_of(conn, guides, &row)?;
-                let queued = queue_outcome_emails(conn, composer, &guide, &row)?;
+                let guide = guide_of(conn, guides, row)?;
+                let queued = queue_outcome_emails(conn, composer, &guide, row)?;
                 detail["emails_queued"] = json!(queued);
             }
             ModerationAction::ReferBack => {
@@ -78,8 +76,6 @@ pub fn moderate(
             }
         }
         row.status = next.as_str().to_string();
-        save_assessment(conn, &mut row)?;
-        audit(conn, Some(id), Some(actor), &format!("moderation.{}", action.as_str()), detail)?;
-        Ok(ModerationOutcome { status: next, action })
+        Ok(Done::saved(ModerationOutcome { status: next, action }, format!("moderation.{}", action.as_str()), detail))
     })
 }

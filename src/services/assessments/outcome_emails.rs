@@ -11,9 +11,8 @@ use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
 use crate::error::{AppError, AppResult};
 use crate::mail::Composer;
-use crate::services::{audit, transaction, Actor, Input};
-
-use super::{find_for, Found};
+use crate::services::change::{change, Done, Step};
+use crate::services::{Actor, Input};
 
 /// Queues one outcome email per recipient (apprentice, line manager, training provider) in the
 /// outbox, in the caller's transaction; the mail worker sends them.
@@ -80,9 +79,7 @@ pub(super) fn queue_outcome_emails(
 /// Puts an assessment's failed outcome emails back in the queue (admin), once the mail problem
 /// has been put right. Returns how many were re-queued.
 pub fn resend_failed_emails(conn: &mut DbConnection, actor: &Actor, id: &str, input: Input<()>) -> AppResult<usize> {
-    transaction(conn, |conn| {
-        let Found { row, .. } = find_for(conn, actor, id, Action::Administer)?;
-        input.precondition(row.version)?;
+    change(conn, actor, id, Action::Administer, input, |Step { conn, .. }| {
         let failed = outbox::table.filter(outbox::assessment_id.eq(id)).filter(outbox::status.eq("failed"));
         let n = diesel::update(failed)
             .set((
@@ -95,7 +92,6 @@ pub fn resend_failed_emails(conn: &mut DbConnection, actor: &Actor, id: &str, in
         if n == 0 {
             return Err(AppError::conflict("nothing_to_resend", "no outcome email of this assessment has failed"));
         }
-        audit(conn, Some(id), Some(actor), "emails.requeued", json!({"emails": n}))?;
-        Ok(n)
+        Ok(Done::audited(n, "emails.requeued", json!({"emails": n})))
     })
 }

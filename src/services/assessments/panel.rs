@@ -8,9 +8,10 @@ use crate::db::DbConnection;
 use crate::domain::assessment::{Status, VivaMode};
 use crate::domain::permissions::{Action, Seat};
 use crate::error::{AppError, AppResult};
-use crate::services::{audit, transaction, Actor, Input};
+use crate::services::change::{change_with, row_version, Done, Step};
+use crate::services::{Actor, Input};
 
-use super::{find_for, parse_time, seat_holder, Found};
+use super::{parse_time, seat_holder};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,10 +27,7 @@ pub fn appoint_panel(
     id: &str,
     input: Input<PanelInput>,
 ) -> AppResult<AssessmentRow> {
-    transaction(conn, |conn| {
-        let Found { mut row, status, .. } = find_for(conn, actor, id, Action::AppointPanel)?;
-        input.precondition(row.version)?;
-        let input = input.body?;
+    let step = |Step { conn, row, status, body: input, .. }: Step<'_, PanelInput>, ()| {
         let viva_at = parse_time("viva_at", &input.viva_at)?;
         let mode = VivaMode::parse(&input.mode)?;
         let assessor =
@@ -63,14 +61,9 @@ pub fn appoint_panel(
         row.viva_at = Some(viva_at.clone());
         row.viva_mode = Some(mode.as_str().to_string());
         row.status = Status::Scheduled.as_str().to_string();
-        save_assessment(conn, &mut row)?;
-        audit(
-            conn,
-            Some(id),
-            Some(actor),
-            "panel.appointed",
-            json!({"independent_assessor_id": assessor.id, "viva_at": viva_at, "mode": mode, "reappointment": status == Status::Scheduled}),
-        )?;
-        Ok(row)
-    })
+        let detail = json!({"independent_assessor_id": assessor.id, "viva_at": viva_at, "mode": mode, "reappointment": status == Status::Scheduled});
+        Ok(Done::saved((), "panel.appointed", detail))
+    };
+    let ((), row) = change_with(conn, actor, id, Action::AppointPanel, input, row_version, step)?;
+    Ok(row)
 }

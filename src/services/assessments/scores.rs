@@ -13,8 +13,9 @@ use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::{Action, Seat};
 use crate::domain::scoring::{self, PanelSheets, ScoreInput, Sheet};
 use crate::error::{AppError, AppResult};
+use crate::services::change::{change_with, Done, Step};
 use crate::services::standards::Guides;
-use crate::services::{audit, check_optional, transaction, Actor, Input};
+use crate::services::{check_optional, Actor, Input};
 
 use super::{declaration_holds, find_for, guide_of, to_json, Found};
 
@@ -97,13 +98,15 @@ pub fn save_scores(
     id: &str,
     input: Input<ScoresInput>,
 ) -> AppResult<SheetState> {
-    transaction(conn, |conn| {
-        let Found { mut row, status, seat } = find_for(conn, actor, id, Action::Score)?;
+    // If-Match names the version of the caller's own sheet.
+    let own_sheet = |conn: &mut DbConnection, _: &Found| -> AppResult<(i64, Vec<ScoreSheetRow>)> {
         let sheets = score_sheets_of(conn, id)?;
+        let version = sheets.iter().find(|s| s.user_id == actor.id).map_or(0, |s| s.version);
+        Ok((version, sheets))
+    };
+    let step = |Step { conn, row, status, seat, body: input }: Step<'_, ScoresInput>, sheets: Vec<ScoreSheetRow>| {
         let existing = sheets.iter().find(|s| s.user_id == actor.id);
-        input.precondition(existing.map_or(0, |s| s.version))?;
-        let input = input.body?;
-        let guide = guide_of(conn, guides, &row)?;
+        let guide = guide_of(conn, guides, row)?;
         if input.scores.len() > 10_000 {
             return Err(AppError::bad_input("too_many", "scores: too many items"));
         }
@@ -117,7 +120,7 @@ pub fn save_scores(
         }
         scoring::check_scores(&guide, &scores)?;
         status.require("scoring", &[Status::Scheduled])?;
-        if !declaration_holds(&row)? {
+        if !declaration_holds(row)? {
             return Err(AppError::conflict(
                 "declaration_required",
                 "scores can be saved only once the independent assessor has declared no prior involvement and no conflict of interest",
@@ -151,25 +154,22 @@ pub fn save_scores(
         put_score_sheet(conn, &new_row)?;
         let mut detail =
             json!({"seat": seat.as_str(), "items_saved": saved, "submitted": input.submit, "missing": missing.len()});
+        let mut moved_on = false;
         if input.submit {
-            let all_submitted = seated(&row).iter().all(|(_, user)| {
+            let all_submitted = seated(row).iter().all(|(_, user)| {
                 *user == actor.id || sheets.iter().any(|s| s.user_id == *user && s.submitted_at.is_some())
             });
             if all_submitted && row.independent_assessor_id.is_some() {
                 row.status = Status::Consensus.as_str().to_string();
-                save_assessment(conn, &mut row)?;
+                moved_on = true;
                 detail["status"] = json!(Status::Consensus);
             }
         }
-        audit(
-            conn,
-            Some(id),
-            Some(actor),
-            if input.submit { "score_sheet.submitted" } else { "score_sheet.saved" },
-            detail,
-        )?;
-        Ok(SheetState { submitted: input.submit, missing, version: new_row.version })
-    })
+        let action = if input.submit { "score_sheet.submitted" } else { "score_sheet.saved" };
+        let state = SheetState { submitted: input.submit, missing, version: new_row.version };
+        Ok(if moved_on { Done::saved(state, action, detail) } else { Done::audited(state, action, detail) })
+    };
+    change_with(conn, actor, id, Action::Score, input, own_sheet, step).map(|(state, _)| state)
 }
 
 #[derive(Debug, Serialize)]

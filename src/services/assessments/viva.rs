@@ -3,14 +3,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::models::*;
 use crate::db::{now, DbConnection};
 use crate::domain::assessment::{Status, VivaQuestion};
 use crate::domain::permissions::Action;
 use crate::error::{AppError, AppResult};
-use crate::services::{audit, check_length, check_text, transaction, Actor, Input};
+use crate::services::change::{change, Done, Step};
+use crate::services::{check_length, check_text, Actor, Input};
 
-use super::{find_for, to_json, Found, NOTE_MAX};
+use super::{to_json, NOTE_MAX};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,10 +31,7 @@ pub fn record_viva(
     id: &str,
     input: Input<VivaRecordInput>,
 ) -> AppResult<StoredVivaRecord> {
-    transaction(conn, |conn| {
-        let Found { mut row, status, .. } = find_for(conn, actor, id, Action::RecordViva)?;
-        input.precondition(row.version)?;
-        let input = input.body?;
+    change(conn, actor, id, Action::RecordViva, input, |Step { conn: _, row, status, body: input, .. }| {
         if input.questions.len() > 500 {
             return Err(AppError::bad_input("too_many", "questions: at most 500"));
         }
@@ -45,8 +42,7 @@ pub fn record_viva(
         status.require("recording the viva", &[Status::Scheduled, Status::Consensus])?;
         let record = StoredVivaRecord { questions: input.questions, by: actor.id.clone(), at: now() };
         row.viva_record_json = Some(to_json(&record));
-        save_assessment(conn, &mut row)?;
-        audit(conn, Some(id), Some(actor), "viva_record.saved", json!({"questions": record.questions.len()}))?;
-        Ok(record)
+        let detail = json!({"questions": record.questions.len()});
+        Ok(Done::saved(record, "viva_record.saved", detail))
     })
 }
