@@ -4,6 +4,10 @@
 //! take the parsed body (400); then it runs the use case's own step (its body checks, the state
 //! it needs, the domain rule), saves the row and writes the audit entry.
 //!
+//! [`record`] is the same frame for a change that creates an assessment or changes something
+//! else that is audited (organisations, users, apprentices): one transaction, the step, its
+//! audit entry.
+//!
 //! A step cannot skip its audit entry: it answers with a [`Done`], and a `Done` is made only
 //! with an audit action and its detail, which the frame writes.
 
@@ -34,19 +38,25 @@ pub struct Done<R> {
     action: String,
     detail: Value,
     save: bool,
+    assessment_id: Option<String>,
 }
 
 impl<R> Done<R> {
     /// The step changed the assessment's row: the frame saves it (a new version), then writes
     /// the audit entry. `detail` must never carry a panel member's scores.
     pub fn saved(result: R, action: impl Into<String>, detail: Value) -> Self {
-        Done { result, action: action.into(), detail, save: true }
+        Done { result, action: action.into(), detail, save: true, assessment_id: None }
     }
 
     /// The step left the assessment's row as it was (it changed other tables): the frame
     /// writes only the audit entry.
     pub fn audited(result: R, action: impl Into<String>, detail: Value) -> Self {
-        Done { result, action: action.into(), detail, save: false }
+        Done { result, action: action.into(), detail, save: false, assessment_id: None }
+    }
+
+    /// For [`record`]: the entry is about this assessment (one the step created).
+    pub fn about(self, assessment_id: impl Into<String>) -> Self {
+        Done { assessment_id: Some(assessment_id.into()), ..self }
     }
 }
 
@@ -92,5 +102,19 @@ pub fn change_with<B, P, R>(
         }
         audit(conn, Some(id), Some(actor), &done.action, done.detail)?;
         Ok((done.result, row))
+    })
+}
+
+/// Runs `step` in one transaction and writes the audit entry it answers with: the frame for a
+/// change that is not to an existing assessment. `actor` is None for the CLI.
+pub fn record<R>(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    step: impl FnOnce(&mut DbConnection) -> AppResult<Done<R>>,
+) -> AppResult<R> {
+    transaction(conn, |conn| {
+        let done = step(conn)?;
+        audit(conn, done.assessment_id.as_deref(), actor, &done.action, done.detail)?;
+        Ok(done.result)
     })
 }

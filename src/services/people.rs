@@ -6,7 +6,8 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{audit, check_length, check_one_line, check_text, transaction, Actor, Input};
+use super::change::{record, Done};
+use super::{check_length, check_one_line, check_text, transaction, Actor, Input};
 use crate::db::models::{find_organisation, find_user_by_token_hash, Apprentice, Organisation, User};
 use crate::db::schema::{apprentices, organisations, users};
 use crate::db::{new_id, now, DbConnection};
@@ -73,16 +74,10 @@ pub fn create_organisation(
         ));
     }
     let org = Organisation { id: new_id(), name: input.name.trim().to_string(), kind: input.kind, created_at: now() };
-    transaction(conn, |conn| {
+    record(conn, Some(actor), |conn| {
         diesel::insert_into(organisations::table).values(&org).execute(conn)?;
-        audit(
-            conn,
-            None,
-            Some(actor),
-            "organisation.created",
-            json!({"organisation_id": org.id, "name": org.name, "kind": org.kind}),
-        )?;
-        Ok(org)
+        let detail = json!({"organisation_id": org.id, "name": org.name, "kind": org.kind});
+        Ok(Done::audited(org, "organisation.created", detail))
     })
 }
 
@@ -106,7 +101,7 @@ pub fn create_user(conn: &mut DbConnection, actor: Option<&Actor>, input: Input<
     check_one_line("name", input.name.trim())?;
     let role: Role =
         input.role.parse().map_err(|e: String| AppError::bad_input("invalid_role", format!("role: {e}")))?;
-    transaction(conn, |conn| {
+    record(conn, actor, |conn| {
         if let Some(org) = &input.organisation_id {
             if find_organisation(conn, org)?.is_none() {
                 return Err(AppError::bad_input(
@@ -132,14 +127,8 @@ pub fn create_user(conn: &mut DbConnection, actor: Option<&Actor>, input: Input<
             disabled_at: None,
         };
         diesel::insert_into(users::table).values(&user).execute(conn)?;
-        audit(
-            conn,
-            None,
-            actor,
-            "user.created",
-            json!({"user_id": user.id, "email": user.email, "role": user.role, "organisation_id": user.organisation_id}),
-        )?;
-        Ok((user, token))
+        let detail = json!({"user_id": user.id, "email": user.email, "role": user.role, "organisation_id": user.organisation_id});
+        Ok(Done::audited((user, token), "user.created", detail))
     })
 }
 
@@ -159,7 +148,7 @@ pub fn create_apprentice(conn: &mut DbConnection, actor: &Actor, input: Input<Ne
     check_one_line("name", input.name.trim())?;
     let email = input.email.trim().to_lowercase();
     check_email("email", &email)?;
-    transaction(conn, |conn| {
+    record(conn, Some(actor), |conn| {
         for (field, id, kind) in [
             ("employer_id", &input.employer_id, "employer"),
             ("training_provider_id", &input.training_provider_id, "training_provider"),
@@ -186,14 +175,8 @@ pub fn create_apprentice(conn: &mut DbConnection, actor: &Actor, input: Input<Ne
             created_at: now(),
         };
         diesel::insert_into(apprentices::table).values(&apprentice).execute(conn)?;
-        audit(
-            conn,
-            None,
-            Some(actor),
-            "apprentice.created",
-            json!({"apprentice_id": apprentice.id, "employer_id": apprentice.employer_id, "training_provider_id": apprentice.training_provider_id}),
-        )?;
-        Ok(apprentice)
+        let detail = json!({"apprentice_id": apprentice.id, "employer_id": apprentice.employer_id, "training_provider_id": apprentice.training_provider_id});
+        Ok(Done::audited(apprentice, "apprentice.created", detail))
     })
 }
 
@@ -210,34 +193,34 @@ fn find_by_email(conn: &mut DbConnection, email: &str) -> AppResult<User> {
 /// and their signed-in pages go back to the sign-in form. They may still sign in with their
 /// password; [`disable`] stops that too.
 pub fn revoke(conn: &mut DbConnection, email: &str) -> AppResult<User> {
-    transaction(conn, |conn| {
+    record(conn, None, |conn| {
         let user = find_by_email(conn, email)?;
         diesel::update(users::table.find(&user.id)).set(users::revoked_at.eq(Some(now()))).execute(conn)?;
         let ended = end_sessions_of(conn, &user.id)?;
-        audit(conn, None, None, "user.token_revoked", json!({"user_id": user.id, "sessions_ended": ended}))?;
-        Ok(user)
+        let detail = json!({"user_id": user.id, "sessions_ended": ended});
+        Ok(Done::audited(user, "user.token_revoked", detail))
     })
 }
 
 /// Disables a user (CLI): no sign-in, their token gets 401 and their browser sessions end, until
 /// [`enable`]. Nothing of theirs is deleted.
 pub fn disable(conn: &mut DbConnection, email: &str) -> AppResult<User> {
-    transaction(conn, |conn| {
+    record(conn, None, |conn| {
         let user = find_by_email(conn, email)?;
         diesel::update(users::table.find(&user.id)).set(users::disabled_at.eq(Some(now()))).execute(conn)?;
         let ended = end_sessions_of(conn, &user.id)?;
-        audit(conn, None, None, "user.disabled", json!({"user_id": user.id, "sessions_ended": ended}))?;
-        Ok(user)
+        let detail = json!({"user_id": user.id, "sessions_ended": ended});
+        Ok(Done::audited(user, "user.disabled", detail))
     })
 }
 
 /// Undoes [`disable`] (CLI): the user may sign in again and their token (unless revoked) works.
 pub fn enable(conn: &mut DbConnection, email: &str) -> AppResult<User> {
-    transaction(conn, |conn| {
+    record(conn, None, |conn| {
         let user = find_by_email(conn, email)?;
         diesel::update(users::table.find(&user.id)).set(users::disabled_at.eq(None::<String>)).execute(conn)?;
-        audit(conn, None, None, "user.enabled", json!({"user_id": user.id}))?;
-        Ok(user)
+        let detail = json!({"user_id": user.id});
+        Ok(Done::audited(user, "user.enabled", detail))
     })
 }
 
@@ -249,14 +232,14 @@ fn end_sessions_of(conn: &mut DbConnection, user_id: &str) -> AppResult<usize> {
 
 /// Issues a new token for a user (CLI); the old one stops working.
 pub fn reissue_token(conn: &mut DbConnection, email: &str) -> AppResult<(User, String)> {
-    transaction(conn, |conn| {
+    record(conn, None, |conn| {
         let user = find_by_email(conn, email)?;
         let token = new_token();
         diesel::update(users::table.find(&user.id))
             .set((users::token_hash.eq(Some(token_hash(&token))), users::revoked_at.eq(None::<String>)))
             .execute(conn)?;
-        audit(conn, None, None, "user.token_issued", json!({"user_id": user.id}))?;
-        Ok((user, token))
+        let detail = json!({"user_id": user.id});
+        Ok(Done::audited((user, token), "user.token_issued", detail))
     })
 }
 
@@ -326,7 +309,7 @@ pub fn set_password_hash(
     use crate::db::models::Credential;
     use crate::db::schema::{credentials, login_failures, web_sessions};
     require_admin(actor)?;
-    transaction(conn, |conn| {
+    record(conn, actor, |conn| {
         let user = find_by_email(conn, email)?;
         let row = Credential { user_id: user.id.clone(), password_hash: password_hash.to_string(), updated_at: now() };
         let updated = diesel::update(credentials::table.find(&user.id))
@@ -338,8 +321,8 @@ pub fn set_password_hash(
         diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(&user.id))).execute(conn)?;
         // A new password lifts a sign-in throttle (someone may have been guessing at the old one).
         diesel::delete(login_failures::table.filter(login_failures::email.eq(&user.email))).execute(conn)?;
-        audit(conn, None, actor, "user.password_set", json!({"user_id": user.id}))?;
-        Ok(user)
+        let detail = json!({"user_id": user.id});
+        Ok(Done::audited(user, "user.password_set", detail))
     })
 }
 

@@ -19,6 +19,7 @@ mod access;
 mod admin_pages;
 mod audit_chain;
 mod browser;
+mod change_frame;
 mod consensus;
 mod copy;
 mod crash;

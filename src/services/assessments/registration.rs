@@ -11,8 +11,9 @@ use crate::db::{new_id, now, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::permissions::{Action, Role, Seat};
 use crate::error::{AppError, AppResult};
+use crate::services::change::{record, Done};
 use crate::services::standards::Guides;
-use crate::services::{audit, transaction, Actor, Input};
+use crate::services::{Actor, Input};
 
 use super::{forbidden_message, seat_holder};
 
@@ -35,7 +36,7 @@ pub fn register(
         return Err(AppError::forbidden(forbidden_message(Action::Administer)));
     }
     let input = input.body?;
-    transaction(conn, |conn| {
+    record(conn, Some(actor), |conn| {
         if find_apprentice(conn, &input.apprentice_id)?.is_none() {
             return Err(AppError::bad_input(
                 "unknown_apprentice",
@@ -73,14 +74,9 @@ pub fn register(
             updated_at: at,
         };
         diesel::insert_into(assessments::table).values(&row).execute(conn)?;
-        audit(
-            conn,
-            Some(&row.id),
-            Some(actor),
-            "assessment.registered",
-            json!({"apprentice_id": row.apprentice_id, "standard_id": row.standard_id, "standard_version": row.standard_version,
-                   "line_manager_id": row.line_manager_id, "training_provider_user_id": row.training_provider_user_id}),
-        )?;
-        Ok(row)
+        let id = row.id.clone();
+        let detail = json!({"apprentice_id": row.apprentice_id, "standard_id": row.standard_id, "standard_version": row.standard_version,
+                   "line_manager_id": row.line_manager_id, "training_provider_user_id": row.training_provider_user_id});
+        Ok(Done::audited(row, "assessment.registered", detail).about(id))
     })
 }
