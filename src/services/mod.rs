@@ -1,6 +1,7 @@
 //! Use cases: each takes the acting user and the input, applies the domain's rules, and persists
 //! the change together with its audit entry in one transaction. Called by the HTTP handlers and
-//! the CLI alike; they know nothing of HTTP.
+//! the CLI alike; they know nothing of HTTP. `change` is the frame a change runs in (find,
+//! check, step, save, audit); `assessments/` holds the EPA's use cases, one file per step.
 
 pub mod assessments;
 pub mod audit_trail;
