@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const PORTFOLIO: &str = "portfolio";
 
 /// One (component, criterion) pair that every panel member must score.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemKey {
     pub component: String,
     pub criterion: String,

@@ -101,3 +101,28 @@ pub fn document() -> utoipa::openapi::OpenApi {
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(document())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_is_described_with_its_error_body() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        let mut ids = std::collections::HashSet::new();
+        assert!(paths.contains_key("/api/v1/assessments/{id}/scores"), "{doc}");
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                assert!(op["responses"]["default"].is_object(), "{method} {path}: no error response");
+                assert!(ids.insert(op["operationId"].to_string()), "{method} {path}: operationId used twice");
+                let public = path == "/api/v1/openapi.json";
+                assert_eq!(op.get("security").is_some(), !public, "{method} {path}: security");
+            }
+        }
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for name in ["GatewayInput", "ScoresInput", "SheetsView", "Decision", "ErrorBody", "ItemKey"] {
+            assert!(schemas.contains_key(name), "{name} missing: {schemas:?}");
+        }
+    }
+}
