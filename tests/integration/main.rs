@@ -29,6 +29,7 @@ mod idempotency;
 mod local_times;
 mod mail_outage;
 mod moderation_mail;
+mod openapi;
 mod panel_day;
 mod reports;
 mod restart;
