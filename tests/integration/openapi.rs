@@ -248,6 +248,7 @@ both_backends!(a_whole_panel_day_fits_the_description, |app| async move {
     }
 
     // The typed answers the day relies on are described with their schemas, not only by words.
+    assert!(d.has_schema("GET", &format!("/api/v1/standards/{STANDARD}"), 200));
     for (method, sub) in [
         ("PUT", "/gateway"),
         ("PUT", "/declaration"),

@@ -21,7 +21,7 @@ pub async fn list(state: web::Data<AppState>, _user: CurrentUser) -> AppResult<H
     Ok(HttpResponse::Ok().json(all.iter().map(|g| summary(g)).collect::<Vec<_>>()))
 }
 
-#[utoipa::path(get, operation_id = "show_standard", path = "/api/v1/standards/{id}", tag = "standards", params(("id" = String, Path, description = "the standard")), responses((status = 200, description = "the latest version of the guide, with its score_items: [{component, criterion}]")))]
+#[utoipa::path(get, operation_id = "show_standard", path = "/api/v1/standards/{id}", tag = "standards", params(("id" = String, Path, description = "the standard")), responses((status = 200, description = "the latest version of the guide, with its score_items: [{component, criterion}]", body = crate::domain::guide::Guide)))]
 pub async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
     let guides = state.guides.clone();
     let guide =
