@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client as Session, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use crate::app::{agreed, sheet, with, Backend, Item, Member, Names, Options, Panel, Sheet, TestApp, STANDARD};
+use crate::app::{agreed, sheet, with, Backend, Item, Member, Names, Panel, Sheet, TestApp, STANDARD};
 
 const PASSWORD: &str = "a long panel-day password";
 const DRIVERS: [&str; 2] = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"];
@@ -246,7 +246,7 @@ impl Person {
 /// A TestApp on `backend` with a real SMTP server, plus chromedriver; None when skipped.
 async fn setup(test: &str, backend: Backend) -> Option<(TestApp, Driver)> {
     let driver = Driver::start(&format!("{test}-{backend:?}"))?;
-    let app = TestApp::start(backend, Options::default()).await?;
+    let app = TestApp::builder(backend).start().await?;
     Some((app, driver))
 }
 

@@ -198,8 +198,8 @@ both_backends!(decision_moderation_and_resend_happen_once_per_key, |app| async m
     let emails = panel.wait_for_email_status("sent").await;
     assert_eq!(emails.len(), 3, "three outcome emails recorded: {emails:?}");
     let received = app.wait_for_emails(3).await;
-    // A little longer, so that a doubled send would have arrived.
-    actix_web::rt::time::sleep(std::time::Duration::from_secs(1)).await;
+    // A pass more: a doubled send would arrive now.
+    app.deliver_now().await;
     let received_later = app.emails();
     assert_eq!(received.len(), 3, "three emails received: {:?}", received.iter().map(|e| &e.to).collect::<Vec<_>>());
     assert_eq!(received_later.len(), 3, "no email sent twice");
@@ -209,7 +209,7 @@ both_backends!(decision_moderation_and_resend_happen_once_per_key, |app| async m
     let resend = panel.path("/emails/resend");
     let r = replayed(app, &admin, "resend-1", ("POST", &resend), &Value::Null, 409, 0).await;
     assert_eq!(r["error"]["code"], "nothing_to_resend", "{r}");
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.deliver_now().await;
     assert_eq!(app.emails().len(), 3, "a resend sends nothing when nothing failed");
     assert_eq!(panel.view().await["emails"].as_array().map(Vec::len), Some(3));
 });

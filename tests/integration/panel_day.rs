@@ -122,7 +122,7 @@ both_backends!(a_whole_panel_day_ends_in_three_outcome_emails, |app| async move 
     assert!((d["weighted_score"].as_f64().expect("weighted_score") - hand).abs() < 1e-4, "{d} vs {hand}");
 
     // Moderation: no mail before confirm; a panel member may not moderate.
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(1200)).await;
+    app.deliver_now().await;
     assert!(app.emails().is_empty(), "no outcome email before moderation");
     panel.ia.expect(403, "POST", &panel.path("/moderation"), json!({"action": "confirm", "rationale": "mine"})).await;
     panel
@@ -133,7 +133,7 @@ both_backends!(a_whole_panel_day_ends_in_three_outcome_emails, |app| async move 
     assert_eq!(panel.status().await, "consensus");
     panel.agree(deal, "Revisited after moderation.").await;
     panel.decide().await;
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(1200)).await;
+    app.deliver_now().await;
     assert!(app.emails().is_empty(), "no outcome email before moderation (decided again)");
     panel.moderate("confirm", "Due process followed.").await;
     assert_eq!(panel.status().await, "released");
