@@ -20,6 +20,7 @@
 
 mod client;
 mod csv_report;
+mod guides;
 mod panel;
 mod people;
 mod postgres;
@@ -29,6 +30,7 @@ mod test_app;
 
 pub use client::*;
 pub use csv_report::*;
+pub use guides::*;
 pub use panel::*;
 pub use people::*;
 pub use postgres::*;

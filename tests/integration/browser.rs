@@ -1308,7 +1308,7 @@ async fn the_standardisation_page_fits_phones_and_tablets() {
     let Some((app, driver)) = setup("the_standardisation_page_fits_phones_and_tablets", Backend::Sqlite).await else {
         return;
     };
-    let (status, _) = app.import_guide(crate::reports::REPORT_GUIDE).await;
+    let (status, _) = app.import_guide(crate::app::REPORT_GUIDE).await;
     assert_eq!(status, 201);
     let panel = app.panel_for("reporting-l4", Names::default()).await;
     crate::standardisation_page::decide_lenient(&panel, 0).await;

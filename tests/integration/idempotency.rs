@@ -142,11 +142,7 @@ both_backends!(every_post_replays_its_first_response_once, |app| async move {
     assert_eq!(n, 1, "one assessment for two requests with one key");
 
     // Standards (a TOML body).
-    let guide = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("panel-guides").join(format!("{STANDARD}.toml")),
-    )
-    .expect("the shipped guide");
-    let guide = guide.replacen(&format!("id = \"{STANDARD}\""), "id = \"idempotent-guide-l4\"", 1);
+    let guide = shipped_guide().replacen(&format!("id = \"{STANDARD}\""), "id = \"idempotent-guide-l4\"", 1);
     assert!(guide.contains("idempotent-guide-l4"));
     let s = replayed(app, &admin, "guide-1", ("POST", "/api/v1/standards"), &Value::String(guide), 201, 1).await;
     assert_eq!(s["id"], "idempotent-guide-l4", "{s}");
