@@ -28,6 +28,7 @@ mod guards;
 mod idempotency;
 mod local_times;
 mod mail_outage;
+mod migrations;
 mod moderation_mail;
 mod panel_day;
 mod reports;
