@@ -36,6 +36,7 @@ mod restart;
 mod scores;
 mod security;
 mod simulate;
+mod snapshots;
 mod standardisation_page;
 mod standards;
 mod two_servers;
