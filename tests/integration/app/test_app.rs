@@ -49,12 +49,15 @@ impl Options {
     }
 }
 
+/// One change to the configuration a `TestApp` starts with.
+type ConfigChange = Box<dyn FnOnce(&mut Config)>;
+
 /// How a `TestApp` starts: `TestApp::builder(backend).with_config(|c| …).start().await`.
 #[must_use = "a builder does nothing until `start`"]
 pub struct TestAppBuilder {
     backend: Backend,
     mail: Mail,
-    changes: Vec<Box<dyn FnOnce(&mut Config)>>,
+    changes: Vec<ConfigChange>,
 }
 
 impl TestAppBuilder {
