@@ -19,7 +19,7 @@ use crate::domain::assessment::{
 use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::{can_see, may, Action, Role, Seat};
 use crate::domain::scoring::{self, Consensus, ConsensusItem, Decision, PanelSheets, ScoreInput, Sheet};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::mail::Composer;
 
 const NOTE_MAX: usize = 20_000;
@@ -111,9 +111,10 @@ fn to_json<T: Serialize>(value: &T) -> String {
 fn parse_time(field: &str, text: &str) -> AppResult<String> {
     DateTime::parse_from_rfc3339(text).map(|t| format_time(t.with_timezone(&Utc))).map_err(|_| {
         AppError::bad_input(
-            "invalid_time",
-            format!("{field}: {text:?} is not an RFC 3339 time such as 2026-12-01T10:00:00Z"),
+            ErrorCode::InvalidTime,
+            format!("{text:?} is not an RFC 3339 time such as 2026-12-01T10:00:00Z"),
         )
+        .at(field)
     })
 }
 
@@ -132,12 +133,13 @@ pub struct NewAssessment {
 fn seat_holder(conn: &mut DbConnection, field: &str, user_id: &str, seat: Seat) -> AppResult<User> {
     let user = find_user(conn, user_id)?
         .filter(|u| u.revoked_at.is_none())
-        .ok_or_else(|| AppError::bad_input("unknown_user", format!("{field}: no user {user_id:?}")))?;
+        .ok_or_else(|| AppError::bad_input(ErrorCode::UnknownUser, format!("no user {user_id:?}")).at(field))?;
     if user.role != seat.role().as_str() {
         return Err(AppError::bad_input(
-            "wrong_role",
-            format!("{field}: {} is a {}, not a {}", user.name, user.role, seat.role().as_str()),
-        ));
+            ErrorCode::WrongRole,
+            format!("{} is a {}, not a {}", user.name, user.role, seat.role().as_str()),
+        )
+        .at(field));
     }
     Ok(user)
 }
@@ -155,12 +157,14 @@ pub fn register(
     transaction(conn, |conn| {
         if find_apprentice(conn, &input.apprentice_id)?.is_none() {
             return Err(AppError::bad_input(
-                "unknown_apprentice",
-                format!("apprentice_id: no apprentice {:?}", input.apprentice_id),
-            ));
+                ErrorCode::UnknownApprentice,
+                format!("no apprentice {:?}", input.apprentice_id),
+            )
+            .at("apprentice_id"));
         }
         let guide = guides.latest(conn, &input.standard_id)?.ok_or_else(|| {
-            AppError::bad_input("unknown_standard", format!("standard_id: no standard {:?}", input.standard_id))
+            AppError::bad_input(ErrorCode::UnknownStandard, format!("no standard {:?}", input.standard_id))
+                .at("standard_id")
         })?;
         seat_holder(conn, "line_manager_id", &input.line_manager_id, Seat::LineManager)?;
         seat_holder(conn, "training_provider_user_id", &input.training_provider_user_id, Seat::TrainingProvider)?;
@@ -260,26 +264,26 @@ fn knowledge_gaps(guide: &Guide, answers: &GatewayAnswers) -> AppResult<Option<V
     }
     if answers.knowledge_route != Some(KnowledgeRoute::Qualification) {
         return Err(AppError::bad_input(
-            "knowledge_units_without_qualification",
-            "knowledge_units: units are given only when the knowledge was shown by a regulated qualification",
-        ));
+            ErrorCode::KnowledgeUnitsWithoutQualification,
+            "units are given only when the knowledge was shown by a regulated qualification",
+        )
+        .at("knowledge_units"));
     }
     let reference = answers.knowledge_reference.as_deref().unwrap_or_default();
     let Some(qualification) = guide.qualification_named_in(reference) else {
         let known: Vec<&str> = guide.qualifications.iter().map(|q| q.reference.as_str()).collect();
         return Err(AppError::bad_input(
-            "unknown_qualification",
+            ErrorCode::UnknownQualification,
             format!(
-                "knowledge_units: the knowledge_reference names no qualification this standard maps (it knows: {})",
+                "the knowledge_reference names no qualification this standard maps (it knows: {})",
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
             ),
-        ));
+        )
+        .at("knowledge_units"));
     };
     let gaps = qualification.knowledge_gaps(guide, &answers.knowledge_units).map_err(|unit| {
-        AppError::bad_input(
-            "unknown_unit",
-            format!("knowledge_units: {unit:?} is not a unit of {}", qualification.title),
-        )
+        AppError::bad_input(ErrorCode::UnknownUnit, format!("{unit:?} is not a unit of {}", qualification.title))
+            .at("knowledge_units")
     })?;
     Ok(Some(gaps.into_iter().map(|c| KnowledgeGap { criterion: c.id.clone(), area: c.area.clone() }).collect()))
 }
@@ -308,7 +312,7 @@ pub fn record_gateway(
             provider_ready: input.provider_ready,
         };
         if answers.knowledge_units.len() > 100 {
-            return Err(AppError::bad_input("too_many", "knowledge_units: at most 100"));
+            return Err(AppError::bad_input(ErrorCode::TooMany, "at most 100").at("knowledge_units"));
         }
         let guide = guide_of(conn, guides, &row)?;
         let gaps = knowledge_gaps(&guide, &answers)?;
@@ -361,7 +365,7 @@ pub fn appoint_panel(
             let submitted = score_sheets_of(conn, id)?.iter().any(|s| s.submitted_at.is_some());
             if submitted {
                 return Err(AppError::conflict(
-                    "sheets_submitted",
+                    ErrorCode::SheetsSubmitted,
                     "the panel cannot be changed once a score sheet has been submitted",
                 ));
             }
@@ -371,9 +375,13 @@ pub fn appoint_panel(
         if let Some(org) = assessor.organisation_id.as_deref() {
             if org == apprentice.employer_id || org == apprentice.training_provider_id {
                 return Err(AppError::conflict(
-                    "conflict_of_interest",
-                    format!("independent_assessor_id: {} works for the apprentice's employer or training provider and cannot be independent", assessor.name),
-                ));
+                    ErrorCode::ConflictOfInterest,
+                    format!(
+                        "{} works for the apprentice's employer or training provider and cannot be independent",
+                        assessor.name
+                    ),
+                )
+                .at("independent_assessor_id"));
             }
         }
         let changed_assessor = row.independent_assessor_id.as_deref() != Some(assessor.id.as_str());
@@ -429,7 +437,7 @@ pub fn declare(
         if before.is_some_and(|d| !d.holds && d.by == actor.id) {
             // A declared conflict stands: only another assessor's appointment lifts it.
             return Err(AppError::conflict(
-                "declaration_blocked",
+                ErrorCode::DeclarationBlocked,
                 "you have declared prior involvement or a conflict of interest on this EPA; the assessment body must appoint another independent assessor",
             ));
         }
@@ -481,7 +489,7 @@ pub fn record_viva(
         input.precondition(row.version)?;
         let input = input.body?;
         if input.questions.len() > 500 {
-            return Err(AppError::bad_input("too_many", "questions: at most 500"));
+            return Err(AppError::bad_input(ErrorCode::TooMany, "at most 500").at("questions"));
         }
         for (i, q) in input.questions.iter().enumerate() {
             check_text(&format!("questions[{i}].question"), &q.question, 4000)?;
@@ -590,7 +598,7 @@ pub fn save_scores(
         let input = input.body?;
         let guide = guide_of(conn, guides, &row)?;
         if input.scores.len() > 10_000 {
-            return Err(AppError::bad_input("too_many", "scores: too many items"));
+            return Err(AppError::bad_input(ErrorCode::TooMany, "too many items").at("scores"));
         }
         let scores: Vec<ScoreInput> = input
             .scores
@@ -604,13 +612,13 @@ pub fn save_scores(
         status.require("scoring", &[Status::Scheduled])?;
         if !declaration_holds(&row)? {
             return Err(AppError::conflict(
-                "declaration_required",
+                ErrorCode::DeclarationRequired,
                 "scores can be saved only once the independent assessor has declared no prior involvement and no conflict of interest",
             ));
         }
         let seat = seat.ok_or_else(|| anyhow::anyhow!("a scorer without a seat"))?;
         if existing.is_some_and(|s| s.submitted_at.is_some()) {
-            return Err(AppError::conflict("sheet_submitted", "your score sheet is submitted and final"));
+            return Err(AppError::conflict(ErrorCode::SheetSubmitted, "your score sheet is submitted and final"));
         }
         let mut sheet = existing.map(read_sheet).transpose()?.unwrap_or_default();
         let saved = scores.len();
@@ -619,9 +627,11 @@ pub fn save_scores(
         if input.submit && !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
             return Err(AppError::bad_input(
-                "incomplete_sheet",
-                format!("scores: {} item(s) still to score before submitting: {}", missing.len(), names.join(", ")),
-            ));
+                ErrorCode::IncompleteSheet,
+                format!("{} item(s) still to score before submitting: {}", missing.len(), names.join(", ")),
+            )
+            .at("scores")
+            .with_items(names));
         }
         let at = now();
         let new_row = ScoreSheetRow {
@@ -709,7 +719,7 @@ fn panel_sheets(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<[Shee
     let rows = score_sheets_of(conn, &row.id)?;
     let sheet_of = |user: &str| -> AppResult<Sheet> {
         rows.iter().find(|s| s.user_id == user && s.submitted_at.is_some()).map(read_sheet).transpose()?.ok_or_else(
-            || AppError::conflict("sheets_incomplete", "not every panel member has submitted a score sheet"),
+            || AppError::conflict(ErrorCode::SheetsIncomplete, "not every panel member has submitted a score sheet"),
         )
     };
     let ia = row.independent_assessor_id.as_deref().unwrap_or_default();
@@ -818,9 +828,10 @@ pub fn resolve_decision(conn: &mut DbConnection, guide: &Guide, row: &Assessment
     let consensus = stored.map(|s| s.consensus).unwrap_or_default();
     let items = scoring::resolve(guide, &as_panel(&sheets), &consensus).map_err(|e| {
         AppError::conflict(
-            "consensus_incomplete",
-            format!("the consensus does not resolve every disagreement yet: {}", e.message),
+            ErrorCode::ConsensusIncomplete,
+            format!("the consensus does not resolve every disagreement yet: {e}"),
         )
+        .with_items(e.fault.items)
     })?;
     Ok(scoring::decide(guide, items))
 }
@@ -841,7 +852,7 @@ pub fn decide(
         let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
         if viva.is_none_or(|v| v.questions.is_empty()) {
             return Err(AppError::conflict(
-                "viva_record_required",
+                ErrorCode::VivaRecordRequired,
                 "record the viva's questions and responses before the decision",
             ));
         }
@@ -1023,7 +1034,10 @@ pub fn resend_failed_emails(conn: &mut DbConnection, actor: &Actor, id: &str, in
             ))
             .execute(conn)?;
         if n == 0 {
-            return Err(AppError::conflict("nothing_to_resend", "no outcome email of this assessment has failed"));
+            return Err(AppError::conflict(
+                ErrorCode::NothingToResend,
+                "no outcome email of this assessment has failed",
+            ));
         }
         audit(conn, Some(id), Some(actor), "emails.requeued", json!({"emails": n}))?;
         Ok(n)
