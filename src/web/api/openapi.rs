@@ -11,7 +11,10 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+
 use super::{assessments, people, reports, standards};
+use crate::domain::error::ErrorCode;
 
 /// The contract's error body: `{"error": {"code", "message"}}`, on every 4xx and 5xx.
 #[derive(ToSchema)]
@@ -24,8 +27,18 @@ pub struct ErrorBody {
 #[derive(ToSchema)]
 #[expect(dead_code, reason = "describes the body AppError writes; never built")]
 pub struct ErrorDetail {
+    #[schema(schema_with = error_codes)]
     code: String,
     message: String,
+}
+
+/// Every code a refusal may carry ([`ErrorCode::ALL`]), as the schema's enum.
+fn error_codes() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("a stable snake_case code (the README's table of error codes)"))
+        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+        .build()
 }
 
 #[derive(OpenApi)]
@@ -121,6 +134,9 @@ mod tests {
             }
         }
         let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let codes = &schemas["ErrorDetail"]["properties"]["code"]["enum"];
+        assert_eq!(codes.as_array().map(Vec::len), Some(ErrorCode::ALL.len()), "{codes}");
+        assert!(codes.as_array().unwrap().contains(&serde_json::json!("stale_version")), "{codes}");
         for name in ["GatewayInput", "ScoresInput", "SheetsView", "Decision", "ErrorBody", "ItemKey"] {
             assert!(schemas.contains_key(name), "{name} missing: {schemas:?}");
         }
