@@ -9,14 +9,14 @@ use crate::domain::assessment::Status;
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
 use crate::domain::scoring::{self, Decision};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::change::{change, Done, Step};
 use crate::services::standards::Guides;
 use crate::services::{check_text, Actor, Input};
 
 use super::{as_panel, guide_of, panel_sheets, parse_stored, to_json, StoredConsensus, StoredVivaRecord, NOTE_MAX};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     pub notes: String,
@@ -38,9 +38,10 @@ pub fn resolve_decision(conn: &mut DbConnection, guide: &Guide, row: &Assessment
     let consensus = stored.map(|s| s.consensus).unwrap_or_default();
     let items = scoring::resolve(guide, &as_panel(&sheets), &consensus).map_err(|e| {
         AppError::conflict(
-            "consensus_incomplete",
-            format!("the consensus does not resolve every disagreement yet: {}", e.message),
+            ErrorCode::ConsensusIncomplete,
+            format!("the consensus does not resolve every disagreement yet: {e}"),
         )
+        .with_items(e.fault.items)
     })?;
     Ok(scoring::decide(guide, items))
 }
@@ -58,7 +59,7 @@ pub fn decide(
         let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
         if viva.is_none_or(|v| v.questions.is_empty()) {
             return Err(AppError::conflict(
-                "viva_record_required",
+                ErrorCode::VivaRecordRequired,
                 "record the viva's questions and responses before the decision",
             ));
         }

@@ -7,20 +7,20 @@ use crate::db::models::*;
 use crate::db::{now, DbConnection};
 use crate::domain::assessment::{Declaration, Status};
 use crate::domain::permissions::Action;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::change::{change, Done, Step};
 use crate::services::{check_text, Actor, Input};
 
 use super::{parse_stored, to_json};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclarationInput {
     pub no_prior_involvement: bool,
     pub conflicts: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredDeclaration {
     pub no_prior_involvement: bool,
     pub conflicts: String,
@@ -42,7 +42,7 @@ pub fn declare(
         if before.is_some_and(|d| !d.holds && d.by == actor.id) {
             // A declared conflict stands: only another assessor's appointment lifts it.
             return Err(AppError::conflict(
-                "declaration_blocked",
+                ErrorCode::DeclarationBlocked,
                 "you have declared prior involvement or a conflict of interest on this EPA; the assessment body must appoint another independent assessor",
             ));
         }

@@ -9,7 +9,7 @@ use crate::db::schema::outbox;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::mail::Composer;
 use crate::services::change::{change, Done, Step};
 use crate::services::{Actor, Input};
@@ -90,7 +90,10 @@ pub fn resend_failed_emails(conn: &mut DbConnection, actor: &Actor, id: &str, in
             ))
             .execute(conn)?;
         if n == 0 {
-            return Err(AppError::conflict("nothing_to_resend", "no outcome email of this assessment has failed"));
+            return Err(AppError::conflict(
+                ErrorCode::NothingToResend,
+                "no outcome email of this assessment has failed",
+            ));
         }
         Ok(Done::audited(n, "emails.requeued", json!({"emails": n})))
     })

@@ -12,14 +12,14 @@ use crate::domain::assessment::Status;
 use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::{Action, Seat};
 use crate::domain::scoring::{self, PanelSheets, ScoreInput, Sheet};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::change::{change_with, Done, Step};
 use crate::services::standards::Guides;
 use crate::services::{check_optional, Actor, Input};
 
 use super::{declaration_holds, find_for, guide_of, to_json, Found};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreItemInput {
     pub component: String,
@@ -29,7 +29,7 @@ pub struct ScoreItemInput {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoresInput {
     pub scores: Vec<ScoreItemInput>,
@@ -37,7 +37,7 @@ pub struct ScoresInput {
     pub submit: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SheetState {
     pub submitted: bool,
     pub missing: Vec<ItemKey>,
@@ -54,7 +54,7 @@ fn read_sheet(row: &ScoreSheetRow) -> AppResult<Sheet> {
 }
 
 /// A score as stored and as shown: flat, in the contract's shape.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredScore {
     pub component: String,
     pub criterion: String,
@@ -108,7 +108,7 @@ pub fn save_scores(
         let existing = sheets.iter().find(|s| s.user_id == actor.id);
         let guide = guide_of(conn, guides, row)?;
         if input.scores.len() > 10_000 {
-            return Err(AppError::bad_input("too_many", "scores: too many items"));
+            return Err(AppError::bad_input(ErrorCode::TooMany, "too many items").at("scores"));
         }
         let scores: Vec<ScoreInput> = input
             .scores
@@ -122,13 +122,13 @@ pub fn save_scores(
         status.require("scoring", &[Status::Scheduled])?;
         if !declaration_holds(row)? {
             return Err(AppError::conflict(
-                "declaration_required",
+                ErrorCode::DeclarationRequired,
                 "scores can be saved only once the independent assessor has declared no prior involvement and no conflict of interest",
             ));
         }
         let seat = seat.ok_or_else(|| anyhow::anyhow!("a scorer without a seat"))?;
         if existing.is_some_and(|s| s.submitted_at.is_some()) {
-            return Err(AppError::conflict("sheet_submitted", "your score sheet is submitted and final"));
+            return Err(AppError::conflict(ErrorCode::SheetSubmitted, "your score sheet is submitted and final"));
         }
         let mut sheet = existing.map(read_sheet).transpose()?.unwrap_or_default();
         let saved = scores.len();
@@ -137,9 +137,11 @@ pub fn save_scores(
         if input.submit && !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
             return Err(AppError::bad_input(
-                "incomplete_sheet",
-                format!("scores: {} item(s) still to score before submitting: {}", missing.len(), names.join(", ")),
-            ));
+                ErrorCode::IncompleteSheet,
+                format!("{} item(s) still to score before submitting: {}", missing.len(), names.join(", ")),
+            )
+            .at("scores")
+            .with_items(names));
         }
         let at = now();
         let new_row = ScoreSheetRow {
@@ -172,7 +174,7 @@ pub fn save_scores(
     change_with(conn, actor, id, Action::Score, input, own_sheet, step).map(|(state, _)| state)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SheetView {
     pub role: &'static str,
     pub user_id: String,
@@ -181,7 +183,7 @@ pub struct SheetView {
     pub scores: Option<Vec<StoredScore>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SheetsView {
     pub all_submitted: bool,
     /// The version of the caller's own sheet (0 before the first save): its `ETag`.
@@ -224,7 +226,7 @@ pub(super) fn panel_sheets(conn: &mut DbConnection, row: &AssessmentRow) -> AppR
     let rows = score_sheets_of(conn, &row.id)?;
     let sheet_of = |user: &str| -> AppResult<Sheet> {
         rows.iter().find(|s| s.user_id == user && s.submitted_at.is_some()).map(read_sheet).transpose()?.ok_or_else(
-            || AppError::conflict("sheets_incomplete", "not every panel member has submitted a score sheet"),
+            || AppError::conflict(ErrorCode::SheetsIncomplete, "not every panel member has submitted a score sheet"),
         )
     };
     let ia = row.independent_assessor_id.as_deref().unwrap_or_default();

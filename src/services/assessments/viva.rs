@@ -6,19 +6,19 @@ use serde_json::json;
 use crate::db::{now, DbConnection};
 use crate::domain::assessment::{Status, VivaQuestion};
 use crate::domain::permissions::Action;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::change::{change, Done, Step};
 use crate::services::{check_length, check_text, Actor, Input};
 
 use super::{to_json, NOTE_MAX};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VivaRecordInput {
     pub questions: Vec<VivaQuestion>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredVivaRecord {
     pub questions: Vec<VivaQuestion>,
     pub by: String,
@@ -33,7 +33,7 @@ pub fn record_viva(
 ) -> AppResult<StoredVivaRecord> {
     change(conn, actor, id, Action::RecordViva, input, |Step { conn: _, row, status, body: input, .. }| {
         if input.questions.len() > 500 {
-            return Err(AppError::bad_input("too_many", "questions: at most 500"));
+            return Err(AppError::bad_input(ErrorCode::TooMany, "at most 500").at("questions"));
         }
         for (i, q) in input.questions.iter().enumerate() {
             check_text(&format!("questions[{i}].question"), &q.question, 4000)?;

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::reports::{self as svc, Report, TrendOptions};
 use crate::web::{AppState, CurrentUser};
 
@@ -16,7 +16,7 @@ async fn respond(
 ) -> AppResult<HttpResponse> {
     svc::authorise(&user.0)?;
     let query: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map_err(|e| AppError::bad_input("invalid_query", format!("query: {e}")))?
+        .map_err(|e| AppError::bad_input(ErrorCode::InvalidQuery, format!("{e}")).at("query"))?
         .into_inner();
     let (report, filter) = svc::parse_query(report, &query)?;
     // A small channel: the writer waits for the client, so memory stays bounded.
@@ -28,27 +28,33 @@ async fn respond(
         .streaming(ReceiverStream::new(rx)))
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/scores.csv", tag = "reports", responses((status = 200, description = "the scores report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn scores(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Scores, "scores.csv").await
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/outcomes.csv", tag = "reports", responses((status = 200, description = "the outcomes report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn outcomes(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Outcomes, "outcomes.csv").await
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/assessors.csv", tag = "reports", responses((status = 200, description = "the assessors report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn assessors(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Assessors, "assessors.csv").await
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/agreement.csv", tag = "reports", responses((status = 200, description = "the agreement report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn agreement(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Agreement, "agreement.csv").await
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/independence.csv", tag = "reports", responses((status = 200, description = "the independence report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn independence(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Independence, "independence.csv").await
 }
 
 /// `?period=month|quarter|year&by=standard|employer|training_provider|assessor` plus the filters.
+#[utoipa::path(get, path = "/api/v1/reports/trends.csv", tag = "reports", responses((status = 200, description = "the trends report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn trends(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Trends(TrendOptions::default()), "trends.csv").await
 }
