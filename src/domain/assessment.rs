@@ -1,67 +1,11 @@
 //! One apprentice's EPA: its states, the gateway checks, the assessor's declaration and the viva
-//! record, and the guard that says which step is possible in which state.
-
-use std::fmt;
-use std::str::FromStr;
+//! record. The states and the guard that says which step is possible in which state are in
+//! [`super::workflow`].
 
 use serde::{Deserialize, Serialize};
 
+pub use super::workflow::Status;
 use super::DomainError;
-
-/// registered → gateway_passed → scheduled → consensus → decided → released; moderation can
-/// send decided back to consensus, and a gateway change can send gateway_passed back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Registered,
-    GatewayPassed,
-    Scheduled,
-    Consensus,
-    Decided,
-    Released,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] =
-        [Self::Registered, Self::GatewayPassed, Self::Scheduled, Self::Consensus, Self::Decided, Self::Released];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Registered => "registered",
-            Self::GatewayPassed => "gateway_passed",
-            Self::Scheduled => "scheduled",
-            Self::Consensus => "consensus",
-            Self::Decided => "decided",
-            Self::Released => "released",
-        }
-    }
-
-    /// Refuses (409, `wrong_state`) unless the assessment is in one of `allowed`.
-    pub fn require(self, step: &str, allowed: &[Status]) -> Result<(), DomainError> {
-        if allowed.contains(&self) {
-            return Ok(());
-        }
-        let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-        Err(DomainError::conflict(
-            "wrong_state",
-            format!("{step} is possible only when the assessment is {}; it is {}", names.join(" or "), self.as_str()),
-        ))
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Status {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| format!("unknown status {s:?}"))
-    }
-}
 
 /// How the apprentice showed the knowledge at the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,22 +250,6 @@ mod tests {
         assert!(!Declaration { no_prior_involvement: false, conflicts: "none".into() }.holds());
         assert!(!Declaration { no_prior_involvement: true, conflicts: "former colleague of the line manager".into() }
             .holds());
-    }
-
-    #[test]
-    fn status_guard_names_the_allowed_states() {
-        assert!(Status::Scheduled.require("scoring", &[Status::Scheduled]).is_ok());
-        let e = Status::Registered.require("scoring", &[Status::Scheduled]).unwrap_err();
-        assert_eq!(e.code, "wrong_state");
-        assert!(e.message.contains("scheduled") && e.message.contains("registered"));
-    }
-
-    #[test]
-    fn status_round_trips_through_text() {
-        for s in Status::ALL {
-            assert_eq!(s.as_str().parse::<Status>().unwrap(), s);
-        }
-        assert!("closed".parse::<Status>().is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod proptests;
 pub mod scoring;
 pub mod statistics;
 pub mod text;
+pub mod workflow;
 
 use std::fmt;
 
