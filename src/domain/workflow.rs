@@ -171,12 +171,16 @@ impl Step {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
     /// The gateway was saved; `met` when every check holds.
-    GatewayRecorded { met: bool },
+    GatewayRecorded {
+        met: bool,
+    },
     PanelAppointed,
     Declared,
     VivaRecorded,
     /// A score sheet was saved or submitted; `all_submitted` when that made all three in.
-    SheetSaved { all_submitted: bool },
+    SheetSaved {
+        all_submitted: bool,
+    },
     ConsensusRecorded,
     Decided,
     Moderated(ModerationAction),
@@ -245,7 +249,9 @@ pub fn next_steps(status: Status, role: Role, seat: Option<Seat>, facts: &Facts)
         (NextStep::RecordViva, open(Step::RecordViva)),
         (
             NextStep::ScoreSheet,
-            open(Step::Score) && facts.declaration == DeclarationState::Holds && facts.own_sheet_submitted != Some(true),
+            open(Step::Score)
+                && facts.declaration == DeclarationState::Holds
+                && facts.own_sheet_submitted != Some(true),
         ),
         (NextStep::RecordConsensus, open(Step::RecordConsensus)),
         (NextStep::Decide, open(Step::Decide)),
@@ -265,7 +271,9 @@ pub enum Todo {
     Declare,
     ScoreSheet,
     /// A panel member's sheet waits on the assessor's declaration (`blocked`: it does not hold).
-    AwaitDeclaration { blocked: bool },
+    AwaitDeclaration {
+        blocked: bool,
+    },
     /// The viewer's sheet is in; the others are not.
     AwaitSheets,
     RecordConsensus,
@@ -421,10 +429,7 @@ mod tests {
         assert_eq!(todo(Status::GatewayPassed, Role::Admin, None, &none), Todo::AppointPanel);
         let missing = facts(DeclarationState::Missing, Some(false));
         assert_eq!(todo(Status::Scheduled, Role::IndependentAssessor, IA, &missing), Todo::Declare);
-        assert_eq!(
-            todo(Status::Scheduled, Role::LineManager, LM, &missing),
-            Todo::AwaitDeclaration { blocked: false }
-        );
+        assert_eq!(todo(Status::Scheduled, Role::LineManager, LM, &missing), Todo::AwaitDeclaration { blocked: false });
         let blocks = facts(DeclarationState::Blocks, Some(false));
         assert_eq!(todo(Status::Scheduled, Role::IndependentAssessor, IA, &blocks), Todo::DeclarationBlocks);
         assert_eq!(todo(Status::Scheduled, Role::LineManager, LM, &blocks), Todo::AwaitDeclaration { blocked: true });

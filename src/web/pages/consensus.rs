@@ -11,8 +11,9 @@ use super::scores::by_item;
 use super::view::{component_title, when, Header, Loaded};
 use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::guide::ItemKey;
-use crate::domain::permissions::{may, Action};
+use crate::domain::permissions::Action;
 use crate::domain::scoring::Decision;
+use crate::domain::workflow::{NextStep, Step};
 use crate::error::AppError;
 use crate::services::assessments::{
     self, find_for, resolve_decision, ConsensusInput, ConsensusItemInput, DecisionInput, SheetsView,
@@ -229,8 +230,7 @@ fn console_view(
     let sealed = !sheets.all_submitted;
     let unresolved = error.map(unresolved_in).unwrap_or_default();
     let (disagreements, agreed) = if sealed { (vec![], vec![]) } else { rows(loaded, sheets, posted, &unresolved) };
-    let status = loaded.data.status.as_str();
-    let can_edit = may(page.actor.role, loaded.seat, Action::RecordConsensus) && status == "consensus";
+    let can_edit = loaded.may(page.actor.role, NextStep::RecordConsensus);
     let error = error.map(|e| {
         let mut f = FormError::from_app(e);
         if !unresolved.is_empty() {
@@ -243,8 +243,7 @@ fn console_view(
         f
     });
     // The decision is offered only once there is nothing left to agree.
-    let decision_href = (may(page.actor.role, loaded.seat, Action::Decide)
-        && status == "consensus"
+    let decision_href = (loaded.may(page.actor.role, NextStep::Decide)
         && !sealed
         && (loaded.data.consensus.is_some() || disagreements.is_empty()))
     .then(|| format!("/assessments/{}/decision", loaded.data.id));
@@ -408,7 +407,7 @@ async fn decision_view(
     // The recorded decision once there is one; before, what the service would decide now.
     let preview: Result<Decision, String> = match &d.decision {
         Some(stored) => Ok(stored.decision.clone()),
-        None if d.status == "consensus" => page
+        None if d.status.is_open(Step::Decide) => page
             .attempt(move |conn| {
                 let found = find_for(conn, &actor, &target, Action::ViewAssessment)?;
                 let guide = guides
@@ -438,7 +437,7 @@ async fn decision_view(
         unanimous,
         notice,
         error: error.map(FormError::from_app),
-        can_decide: may(page.actor.role, loaded.seat, Action::Decide) && d.status == "consensus" && problem.is_none(),
+        can_decide: loaded.may(page.actor.role, NextStep::Decide) && problem.is_none(),
         problem,
         grade,
         weighted_score: weighted,

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use super::view::{viva_text, AssessmentData};
 use super::{Page, PageError};
-use crate::domain::permissions::{may, Action, Role, Seat};
+use crate::domain::permissions::Role;
+use crate::domain::workflow::{Step as WorkflowStep, Todo};
 use crate::services::{assessments, Actor};
 
 /// The next step for the viewer, in the order the groups are shown.
@@ -52,44 +53,29 @@ impl Step {
 /// What the viewer does next on one assessment, with the page that does it. `own_submitted` is
 /// whether the viewer's own score sheet is submitted (None when they have no sheet to fill).
 pub fn next_step(actor: &Actor, data: &AssessmentData, own_submitted: Option<bool>) -> (Step, &'static str, String) {
-    let seat = data.seat_of(&actor.id);
-    let id = &data.id;
-    let status = data.status.as_str();
-    let can = |action| may(actor.role, seat, action);
-    match status {
-        "registered" if can(Action::RecordGateway) => {
-            (Step::Gateway, "Confirm the gateway", format!("/assessments/{id}/gateway"))
+    let todo = data.todo(actor.role, data.seat_of(&actor.id), own_submitted);
+    let (step, label, page) = wording(todo);
+    (step, label, format!("/assessments/{}{page}", data.id))
+}
+
+/// The group, the link's words and the page (below the assessment's own) for the step due.
+fn wording(todo: Todo) -> (Step, &'static str, &'static str) {
+    match todo {
+        Todo::RecordGateway => (Step::Gateway, "Confirm the gateway", "/gateway"),
+        Todo::AppointPanel => (Step::Panel, "Appoint the panel", "/panel"),
+        Todo::DeclarationBlocks => (Step::Waiting, "Scoring is blocked: see why", "/declaration"),
+        Todo::Declare => (Step::Declare, "Declare", "/declaration"),
+        Todo::ScoreSheet => (Step::Score, "Open my score sheet", "/scores"),
+        Todo::AwaitDeclaration { blocked: true } => {
+            (Step::Waiting, "Scoring is blocked: another assessor is needed", "")
         }
-        "gateway_passed" if can(Action::AppointPanel) => {
-            (Step::Panel, "Appoint the panel", format!("/assessments/{id}/panel"))
-        }
-        "scheduled" if seat == Some(Seat::IndependentAssessor) && data.declaration_blocks() => {
-            (Step::Waiting, "Scoring is blocked: see why", format!("/assessments/{id}/declaration"))
-        }
-        "scheduled" if seat == Some(Seat::IndependentAssessor) && !data.declaration_holds() => {
-            (Step::Declare, "Declare", format!("/assessments/{id}/declaration"))
-        }
-        "scheduled" if seat.is_some() && own_submitted == Some(false) => {
-            if data.declaration_holds() {
-                (Step::Score, "Open my score sheet", format!("/assessments/{id}/scores"))
-            } else if data.declaration_blocks() {
-                (Step::Waiting, "Scoring is blocked: another assessor is needed", format!("/assessments/{id}"))
-            } else {
-                (Step::Waiting, "Waiting for the assessor's declaration", format!("/assessments/{id}"))
-            }
-        }
-        "scheduled" if seat.is_some() => {
-            (Step::Waiting, "Waiting for the other sheets", format!("/assessments/{id}/scores"))
-        }
-        "consensus" if can(Action::RecordConsensus) => {
-            (Step::Agree, "Open the consensus console", format!("/assessments/{id}/consensus"))
-        }
-        "consensus" if seat.is_some() => {
-            (Step::Agree, "See the scores side by side", format!("/assessments/{id}/consensus"))
-        }
-        "decided" if can(Action::Moderate) => (Step::Moderate, "Moderate", format!("/assessments/{id}/moderation")),
-        "released" => (Step::Done, "See the outcome", format!("/assessments/{id}")),
-        _ => (Step::Waiting, "Open", format!("/assessments/{id}")),
+        Todo::AwaitDeclaration { blocked: false } => (Step::Waiting, "Waiting for the assessor's declaration", ""),
+        Todo::AwaitSheets => (Step::Waiting, "Waiting for the other sheets", "/scores"),
+        Todo::RecordConsensus => (Step::Agree, "Open the consensus console", "/consensus"),
+        Todo::SeeConsensus => (Step::Agree, "See the scores side by side", "/consensus"),
+        Todo::Moderate => (Step::Moderate, "Moderate", "/moderation"),
+        Todo::Released => (Step::Done, "See the outcome", ""),
+        Todo::Wait => (Step::Waiting, "Open", ""),
     }
 }
 
@@ -143,7 +129,7 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
             for value in assessments::list(conn, &actor)? {
                 let data = AssessmentData::from_value(value)?;
                 let seated = data.seat_of(&actor.id).is_some();
-                let own_submitted = if seated && data.status == "scheduled" {
+                let own_submitted = if seated && data.status.is_open(WorkflowStep::Score) {
                     let sheets = assessments::view_sheets(conn, &actor, &data.id)?;
                     let own = sheets.sheets.iter().find(|s| s.user_id == actor.id);
                     Some(own.is_some_and(|s| s.submitted))

@@ -11,7 +11,8 @@ use super::scores::by_item;
 use super::view::{day, status_label, when, AssessmentData, Header};
 use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::guide::Guide;
-use crate::domain::permissions::{may, Action, Role};
+use crate::domain::permissions::Role;
+use crate::domain::workflow::{NextStep, Status};
 use crate::error::AppError;
 use crate::services::assessments::{self, ModerationInput, SheetsView};
 use crate::services::Input;
@@ -130,8 +131,8 @@ pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
                 let data = AssessmentData::from_value(value)?;
                 let guide = guides.get(conn, &data.standard_id, &data.standard_version)?;
                 let standard = guide.as_ref().map(|g| g.title.clone()).unwrap_or_default();
-                match data.status.as_str() {
-                    "decided" => {
+                match data.status {
+                    Status::Decided => {
                         let sheets = assessments::view_sheets(conn, &actor, &data.id)?;
                         let flags = guide.as_ref().map(|g| Flags::of(g, &data, &sheets)).unwrap_or_default();
                         queue.push(QueueRow {
@@ -146,7 +147,7 @@ pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
                             decided_at: data.decided_at.clone().unwrap_or_default(),
                         });
                     }
-                    "released" => {
+                    Status::Released => {
                         let emails = email_rows(zone, &data.emails);
                         released.push(ReleasedRow {
                             id: data.id.clone(),
@@ -229,11 +230,11 @@ async fn moderate_view(
         decision_notes: d.decision.as_ref().map(|s| s.notes.clone()).unwrap_or_default(),
         decided: d.decision.as_ref().map(|s| format!("{}, {}", loaded.name(&s.by), when(loaded.zone, &s.at))),
         viva_questions: d.viva_record.as_ref().map_or(0, |v| v.questions.len()),
-        can_moderate: may(page.actor.role, loaded.seat, Action::Moderate) && d.status == "decided",
+        can_moderate: loaded.may(page.actor.role, NextStep::Moderate),
         action: posted.map(|f| f.text("action")).unwrap_or_default(),
         rationale: posted.map(|f| f.text("rationale")).unwrap_or_default(),
         emails: email_rows(loaded.zone, &d.emails),
-        status_label: status_label(&d.status),
+        status_label: status_label(d.status),
     })
 }
 

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::db::DbConnection;
 use crate::domain::guide::Guide;
-use crate::domain::permissions::Seat;
+use crate::domain::permissions::{Role, Seat};
+use crate::domain::workflow::{self, DeclarationState, Facts, NextStep, Status, Todo};
 use crate::error::AppResult;
 use crate::local_time::Zone;
 use crate::services::assessments::{
@@ -22,7 +23,7 @@ use crate::services::{people, Actor};
 #[derive(Debug, Clone, Deserialize)]
 pub struct AssessmentData {
     pub id: String,
-    pub status: String,
+    pub status: Status,
     pub standard_id: String,
     pub standard_version: String,
     pub apprentice_id: String,
@@ -139,12 +140,24 @@ impl AssessmentData {
         }
     }
 
+    /// Where the appointed assessor's declaration stands (one made by an assessor no longer
+    /// appointed counts as none).
+    pub fn declaration_state(&self) -> DeclarationState {
+        match self.panel.declaration.as_ref() {
+            Some(d) if self.panel.independent_assessor_id.as_deref() == Some(d.by.as_str()) => {
+                if d.holds {
+                    DeclarationState::Holds
+                } else {
+                    DeclarationState::Blocks
+                }
+            }
+            _ => DeclarationState::Missing,
+        }
+    }
+
     /// The declaration holds for the assessor now appointed (as the service requires to score).
     pub fn declaration_holds(&self) -> bool {
-        self.panel
-            .declaration
-            .as_ref()
-            .is_some_and(|d| d.holds && self.panel.independent_assessor_id.as_deref() == Some(d.by.as_str()))
+        self.declaration_state() == DeclarationState::Holds
     }
 
     /// The status as a person reads it: a decision referred back by moderation says so.
@@ -152,17 +165,18 @@ impl AssessmentData {
         if self.referred_back.is_some() {
             "Referred back"
         } else {
-            status_label(&self.status)
+            status_label(self.status)
         }
     }
 
-    /// The appointed assessor declared prior involvement or a conflict: scoring is blocked until
-    /// another assessor is appointed.
-    pub fn declaration_blocks(&self) -> bool {
-        self.panel
-            .declaration
-            .as_ref()
-            .is_some_and(|d| !d.holds && self.panel.independent_assessor_id.as_deref() == Some(d.by.as_str()))
+    /// The workflow's facts about this assessment, with what the caller knows of the sheets.
+    fn facts(&self, own_sheet_submitted: Option<bool>, any_sheet_submitted: bool) -> Facts {
+        Facts { declaration: self.declaration_state(), own_sheet_submitted, any_sheet_submitted }
+    }
+
+    /// What `role` in `seat` is due to do next here (see [`workflow::todo`]).
+    pub fn todo(&self, role: Role, seat: Option<Seat>, own_sheet_submitted: Option<bool>) -> Todo {
+        workflow::todo(self.status, role, seat, &self.facts(own_sheet_submitted, false))
     }
 
     pub fn apprentice_name(&self) -> String {
@@ -202,6 +216,27 @@ impl Loaded {
         self.names.get(id).cloned().unwrap_or_else(|| "(unknown)".into())
     }
 
+    /// What the viewer may do next here (see [`workflow::next_steps`]), given what the page
+    /// knows of the score sheets: the viewer's own submitted, any submitted.
+    pub fn next_steps(
+        &self,
+        role: Role,
+        own_sheet_submitted: Option<bool>,
+        any_sheet_submitted: bool,
+    ) -> Vec<NextStep> {
+        workflow::next_steps(
+            self.data.status,
+            role,
+            self.seat,
+            &self.data.facts(own_sheet_submitted, any_sheet_submitted),
+        )
+    }
+
+    /// Whether the viewer may take `step` now, the sheets aside.
+    pub fn may(&self, role: Role, step: NextStep) -> bool {
+        self.next_steps(role, None, false).contains(&step)
+    }
+
     /// What every assessment page shows at its top.
     pub fn header(&self) -> Header {
         let d = &self.data;
@@ -209,7 +244,7 @@ impl Loaded {
             id: d.id.clone(),
             apprentice: d.apprentice_name(),
             standard: format!("{} (level {})", self.guide.title, self.guide.level),
-            status: d.status.clone(),
+            status: d.status.as_str().to_string(),
             status_label: d.status_label().to_string(),
             employer: self.employer.clone(),
             provider: self.provider.clone(),
@@ -257,15 +292,14 @@ pub fn load(conn: &mut DbConnection, guides: &Guides, actor: &Actor, id: &str, z
 }
 
 /// A status as people say it.
-pub fn status_label(status: &str) -> &'static str {
+pub fn status_label(status: Status) -> &'static str {
     match status {
-        "registered" => "At the gateway",
-        "gateway_passed" => "Gateway passed: panel to appoint",
-        "scheduled" => "Panel appointed: viva and scoring",
-        "consensus" => "Scores in: panel to agree",
-        "decided" => "Decided: awaiting moderation",
-        "released" => "Released",
-        _ => "Unknown",
+        Status::Registered => "At the gateway",
+        Status::GatewayPassed => "Gateway passed: panel to appoint",
+        Status::Scheduled => "Panel appointed: viva and scoring",
+        Status::Consensus => "Scores in: panel to agree",
+        Status::Decided => "Decided: awaiting moderation",
+        Status::Released => "Released",
     }
 }
 
