@@ -18,6 +18,13 @@ pub enum KnowledgeRoute {
 }
 
 impl KnowledgeRoute {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Qualification => "qualification",
+            Self::Assessment => "assessment",
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Self, DomainError> {
         match text {
             "qualification" => Ok(Self::Qualification),

@@ -215,6 +215,46 @@ pub enum DeclarationState {
     Blocks,
 }
 
+impl DeclarationState {
+    /// The state of a declaration (`holds`, made `by`) for the assessor now appointed: one made
+    /// by an assessor no longer appointed counts as none.
+    pub fn of(declaration: Option<(bool, &str)>, assessor: Option<&str>) -> Self {
+        match declaration {
+            Some((holds, by)) if assessor == Some(by) => {
+                if holds {
+                    Self::Holds
+                } else {
+                    Self::Blocks
+                }
+            }
+            _ => Self::Missing,
+        }
+    }
+}
+
+/// Who sits on one assessment's panel (user ids).
+#[derive(Debug, Clone, Copy)]
+pub struct Panel<'a> {
+    pub line_manager: &'a str,
+    pub training_provider: &'a str,
+    pub independent_assessor: Option<&'a str>,
+}
+
+impl Panel<'_> {
+    /// The seat `user_id` holds on this panel.
+    pub fn seat_of(&self, user_id: &str) -> Option<Seat> {
+        if self.line_manager == user_id {
+            Some(Seat::LineManager)
+        } else if self.training_provider == user_id {
+            Some(Seat::TrainingProvider)
+        } else if self.independent_assessor == Some(user_id) {
+            Some(Seat::IndependentAssessor)
+        } else {
+            None
+        }
+    }
+}
+
 /// What the workflow needs to know beyond the status, role and seat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Facts {
@@ -419,6 +459,18 @@ mod tests {
             next_steps(Status::Consensus, Role::IndependentAssessor, IA, &Facts::default()),
             [NextStep::RecordViva, NextStep::RecordConsensus, NextStep::Decide]
         );
+    }
+
+    #[test]
+    fn seats_and_declarations_are_of_the_panel_now() {
+        let panel = Panel { line_manager: "lm", training_provider: "tp", independent_assessor: Some("ia") };
+        assert_eq!(panel.seat_of("tp"), Some(Seat::TrainingProvider));
+        assert_eq!(panel.seat_of("ia"), Some(Seat::IndependentAssessor));
+        assert_eq!(panel.seat_of("someone"), None);
+        assert_eq!(DeclarationState::of(Some((true, "ia")), Some("ia")), DeclarationState::Holds);
+        assert_eq!(DeclarationState::of(Some((false, "ia")), Some("ia")), DeclarationState::Blocks);
+        assert_eq!(DeclarationState::of(Some((true, "old")), Some("ia")), DeclarationState::Missing);
+        assert_eq!(DeclarationState::of(None, Some("ia")), DeclarationState::Missing);
     }
 
     #[test]

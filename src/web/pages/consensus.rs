@@ -220,7 +220,6 @@ async fn context(page: &Page, id: &str) -> Result<(Loaded, SheetsView), PageErro
 }
 
 fn console_view(
-    page: &Page,
     loaded: &Loaded,
     sheets: &SheetsView,
     posted: Option<&Form>,
@@ -230,7 +229,7 @@ fn console_view(
     let sealed = !sheets.all_submitted;
     let unresolved = error.map(unresolved_in).unwrap_or_default();
     let (disagreements, agreed) = if sealed { (vec![], vec![]) } else { rows(loaded, sheets, posted, &unresolved) };
-    let can_edit = loaded.may(page.actor.role, NextStep::RecordConsensus);
+    let can_edit = loaded.may(NextStep::RecordConsensus);
     let error = error.map(|e| {
         let mut f = FormError::from_app(e);
         if !unresolved.is_empty() {
@@ -243,10 +242,9 @@ fn console_view(
         f
     });
     // The decision is offered only once there is nothing left to agree.
-    let decision_href = (loaded.may(page.actor.role, NextStep::Decide)
-        && !sealed
-        && (loaded.data.consensus.is_some() || disagreements.is_empty()))
-    .then(|| format!("/assessments/{}/decision", loaded.data.id));
+    let decision_href =
+        (loaded.may(NextStep::Decide) && !sealed && (loaded.data.consensus.is_some() || disagreements.is_empty()))
+            .then(|| format!("/assessments/{}/decision", loaded.data.id));
     ConsensusView {
         header: loaded.header(),
         notice,
@@ -281,7 +279,7 @@ pub async fn console_page(
     done: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
     let (loaded, sheets) = context(&page, path.as_str()).await?;
-    let view = console_view(&page, &loaded, &sheets, None, None, done.message());
+    let view = console_view(&loaded, &sheets, None, None, done.message());
     page.render("pages/consensus.html", "Consensus", &view)
 }
 
@@ -333,7 +331,7 @@ pub async fn console_save(page: Page, path: web::Path<String>, form: Form) -> Re
     match result {
         Ok(_) => Ok(see_other(&format!("/assessments/{id}/decision?done=consensus"))),
         Err(e) => {
-            let view = console_view(&page, &loaded, &sheets, Some(&form), Some(&e), None);
+            let view = console_view(&loaded, &sheets, Some(&form), Some(&e), None);
             page.render_status(FormError::status(&e), "pages/consensus.html", "Consensus", &view)
         }
     }
@@ -437,7 +435,7 @@ async fn decision_view(
         unanimous,
         notice,
         error: error.map(FormError::from_app),
-        can_decide: loaded.may(page.actor.role, NextStep::Decide) && problem.is_none(),
+        can_decide: loaded.may(NextStep::Decide) && problem.is_none(),
         problem,
         grade,
         weighted_score: weighted,

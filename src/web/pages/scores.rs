@@ -268,7 +268,7 @@ fn sheet_view(
         components: comps,
         total,
         scored,
-        editable: loaded.next_steps(page.actor.role, Some(submitted), false).contains(&NextStep::ScoreSheet),
+        editable: loaded.may(NextStep::ScoreSheet),
         submitted,
         blocked,
         members: members(loaded, &ctx.sheets, &page.actor.id),
@@ -432,8 +432,7 @@ fn review_view(page: &Page, ctx: &SheetContext, error: Option<FormError>) -> Rev
             })
             .collect(),
         submitted,
-        can_submit: missing.is_empty()
-            && loaded.next_steps(page.actor.role, Some(submitted), false).contains(&NextStep::ScoreSheet),
+        can_submit: missing.is_empty() && loaded.may(NextStep::ScoreSheet),
     }
 }
 

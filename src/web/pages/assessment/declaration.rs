@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::{e_status, path_id, Done};
-use crate::domain::permissions::{Role, Seat};
+use crate::domain::permissions::Seat;
 use crate::domain::workflow::{DeclarationState, NextStep};
 use crate::error::AppError;
 use crate::services::assessments::{self, DeclarationInput};
@@ -97,7 +97,6 @@ fn declaration_review(input: &DeclarationInput) -> DeclarationReview {
 
 fn declaration_view(
     loaded: &Loaded,
-    role: Role,
     posted: Option<&Form>,
     error: Option<FormError>,
     notice: Option<&'static str>,
@@ -125,7 +124,7 @@ fn declaration_view(
         notice: notice.filter(|_| !blocked),
         error,
         is_assessor: loaded.seat == Some(Seat::IndependentAssessor),
-        can_edit: loaded.may(role, NextStep::Declare),
+        can_edit: loaded.may(NextStep::Declare),
         involvement: posted.map(|f| f.text("involvement")).unwrap_or_default(),
         conflict: posted.map(|f| f.text("conflict")).unwrap_or_default(),
         conflict_description: posted.map(|f| f.text("conflict_description")).unwrap_or_default(),
@@ -141,7 +140,7 @@ pub async fn declaration_page(
     done: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
     let loaded = page.load(&path_id(&path)).await?;
-    let view = declaration_view(&loaded, page.actor.role, None, None, done.message());
+    let view = declaration_view(&loaded, None, None, done.message());
     page.render("pages/declaration.html", "Declaration", &view)
 }
 
@@ -155,18 +154,18 @@ pub async fn declaration_save(page: Page, path: web::Path<String>, form: Form) -
         Ok(input) if step != "change" => input,
         Ok(_) => {
             let loaded = page.load(&id).await?;
-            let view = declaration_view(&loaded, page.actor.role, Some(&form), None, None);
+            let view = declaration_view(&loaded, Some(&form), None, None);
             return page.render("pages/declaration.html", "Declaration", &view);
         }
         Err(e) => {
             let loaded = page.load(&id).await?;
-            let view = declaration_view(&loaded, page.actor.role, Some(&form), Some(FormError::from_app(&e)), None);
+            let view = declaration_view(&loaded, Some(&form), Some(FormError::from_app(&e)), None);
             return page.render_status(e_status(&e), "pages/declaration.html", "Declaration", &view);
         }
     };
     if step != "confirm" {
         let loaded = page.load(&id).await?;
-        let mut view = declaration_view(&loaded, page.actor.role, Some(&form), None, None);
+        let mut view = declaration_view(&loaded, Some(&form), None, None);
         view.review = view.can_edit.then(|| declaration_review(&input));
         return page.render("pages/declaration.html", "Declaration", &view);
     }
@@ -177,7 +176,7 @@ pub async fn declaration_save(page: Page, path: web::Path<String>, form: Form) -
         Ok(_) => Ok(see_other(&format!("/assessments/{id}/declaration?done=declaration"))),
         Err(e) => {
             let loaded = page.load(&id).await?;
-            let view = declaration_view(&loaded, page.actor.role, Some(&form), Some(FormError::from_app(&e)), None);
+            let view = declaration_view(&loaded, Some(&form), Some(FormError::from_app(&e)), None);
             page.render_status(e_status(&e), "pages/declaration.html", "Declaration", &view)
         }
     }

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::{e_status, path_id, Done};
+use crate::domain::assessment::KnowledgeRoute;
 use crate::domain::permissions::{may, Action};
 use crate::domain::workflow::NextStep;
 use crate::services::assessments::{self, GatewayInput};
@@ -49,7 +50,7 @@ struct GatewayField {
 /// "Confirmed by X on …" for a check that holds; for one that does not, who set it so, or
 /// "Not yet confirmed" when no save has changed it.
 fn change_text(loaded: &Loaded, field: &str, met: bool) -> String {
-    let Some(c) = loaded.data.gateway.confirmations.get(field) else {
+    let Some(c) = loaded.data.gateway.saved.as_ref().and_then(|s| s.confirmations.get(field)) else {
         return "Not yet confirmed".into();
     };
     let (who, at) = (loaded.name(&c.by), when(loaded.zone, &c.at));
@@ -108,19 +109,25 @@ fn gateway_view(
     notice: Option<&'static str>,
 ) -> GatewayView {
     let g = &loaded.data.gateway;
-    let saved_bool = |f: &str| match f {
-        "portfolio_complete" => g.portfolio_complete,
-        "english_level2" => g.english_level2,
-        "maths_level2" => g.maths_level2,
-        "employer_ready" => g.employer_ready,
-        "provider_ready" => g.provider_ready,
-        _ => None,
+    let saved = g.saved.as_ref();
+    let saved_bool = |f: &str| {
+        let s = saved?;
+        match f {
+            "portfolio_complete" => Some(s.portfolio_complete),
+            "english_level2" => Some(s.english_level2),
+            "maths_level2" => Some(s.maths_level2),
+            "employer_ready" => Some(s.employer_ready),
+            "provider_ready" => Some(s.provider_ready),
+            _ => None,
+        }
     };
-    let route =
-        posted.map(|f| f.text("knowledge_route")).unwrap_or_else(|| g.knowledge_route.clone().unwrap_or_default());
-    let reference = posted
-        .map(|f| f.text("knowledge_reference"))
-        .unwrap_or_else(|| g.knowledge_reference.clone().unwrap_or_default());
+    let saved_route = saved.and_then(|s| s.knowledge_route);
+    let saved_reference = saved.and_then(|s| s.knowledge_reference.clone());
+    let route = posted
+        .map(|f| f.text("knowledge_route"))
+        .unwrap_or_else(|| saved_route.map(|r| r.as_str().to_string()).unwrap_or_default());
+    let reference =
+        posted.map(|f| f.text("knowledge_reference")).unwrap_or_else(|| saved_reference.clone().unwrap_or_default());
     let checks = CHECKS
         .iter()
         .map(|(id, default_title, fields)| {
@@ -133,16 +140,14 @@ fn gateway_view(
                         None => saved_bool(f).unwrap_or(false),
                     };
                     let value = match *f {
-                        "knowledge_route" => match g.knowledge_route.as_deref() {
-                            Some("qualification") => "A regulated qualification".to_string(),
-                            Some("assessment") => "An alternative knowledge assessment".to_string(),
-                            _ => "Not given".to_string(),
+                        "knowledge_route" => match saved_route {
+                            Some(KnowledgeRoute::Qualification) => "A regulated qualification".to_string(),
+                            Some(KnowledgeRoute::Assessment) => "An alternative knowledge assessment".to_string(),
+                            None => "Not given".to_string(),
                         },
-                        "knowledge_reference" => g
-                            .knowledge_reference
-                            .clone()
-                            .filter(|r| !r.is_empty())
-                            .unwrap_or_else(|| "Not given".into()),
+                        "knowledge_reference" => {
+                            saved_reference.clone().filter(|r| !r.is_empty()).unwrap_or_else(|| "Not given".into())
+                        }
                         _ => {
                             if saved_bool(f) == Some(true) {
                                 "Yes".into()
@@ -175,7 +180,7 @@ fn gateway_view(
     let checks: Vec<GatewayCheckView> = checks;
     let unmet_checks = checks.iter().filter(|c| !c.met).count();
     let permitted = may(page.actor.role, loaded.seat, Action::RecordGateway);
-    let can_edit = loaded.may(page.actor.role, NextStep::RecordGateway);
+    let can_edit = loaded.may(NextStep::RecordGateway);
     GatewayView {
         header: loaded.header(),
         notice,
@@ -200,13 +205,13 @@ fn gateway_view(
                         title: u.title.clone(),
                         checked: match posted {
                             Some(f) => f.all("knowledge_units").contains(&u.id),
-                            None => g.knowledge_units.contains(&u.id),
+                            None => saved.is_some_and(|s| s.knowledge_units.contains(&u.id)),
                         },
                     })
                     .collect(),
             })
             .collect(),
-        knowledge_gaps: g.knowledge_gaps.clone(),
+        knowledge_gaps: saved.and_then(|s| s.knowledge_gaps.clone()),
         can_edit,
         locked_reason: match (permitted, can_edit) {
             (false, _) => Some("Only the line manager, the training provider or an admin confirms the gateway."),

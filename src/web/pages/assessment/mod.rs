@@ -98,7 +98,7 @@ pub struct EmailRow {
     pub sent_at: Option<String>,
 }
 
-pub fn email_rows(zone: Zone, emails: &[super::view::EmailData]) -> Vec<EmailRow> {
+pub fn email_rows(zone: Zone, emails: &[crate::services::views::EmailView]) -> Vec<EmailRow> {
     emails
         .iter()
         .map(|e| EmailRow {

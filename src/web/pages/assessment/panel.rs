@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{e_status, path_id, Done};
 use crate::domain::permissions::Role;
-use crate::domain::workflow::{NextStep, Step};
+use crate::domain::workflow::NextStep;
 use crate::error::AppError;
 use crate::local_time::{Typed, TypedError, Zone};
 use crate::services::assessments::{self, PanelInput};
@@ -37,11 +37,8 @@ struct PanelView {
     can_edit: bool,
 }
 
-/// `scoring_started`: a member has submitted their score sheet (the panel can no longer change).
 fn panel_view(
     loaded: &Loaded,
-    role: Role,
-    scoring_started: bool,
     assessors: Vec<people::UserSummary>,
     posted: Option<&Form>,
     error: Option<FormError>,
@@ -72,19 +69,9 @@ fn panel_view(
         viva_at,
         viva_zone: loaded.zone.describe(),
         mode: posted.map(|f| f.text("mode")).or_else(|| p.mode.clone()).unwrap_or_default(),
-        can_edit: loaded.next_steps(role, None, scoring_started).contains(&NextStep::AppointPanel),
+        // Only while no score sheet is submitted (the service's next steps say so).
+        can_edit: loaded.may(NextStep::AppointPanel),
     }
-}
-
-/// Whether any member has submitted their score sheet (the panel can no longer change).
-async fn scoring_started(page: &Page, loaded: &Loaded) -> Result<bool, PageError> {
-    // Sheets are submitted only while scoring is open; before, none is.
-    if !loaded.data.status.is_open(Step::Score) {
-        return Ok(false);
-    }
-    let (actor, id) = (page.actor.clone(), loaded.data.id.clone());
-    let sheets = page.run(move |conn| assessments::view_sheets(conn, &actor, &id)).await?;
-    Ok(sheets.sheets.iter().any(|s| s.submitted_at.is_some()))
 }
 
 /// The panel page's view, with the appointment offered only while it can still change.
@@ -95,8 +82,7 @@ async fn panel_view_now(
     error: Option<FormError>,
     notice: Option<&'static str>,
 ) -> Result<PanelView, PageError> {
-    let started = scoring_started(page, loaded).await?;
-    Ok(panel_view(loaded, page.actor.role, started, assessors(page).await?, posted, error, notice))
+    Ok(panel_view(loaded, assessors(page).await?, posted, error, notice))
 }
 
 async fn assessors(page: &Page) -> Result<Vec<people::UserSummary>, PageError> {
@@ -152,8 +138,7 @@ pub async fn panel_save(page: Page, path: web::Path<String>, form: Form) -> Resu
         Err(error) => {
             let loaded = page.load(&id).await?;
             require_admin(&page)?;
-            let view =
-                panel_view(&loaded, page.actor.role, false, assessors(&page).await?, Some(&form), Some(error), None);
+            let view = panel_view(&loaded, assessors(&page).await?, Some(&form), Some(error), None);
             return page.render_status(StatusCode::BAD_REQUEST, "pages/panel.html", "Appoint the panel", &view);
         }
     };

@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::{e_status, path_id, Done};
-use crate::domain::assessment::VivaQuestion;
+use crate::domain::assessment::{KnowledgeRoute, VivaQuestion};
 use crate::domain::workflow::NextStep;
 use crate::services::assessments::{self, VivaRecordInput};
 use crate::services::Input;
@@ -64,7 +64,6 @@ pub fn viva_component(guide: &crate::domain::guide::Guide) -> Option<&crate::dom
 }
 
 fn viva_view(
-    page: &Page,
     loaded: &Loaded,
     posted: Option<&Form>,
     error: Option<FormError>,
@@ -118,27 +117,28 @@ fn viva_view(
             })
             .unwrap_or_default(),
     };
+    let saved = d.gateway.saved.as_ref();
+    let reference = || saved.and_then(|s| s.knowledge_reference.clone()).unwrap_or_default();
     VivaView {
         header: loaded.header(),
         notice,
         error,
         component: component.map(|c| component_title(guide, &c.id)).unwrap_or_default(),
-        knowledge_gaps: d.gateway.knowledge_gaps.clone().unwrap_or_default(),
-        knowledge_route: match d.gateway.knowledge_route.as_deref() {
-            Some("qualification") => Some(format!(
+        knowledge_gaps: saved.and_then(|s| s.knowledge_gaps.clone()).unwrap_or_default(),
+        knowledge_route: match saved.and_then(|s| s.knowledge_route) {
+            Some(KnowledgeRoute::Qualification) => Some(format!(
                 "Knowledge was shown by a regulated qualification ({}): probe the areas it does not cover.",
-                d.gateway.knowledge_reference.clone().unwrap_or_default()
+                reference()
             )),
-            Some("assessment") => Some(format!(
-                "Knowledge was shown by an alternative assessment ({}).",
-                d.gateway.knowledge_reference.clone().unwrap_or_default()
-            )),
-            _ => None,
+            Some(KnowledgeRoute::Assessment) => {
+                Some(format!("Knowledge was shown by an alternative assessment ({}).", reference()))
+            }
+            None => None,
         },
         groups: groups.into_values().collect(),
         questions,
         recorded_by: d.viva_record.as_ref().map(|v| format!("{}, {}", loaded.name(&v.by), when(loaded.zone, &v.at))),
-        can_record: loaded.may(page.actor.role, NextStep::RecordViva),
+        can_record: loaded.may(NextStep::RecordViva),
         new_question: posted.map(|f| f.text("new_question")).unwrap_or_default(),
         new_response: posted.map(|f| f.text("new_response")).unwrap_or_default(),
     }
@@ -165,7 +165,7 @@ pub fn posted_questions(form: &Form) -> Vec<VivaQuestion> {
 /// `GET /assessments/{id}/viva`
 pub async fn viva_page(page: Page, path: web::Path<String>, done: web::Query<Done>) -> Result<HttpResponse, PageError> {
     let loaded = page.load(&path_id(&path)).await?;
-    let view = viva_view(&page, &loaded, None, None, done.message());
+    let view = viva_view(&loaded, None, None, done.message());
     page.render("pages/viva.html", "Viva", &view)
 }
 
@@ -182,7 +182,7 @@ pub async fn viva_save(page: Page, path: web::Path<String>, form: Form) -> Resul
         Ok(_) => Ok(see_other(&format!("/assessments/{id}/viva?done=viva#new-question"))),
         Err(e) => {
             let loaded = page.load(&id).await?;
-            let view = viva_view(&page, &loaded, Some(&form), Some(FormError::from_app(&e)), None);
+            let view = viva_view(&loaded, Some(&form), Some(FormError::from_app(&e)), None);
             page.render_status(e_status(&e), "pages/viva.html", "Viva", &view)
         }
     }
