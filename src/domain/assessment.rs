@@ -98,15 +98,6 @@ impl GatewayAnswers {
         };
         Self::FIELDS.into_iter().filter(|f| value(self, f) != value(before, f)).collect()
     }
-
-    /// The status a gateway change leads to.
-    pub fn status(&self) -> Status {
-        if self.unmet().is_empty() {
-            Status::GatewayPassed
-        } else {
-            Status::Registered
-        }
-    }
 }
 
 /// The independent assessor's declaration of independence.
@@ -182,14 +173,6 @@ impl ModerationAction {
             Self::ReferBack => "refer_back",
         }
     }
-
-    /// Where the assessment goes after this moderation.
-    pub fn next_status(self) -> Status {
-        match self {
-            Self::Confirm => Status::Released,
-            Self::ReferBack => Status::Consensus,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -212,12 +195,10 @@ mod tests {
     #[test]
     fn gateway_passes_only_when_every_check_holds() {
         assert_eq!(all_met().unmet(), Vec::<&str>::new());
-        assert_eq!(all_met().status(), Status::GatewayPassed);
         let mut g = all_met();
         g.english_level2 = false;
         g.knowledge_reference = Some("  ".into());
         assert_eq!(g.unmet(), ["knowledge_reference", "english_level2"]);
-        assert_eq!(g.status(), Status::Registered);
         g.knowledge_route = None;
         assert_eq!(g.unmet()[0], "knowledge_route");
     }
@@ -260,9 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn moderation_moves_the_status() {
-        assert_eq!(ModerationAction::Confirm.next_status(), Status::Released);
-        assert_eq!(ModerationAction::ReferBack.next_status(), Status::Consensus);
+    fn moderation_actions_are_parsed() {
         assert!(ModerationAction::parse("approve").is_err());
     }
 }

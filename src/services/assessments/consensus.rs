@@ -5,10 +5,10 @@ use serde_json::json;
 
 use crate::db::models::*;
 use crate::db::{now, DbConnection};
-use crate::domain::assessment::Status;
 use crate::domain::guide::ItemKey;
 use crate::domain::permissions::Action;
 use crate::domain::scoring::{self, Consensus, ConsensusItem};
+use crate::domain::workflow::Step;
 use crate::error::AppResult;
 use crate::services::standards::Guides;
 use crate::services::{audit, check_length, transaction, Actor, Input};
@@ -77,7 +77,7 @@ pub fn record_consensus(
         };
         let guide = guide_of(conn, guides, &row)?;
         scoring::check_consensus_items(&guide, &consensus)?;
-        status.require("recording the consensus", &[Status::Consensus])?;
+        status.allows(Step::RecordConsensus)?;
         let sheets = panel_sheets(conn, &row)?;
         let items = scoring::resolve(&guide, &as_panel(&sheets), &consensus)?;
         let disagreements = scoring::disagreements(&guide, &as_panel(&sheets));

@@ -5,10 +5,10 @@ use serde_json::json;
 
 use crate::db::models::*;
 use crate::db::{now, DbConnection};
-use crate::domain::assessment::Status;
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
 use crate::domain::scoring::{self, Decision};
+use crate::domain::workflow::Event;
 use crate::error::{AppError, AppResult};
 use crate::services::standards::Guides;
 use crate::services::{audit, check_text, transaction, Actor, Input};
@@ -59,7 +59,7 @@ pub fn decide(
         input.precondition(row.version)?;
         let input = input.body?;
         check_text("notes", &input.notes, NOTE_MAX)?;
-        status.require("recording the decision", &[Status::Consensus])?;
+        let next = status.after(Event::Decided)?;
         let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
         if viva.is_none_or(|v| v.questions.is_empty()) {
             return Err(AppError::conflict(
@@ -81,7 +81,7 @@ pub fn decide(
         row.grade = Some(decision.grade.clone());
         row.weighted_score = Some(decision.weighted_score);
         row.decided_at = Some(at);
-        row.status = Status::Decided.as_str().to_string();
+        row.status = next.as_str().to_string();
         save_assessment(conn, &mut row)?;
         audit(
             conn,

@@ -5,9 +5,10 @@ use serde_json::json;
 
 use crate::db::models::*;
 use crate::db::{now, DbConnection};
-use crate::domain::assessment::{Declaration, Status};
+use crate::domain::assessment::Declaration;
 use crate::domain::permissions::Action;
 use crate::domain::workflow::DeclarationState;
+use crate::domain::workflow::Step;
 use crate::error::{AppError, AppResult};
 use crate::services::{audit, check_text, transaction, Actor, Input};
 
@@ -40,7 +41,7 @@ pub fn declare(
         input.precondition(row.version)?;
         let input = input.body?;
         check_text("conflicts", &input.conflicts, 2000)?;
-        status.require("declaring independence", &[Status::Scheduled])?;
+        status.allows(Step::Declare)?;
         let before: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
         if before.is_some_and(|d| !d.holds && d.by == actor.id) {
             // A declared conflict stands: only another assessor's appointment lifts it.

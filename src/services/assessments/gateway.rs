@@ -11,6 +11,7 @@ use crate::db::{now, DbConnection};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, Status};
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
+use crate::domain::workflow::{Event, Step};
 use crate::error::{AppError, AppResult};
 use crate::services::standards::Guides;
 use crate::services::{audit, check_optional, transaction, Actor, Input};
@@ -125,7 +126,7 @@ pub fn record_gateway(
         }
         let guide = guide_of(conn, guides, &row)?;
         let gaps = knowledge_gaps(&guide, &answers)?;
-        status.require("confirming the gateway", &[Status::Registered, Status::GatewayPassed])?;
+        status.allows(Step::RecordGateway)?;
         let before: Option<StoredGateway> = parse_stored("gateway", &row.gateway_json)?;
         let changed = answers.changed_from(before.as_ref().map(|b| &b.answers));
         let mut confirmations = before.map(|b| b.confirmations).unwrap_or_default();
@@ -134,7 +135,7 @@ pub fn record_gateway(
             confirmations.insert(field.to_string(), Confirmation { by: actor.id.clone(), at: at.clone() });
         }
         let unmet = answers.unmet();
-        let next = answers.status();
+        let next = status.after(Event::GatewayRecorded { met: unmet.is_empty() })?;
         let detail =
             json!({"answers": answers, "changed": changed, "unmet": unmet, "status": next, "knowledge_gaps": gaps});
         row.gateway_json = Some(to_json(&StoredGateway { answers, confirmations, knowledge_gaps: gaps.clone() }));

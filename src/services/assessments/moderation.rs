@@ -10,6 +10,7 @@ use crate::db::schema::moderations;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::assessment::{ModerationAction, Status};
 use crate::domain::permissions::Action;
+use crate::domain::workflow::{Event, Step};
 use crate::error::AppResult;
 use crate::mail::Composer;
 use crate::services::standards::Guides;
@@ -49,7 +50,7 @@ pub fn moderate(
         } else {
             check_length("rationale", &input.rationale, NOTE_MAX)?;
         }
-        status.require("moderation", &[Status::Decided])?;
+        status.allows(Step::Moderate)?;
         let at = now();
         let moderation = ModerationRow {
             id: new_id(),
@@ -61,7 +62,7 @@ pub fn moderate(
             at: at.clone(),
         };
         diesel::insert_into(moderations::table).values(&moderation).execute(conn)?;
-        let next = action.next_status();
+        let next = status.after(Event::Moderated(action))?;
         let mut detail = json!({"action": action, "rationale": moderation.rationale, "grade": row.grade});
         match action {
             ModerationAction::Confirm => {

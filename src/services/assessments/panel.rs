@@ -7,6 +7,7 @@ use crate::db::models::*;
 use crate::db::DbConnection;
 use crate::domain::assessment::{Status, VivaMode};
 use crate::domain::permissions::{Action, Seat};
+use crate::domain::workflow::Event;
 use crate::error::{AppError, AppResult};
 use crate::services::{audit, transaction, Actor, Input};
 
@@ -34,7 +35,7 @@ pub fn appoint_panel(
         let mode = VivaMode::parse(&input.mode)?;
         let assessor =
             seat_holder(conn, "independent_assessor_id", &input.independent_assessor_id, Seat::IndependentAssessor)?;
-        status.require("appointing the panel", &[Status::GatewayPassed, Status::Scheduled])?;
+        let next = status.after(Event::PanelAppointed)?;
         if status == Status::Scheduled {
             let submitted = score_sheets_of(conn, id)?.iter().any(|s| s.submitted_at.is_some());
             if submitted {
@@ -62,7 +63,7 @@ pub fn appoint_panel(
         row.independent_assessor_id = Some(assessor.id.clone());
         row.viva_at = Some(viva_at.clone());
         row.viva_mode = Some(mode.as_str().to_string());
-        row.status = Status::Scheduled.as_str().to_string();
+        row.status = next.as_str().to_string();
         save_assessment(conn, &mut row)?;
         audit(
             conn,

@@ -8,10 +8,10 @@ use serde_json::json;
 use crate::db::models::*;
 use crate::db::schema::score_sheets;
 use crate::db::{now, DbConnection};
-use crate::domain::assessment::Status;
 use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::{Action, Seat};
 use crate::domain::scoring::{self, PanelSheets, ScoreInput, Sheet};
+use crate::domain::workflow::{Event, Step};
 use crate::error::{AppError, AppResult};
 use crate::services::standards::Guides;
 use crate::services::{audit, check_optional, transaction, Actor, Input};
@@ -116,7 +116,7 @@ pub fn save_scores(
             check_optional(&format!("scores[{i}].comment"), s.comment.as_deref(), 4000)?;
         }
         scoring::check_scores(&guide, &scores)?;
-        status.require("scoring", &[Status::Scheduled])?;
+        status.allows(Step::Score)?;
         if !declaration_holds(&row)? {
             return Err(AppError::conflict(
                 "declaration_required",
@@ -156,9 +156,10 @@ pub fn save_scores(
                 *user == actor.id || sheets.iter().any(|s| s.user_id == *user && s.submitted_at.is_some())
             });
             if all_submitted && row.independent_assessor_id.is_some() {
-                row.status = Status::Consensus.as_str().to_string();
+                let next = status.after(Event::SheetSaved { all_submitted: true })?;
+                row.status = next.as_str().to_string();
                 save_assessment(conn, &mut row)?;
-                detail["status"] = json!(Status::Consensus);
+                detail["status"] = json!(next);
             }
         }
         audit(

@@ -5,8 +5,9 @@ use serde_json::json;
 
 use crate::db::models::*;
 use crate::db::{now, DbConnection};
-use crate::domain::assessment::{Status, VivaQuestion};
+use crate::domain::assessment::VivaQuestion;
 use crate::domain::permissions::Action;
+use crate::domain::workflow::Step;
 use crate::error::{AppError, AppResult};
 use crate::services::{audit, check_length, check_text, transaction, Actor, Input};
 
@@ -42,7 +43,7 @@ pub fn record_viva(
             check_text(&format!("questions[{i}].question"), &q.question, 4000)?;
             check_length(&format!("questions[{i}].response"), &q.response, NOTE_MAX)?;
         }
-        status.require("recording the viva", &[Status::Scheduled, Status::Consensus])?;
+        status.allows(Step::RecordViva)?;
         let record = StoredVivaRecord { questions: input.questions, by: actor.id.clone(), at: now() };
         row.viva_record_json = Some(to_json(&record));
         save_assessment(conn, &mut row)?;
