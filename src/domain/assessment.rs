@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::workflow::Status;
-use super::DomainError;
+use super::{DomainError, ErrorCode};
 
 /// How the apprentice showed the knowledge at the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,9 +30,10 @@ impl KnowledgeRoute {
             "qualification" => Ok(Self::Qualification),
             "assessment" => Ok(Self::Assessment),
             other => Err(DomainError::bad_input(
-                "invalid_knowledge_route",
-                format!("knowledge_route: {other:?} is neither \"qualification\" nor \"assessment\""),
-            )),
+                ErrorCode::InvalidKnowledgeRoute,
+                format!("{other:?} is neither \"qualification\" nor \"assessment\""),
+            )
+            .at("knowledge_route")),
         }
     }
 }
@@ -134,9 +135,10 @@ impl VivaMode {
             "in_person" => Ok(Self::InPerson),
             "video" => Ok(Self::Video),
             other => Err(DomainError::bad_input(
-                "invalid_mode",
-                format!("mode: {other:?} is neither \"in_person\" nor \"video\""),
-            )),
+                ErrorCode::InvalidMode,
+                format!("{other:?} is neither \"in_person\" nor \"video\""),
+            )
+            .at("mode")),
         }
     }
 
@@ -161,9 +163,10 @@ impl ModerationAction {
             "confirm" => Ok(Self::Confirm),
             "refer_back" => Ok(Self::ReferBack),
             other => Err(DomainError::bad_input(
-                "invalid_action",
-                format!("action: {other:?} is neither \"confirm\" nor \"refer_back\""),
-            )),
+                ErrorCode::InvalidAction,
+                format!("{other:?} is neither \"confirm\" nor \"refer_back\""),
+            )
+            .at("action")),
         }
     }
 
@@ -229,7 +232,7 @@ mod tests {
     #[test]
     fn knowledge_route_is_parsed() {
         assert_eq!(KnowledgeRoute::parse("assessment").unwrap(), KnowledgeRoute::Assessment);
-        assert_eq!(KnowledgeRoute::parse("exam").unwrap_err().code, "invalid_knowledge_route");
+        assert_eq!(KnowledgeRoute::parse("exam").unwrap_err().code(), "invalid_knowledge_route");
     }
 
     #[test]

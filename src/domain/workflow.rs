@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::assessment::ModerationAction;
 use super::permissions::{may, Action, Role, Seat};
-use super::DomainError;
+use super::{DomainError, ErrorCode};
 
 /// registered → gateway_passed → scheduled → consensus → decided → released; moderation can
 /// send decided back to consensus, and a gateway change can send gateway_passed back.
@@ -48,7 +48,7 @@ impl Status {
         }
         let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
         Err(DomainError::conflict(
-            "wrong_state",
+            ErrorCode::WrongState,
             format!("{step} is possible only when the assessment is {}; it is {}", names.join(" or "), self.as_str()),
         ))
     }
@@ -363,11 +363,11 @@ mod tests {
     fn status_guard_names_the_allowed_states() {
         assert!(Status::Scheduled.require("scoring", &[Status::Scheduled]).is_ok());
         let e = Status::Registered.require("scoring", &[Status::Scheduled]).unwrap_err();
-        assert_eq!(e.code, "wrong_state");
-        assert!(e.message.contains("scheduled") && e.message.contains("registered"));
+        assert_eq!(e.code(), "wrong_state");
+        assert!(e.to_string().contains("scheduled") && e.to_string().contains("registered"));
         let e = Status::Decided.allows(Step::RecordViva).unwrap_err();
         assert_eq!(
-            e.message,
+            e.to_string(),
             "recording the viva is possible only when the assessment is scheduled or consensus; it is decided"
         );
     }
@@ -425,8 +425,8 @@ mod tests {
     fn a_gateway_change_can_send_gateway_passed_back() {
         assert_eq!(Status::GatewayPassed.after(Event::GatewayRecorded { met: false }).unwrap(), Status::Registered);
         let e = Status::Scheduled.after(Event::GatewayRecorded { met: true }).unwrap_err();
-        assert_eq!(e.code, "wrong_state");
-        assert!(e.message.starts_with("confirming the gateway is possible only when"), "{e}");
+        assert_eq!(e.code(), "wrong_state");
+        assert!(e.to_string().starts_with("confirming the gateway is possible only when"), "{e}");
     }
 
     #[test]

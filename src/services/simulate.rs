@@ -18,7 +18,7 @@ use crate::db::schema::{assessments, outbox};
 use crate::db::{format_time, DbConnection};
 use crate::domain::assessment::VivaQuestion;
 use crate::domain::guide::Guide;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::mail::Composer;
 use crate::services::assessments::{self as epa, ConsensusItemInput, ScoreItemInput};
 use crate::services::people::{self, NewApprentice, NewOrganisation, NewUser};
@@ -312,7 +312,7 @@ pub fn check_empty(conn: &mut DbConnection) -> AppResult<()> {
     let n: i64 = assessments::table.count().get_result(conn)?;
     if n > 0 {
         return Err(AppError::conflict(
-            "database_not_empty",
+            ErrorCode::DatabaseNotEmpty,
             format!("the database already holds {n} assessment(s); simulate writes only into a database without assessments (e.g. EPA_DATABASE_URL=sqlite://simulated.db)"),
         ));
     }

@@ -13,7 +13,7 @@ use crate::db::models::StandardRow;
 use crate::db::schema::standards;
 use crate::db::{now, DbConnection};
 use crate::domain::guide::Guide;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,12 +114,13 @@ impl Guides {
                     return Ok((self.parsed(&existing)?, Imported::Unchanged));
                 }
                 return Err(AppError::conflict(
-                    "guide_version_exists",
+                    ErrorCode::GuideVersionExists,
                     format!(
-                        "version: {} version {} is already stored with different content; give the changed guide a new version",
+                        "{} version {} is already stored with different content; give the changed guide a new version",
                         guide.id, guide.version
                     ),
-                ));
+                )
+                .at("version"));
             }
             let revision: Option<i64> = standards::table
                 .filter(standards::id.eq(&guide.id))

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{e_status, path_id, Done};
 use crate::domain::permissions::Seat;
 use crate::domain::workflow::{DeclarationState, NextStep};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::services::assessments::{self, DeclarationInput};
 use crate::services::Input;
 use crate::web::pages::view::{when, Header, Loaded};
@@ -52,9 +52,10 @@ fn declaration_input(form: &Form) -> Result<DeclarationInput, AppError> {
         "some" => false,
         _ => {
             return Err(AppError::bad_input(
-                "choice_required",
-                "involvement: say whether you have had any prior involvement with the apprentice or their employer",
-            ))
+                ErrorCode::ChoiceRequired,
+                "say whether you have had any prior involvement with the apprentice or their employer",
+            )
+            .at("involvement"))
         }
     };
     let conflicts = match form.text("conflict").as_str() {
@@ -63,14 +64,16 @@ fn declaration_input(form: &Form) -> Result<DeclarationInput, AppError> {
             let described = form.text("conflict_description");
             if described.is_empty() || described.eq_ignore_ascii_case("none") {
                 return Err(AppError::bad_input(
-                    "description_required",
-                    "conflict_description: describe the conflict of interest (or choose \"I have no conflict of interest\")",
-                ));
+                    ErrorCode::DescriptionRequired,
+                    "describe the conflict of interest (or choose \"I have no conflict of interest\")",
+                )
+                .at("conflict_description"));
             }
             described
         }
         _ => {
-            return Err(AppError::bad_input("choice_required", "conflict: say whether you have a conflict of interest"))
+            return Err(AppError::bad_input(ErrorCode::ChoiceRequired, "say whether you have a conflict of interest")
+                .at("conflict"))
         }
     };
     Ok(DeclarationInput { no_prior_involvement, conflicts })
