@@ -45,3 +45,4 @@ mod standards;
 mod two_servers;
 mod versions;
 mod web;
+mod workflow;
