@@ -52,7 +52,7 @@ fn check_email(field: &str, email: &str) -> AppResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
     pub name: String,
@@ -89,7 +89,7 @@ pub fn create_organisation(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub email: String,
@@ -144,7 +144,7 @@ pub fn create_user(conn: &mut DbConnection, actor: Option<&Actor>, input: Input<
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApprentice {
     pub name: String,

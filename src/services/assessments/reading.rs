@@ -38,7 +38,7 @@ pub fn list(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<AssessmentV
     rows.iter().map(|r| views::assessment(conn, actor, r)).collect()
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditView {
     pub seq: i64,
     pub at: String,
