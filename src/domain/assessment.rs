@@ -1,67 +1,11 @@
 //! One apprentice's EPA: its states, the gateway checks, the assessor's declaration and the viva
-//! record, and the guard that says which step is possible in which state.
-
-use std::fmt;
-use std::str::FromStr;
+//! record. The states and the guard that says which step is possible in which state are in
+//! [`super::workflow`].
 
 use serde::{Deserialize, Serialize};
 
+pub use super::workflow::Status;
 use super::{DomainError, ErrorCode};
-
-/// registered → gateway_passed → scheduled → consensus → decided → released; moderation can
-/// send decided back to consensus, and a gateway change can send gateway_passed back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Registered,
-    GatewayPassed,
-    Scheduled,
-    Consensus,
-    Decided,
-    Released,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] =
-        [Self::Registered, Self::GatewayPassed, Self::Scheduled, Self::Consensus, Self::Decided, Self::Released];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Registered => "registered",
-            Self::GatewayPassed => "gateway_passed",
-            Self::Scheduled => "scheduled",
-            Self::Consensus => "consensus",
-            Self::Decided => "decided",
-            Self::Released => "released",
-        }
-    }
-
-    /// Refuses (409, `wrong_state`) unless the assessment is in one of `allowed`.
-    pub fn require(self, step: &str, allowed: &[Status]) -> Result<(), DomainError> {
-        if allowed.contains(&self) {
-            return Ok(());
-        }
-        let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-        Err(DomainError::conflict(
-            ErrorCode::WrongState,
-            format!("{step} is possible only when the assessment is {}; it is {}", names.join(" or "), self.as_str()),
-        ))
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Status {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| format!("unknown status {s:?}"))
-    }
-}
 
 /// How the apprentice showed the knowledge at the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +18,13 @@ pub enum KnowledgeRoute {
 }
 
 impl KnowledgeRoute {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Qualification => "qualification",
+            Self::Assessment => "assessment",
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Self, DomainError> {
         match text {
             "qualification" => Ok(Self::Qualification),
@@ -147,15 +98,6 @@ impl GatewayAnswers {
             _ => serde_json::to_value(g).unwrap_or_default().get(field).cloned().unwrap_or_default(),
         };
         Self::FIELDS.into_iter().filter(|f| value(self, f) != value(before, f)).collect()
-    }
-
-    /// The status a gateway change leads to.
-    pub fn status(&self) -> Status {
-        if self.unmet().is_empty() {
-            Status::GatewayPassed
-        } else {
-            Status::Registered
-        }
     }
 }
 
@@ -234,14 +176,6 @@ impl ModerationAction {
             Self::ReferBack => "refer_back",
         }
     }
-
-    /// Where the assessment goes after this moderation.
-    pub fn next_status(self) -> Status {
-        match self {
-            Self::Confirm => Status::Released,
-            Self::ReferBack => Status::Consensus,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -264,12 +198,10 @@ mod tests {
     #[test]
     fn gateway_passes_only_when_every_check_holds() {
         assert_eq!(all_met().unmet(), Vec::<&str>::new());
-        assert_eq!(all_met().status(), Status::GatewayPassed);
         let mut g = all_met();
         g.english_level2 = false;
         g.knowledge_reference = Some("  ".into());
         assert_eq!(g.unmet(), ["knowledge_reference", "english_level2"]);
-        assert_eq!(g.status(), Status::Registered);
         g.knowledge_route = None;
         assert_eq!(g.unmet()[0], "knowledge_route");
     }
@@ -312,25 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn status_guard_names_the_allowed_states() {
-        assert!(Status::Scheduled.require("scoring", &[Status::Scheduled]).is_ok());
-        let e = Status::Registered.require("scoring", &[Status::Scheduled]).unwrap_err();
-        assert_eq!(e.code(), "wrong_state");
-        assert!(e.to_string().contains("scheduled") && e.to_string().contains("registered"));
-    }
-
-    #[test]
-    fn status_round_trips_through_text() {
-        for s in Status::ALL {
-            assert_eq!(s.as_str().parse::<Status>().unwrap(), s);
-        }
-        assert!("closed".parse::<Status>().is_err());
-    }
-
-    #[test]
-    fn moderation_moves_the_status() {
-        assert_eq!(ModerationAction::Confirm.next_status(), Status::Released);
-        assert_eq!(ModerationAction::ReferBack.next_status(), Status::Consensus);
+    fn moderation_actions_are_parsed() {
         assert!(ModerationAction::parse("approve").is_err());
     }
 }

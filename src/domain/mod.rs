@@ -14,5 +14,6 @@ mod proptests;
 pub mod scoring;
 pub mod statistics;
 pub mod text;
+pub mod workflow;
 
 pub use error::{DomainError, ErrorCode, Fault, Refusal};

@@ -93,6 +93,7 @@ proptest! {
             knowledge_units: Vec::new(),
             english_level2: flags[1], maths_level2: flags[2], employer_ready: flags[3], provider_ready: flags[4],
         };
-        prop_assert_eq!(g.unmet().is_empty(), g.status() == super::assessment::Status::GatewayPassed);
+        let next = super::workflow::Status::Registered.after(super::workflow::Event::GatewayRecorded { met: g.unmet().is_empty() });
+        prop_assert_eq!(g.unmet().is_empty(), next == Ok(super::workflow::Status::GatewayPassed));
     }
 }

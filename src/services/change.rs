@@ -23,7 +23,7 @@ use crate::error::AppResult;
 
 /// What a step is given: the connection (in the frame's transaction), the assessment's row to
 /// change, its status, the caller's seat on its panel, and the parsed body.
-pub struct Step<'a, B> {
+pub struct Change<'a, B> {
     pub conn: &'a mut DbConnection,
     pub row: &'a mut AssessmentRow,
     pub status: Status,
@@ -73,7 +73,7 @@ pub fn change<B, R>(
     id: &str,
     action: Action,
     input: Input<B>,
-    step: impl FnOnce(Step<'_, B>) -> AppResult<Done<R>>,
+    step: impl FnOnce(Change<'_, B>) -> AppResult<Done<R>>,
 ) -> AppResult<R> {
     change_with(conn, actor, id, action, input, row_version, |s, ()| step(s)).map(|(result, _)| result)
 }
@@ -88,7 +88,7 @@ pub fn change_with<B, P, R>(
     action: Action,
     input: Input<B>,
     version: impl FnOnce(&mut DbConnection, &Found) -> AppResult<(i64, P)>,
-    step: impl FnOnce(Step<'_, B>, P) -> AppResult<Done<R>>,
+    step: impl FnOnce(Change<'_, B>, P) -> AppResult<Done<R>>,
 ) -> AppResult<(R, AssessmentRow)> {
     transaction(conn, |conn| {
         let found = find_for(conn, actor, id, action)?;
@@ -96,7 +96,7 @@ pub fn change_with<B, P, R>(
         input.precondition(current)?;
         let body = input.body?;
         let Found { mut row, seat, status } = found;
-        let done = step(Step { conn, row: &mut row, status, seat, body }, loaded)?;
+        let done = step(Change { conn, row: &mut row, status, seat, body }, loaded)?;
         if done.save {
             save_assessment(conn, &mut row)?;
         }

@@ -12,6 +12,7 @@ pub mod people;
 pub mod reports;
 pub mod simulate;
 pub mod standards;
+pub mod views;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;

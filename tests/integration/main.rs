@@ -47,3 +47,4 @@ mod standards;
 mod two_servers;
 mod versions;
 mod web;
+mod workflow;

@@ -4,12 +4,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::db::{now, DbConnection};
-use crate::domain::assessment::Status;
 use crate::domain::guide::ItemKey;
 use crate::domain::permissions::Action;
 use crate::domain::scoring::{self, Consensus, ConsensusItem};
+use crate::domain::workflow::Step;
 use crate::error::AppResult;
-use crate::services::change::{change, Done, Step};
+use crate::services::change::{change, Done, Change};
 use crate::services::standards::Guides;
 use crate::services::{check_length, Actor, Input};
 
@@ -54,7 +54,7 @@ pub fn record_consensus(
     id: &str,
     input: Input<ConsensusInput>,
 ) -> AppResult<ConsensusOutcome> {
-    change(conn, actor, id, Action::RecordConsensus, input, |Step { conn, row, status, body: input, .. }| {
+    change(conn, actor, id, Action::RecordConsensus, input, |Change { conn, row, status, body: input, .. }| {
         check_length("notes", &input.notes, NOTE_MAX)?;
         for (i, item) in input.items.iter().enumerate() {
             check_length(&format!("items[{i}].rationale"), &item.rationale, 4000)?;
@@ -74,7 +74,7 @@ pub fn record_consensus(
         };
         let guide = guide_of(conn, guides, row)?;
         scoring::check_consensus_items(&guide, &consensus)?;
-        status.require("recording the consensus", &[Status::Consensus])?;
+        status.allows(Step::RecordConsensus)?;
         let sheets = panel_sheets(conn, row)?;
         let items = scoring::resolve(&guide, &as_panel(&sheets), &consensus)?;
         let disagreements = scoring::disagreements(&guide, &as_panel(&sheets));

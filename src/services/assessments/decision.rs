@@ -5,12 +5,12 @@ use serde_json::json;
 
 use crate::db::models::*;
 use crate::db::{now, DbConnection};
-use crate::domain::assessment::Status;
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
 use crate::domain::scoring::{self, Decision};
+use crate::domain::workflow::Event;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change, Done, Step};
+use crate::services::change::{change, Done, Change};
 use crate::services::standards::Guides;
 use crate::services::{check_text, Actor, Input};
 
@@ -53,9 +53,9 @@ pub fn decide(
     id: &str,
     input: Input<DecisionInput>,
 ) -> AppResult<Decision> {
-    change(conn, actor, id, Action::Decide, input, |Step { conn, row, status, body: input, .. }| {
+    change(conn, actor, id, Action::Decide, input, |Change { conn, row, status, body: input, .. }| {
         check_text("notes", &input.notes, NOTE_MAX)?;
-        status.require("recording the decision", &[Status::Consensus])?;
+        let next = status.after(Event::Decided)?;
         let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
         if viva.is_none_or(|v| v.questions.is_empty()) {
             return Err(AppError::conflict(
@@ -77,7 +77,7 @@ pub fn decide(
         row.grade = Some(decision.grade.clone());
         row.weighted_score = Some(decision.weighted_score);
         row.decided_at = Some(at);
-        row.status = Status::Decided.as_str().to_string();
+        row.status = next.as_str().to_string();
         let detail = json!({"grade": decision.grade, "weighted_score": decision.weighted_score, "notes": stored.notes});
         Ok(Done::saved(decision, "decision.recorded", detail))
     })

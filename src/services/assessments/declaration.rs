@@ -5,10 +5,12 @@ use serde_json::json;
 
 use crate::db::models::*;
 use crate::db::{now, DbConnection};
-use crate::domain::assessment::{Declaration, Status};
+use crate::domain::assessment::Declaration;
 use crate::domain::permissions::Action;
+use crate::domain::workflow::DeclarationState;
+use crate::domain::workflow::Step;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change, Done, Step};
+use crate::services::change::{change, Done, Change};
 use crate::services::{check_text, Actor, Input};
 
 use super::{parse_stored, to_json};
@@ -35,9 +37,9 @@ pub fn declare(
     id: &str,
     input: Input<DeclarationInput>,
 ) -> AppResult<StoredDeclaration> {
-    change(conn, actor, id, Action::Declare, input, |Step { conn: _, row, status, body: input, .. }| {
+    change(conn, actor, id, Action::Declare, input, |Change { conn: _, row, status, body: input, .. }| {
         check_text("conflicts", &input.conflicts, 2000)?;
-        status.require("declaring independence", &[Status::Scheduled])?;
+        status.allows(Step::Declare)?;
         let before: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
         if before.is_some_and(|d| !d.holds && d.by == actor.id) {
             // A declared conflict stands: only another assessor's appointment lifts it.
@@ -64,6 +66,5 @@ pub fn declare(
 }
 
 pub(super) fn declaration_holds(row: &AssessmentRow) -> AppResult<bool> {
-    let stored: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
-    Ok(stored.is_some_and(|d| d.holds && row.independent_assessor_id.as_deref() == Some(d.by.as_str())))
+    Ok(crate::services::views::declaration_state(row)? == DeclarationState::Holds)
 }

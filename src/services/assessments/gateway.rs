@@ -10,8 +10,9 @@ use crate::db::{now, DbConnection};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, Status};
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
+use crate::domain::workflow::{Event, Step};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change, Done, Step};
+use crate::services::change::{change, Done, Change};
 use crate::services::standards::Guides;
 use crate::services::{check_optional, Actor, Input};
 
@@ -105,7 +106,7 @@ pub fn record_gateway(
     id: &str,
     input: Input<GatewayInput>,
 ) -> AppResult<GatewayOutcome> {
-    change(conn, actor, id, Action::RecordGateway, input, |Step { conn, row, status, body: input, .. }| {
+    change(conn, actor, id, Action::RecordGateway, input, |Change { conn, row, status, body: input, .. }| {
         let knowledge_route = input.knowledge_route.as_deref().map(KnowledgeRoute::parse).transpose()?;
         check_optional("knowledge_reference", input.knowledge_reference.as_deref(), 500)?;
         let answers = GatewayAnswers {
@@ -123,7 +124,7 @@ pub fn record_gateway(
         }
         let guide = guide_of(conn, guides, row)?;
         let gaps = knowledge_gaps(&guide, &answers)?;
-        status.require("confirming the gateway", &[Status::Registered, Status::GatewayPassed])?;
+        status.allows(Step::RecordGateway)?;
         let before: Option<StoredGateway> = parse_stored("gateway", &row.gateway_json)?;
         let changed = answers.changed_from(before.as_ref().map(|b| &b.answers));
         let mut confirmations = before.map(|b| b.confirmations).unwrap_or_default();
@@ -132,7 +133,7 @@ pub fn record_gateway(
             confirmations.insert(field.to_string(), Confirmation { by: actor.id.clone(), at: at.clone() });
         }
         let unmet = answers.unmet();
-        let next = answers.status();
+        let next = status.after(Event::GatewayRecorded { met: unmet.is_empty() })?;
         let detail =
             json!({"answers": answers, "changed": changed, "unmet": unmet, "status": next, "knowledge_gaps": gaps});
         row.gateway_json = Some(to_json(&StoredGateway { answers, confirmations, knowledge_gaps: gaps.clone() }));

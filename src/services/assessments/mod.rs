@@ -55,15 +55,7 @@ pub struct Found {
 }
 
 pub fn seat_of(row: &AssessmentRow, user_id: &str) -> Option<Seat> {
-    if row.line_manager_id == user_id {
-        Some(Seat::LineManager)
-    } else if row.training_provider_user_id == user_id {
-        Some(Seat::TrainingProvider)
-    } else if row.independent_assessor_id.as_deref() == Some(user_id) {
-        Some(Seat::IndependentAssessor)
-    } else {
-        None
-    }
+    super::views::panel_of(row).seat_of(user_id)
 }
 
 /// Finds the assessment for `actor` and checks they may do `action`: 404 when it does not exist
@@ -119,7 +111,10 @@ fn guide_of(conn: &mut DbConnection, guides: &Guides, row: &AssessmentRow) -> Ap
         .ok_or_else(|| anyhow::anyhow!("assessment {} names a missing standard version", row.id).into())
 }
 
-fn parse_stored<T: serde::de::DeserializeOwned>(what: &str, text: &Option<String>) -> AppResult<Option<T>> {
+pub(in crate::services) fn parse_stored<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &Option<String>,
+) -> AppResult<Option<T>> {
     text.as_deref()
         .map(|t| serde_json::from_str(t).map_err(|e| anyhow::anyhow!("stored {what} is unreadable: {e}").into()))
         .transpose()

@@ -10,9 +10,10 @@ use crate::db::schema::moderations;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::assessment::{ModerationAction, Status};
 use crate::domain::permissions::Action;
+use crate::domain::workflow::{Event, Step};
 use crate::error::AppResult;
 use crate::mail::Composer;
-use crate::services::change::{change, Done, Step};
+use crate::services::change::{change, Done, Change};
 use crate::services::standards::Guides;
 use crate::services::{check_length, check_text, Actor, Input};
 
@@ -42,14 +43,14 @@ pub fn moderate(
     id: &str,
     input: Input<ModerationInput>,
 ) -> AppResult<ModerationOutcome> {
-    change(conn, actor, id, Action::Moderate, input, |Step { conn, row, status, body: input, .. }| {
+    change(conn, actor, id, Action::Moderate, input, |Change { conn, row, status, body: input, .. }| {
         let action = ModerationAction::parse(&input.action)?;
         if action == ModerationAction::ReferBack {
             check_text("rationale", &input.rationale, NOTE_MAX)?;
         } else {
             check_length("rationale", &input.rationale, NOTE_MAX)?;
         }
-        status.require("moderation", &[Status::Decided])?;
+        status.allows(Step::Moderate)?;
         let at = now();
         let moderation = ModerationRow {
             id: new_id(),
@@ -61,7 +62,7 @@ pub fn moderate(
             at: at.clone(),
         };
         diesel::insert_into(moderations::table).values(&moderation).execute(conn)?;
-        let next = action.next_status();
+        let next = status.after(Event::Moderated(action))?;
         let mut detail = json!({"action": action, "rationale": moderation.rationale, "grade": row.grade});
         match action {
             ModerationAction::Confirm => {

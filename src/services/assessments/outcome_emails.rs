@@ -11,7 +11,7 @@ use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::mail::Composer;
-use crate::services::change::{change, Done, Step};
+use crate::services::change::{change, Done, Change};
 use crate::services::{Actor, Input};
 
 /// Queues one outcome email per recipient (apprentice, line manager, training provider) in the
@@ -79,7 +79,7 @@ pub(super) fn queue_outcome_emails(
 /// Puts an assessment's failed outcome emails back in the queue (admin), once the mail problem
 /// has been put right. Returns how many were re-queued.
 pub fn resend_failed_emails(conn: &mut DbConnection, actor: &Actor, id: &str, input: Input<()>) -> AppResult<usize> {
-    change(conn, actor, id, Action::Administer, input, |Step { conn, .. }| {
+    change(conn, actor, id, Action::Administer, input, |Change { conn, .. }| {
         let failed = outbox::table.filter(outbox::assessment_id.eq(id)).filter(outbox::status.eq("failed"));
         let n = diesel::update(failed)
             .set((

@@ -7,8 +7,9 @@ use crate::db::models::*;
 use crate::db::DbConnection;
 use crate::domain::assessment::{Status, VivaMode};
 use crate::domain::permissions::{Action, Seat};
+use crate::domain::workflow::Event;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change_with, row_version, Done, Step};
+use crate::services::change::{change_with, row_version, Done, Change};
 use crate::services::{Actor, Input};
 
 use super::{parse_time, seat_holder};
@@ -27,12 +28,12 @@ pub fn appoint_panel(
     id: &str,
     input: Input<PanelInput>,
 ) -> AppResult<AssessmentRow> {
-    let step = |Step { conn, row, status, body: input, .. }: Step<'_, PanelInput>, ()| {
+    let step = |Change { conn, row, status, body: input, .. }: Change<'_, PanelInput>, ()| {
         let viva_at = parse_time("viva_at", &input.viva_at)?;
         let mode = VivaMode::parse(&input.mode)?;
         let assessor =
             seat_holder(conn, "independent_assessor_id", &input.independent_assessor_id, Seat::IndependentAssessor)?;
-        status.require("appointing the panel", &[Status::GatewayPassed, Status::Scheduled])?;
+        let next = status.after(Event::PanelAppointed)?;
         if status == Status::Scheduled {
             let submitted = score_sheets_of(conn, id)?.iter().any(|s| s.submitted_at.is_some());
             if submitted {
@@ -64,7 +65,7 @@ pub fn appoint_panel(
         row.independent_assessor_id = Some(assessor.id.clone());
         row.viva_at = Some(viva_at.clone());
         row.viva_mode = Some(mode.as_str().to_string());
-        row.status = Status::Scheduled.as_str().to_string();
+        row.status = next.as_str().to_string();
         let detail = json!({"independent_assessor_id": assessor.id, "viva_at": viva_at, "mode": mode, "reappointment": status == Status::Scheduled});
         Ok(Done::saved((), "panel.appointed", detail))
     };

@@ -8,12 +8,12 @@ use serde_json::json;
 use crate::db::models::*;
 use crate::db::schema::score_sheets;
 use crate::db::{now, DbConnection};
-use crate::domain::assessment::Status;
 use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::{Action, Seat};
 use crate::domain::scoring::{self, PanelSheets, ScoreInput, Sheet};
+use crate::domain::workflow::{Event, Step};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change_with, Done, Step};
+use crate::services::change::{change_with, Done, Change};
 use crate::services::standards::Guides;
 use crate::services::{check_optional, Actor, Input};
 
@@ -104,7 +104,7 @@ pub fn save_scores(
         let version = sheets.iter().find(|s| s.user_id == actor.id).map_or(0, |s| s.version);
         Ok((version, sheets))
     };
-    let step = |Step { conn, row, status, seat, body: input }: Step<'_, ScoresInput>, sheets: Vec<ScoreSheetRow>| {
+    let step = |Change { conn, row, status, seat, body: input }: Change<'_, ScoresInput>, sheets: Vec<ScoreSheetRow>| {
         let existing = sheets.iter().find(|s| s.user_id == actor.id);
         let guide = guide_of(conn, guides, row)?;
         if input.scores.len() > 10_000 {
@@ -119,7 +119,7 @@ pub fn save_scores(
             check_optional(&format!("scores[{i}].comment"), s.comment.as_deref(), 4000)?;
         }
         scoring::check_scores(&guide, &scores)?;
-        status.require("scoring", &[Status::Scheduled])?;
+        status.allows(Step::Score)?;
         if !declaration_holds(row)? {
             return Err(AppError::conflict(
                 ErrorCode::DeclarationRequired,
@@ -162,9 +162,10 @@ pub fn save_scores(
                 *user == actor.id || sheets.iter().any(|s| s.user_id == *user && s.submitted_at.is_some())
             });
             if all_submitted && row.independent_assessor_id.is_some() {
-                row.status = Status::Consensus.as_str().to_string();
+                let next = status.after(Event::SheetSaved { all_submitted: true })?;
+                row.status = next.as_str().to_string();
                 moved_on = true;
-                detail["status"] = json!(Status::Consensus);
+                detail["status"] = json!(next);
             }
         }
         let action = if input.submit { "score_sheet.submitted" } else { "score_sheet.saved" };

@@ -4,10 +4,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::db::{now, DbConnection};
-use crate::domain::assessment::{Status, VivaQuestion};
+use crate::domain::assessment::VivaQuestion;
 use crate::domain::permissions::Action;
+use crate::domain::workflow::Step;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change, Done, Step};
+use crate::services::change::{change, Done, Change};
 use crate::services::{check_length, check_text, Actor, Input};
 
 use super::{to_json, NOTE_MAX};
@@ -31,7 +32,7 @@ pub fn record_viva(
     id: &str,
     input: Input<VivaRecordInput>,
 ) -> AppResult<StoredVivaRecord> {
-    change(conn, actor, id, Action::RecordViva, input, |Step { conn: _, row, status, body: input, .. }| {
+    change(conn, actor, id, Action::RecordViva, input, |Change { conn: _, row, status, body: input, .. }| {
         if input.questions.len() > 500 {
             return Err(AppError::bad_input(ErrorCode::TooMany, "at most 500").at("questions"));
         }
@@ -39,7 +40,7 @@ pub fn record_viva(
             check_text(&format!("questions[{i}].question"), &q.question, 4000)?;
             check_length(&format!("questions[{i}].response"), &q.response, NOTE_MAX)?;
         }
-        status.require("recording the viva", &[Status::Scheduled, Status::Consensus])?;
+        status.allows(Step::RecordViva)?;
         let record = StoredVivaRecord { questions: input.questions, by: actor.id.clone(), at: now() };
         row.viva_record_json = Some(to_json(&record));
         let detail = json!({"questions": record.questions.len()});

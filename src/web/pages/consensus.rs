@@ -11,8 +11,9 @@ use super::scores::by_item;
 use super::view::{component_title, when, Header, Loaded};
 use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::guide::ItemKey;
-use crate::domain::permissions::{may, Action};
+use crate::domain::permissions::Action;
 use crate::domain::scoring::Decision;
+use crate::domain::workflow::{NextStep, Step};
 use crate::error::AppError;
 use crate::services::assessments::{
     self, find_for, resolve_decision, ConsensusInput, ConsensusItemInput, DecisionInput, SheetsView,
@@ -208,7 +209,6 @@ async fn context(page: &Page, id: &str) -> Result<(Loaded, SheetsView), PageErro
 }
 
 fn console_view(
-    page: &Page,
     loaded: &Loaded,
     sheets: &SheetsView,
     posted: Option<&Form>,
@@ -218,8 +218,7 @@ fn console_view(
     let sealed = !sheets.all_submitted;
     let unresolved = error.map(unresolved_in).unwrap_or_default();
     let (disagreements, agreed) = if sealed { (vec![], vec![]) } else { rows(loaded, sheets, posted, &unresolved) };
-    let status = loaded.data.status.as_str();
-    let can_edit = may(page.actor.role, loaded.seat, Action::RecordConsensus) && status == "consensus";
+    let can_edit = loaded.may(NextStep::RecordConsensus);
     let error = error.map(|e| {
         let mut f = FormError::from_app(e);
         if !unresolved.is_empty() {
@@ -232,11 +231,9 @@ fn console_view(
         f
     });
     // The decision is offered only once there is nothing left to agree.
-    let decision_href = (may(page.actor.role, loaded.seat, Action::Decide)
-        && status == "consensus"
-        && !sealed
-        && (loaded.data.consensus.is_some() || disagreements.is_empty()))
-    .then(|| format!("/assessments/{}/decision", loaded.data.id));
+    let decision_href =
+        (loaded.may(NextStep::Decide) && !sealed && (loaded.data.consensus.is_some() || disagreements.is_empty()))
+            .then(|| format!("/assessments/{}/decision", loaded.data.id));
     ConsensusView {
         header: loaded.header(),
         notice,
@@ -271,7 +268,7 @@ pub async fn console_page(
     done: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
     let (loaded, sheets) = context(&page, path.as_str()).await?;
-    let view = console_view(&page, &loaded, &sheets, None, None, done.message());
+    let view = console_view(&loaded, &sheets, None, None, done.message());
     page.render("pages/consensus.html", "Consensus", &view)
 }
 
@@ -323,7 +320,7 @@ pub async fn console_save(page: Page, path: web::Path<String>, form: Form) -> Re
     match result {
         Ok(_) => Ok(see_other(&format!("/assessments/{id}/decision?done=consensus"))),
         Err(e) => {
-            let view = console_view(&page, &loaded, &sheets, Some(&form), Some(&e), None);
+            let view = console_view(&loaded, &sheets, Some(&form), Some(&e), None);
             page.render_status(FormError::status(&e), "pages/consensus.html", "Consensus", &view)
         }
     }
@@ -397,7 +394,7 @@ async fn decision_view(
     // The recorded decision once there is one; before, what the service would decide now.
     let preview: Result<Decision, String> = match &d.decision {
         Some(stored) => Ok(stored.decision.clone()),
-        None if d.status == "consensus" => page
+        None if d.status.is_open(Step::Decide) => page
             .attempt(move |conn| {
                 let found = find_for(conn, &actor, &target, Action::ViewAssessment)?;
                 let guide = guides
@@ -427,7 +424,7 @@ async fn decision_view(
         unanimous,
         notice,
         error: error.map(FormError::from_app),
-        can_decide: may(page.actor.role, loaded.seat, Action::Decide) && d.status == "consensus" && problem.is_none(),
+        can_decide: loaded.may(NextStep::Decide) && problem.is_none(),
         problem,
         grade,
         weighted_score: weighted,

@@ -4,10 +4,12 @@
 use actix_web::HttpResponse;
 use serde::Serialize;
 
-use super::view::{viva_text, AssessmentData};
+use super::view::viva_text;
 use super::{Page, PageError};
-use crate::domain::permissions::{may, Action, Role, Seat};
-use crate::services::{assessments, Actor};
+use crate::domain::permissions::Role;
+use crate::domain::workflow::Todo;
+use crate::services::assessments;
+use crate::services::views::AssessmentView;
 
 /// The next step for the viewer, in the order the groups are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -49,47 +51,31 @@ impl Step {
     }
 }
 
-/// What the viewer does next on one assessment, with the page that does it. `own_submitted` is
-/// whether the viewer's own score sheet is submitted (None when they have no sheet to fill).
-pub fn next_step(actor: &Actor, data: &AssessmentData, own_submitted: Option<bool>) -> (Step, &'static str, String) {
-    let seat = data.seat_of(&actor.id);
-    let id = &data.id;
-    let status = data.status.as_str();
-    let can = |action| may(actor.role, seat, action);
-    match status {
-        "registered" if can(Action::RecordGateway) => {
-            (Step::Gateway, "Confirm the gateway", format!("/assessments/{id}/gateway"))
+/// What the viewer does next on one assessment (the step the service's view says is due), with
+/// the page that does it.
+pub fn next_step(data: &AssessmentView) -> (Step, &'static str, String) {
+    let (step, label, page) = wording(data.todo);
+    (step, label, format!("/assessments/{}{page}", data.id))
+}
+
+/// The group, the link's words and the page (below the assessment's own) for the step due.
+fn wording(todo: Todo) -> (Step, &'static str, &'static str) {
+    match todo {
+        Todo::RecordGateway => (Step::Gateway, "Confirm the gateway", "/gateway"),
+        Todo::AppointPanel => (Step::Panel, "Appoint the panel", "/panel"),
+        Todo::DeclarationBlocks => (Step::Waiting, "Scoring is blocked: see why", "/declaration"),
+        Todo::Declare => (Step::Declare, "Declare", "/declaration"),
+        Todo::ScoreSheet => (Step::Score, "Open my score sheet", "/scores"),
+        Todo::AwaitDeclaration { blocked: true } => {
+            (Step::Waiting, "Scoring is blocked: another assessor is needed", "")
         }
-        "gateway_passed" if can(Action::AppointPanel) => {
-            (Step::Panel, "Appoint the panel", format!("/assessments/{id}/panel"))
-        }
-        "scheduled" if seat == Some(Seat::IndependentAssessor) && data.declaration_blocks() => {
-            (Step::Waiting, "Scoring is blocked: see why", format!("/assessments/{id}/declaration"))
-        }
-        "scheduled" if seat == Some(Seat::IndependentAssessor) && !data.declaration_holds() => {
-            (Step::Declare, "Declare", format!("/assessments/{id}/declaration"))
-        }
-        "scheduled" if seat.is_some() && own_submitted == Some(false) => {
-            if data.declaration_holds() {
-                (Step::Score, "Open my score sheet", format!("/assessments/{id}/scores"))
-            } else if data.declaration_blocks() {
-                (Step::Waiting, "Scoring is blocked: another assessor is needed", format!("/assessments/{id}"))
-            } else {
-                (Step::Waiting, "Waiting for the assessor's declaration", format!("/assessments/{id}"))
-            }
-        }
-        "scheduled" if seat.is_some() => {
-            (Step::Waiting, "Waiting for the other sheets", format!("/assessments/{id}/scores"))
-        }
-        "consensus" if can(Action::RecordConsensus) => {
-            (Step::Agree, "Open the consensus console", format!("/assessments/{id}/consensus"))
-        }
-        "consensus" if seat.is_some() => {
-            (Step::Agree, "See the scores side by side", format!("/assessments/{id}/consensus"))
-        }
-        "decided" if can(Action::Moderate) => (Step::Moderate, "Moderate", format!("/assessments/{id}/moderation")),
-        "released" => (Step::Done, "See the outcome", format!("/assessments/{id}")),
-        _ => (Step::Waiting, "Open", format!("/assessments/{id}")),
+        Todo::AwaitDeclaration { blocked: false } => (Step::Waiting, "Waiting for the assessor's declaration", ""),
+        Todo::AwaitSheets => (Step::Waiting, "Waiting for the other sheets", "/scores"),
+        Todo::RecordConsensus => (Step::Agree, "Open the consensus console", "/consensus"),
+        Todo::SeeConsensus => (Step::Agree, "See the scores side by side", "/consensus"),
+        Todo::Moderate => (Step::Moderate, "Moderate", "/moderation"),
+        Todo::Released => (Step::Done, "See the outcome", ""),
+        Todo::Wait => (Step::Waiting, "Open", ""),
     }
 }
 
@@ -140,17 +126,8 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
     let rows = page
         .run(move |conn| {
             let mut rows = Vec::new();
-            for value in assessments::list(conn, &actor)? {
-                let data = AssessmentData::from_value(value)?;
-                let seated = data.seat_of(&actor.id).is_some();
-                let own_submitted = if seated && data.status == "scheduled" {
-                    let sheets = assessments::view_sheets(conn, &actor, &data.id)?;
-                    let own = sheets.sheets.iter().find(|s| s.user_id == actor.id);
-                    Some(own.is_some_and(|s| s.submitted))
-                } else {
-                    None
-                };
-                let (step, action, href) = next_step(&actor, &data, own_submitted);
+            for data in assessments::list(conn, &actor)? {
+                let (step, action, href) = next_step(&data);
                 let standard = guides
                     .get(conn, &data.standard_id, &data.standard_version)?
                     .map(|g| format!("{} (level {})", g.title, g.level))
@@ -181,54 +158,53 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::permissions::Role;
+    use crate::domain::permissions::Seat;
+    use crate::domain::workflow::{self, DeclarationState, Facts, Status};
 
-    fn actor(id: &str, role: Role) -> Actor {
-        Actor { id: id.into(), name: id.into(), role, organisation_id: None }
+    const IA: Option<Seat> = Some(Seat::IndependentAssessor);
+    const LM: Option<Seat> = Some(Seat::LineManager);
+
+    /// The group and words for what `role` in `seat` is due to do, the declaration made (and
+    /// holding) or not.
+    fn step_of(status: Status, role: Role, seat: Option<Seat>, declared: bool, own: Option<bool>) -> Step {
+        words_of(status, role, seat, if declared { DeclarationState::Holds } else { DeclarationState::Missing }, own).0
     }
 
-    fn data(status: &str, declared: bool) -> AssessmentData {
-        let declaration = declared.then(
-            || serde_json::json!({"no_prior_involvement": true, "conflicts": "none", "holds": true, "by": "ia", "at": "t"}),
-        );
-        AssessmentData::from_value(serde_json::json!({
-            "id": "a", "status": status, "standard_id": "s", "standard_version": "1", "apprentice_id": "p",
-            "panel": {"line_manager_id": "lm", "training_provider_user_id": "tp", "independent_assessor_id": "ia",
-                      "declaration": declaration},
-            "gateway": {}, "emails": [], "version": 1
-        }))
-        .unwrap()
+    fn words_of(
+        status: Status,
+        role: Role,
+        seat: Option<Seat>,
+        declaration: DeclarationState,
+        own: Option<bool>,
+    ) -> (Step, &'static str, &'static str) {
+        let facts = Facts { declaration, own_sheet_submitted: own, any_sheet_submitted: false };
+        wording(workflow::todo(status, role, seat, &facts))
     }
 
     #[test]
     fn each_person_sees_their_own_next_step() {
-        let lm = actor("lm", Role::LineManager);
-        let ia = actor("ia", Role::IndependentAssessor);
-        let admin = actor("ad", Role::Admin);
-        let moderator = actor("mo", Role::Moderator);
-        assert_eq!(next_step(&lm, &data("registered", false), None).0, Step::Gateway);
-        assert_eq!(next_step(&ia, &data("registered", false), None).0, Step::Waiting);
-        assert_eq!(next_step(&admin, &data("gateway_passed", false), None).0, Step::Panel);
-        assert_eq!(next_step(&ia, &data("scheduled", false), Some(false)).0, Step::Declare);
-        assert_eq!(next_step(&lm, &data("scheduled", false), Some(false)).0, Step::Waiting);
-        assert_eq!(next_step(&lm, &data("scheduled", true), Some(false)).0, Step::Score);
-        assert_eq!(next_step(&lm, &data("scheduled", true), Some(true)).0, Step::Waiting);
-        assert_eq!(next_step(&ia, &data("consensus", true), None).0, Step::Agree);
-        assert_eq!(next_step(&moderator, &data("decided", true), None).0, Step::Moderate);
-        assert_eq!(next_step(&admin, &data("decided", true), None).0, Step::Waiting);
-        assert_eq!(next_step(&lm, &data("released", true), None).0, Step::Done);
+        use Status::*;
+        let (lm, ia, admin, moderator) = (Role::LineManager, Role::IndependentAssessor, Role::Admin, Role::Moderator);
+        assert_eq!(step_of(Registered, lm, LM, false, None), Step::Gateway);
+        assert_eq!(step_of(Registered, ia, IA, false, None), Step::Waiting);
+        assert_eq!(step_of(GatewayPassed, admin, None, false, None), Step::Panel);
+        assert_eq!(step_of(Scheduled, ia, IA, false, Some(false)), Step::Declare);
+        assert_eq!(step_of(Scheduled, lm, LM, false, Some(false)), Step::Waiting);
+        assert_eq!(step_of(Scheduled, lm, LM, true, Some(false)), Step::Score);
+        assert_eq!(step_of(Scheduled, lm, LM, true, Some(true)), Step::Waiting);
+        assert_eq!(step_of(Consensus, ia, IA, true, None), Step::Agree);
+        assert_eq!(step_of(Decided, moderator, None, true, None), Step::Moderate);
+        assert_eq!(step_of(Decided, admin, None, true, None), Step::Waiting);
+        assert_eq!(step_of(Released, lm, LM, true, None), Step::Done);
     }
 
     #[test]
     fn a_declaration_that_does_not_hold_is_not_asked_for_again() {
-        let mut blocked = data("scheduled", true);
-        if let Some(d) = blocked.panel.declaration.as_mut() {
-            d.holds = false;
-        }
-        let (step, action, href) = next_step(&actor("ia", Role::IndependentAssessor), &blocked, Some(false));
+        let blocked = DeclarationState::Blocks;
+        let (step, action, page) = words_of(Status::Scheduled, Role::IndependentAssessor, IA, blocked, Some(false));
         assert_eq!((step, action), (Step::Waiting, "Scoring is blocked: see why"));
-        assert!(href.ends_with("/declaration"), "{href}");
-        let (step, action, _) = next_step(&actor("lm", Role::LineManager), &blocked, Some(false));
+        assert!(page.ends_with("/declaration"), "{page}");
+        let (step, action, _) = words_of(Status::Scheduled, Role::LineManager, LM, blocked, Some(false));
         assert_eq!((step, action), (Step::Waiting, "Scoring is blocked: another assessor is needed"));
     }
 

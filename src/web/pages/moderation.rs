@@ -8,12 +8,14 @@ use serde::Serialize;
 use super::assessment::{email_rows, Done, EmailRow};
 use super::consensus::{decided_by_label, rows, ConsensusRow};
 use super::scores::by_item;
-use super::view::{day, status_label, when, AssessmentData, Header};
+use super::view::{day, status_label, when, Header};
 use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::guide::Guide;
-use crate::domain::permissions::{may, Action, Role};
+use crate::domain::permissions::Role;
+use crate::domain::workflow::{NextStep, Status};
 use crate::error::AppError;
 use crate::services::assessments::{self, ModerationInput, SheetsView};
+use crate::services::views::AssessmentView;
 use crate::services::Input;
 
 /// A spread of this many points or more between the panel's scores on one item is worth a look.
@@ -29,7 +31,7 @@ pub struct Flags {
 }
 
 impl Flags {
-    pub fn of(guide: &Guide, data: &AssessmentData, sheets: &SheetsView) -> Self {
+    pub fn of(guide: &Guide, data: &AssessmentView, sheets: &SheetsView) -> Self {
         let decision = data.decision.as_ref().map(|d| &d.decision);
         let grade = data.grade.as_deref().or(decision.map(|d| d.grade.as_str()));
         let grades = &guide.grading.grades;
@@ -126,12 +128,11 @@ pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
         .run(move |conn| {
             let mut queue = Vec::new();
             let mut released = Vec::new();
-            for value in assessments::list(conn, &actor)? {
-                let data = AssessmentData::from_value(value)?;
+            for data in assessments::list(conn, &actor)? {
                 let guide = guides.get(conn, &data.standard_id, &data.standard_version)?;
                 let standard = guide.as_ref().map(|g| g.title.clone()).unwrap_or_default();
-                match data.status.as_str() {
-                    "decided" => {
+                match data.status {
+                    Status::Decided => {
                         let sheets = assessments::view_sheets(conn, &actor, &data.id)?;
                         let flags = guide.as_ref().map(|g| Flags::of(g, &data, &sheets)).unwrap_or_default();
                         queue.push(QueueRow {
@@ -146,7 +147,7 @@ pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
                             decided_at: data.decided_at.clone().unwrap_or_default(),
                         });
                     }
-                    "released" => {
+                    Status::Released => {
                         let emails = email_rows(zone, &data.emails);
                         released.push(ReleasedRow {
                             id: data.id.clone(),
@@ -229,11 +230,11 @@ async fn moderate_view(
         decision_notes: d.decision.as_ref().map(|s| s.notes.clone()).unwrap_or_default(),
         decided: d.decision.as_ref().map(|s| format!("{}, {}", loaded.name(&s.by), when(loaded.zone, &s.at))),
         viva_questions: d.viva_record.as_ref().map_or(0, |v| v.questions.len()),
-        can_moderate: may(page.actor.role, loaded.seat, Action::Moderate) && d.status == "decided",
+        can_moderate: loaded.may(NextStep::Moderate),
         action: posted.map(|f| f.text("action")).unwrap_or_default(),
         rationale: posted.map(|f| f.text("rationale")).unwrap_or_default(),
         emails: email_rows(loaded.zone, &d.emails),
-        status_label: status_label(&d.status),
+        status_label: status_label(d.status),
     })
 }
 

@@ -15,8 +15,9 @@ use super::assessment::Done;
 use super::view::{component_title, kind_singular, when, Header, Loaded};
 use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::guide::{Guide, ItemKey};
-use crate::domain::permissions::{may, Action};
+
 use crate::domain::scoring::{self, ScoreEntry, Sheet};
+use crate::domain::workflow::{NextStep, Step};
 use crate::error::AppError;
 use crate::services::assessments::{self, ScoreItemInput, ScoresInput, SheetsView, StoredScore};
 use crate::services::Input;
@@ -244,11 +245,10 @@ fn sheet_view(
     let loaded = &ctx.loaded;
     let guide = &loaded.guide;
     let (own, submitted) = own_sheet(&ctx.sheets, &page.actor.id);
-    let scheduled = loaded.data.status == "scheduled";
     let declared = loaded.data.declaration_holds();
     let blocked = if submitted {
         None
-    } else if !scheduled {
+    } else if !loaded.data.status.is_open(Step::Score) {
         Some("Scoring is closed: the assessment is past the scoring step.")
     } else if !declared {
         Some("Scoring opens once the independent assessor has declared no prior involvement and no conflict of interest.")
@@ -268,7 +268,7 @@ fn sheet_view(
         components: comps,
         total,
         scored,
-        editable: may(page.actor.role, loaded.seat, Action::Score) && scheduled && declared && !submitted,
+        editable: loaded.may(NextStep::ScoreSheet),
         submitted,
         blocked,
         members: members(loaded, &ctx.sheets, &page.actor.id),
@@ -432,10 +432,7 @@ fn review_view(page: &Page, ctx: &SheetContext, error: Option<FormError>) -> Rev
             })
             .collect(),
         submitted,
-        can_submit: missing.is_empty()
-            && !submitted
-            && loaded.data.status == "scheduled"
-            && loaded.data.declaration_holds(),
+        can_submit: missing.is_empty() && loaded.may(NextStep::ScoreSheet),
     }
 }
 

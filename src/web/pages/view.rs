@@ -1,168 +1,32 @@
-//! Typed reading of what the services return, and the small formatting every page shares
-//! (status names, dates, roles). Nothing here decides anything: it only reads and words.
+//! One assessment loaded for a page (the service's typed view, its guide, names for its people),
+//! and the small formatting every page shares (status names, dates, roles). Nothing here decides
+//! anything: it only words what the services answer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
 use crate::db::DbConnection;
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Seat;
+use crate::domain::workflow::{NextStep, Status};
 use crate::error::AppResult;
 use crate::local_time::Zone;
-use crate::services::assessments::{
-    self, Confirmation, StoredConsensus, StoredDecision, StoredDeclaration, StoredVivaRecord,
-};
+use crate::services::assessments;
 use crate::services::standards::Guides;
+use crate::services::views::AssessmentView;
 use crate::services::{people, Actor};
 
-/// An assessment as `services::assessments::view` shows it (the JSON API's shape), typed.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AssessmentData {
-    pub id: String,
-    pub status: String,
-    pub standard_id: String,
-    pub standard_version: String,
-    pub apprentice_id: String,
-    #[serde(default)]
-    pub apprentice: Option<ApprenticeData>,
-    pub panel: PanelData,
-    pub gateway: GatewayData,
-    #[serde(default)]
-    pub viva_record: Option<StoredVivaRecord>,
-    #[serde(default)]
-    pub consensus: Option<StoredConsensus>,
-    #[serde(default)]
-    pub decision: Option<StoredDecision>,
-    /// Moderation's refer-back, from the refer-back until the next decision.
-    #[serde(default)]
-    pub referred_back: Option<ReferredBack>,
-    #[serde(default)]
-    pub grade: Option<String>,
-    #[serde(default)]
-    pub weighted_score: Option<f64>,
-    #[serde(default)]
-    pub decided_at: Option<String>,
-    #[serde(default)]
-    pub released_at: Option<String>,
-    #[serde(default)]
-    pub emails: Vec<EmailData>,
-    pub version: i64,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct ReferredBack {
-    pub at: String,
-    pub by: String,
-    pub rationale: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct ApprenticeData {
-    pub id: String,
-    pub name: String,
-    pub employer_id: String,
-    pub training_provider_id: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PanelData {
-    pub line_manager_id: String,
-    pub training_provider_user_id: String,
-    #[serde(default)]
-    pub independent_assessor_id: Option<String>,
-    #[serde(default)]
-    pub viva_at: Option<String>,
-    #[serde(default)]
-    pub mode: Option<String>,
-    #[serde(default)]
-    pub declaration: Option<StoredDeclaration>,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct GatewayData {
-    #[serde(default)]
-    pub portfolio_complete: Option<bool>,
-    #[serde(default)]
-    pub knowledge_route: Option<String>,
-    #[serde(default)]
-    pub knowledge_reference: Option<String>,
-    #[serde(default)]
-    pub knowledge_units: Vec<String>,
-    /// Knowledge the named qualification's achieved units do not cover (where the viva probes).
-    #[serde(default)]
-    pub knowledge_gaps: Option<Vec<crate::services::assessments::KnowledgeGap>>,
-    #[serde(default)]
-    pub english_level2: Option<bool>,
-    #[serde(default)]
-    pub maths_level2: Option<bool>,
-    #[serde(default)]
-    pub employer_ready: Option<bool>,
-    #[serde(default)]
-    pub provider_ready: Option<bool>,
-    #[serde(default)]
-    pub unmet: Vec<String>,
-    #[serde(default)]
-    pub confirmations: BTreeMap<String, Confirmation>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct EmailData {
-    pub to: String,
-    pub recipient_role: String,
-    pub status: String,
-    #[serde(default)]
-    pub attempts: i32,
-    #[serde(default)]
-    pub last_error: Option<String>,
-    #[serde(default)]
-    pub sent_at: Option<String>,
-}
-
-impl AssessmentData {
-    pub fn from_value(value: Value) -> AppResult<Self> {
-        serde_json::from_value(value).map_err(|e| anyhow::anyhow!("assessment view: {e}").into())
-    }
-
-    /// The seat `user_id` holds on this panel.
-    pub fn seat_of(&self, user_id: &str) -> Option<Seat> {
-        if self.panel.line_manager_id == user_id {
-            Some(Seat::LineManager)
-        } else if self.panel.training_provider_user_id == user_id {
-            Some(Seat::TrainingProvider)
-        } else if self.panel.independent_assessor_id.as_deref() == Some(user_id) {
-            Some(Seat::IndependentAssessor)
-        } else {
-            None
-        }
-    }
-
-    /// The declaration holds for the assessor now appointed (as the service requires to score).
-    pub fn declaration_holds(&self) -> bool {
-        self.panel
-            .declaration
-            .as_ref()
-            .is_some_and(|d| d.holds && self.panel.independent_assessor_id.as_deref() == Some(d.by.as_str()))
-    }
-
+/// How the pages word an assessment's view (the service's [`AssessmentView`]).
+impl AssessmentView {
     /// The status as a person reads it: a decision referred back by moderation says so.
     pub fn status_label(&self) -> &'static str {
         if self.referred_back.is_some() {
             "Referred back"
         } else {
-            status_label(&self.status)
+            status_label(self.status)
         }
-    }
-
-    /// The appointed assessor declared prior involvement or a conflict: scoring is blocked until
-    /// another assessor is appointed.
-    pub fn declaration_blocks(&self) -> bool {
-        self.panel
-            .declaration
-            .as_ref()
-            .is_some_and(|d| !d.holds && self.panel.independent_assessor_id.as_deref() == Some(d.by.as_str()))
     }
 
     pub fn apprentice_name(&self) -> String {
@@ -173,7 +37,7 @@ impl AssessmentData {
     pub fn people(&self) -> Vec<String> {
         let mut ids = vec![self.panel.line_manager_id.clone(), self.panel.training_provider_user_id.clone()];
         ids.extend(self.panel.independent_assessor_id.clone());
-        ids.extend(self.gateway.confirmations.values().map(|c| c.by.clone()));
+        ids.extend(self.gateway.saved.iter().flat_map(|g| g.confirmations.values()).map(|c| c.by.clone()));
         ids.extend(self.panel.declaration.as_ref().map(|d| d.by.clone()));
         ids.extend(self.viva_record.as_ref().map(|v| v.by.clone()));
         ids.extend(self.consensus.as_ref().map(|c| c.by.clone()));
@@ -187,7 +51,7 @@ impl AssessmentData {
 
 /// One assessment loaded for a page: the service's view, its guide, and names for its people.
 pub struct Loaded {
-    pub data: AssessmentData,
+    pub data: AssessmentView,
     pub guide: Arc<Guide>,
     pub names: HashMap<String, String>,
     pub seat: Option<Seat>,
@@ -202,6 +66,11 @@ impl Loaded {
         self.names.get(id).cloned().unwrap_or_else(|| "(unknown)".into())
     }
 
+    /// Whether the viewer may take `step` now (the service's answer, in the view).
+    pub fn may(&self, step: NextStep) -> bool {
+        self.data.next_steps.contains(&step)
+    }
+
     /// What every assessment page shows at its top.
     pub fn header(&self) -> Header {
         let d = &self.data;
@@ -209,7 +78,7 @@ impl Loaded {
             id: d.id.clone(),
             apprentice: d.apprentice_name(),
             standard: format!("{} (level {})", self.guide.title, self.guide.level),
-            status: d.status.clone(),
+            status: d.status.as_str().to_string(),
             status_label: d.status_label().to_string(),
             employer: self.employer.clone(),
             provider: self.provider.clone(),
@@ -238,8 +107,7 @@ pub struct Header {
 
 /// Loads an assessment through the service (404 when it is not the actor's to see).
 pub fn load(conn: &mut DbConnection, guides: &Guides, actor: &Actor, id: &str, zone: Zone) -> AppResult<Loaded> {
-    let (_, value) = assessments::view(conn, actor, id)?;
-    let data = AssessmentData::from_value(value)?;
+    let (_, data) = assessments::view(conn, actor, id)?;
     let guide = guides
         .get(conn, &data.standard_id, &data.standard_version)?
         .ok_or_else(|| anyhow::anyhow!("assessment {id} names a missing standard version"))?;
@@ -257,15 +125,14 @@ pub fn load(conn: &mut DbConnection, guides: &Guides, actor: &Actor, id: &str, z
 }
 
 /// A status as people say it.
-pub fn status_label(status: &str) -> &'static str {
+pub fn status_label(status: Status) -> &'static str {
     match status {
-        "registered" => "At the gateway",
-        "gateway_passed" => "Gateway passed: panel to appoint",
-        "scheduled" => "Panel appointed: viva and scoring",
-        "consensus" => "Scores in: panel to agree",
-        "decided" => "Decided: awaiting moderation",
-        "released" => "Released",
-        _ => "Unknown",
+        Status::Registered => "At the gateway",
+        Status::GatewayPassed => "Gateway passed: panel to appoint",
+        Status::Scheduled => "Panel appointed: viva and scoring",
+        Status::Consensus => "Scores in: panel to agree",
+        Status::Decided => "Decided: awaiting moderation",
+        Status::Released => "Released",
     }
 }
 
@@ -354,24 +221,5 @@ mod tests {
         assert_eq!(when(z, "garbage"), "garbage");
         let utc = Zone::parse("UTC").unwrap();
         assert_eq!(when(utc, "2026-07-14T13:30:00Z"), "Tue 14 Jul 2026, 13:30 UTC");
-    }
-
-    #[test]
-    fn the_service_view_reads_into_the_typed_view() {
-        let value = serde_json::json!({
-            "id": "a1", "status": "scheduled", "standard_id": "s", "standard_version": "1", "apprentice_id": "p",
-            "apprentice": {"id": "p", "name": "Amy", "employer_id": "e", "training_provider_id": "t"},
-            "panel": {"line_manager_id": "lm", "training_provider_user_id": "tp", "independent_assessor_id": "ia",
-                      "viva_at": "2026-12-01T10:00:00Z", "mode": "video",
-                      "declaration": {"no_prior_involvement": true, "conflicts": "none", "holds": true, "by": "ia", "at": "x"}},
-            "gateway": {"unmet": ["portfolio_complete"]},
-            "grade": null, "weighted_score": null, "emails": [], "version": 4
-        });
-        let data = AssessmentData::from_value(value).unwrap();
-        assert_eq!(data.seat_of("tp"), Some(Seat::TrainingProvider));
-        assert_eq!(data.seat_of("someone"), None);
-        assert!(data.declaration_holds());
-        assert_eq!(data.apprentice_name(), "Amy");
-        assert!(data.people().contains(&"ia".to_string()));
     }
 }

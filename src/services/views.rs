@@ -1,0 +1,261 @@
+//! The typed views the services answer with when an assessment is read: the JSON API serialises
+//! them (the contract's `GET /assessments/{id}` and `GET /assessments`), and the pages render the
+//! same structs. Each carries, for the person who asked, what they may do next
+//! ([`NextStep`]s, from `domain::workflow`) and the one step due (for the home page's groups).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::assessments::{
+    parse_stored, Confirmation, KnowledgeGap, StoredConsensus, StoredDecision, StoredDeclaration, StoredGateway,
+    StoredVivaRecord,
+};
+use super::Actor;
+use crate::db::models::{find_apprentice, latest_moderation_of, outbox_of, score_sheets_of, AssessmentRow};
+use crate::db::DbConnection;
+use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
+use crate::domain::permissions::Seat;
+use crate::domain::workflow::{self, DeclarationState, Facts, NextStep, Panel, Status, Todo};
+use crate::error::AppResult;
+
+/// One assessment as the contract's `GET /assessments/{id}` shows it, for one viewer.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssessmentView {
+    pub id: String,
+    pub status: Status,
+    pub standard_id: String,
+    pub standard_version: String,
+    pub apprentice_id: String,
+    pub apprentice: Option<ApprenticeView>,
+    pub panel: PanelView,
+    pub gateway: GatewayView,
+    pub viva_record: Option<StoredVivaRecord>,
+    pub consensus: Option<StoredConsensus>,
+    pub decision: Option<StoredDecision>,
+    /// Moderation's refer-back, from the refer-back until the next decision.
+    pub referred_back: Option<ReferredBack>,
+    pub grade: Option<String>,
+    pub weighted_score: Option<f64>,
+    pub decided_at: Option<String>,
+    pub released_at: Option<String>,
+    pub emails: Vec<EmailView>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    /// What the viewer may do now (a v1 addition).
+    pub next_steps: Vec<NextStep>,
+    /// The one step the viewer is due to take (the home page's grouping); not in the JSON.
+    #[serde(skip)]
+    pub todo: Todo,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprenticeView {
+    pub id: String,
+    pub name: String,
+    pub employer_id: String,
+    pub training_provider_id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelView {
+    pub line_manager_id: String,
+    pub training_provider_user_id: String,
+    pub independent_assessor_id: Option<String>,
+    pub viva_at: Option<String>,
+    pub mode: Option<String>,
+    pub declaration: Option<StoredDeclaration>,
+}
+
+/// The gateway: what is unmet, and once saved the answers and who changed each.
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayView {
+    #[serde(flatten)]
+    pub saved: Option<SavedGateway>,
+    pub unmet: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedGateway {
+    pub portfolio_complete: bool,
+    pub knowledge_route: Option<KnowledgeRoute>,
+    pub knowledge_reference: Option<String>,
+    pub english_level2: bool,
+    pub maths_level2: bool,
+    pub employer_ready: bool,
+    pub provider_ready: bool,
+    pub knowledge_units: Vec<String>,
+    /// Knowledge the named qualification's achieved units do not cover (where the viva probes).
+    pub knowledge_gaps: Option<Vec<KnowledgeGap>>,
+    pub confirmations: BTreeMap<String, Confirmation>,
+    pub changes: BTreeMap<&'static str, GatewayChange>,
+}
+
+/// Who last changed a gateway field and when, and whether it holds now.
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayChange {
+    pub changed_by: String,
+    pub changed_at: String,
+    pub holds: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferredBack {
+    pub at: String,
+    pub by: String,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EmailView {
+    pub to: String,
+    pub recipient_role: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+/// Who sits on the assessment's panel.
+pub fn panel_of(row: &AssessmentRow) -> Panel<'_> {
+    Panel {
+        line_manager: &row.line_manager_id,
+        training_provider: &row.training_provider_user_id,
+        independent_assessor: row.independent_assessor_id.as_deref(),
+    }
+}
+
+/// Where the appointed assessor's declaration stands.
+pub fn declaration_state(row: &AssessmentRow) -> AppResult<DeclarationState> {
+    let stored: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
+    Ok(DeclarationState::of(stored.as_ref().map(|d| (d.holds, d.by.as_str())), row.independent_assessor_id.as_deref()))
+}
+
+impl AssessmentView {
+    /// The seat `user_id` holds on this panel.
+    pub fn seat_of(&self, user_id: &str) -> Option<Seat> {
+        Panel {
+            line_manager: &self.panel.line_manager_id,
+            training_provider: &self.panel.training_provider_user_id,
+            independent_assessor: self.panel.independent_assessor_id.as_deref(),
+        }
+        .seat_of(user_id)
+    }
+
+    /// Where the appointed assessor's declaration stands.
+    pub fn declaration_state(&self) -> DeclarationState {
+        let d = self.panel.declaration.as_ref();
+        DeclarationState::of(d.map(|d| (d.holds, d.by.as_str())), self.panel.independent_assessor_id.as_deref())
+    }
+
+    /// The declaration holds for the assessor now appointed (as scoring requires).
+    pub fn declaration_holds(&self) -> bool {
+        self.declaration_state() == DeclarationState::Holds
+    }
+}
+
+/// The assessment `row` as `actor` sees it.
+pub fn assessment(conn: &mut DbConnection, actor: &Actor, row: &AssessmentRow) -> AppResult<AssessmentView> {
+    let status: Status = row.status.parse().map_err(|e: String| anyhow::anyhow!("assessment {}: {e}", row.id))?;
+    let apprentice = find_apprentice(conn, &row.apprentice_id)?.map(|a| ApprenticeView {
+        id: a.id,
+        name: a.name,
+        employer_id: a.employer_id,
+        training_provider_id: a.training_provider_id,
+    });
+    let gateway: Option<StoredGateway> = parse_stored("gateway", &row.gateway_json)?;
+    let emails = outbox_of(conn, &row.id)?
+        .into_iter()
+        .map(|m| EmailView {
+            to: m.recipient,
+            recipient_role: m.recipient_role,
+            status: m.status,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            sent_at: m.sent_at,
+        })
+        .collect();
+    let sheets = score_sheets_of(conn, &row.id)?;
+    let facts = Facts {
+        declaration: declaration_state(row)?,
+        own_sheet_submitted: sheets.iter().find(|s| s.user_id == actor.id).map(|s| s.submitted_at.is_some()),
+        any_sheet_submitted: sheets.iter().any(|s| s.submitted_at.is_some()),
+    };
+    let seat = panel_of(row).seat_of(&actor.id);
+    // A seated member with no sheet saved yet has one to fill.
+    let facts = Facts { own_sheet_submitted: facts.own_sheet_submitted.or(seat.map(|_| false)), ..facts };
+    Ok(AssessmentView {
+        id: row.id.clone(),
+        status,
+        standard_id: row.standard_id.clone(),
+        standard_version: row.standard_version.clone(),
+        apprentice_id: row.apprentice_id.clone(),
+        apprentice,
+        panel: PanelView {
+            line_manager_id: row.line_manager_id.clone(),
+            training_provider_user_id: row.training_provider_user_id.clone(),
+            independent_assessor_id: row.independent_assessor_id.clone(),
+            viva_at: row.viva_at.clone(),
+            mode: row.viva_mode.clone(),
+            declaration: parse_stored("declaration", &row.declaration_json)?,
+        },
+        gateway: GatewayView {
+            unmet: gateway.as_ref().map_or(GatewayAnswers::FIELDS.to_vec(), |g| g.answers.unmet()),
+            saved: gateway.map(saved_gateway),
+        },
+        viva_record: parse_stored("viva record", &row.viva_record_json)?,
+        consensus: parse_stored("consensus", &row.consensus_json)?,
+        decision: parse_stored("decision", &row.decision_json)?,
+        referred_back: referred_back(conn, row, status)?,
+        grade: row.grade.clone(),
+        weighted_score: row.weighted_score,
+        decided_at: row.decided_at.clone(),
+        released_at: row.released_at.clone(),
+        emails,
+        version: row.version,
+        created_at: row.created_at.clone(),
+        updated_at: row.updated_at.clone(),
+        next_steps: workflow::next_steps(status, actor.role, seat, &facts),
+        todo: workflow::todo(status, actor.role, seat, &facts),
+    })
+}
+
+fn saved_gateway(g: StoredGateway) -> SavedGateway {
+    let unmet = g.answers.unmet();
+    let changes = GatewayAnswers::FIELDS
+        .into_iter()
+        .filter_map(|f| {
+            let c = g.confirmations.get(f)?;
+            Some((f, GatewayChange { changed_by: c.by.clone(), changed_at: c.at.clone(), holds: !unmet.contains(&f) }))
+        })
+        .collect();
+    let a = g.answers;
+    SavedGateway {
+        portfolio_complete: a.portfolio_complete,
+        knowledge_route: a.knowledge_route,
+        knowledge_reference: a.knowledge_reference,
+        english_level2: a.english_level2,
+        maths_level2: a.maths_level2,
+        employer_ready: a.employer_ready,
+        provider_ready: a.provider_ready,
+        knowledge_units: a.knowledge_units,
+        knowledge_gaps: g.knowledge_gaps,
+        confirmations: g.confirmations,
+        changes,
+    }
+}
+
+/// Moderation's refer-back the panel is answering: from the refer-back until the next decision
+/// (the assessment is back in `consensus`), else none.
+fn referred_back(conn: &mut DbConnection, row: &AssessmentRow, status: Status) -> AppResult<Option<ReferredBack>> {
+    if status != Status::Consensus {
+        return Ok(None);
+    }
+    Ok(match latest_moderation_of(conn, &row.id)? {
+        Some(m) if m.action == ModerationAction::ReferBack.as_str() => {
+            Some(ReferredBack { at: m.at, by: m.moderator_id, rationale: m.rationale })
+        }
+        _ => None,
+    })
+}

@@ -1,0 +1,217 @@
+//! The viva page: preparation from the guide (the criteria the viva covers, the knowledge gaps
+//! the gateway found) and the record of questions and responses.
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+
+use super::{e_status, path_id, Done};
+use crate::domain::assessment::{KnowledgeRoute, VivaQuestion};
+use crate::domain::workflow::NextStep;
+use crate::services::assessments::{self, VivaRecordInput};
+use crate::services::Input;
+use crate::web::pages::view::{component_title, kind_label, when, Header, Loaded};
+use crate::web::pages::{see_other, Form, FormError, Page, PageError};
+
+#[derive(Serialize)]
+struct PrepCriterion {
+    id: String,
+    area: String,
+    requirement: Option<String>,
+    indicators: Vec<String>,
+    also_in: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct PrepGroup {
+    kind: &'static str,
+    heading: &'static str,
+    criteria: Vec<PrepCriterion>,
+}
+
+#[derive(Serialize)]
+struct QuestionRow {
+    n: usize,
+    question: String,
+    response: String,
+}
+
+#[derive(Serialize)]
+struct VivaView {
+    header: Header,
+    notice: Option<&'static str>,
+    error: Option<FormError>,
+    component: String,
+    knowledge_route: Option<String>,
+    /// Knowledge areas the qualification's achieved units do not cover (from the gateway).
+    knowledge_gaps: Vec<crate::services::assessments::KnowledgeGap>,
+    groups: Vec<PrepGroup>,
+    questions: Vec<QuestionRow>,
+    recorded_by: Option<String>,
+    can_record: bool,
+    new_question: String,
+    new_response: String,
+}
+
+/// The component the viva is: the one named like it, else the last one.
+pub fn viva_component(guide: &crate::domain::guide::Guide) -> Option<&crate::domain::guide::Component> {
+    let looks_like = |c: &&crate::domain::guide::Component| {
+        let text = format!("{} {}", c.id, c.title.clone().unwrap_or_default()).to_lowercase();
+        text.contains("viva") || text.contains("interview")
+    };
+    guide.components.iter().find(looks_like).or_else(|| guide.components.last())
+}
+
+fn viva_view(
+    loaded: &Loaded,
+    posted: Option<&Form>,
+    error: Option<FormError>,
+    notice: Option<&'static str>,
+) -> VivaView {
+    let guide = &loaded.guide;
+    let component = viva_component(guide);
+    let cid = component.map(|c| c.id.clone()).unwrap_or_default();
+    let mut groups: BTreeMap<u8, PrepGroup> = BTreeMap::new();
+    for c in guide.criteria.iter().filter(|c| c.methods.contains(&cid)) {
+        let kind = c.kind.as_str();
+        let order = match kind {
+            "knowledge" => 0,
+            "skill" => 1,
+            _ => 2,
+        };
+        let group =
+            groups.entry(order).or_insert_with(|| PrepGroup { kind, heading: kind_label(kind), criteria: vec![] });
+        group.criteria.push(PrepCriterion {
+            id: c.id.clone(),
+            area: c.area.clone(),
+            requirement: c.requirement.clone(),
+            indicators: c.indicators.clone(),
+            also_in: c
+                .methods
+                .iter()
+                .filter(|m| **m != cid && guide.component(m).is_some())
+                .map(|m| component_title(guide, m))
+                .collect(),
+        });
+    }
+    let d = &loaded.data;
+    // After a refusal the rows are shown as posted, unless someone else saved the record
+    // meanwhile (412): then theirs is shown, with this person's new question kept below it.
+    let stale = error.as_ref().is_some_and(|e| e.stale);
+    let questions: Vec<QuestionRow> = match posted.filter(|_| !stale) {
+        Some(form) => posted_questions(form)
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| QuestionRow { n: i + 1, question: q.question, response: q.response })
+            .collect(),
+        None => d
+            .viva_record
+            .as_ref()
+            .map(|v| {
+                v.questions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| QuestionRow { n: i + 1, question: q.question.clone(), response: q.response.clone() })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let saved = d.gateway.saved.as_ref();
+    let reference = || saved.and_then(|s| s.knowledge_reference.clone()).unwrap_or_default();
+    VivaView {
+        header: loaded.header(),
+        notice,
+        error,
+        component: component.map(|c| component_title(guide, &c.id)).unwrap_or_default(),
+        knowledge_gaps: saved.and_then(|s| s.knowledge_gaps.clone()).unwrap_or_default(),
+        knowledge_route: match saved.and_then(|s| s.knowledge_route) {
+            Some(KnowledgeRoute::Qualification) => Some(format!(
+                "Knowledge was shown by a regulated qualification ({}): probe the areas it does not cover.",
+                reference()
+            )),
+            Some(KnowledgeRoute::Assessment) => {
+                Some(format!("Knowledge was shown by an alternative assessment ({}).", reference()))
+            }
+            None => None,
+        },
+        groups: groups.into_values().collect(),
+        questions,
+        recorded_by: d.viva_record.as_ref().map(|v| format!("{}, {}", loaded.name(&v.by), when(loaded.zone, &v.at))),
+        can_record: loaded.may(NextStep::RecordViva),
+        new_question: posted.map(|f| f.text("new_question")).unwrap_or_default(),
+        new_response: posted.map(|f| f.text("new_response")).unwrap_or_default(),
+    }
+}
+
+/// The record as posted: the existing rows (`question_N`/`response_N`; a row whose question is
+/// emptied is removed) and then the new one.
+pub fn posted_questions(form: &Form) -> Vec<VivaQuestion> {
+    let mut out = Vec::new();
+    for n in 1..=500 {
+        let Some(question) = form.get(&format!("question_{n}")) else { break };
+        let response = form.text(&format!("response_{n}"));
+        if !question.trim().is_empty() {
+            out.push(VivaQuestion { question: question.trim().to_string(), response });
+        }
+    }
+    let new_q = form.text("new_question");
+    if !new_q.is_empty() {
+        out.push(VivaQuestion { question: new_q, response: form.text("new_response") });
+    }
+    out
+}
+
+/// `GET /assessments/{id}/viva`
+pub async fn viva_page(page: Page, path: web::Path<String>, done: web::Query<Done>) -> Result<HttpResponse, PageError> {
+    let loaded = page.load(&path_id(&path)).await?;
+    let view = viva_view(&loaded, None, None, done.message());
+    page.render("pages/viva.html", "Viva", &view)
+}
+
+/// `POST /assessments/{id}/viva`: saves the whole record (the rows shown plus the new one).
+pub async fn viva_save(page: Page, path: web::Path<String>, form: Form) -> Result<HttpResponse, PageError> {
+    page.check_csrf(&form)?;
+    let id = path_id(&path);
+    let input = VivaRecordInput { questions: posted_questions(&form) };
+    let (actor, target, if_match) = (page.actor.clone(), id.clone(), form.if_match());
+    let result = page
+        .attempt(move |conn| assessments::record_viva(conn, &actor, &target, Input::new(Ok(input), if_match)))
+        .await?;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/assessments/{id}/viva?done=viva#new-question"))),
+        Err(e) => {
+            let loaded = page.load(&id).await?;
+            let view = viva_view(&loaded, Some(&form), Some(FormError::from_app(&e)), None);
+            page.render_status(e_status(&e), "pages/viva.html", "Viva", &view)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Form {
+        Form(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn the_viva_record_is_the_rows_shown_plus_the_new_one() {
+        let f = form(&[
+            ("question_1", "Why?"),
+            ("response_1", "Because."),
+            ("question_2", "  "),
+            ("response_2", "dropped"),
+            ("question_3", "How?"),
+            ("new_question", "And then?"),
+            ("new_response", "It worked."),
+        ]);
+        let q = posted_questions(&f);
+        assert_eq!(q.len(), 3);
+        assert_eq!(q[0].question, "Why?");
+        assert_eq!(q[1].response, "");
+        assert_eq!(q[2].response, "It worked.");
+        assert!(posted_questions(&form(&[])).is_empty());
+    }
+}
