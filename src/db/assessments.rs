@@ -1,0 +1,164 @@
+//! Assessments and their moderations: rows, the lock a change takes, and the lists (one joined
+//! query each, filtered by who may see what and keyset-paged).
+
+use diesel::prelude::*;
+
+use super::schema::{assessments, moderations};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = assessments, treat_none_as_null = true)]
+pub struct AssessmentRow {
+    pub id: String,
+    pub apprentice_id: String,
+    pub standard_id: String,
+    pub standard_version: String,
+    pub status: String,
+    pub line_manager_id: String,
+    pub training_provider_user_id: String,
+    pub independent_assessor_id: Option<String>,
+    pub viva_at: Option<String>,
+    pub viva_mode: Option<String>,
+    pub gateway_json: Option<String>,
+    pub declaration_json: Option<String>,
+    pub viva_record_json: Option<String>,
+    pub consensus_json: Option<String>,
+    pub decision_json: Option<String>,
+    pub grade: Option<String>,
+    pub weighted_score: Option<f64>,
+    pub decided_at: Option<String>,
+    pub released_at: Option<String>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = moderations)]
+pub struct ModerationRow {
+    pub id: String,
+    pub assessment_id: String,
+    pub moderator_id: String,
+    pub action: String,
+    pub rationale: String,
+    pub decision_json: String,
+    pub at: String,
+}
+
+pub fn find_assessment(conn: &mut DbConnection, id: &str) -> QueryResult<Option<AssessmentRow>> {
+    assessments::table.find(id).select(AssessmentRow::as_select()).first(conn).optional()
+}
+
+/// Locks the assessment's row for the rest of the transaction (`FOR UPDATE` on PostgreSQL, so
+/// two instances changing one assessment take turns; SQLite has one writer anyway).
+pub fn lock_assessment(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        assessments::table.find(id).select(assessments::id).for_update().load::<String>(pg)?;
+    }
+    Ok(())
+}
+
+pub fn insert_assessment(conn: &mut DbConnection, row: &AssessmentRow) -> QueryResult<()> {
+    diesel::insert_into(assessments::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Writes the whole row back, bumping its version.
+pub fn save_assessment(conn: &mut DbConnection, row: &mut AssessmentRow) -> QueryResult<()> {
+    row.version += 1;
+    row.updated_at = super::now();
+    diesel::update(assessments::table.find(&row.id)).set(&*row).execute(conn)?;
+    Ok(())
+}
+
+pub fn count_assessments(conn: &mut DbConnection) -> QueryResult<i64> {
+    assessments::table.count().get_result(conn)
+}
+
+/// Moves a decision and its release to other times (the simulation's past), leaving the rest.
+pub fn set_decided_and_released_at(
+    conn: &mut DbConnection,
+    id: &str,
+    decided_at: &str,
+    released_at: &str,
+) -> QueryResult<()> {
+    diesel::update(assessments::table.find(id))
+        .set((assessments::decided_at.eq(decided_at), assessments::released_at.eq(released_at)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_moderation(conn: &mut DbConnection, row: &ModerationRow) -> QueryResult<()> {
+    diesel::insert_into(moderations::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// The assessment's latest moderation, if any.
+pub fn latest_moderation_of(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Option<ModerationRow>> {
+    moderations::table
+        .filter(moderations::assessment_id.eq(assessment_id))
+        .order(moderations::at.desc())
+        .select(ModerationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Which decided assessments a report reads (every filter optional; dates as stored text).
+#[derive(Debug, Clone, Default)]
+pub struct DecidedFilter {
+    /// Decided at or after this time.
+    pub decided_from: Option<String>,
+    /// Decided before this time.
+    pub decided_before: Option<String>,
+    pub standard_id: Option<String>,
+    pub employer_id: Option<String>,
+    pub training_provider_id: Option<String>,
+    pub assessor_id: Option<String>,
+}
+
+/// Up to `limit` decided or released assessments with their apprentices, after `after` =
+/// (decided_at, id) in that order: one keyset page, filtered in SQL.
+pub fn decided_page(
+    conn: &mut DbConnection,
+    filter: &DecidedFilter,
+    after: Option<&(String, String)>,
+    limit: i64,
+) -> QueryResult<Vec<(AssessmentRow, super::people::Apprentice)>> {
+    use super::people::Apprentice;
+    use super::schema::apprentices;
+    use crate::domain::assessment::Status;
+    let mut q = assessments::table
+        .inner_join(apprentices::table.on(apprentices::id.eq(assessments::apprentice_id)))
+        .filter(assessments::status.eq_any([Status::Decided.as_str(), Status::Released.as_str()]))
+        .filter(assessments::decided_at.is_not_null())
+        .into_boxed();
+    if let Some(from) = &filter.decided_from {
+        q = q.filter(assessments::decided_at.ge(from.clone()));
+    }
+    if let Some(before) = &filter.decided_before {
+        q = q.filter(assessments::decided_at.lt(before.clone()));
+    }
+    if let Some(s) = &filter.standard_id {
+        q = q.filter(assessments::standard_id.eq(s.clone()));
+    }
+    if let Some(e) = &filter.employer_id {
+        q = q.filter(apprentices::employer_id.eq(e.clone()));
+    }
+    if let Some(t) = &filter.training_provider_id {
+        q = q.filter(apprentices::training_provider_id.eq(t.clone()));
+    }
+    if let Some(a) = &filter.assessor_id {
+        q = q.filter(assessments::independent_assessor_id.eq(a.clone()));
+    }
+    if let Some((at, id)) = after {
+        q = q.filter(
+            assessments::decided_at
+                .gt(at.clone())
+                .or(assessments::decided_at.eq(at.clone()).and(assessments::id.gt(id.clone()))),
+        );
+    }
+    q.order((assessments::decided_at.asc(), assessments::id.asc()))
+        .limit(limit)
+        .select((AssessmentRow::as_select(), Apprentice::as_select()))
+        .load(conn)
+}
