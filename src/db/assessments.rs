@@ -162,3 +162,128 @@ pub fn decided_page(
         .select((AssessmentRow::as_select(), Apprentice::as_select()))
         .load(conn)
 }
+
+/// Whose assessments a list holds: every one (assessment-body staff) or those a person sits
+/// on the panel of.
+#[derive(Debug, Clone, Copy)]
+pub enum Visible<'a> {
+    All,
+    SeatedOn(&'a str),
+}
+
+/// One assessment of a list with what the list shows beside it, loaded for the whole page at
+/// once: its apprentice, its outcome emails (oldest first) and its latest moderation.
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    pub row: AssessmentRow,
+    pub apprentice: Option<super::people::Apprentice>,
+    pub emails: Vec<super::outbox::OutboxRow>,
+    pub latest_moderation: Option<ModerationRow>,
+}
+
+/// A list's page: after which assessment it starts (the `id` of the last one of the page
+/// before) and how many it holds at most (None: to the end).
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// The assessments `visible` names whose status is one of `statuses` (None: any), newest first
+/// (then by id, so the order is stable), one keyset page of them: the page, with its apprentices,
+/// emails and latest moderations, is read in three queries however long it is. `Ok(None)` when
+/// `page.after` names no assessment of this list.
+pub fn list_page(
+    conn: &mut DbConnection,
+    visible: Visible<'_>,
+    statuses: Option<&[&str]>,
+    page: &Page,
+) -> QueryResult<Option<Vec<ListRow>>> {
+    use super::outbox::OutboxRow;
+    use super::people::Apprentice;
+    use super::schema::{apprentices, outbox};
+    let mut q = assessments::table
+        .left_join(apprentices::table.on(apprentices::id.eq(assessments::apprentice_id)))
+        .into_boxed();
+    if let Visible::SeatedOn(user) = visible {
+        q = q.filter(
+            assessments::line_manager_id
+                .eq(user.to_string())
+                .or(assessments::training_provider_user_id.eq(user.to_string()))
+                .or(assessments::independent_assessor_id.eq(user.to_string())),
+        );
+    }
+    if let Some(statuses) = statuses {
+        q = q.filter(assessments::status.eq_any(statuses.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
+    }
+    if let Some(after) = &page.after {
+        // The cursor must be an assessment of this very list, else the caller learns nothing.
+        let Some(created_at) = list_cursor(conn, visible, statuses, after)? else { return Ok(None) };
+        q = q.filter(
+            assessments::created_at
+                .lt(created_at.clone())
+                .or(assessments::created_at.eq(created_at).and(assessments::id.lt(after.clone()))),
+        );
+    }
+    q = q.order((assessments::created_at.desc(), assessments::id.desc()));
+    if let Some(limit) = page.limit {
+        q = q.limit(limit);
+    }
+    let rows: Vec<(AssessmentRow, Option<Apprentice>)> =
+        q.select((AssessmentRow::as_select(), Option::<Apprentice>::as_select())).load(conn)?;
+    if rows.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    let ids: Vec<String> = rows.iter().map(|(r, _)| r.id.clone()).collect();
+    let mut emails: std::collections::HashMap<String, Vec<OutboxRow>> = std::collections::HashMap::new();
+    let messages: Vec<OutboxRow> = outbox::table
+        .filter(outbox::assessment_id.eq_any(&ids))
+        .order((outbox::created_at.asc(), outbox::id.asc()))
+        .select(OutboxRow::as_select())
+        .load(conn)?;
+    for m in messages {
+        emails.entry(m.assessment_id.clone()).or_default().push(m);
+    }
+    let mut latest: std::collections::HashMap<String, ModerationRow> = std::collections::HashMap::new();
+    let moderated: Vec<ModerationRow> = moderations::table
+        .filter(moderations::assessment_id.eq_any(&ids))
+        .order(moderations::at.asc())
+        .select(ModerationRow::as_select())
+        .load(conn)?;
+    for m in moderated {
+        // Oldest first, so the last one kept is the latest.
+        latest.insert(m.assessment_id.clone(), m);
+    }
+    Ok(Some(
+        rows.into_iter()
+            .map(|(row, apprentice)| ListRow {
+                emails: emails.remove(&row.id).unwrap_or_default(),
+                latest_moderation: latest.remove(&row.id),
+                row,
+                apprentice,
+            })
+            .collect(),
+    ))
+}
+
+/// The creation time of the assessment `id` when it belongs to the list (else None).
+fn list_cursor(
+    conn: &mut DbConnection,
+    visible: Visible<'_>,
+    statuses: Option<&[&str]>,
+    id: &str,
+) -> QueryResult<Option<String>> {
+    let mut q = assessments::table.filter(assessments::id.eq(id.to_string())).into_boxed();
+    if let Visible::SeatedOn(user) = visible {
+        q = q.filter(
+            assessments::line_manager_id
+                .eq(user.to_string())
+                .or(assessments::training_provider_user_id.eq(user.to_string()))
+                .or(assessments::independent_assessor_id.eq(user.to_string())),
+        );
+    }
+    if let Some(statuses) = statuses {
+        q = q.filter(assessments::status.eq_any(statuses.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
+    }
+    q.select(assessments::created_at).first(conn).optional()
+}
