@@ -1,0 +1,174 @@
+//! What a validated guide is: its scale, components and weights, grades, gateway checks,
+//! criteria and qualifications, the (component, criterion) pairs that are scored, and the error
+//! a guide file that fails gets.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The method name that is recorded against a criterion but never scored at the EPA.
+pub const PORTFOLIO: &str = "portfolio";
+
+/// One (component, criterion) pair that every panel member must score.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ItemKey {
+    pub component: String,
+    pub criterion: String,
+}
+
+impl ItemKey {
+    pub fn new(component: impl Into<String>, criterion: impl Into<String>) -> Self {
+        Self { component: component.into(), criterion: criterion.into() }
+    }
+}
+
+impl fmt::Display for ItemKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.component, self.criterion)
+    }
+}
+
+/// A validated panel guide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Guide {
+    pub id: String,
+    pub title: String,
+    pub level: u32,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub scale: Scale,
+    pub components: Vec<Component>,
+    pub grading: Grading,
+    #[serde(default)]
+    pub gateway: Vec<GatewayCheck>,
+    pub criteria: Vec<Criterion>,
+    /// Regulated qualifications that show the knowledge at the gateway, with what each unit
+    /// covers (e.g. the CIH certificate's mapping to the apprenticeship's areas).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub qualifications: Vec<Qualification>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Qualification {
+    /// The regulator's number, e.g. "603/1433/3"; a gateway reference naming it selects it.
+    pub reference: String,
+    pub title: String,
+    pub units: Vec<QualificationUnit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualificationUnit {
+    pub id: String,
+    pub title: String,
+    /// The criteria this unit covers (indicative, as the awarding body maps them).
+    pub covers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scale {
+    pub min: i32,
+    pub max: i32,
+    #[serde(default)]
+    pub descriptors: Vec<Descriptor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Descriptor {
+    pub score: i32,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Component {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub weight: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grading {
+    /// Ascending: the awarded grade is the highest whose `min_each` every agreed score meets.
+    pub grades: Vec<Grade>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grade {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_each: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GatewayCheck {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CriterionKind {
+    Knowledge,
+    Skill,
+    Behaviour,
+}
+
+impl CriterionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Knowledge => "knowledge",
+            Self::Skill => "skill",
+            Self::Behaviour => "behaviour",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Criterion {
+    pub id: String,
+    pub kind: CriterionKind,
+    pub area: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<String>,
+    pub methods: Vec<String>,
+    /// A level within the standard, for frameworks that grade statements by level (C&G 9200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u32>,
+    /// A grouping above the area, e.g. a qualification unit or a NOS section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Ids in another standard that this criterion covers (e.g. a CIH unit's apprenticeship
+    /// knowledge areas).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maps_to: Vec<String>,
+}
+
+/// A guide that failed to parse or validate, located as precisely as the file allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuideError {
+    pub line: Option<usize>,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for GuideError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}, field `{}`: {}", self.field, self.message),
+            None => write!(f, "field `{}`: {}", self.field, self.message),
+        }
+    }
+}
+
+impl std::error::Error for GuideError {}

@@ -1,0 +1,90 @@
+//! The consensus: the agreed score and rationale for each item the panel disagreed on.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::db::models::*;
+use crate::db::{now, DbConnection};
+use crate::domain::assessment::Status;
+use crate::domain::guide::ItemKey;
+use crate::domain::permissions::Action;
+use crate::domain::scoring::{self, Consensus, ConsensusItem};
+use crate::error::AppResult;
+use crate::services::standards::Guides;
+use crate::services::{audit, check_length, transaction, Actor, Input};
+
+use super::{as_panel, find_for, guide_of, panel_sheets, to_json, Found, NOTE_MAX};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusInput {
+    pub items: Vec<ConsensusItemInput>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusItemInput {
+    pub component: String,
+    pub criterion: String,
+    pub agreed_score: Option<i32>,
+    #[serde(default)]
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredConsensus {
+    #[serde(flatten)]
+    pub consensus: Consensus,
+    pub by: String,
+    pub at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConsensusOutcome {
+    pub items: Vec<scoring::AgreedItem>,
+    pub disagreements: Vec<ItemKey>,
+}
+
+pub fn record_consensus(
+    conn: &mut DbConnection,
+    guides: &Guides,
+    actor: &Actor,
+    id: &str,
+    input: Input<ConsensusInput>,
+) -> AppResult<ConsensusOutcome> {
+    transaction(conn, |conn| {
+        let Found { mut row, status, .. } = find_for(conn, actor, id, Action::RecordConsensus)?;
+        input.precondition(row.version)?;
+        let input = input.body?;
+        check_length("notes", &input.notes, NOTE_MAX)?;
+        for (i, item) in input.items.iter().enumerate() {
+            check_length(&format!("items[{i}].rationale"), &item.rationale, 4000)?;
+        }
+        let consensus = Consensus {
+            items: input
+                .items
+                .into_iter()
+                .map(|i| ConsensusItem {
+                    component: i.component,
+                    criterion: i.criterion,
+                    agreed_score: i.agreed_score,
+                    rationale: i.rationale.trim().to_string(),
+                })
+                .collect(),
+            notes: input.notes.trim().to_string(),
+        };
+        let guide = guide_of(conn, guides, &row)?;
+        scoring::check_consensus_items(&guide, &consensus)?;
+        status.require("recording the consensus", &[Status::Consensus])?;
+        let sheets = panel_sheets(conn, &row)?;
+        let items = scoring::resolve(&guide, &as_panel(&sheets), &consensus)?;
+        let disagreements = scoring::disagreements(&guide, &as_panel(&sheets));
+        let detail = json!({"items": consensus.items, "notes": consensus.notes});
+        row.consensus_json = Some(to_json(&StoredConsensus { consensus, by: actor.id.clone(), at: now() }));
+        save_assessment(conn, &mut row)?;
+        audit(conn, Some(id), Some(actor), "consensus.recorded", detail)?;
+        Ok(ConsensusOutcome { items, disagreements })
+    })
+}

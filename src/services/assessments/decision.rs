@@ -1,0 +1,99 @@
+//! The decision: the grade and weighted score that the sheets and the consensus resolve to.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::db::models::*;
+use crate::db::{now, DbConnection};
+use crate::domain::assessment::Status;
+use crate::domain::guide::Guide;
+use crate::domain::permissions::Action;
+use crate::domain::scoring::{self, Decision};
+use crate::error::{AppError, AppResult};
+use crate::services::standards::Guides;
+use crate::services::{audit, check_text, transaction, Actor, Input};
+
+use super::{
+    as_panel, find_for, guide_of, panel_sheets, parse_stored, to_json, Found, StoredConsensus, StoredVivaRecord,
+    NOTE_MAX,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredDecision {
+    #[serde(flatten)]
+    pub decision: Decision,
+    pub notes: String,
+    pub by: String,
+    pub at: String,
+}
+
+/// What the panel would decide now (for the decision page's preview and for `decide`).
+pub fn resolve_decision(conn: &mut DbConnection, guide: &Guide, row: &AssessmentRow) -> AppResult<Decision> {
+    let sheets = panel_sheets(conn, row)?;
+    let stored: Option<StoredConsensus> = parse_stored("consensus", &row.consensus_json)?;
+    let consensus = stored.map(|s| s.consensus).unwrap_or_default();
+    let items = scoring::resolve(guide, &as_panel(&sheets), &consensus).map_err(|e| {
+        AppError::conflict(
+            "consensus_incomplete",
+            format!("the consensus does not resolve every disagreement yet: {}", e.message),
+        )
+    })?;
+    Ok(scoring::decide(guide, items))
+}
+
+pub fn decide(
+    conn: &mut DbConnection,
+    guides: &Guides,
+    actor: &Actor,
+    id: &str,
+    input: Input<DecisionInput>,
+) -> AppResult<Decision> {
+    transaction(conn, |conn| {
+        let Found { mut row, status, .. } = find_for(conn, actor, id, Action::Decide)?;
+        input.precondition(row.version)?;
+        let input = input.body?;
+        check_text("notes", &input.notes, NOTE_MAX)?;
+        status.require("recording the decision", &[Status::Consensus])?;
+        let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
+        if viva.is_none_or(|v| v.questions.is_empty()) {
+            return Err(AppError::conflict(
+                "viva_record_required",
+                "record the viva's questions and responses before the decision",
+            ));
+        }
+        let guide = guide_of(conn, guides, &row)?;
+        let mut decision = resolve_decision(conn, &guide, &row)?;
+        decision.weighted_score = round4(decision.weighted_score);
+        let at = now();
+        let stored = StoredDecision {
+            decision: decision.clone(),
+            notes: input.notes.trim().to_string(),
+            by: actor.id.clone(),
+            at: at.clone(),
+        };
+        row.decision_json = Some(to_json(&stored));
+        row.grade = Some(decision.grade.clone());
+        row.weighted_score = Some(decision.weighted_score);
+        row.decided_at = Some(at);
+        row.status = Status::Decided.as_str().to_string();
+        save_assessment(conn, &mut row)?;
+        audit(
+            conn,
+            Some(id),
+            Some(actor),
+            "decision.recorded",
+            json!({"grade": decision.grade, "weighted_score": decision.weighted_score, "notes": stored.notes}),
+        )?;
+        Ok(decision)
+    })
+}
+
+pub fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}

@@ -1,0 +1,155 @@
+//! One apprentice's EPA from registration to released outcome, one file per step of the day:
+//! registration, gateway, panel, declaration, viva record, sealed score sheets, consensus,
+//! decision, moderation, the outcome emails, and reading (view, list, audit trail).
+//!
+//! This file holds what every step shares: finding the assessment for a caller (404, then 403)
+//! with its row locked for a change, the seat a user holds on its panel, and the small helpers
+//! for stored JSON and times. Each step's items are re-exported here, so callers name them as
+//! `services::assessments::…`.
+
+mod consensus;
+mod decision;
+mod declaration;
+mod gateway;
+mod moderation;
+mod outcome_emails;
+mod panel;
+mod reading;
+mod registration;
+mod scores;
+mod viva;
+
+pub use consensus::*;
+pub use decision::*;
+pub use declaration::*;
+pub use gateway::*;
+pub use moderation::*;
+pub use outcome_emails::*;
+pub use panel::*;
+pub use reading::*;
+pub use registration::*;
+pub use scores::*;
+pub use viva::*;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::models::*;
+use crate::db::schema::assessments;
+use crate::db::{format_time, DbConnection};
+use crate::domain::assessment::Status;
+use crate::domain::guide::Guide;
+use crate::domain::permissions::{can_see, may, Action, Seat};
+use crate::error::{AppError, AppResult};
+use crate::services::standards::Guides;
+use crate::services::Actor;
+
+const NOTE_MAX: usize = 20_000;
+
+/// An assessment as found for one caller, with the caller's seat on its panel.
+pub struct Found {
+    pub row: AssessmentRow,
+    pub seat: Option<Seat>,
+    pub status: Status,
+}
+
+pub fn seat_of(row: &AssessmentRow, user_id: &str) -> Option<Seat> {
+    if row.line_manager_id == user_id {
+        Some(Seat::LineManager)
+    } else if row.training_provider_user_id == user_id {
+        Some(Seat::TrainingProvider)
+    } else if row.independent_assessor_id.as_deref() == Some(user_id) {
+        Some(Seat::IndependentAssessor)
+    } else {
+        None
+    }
+}
+
+/// Finds the assessment for `actor` and checks they may do `action`: 404 when it does not exist
+/// or is not theirs to see, then 403 when they may see it but not do this.
+///
+/// For a change (any action but viewing) the assessment's row is locked first, so concurrent
+/// changes to one assessment run one after the other: without it, three members submitting at
+/// once on PostgreSQL could each see the others' sheets unsubmitted, and none would move the
+/// assessment on to consensus. (SQLite has a single writer already.)
+pub fn find_for(conn: &mut DbConnection, actor: &Actor, id: &str, action: Action) -> AppResult<Found> {
+    if !matches!(action, Action::ViewAssessment | Action::ViewAudit | Action::ViewReports) {
+        lock_assessment(conn, id)?;
+    }
+    let row = find_assessment(conn, id)?.ok_or_else(|| AppError::not_found("assessment"))?;
+    let seat = seat_of(&row, &actor.id);
+    if !can_see(actor.role, seat) {
+        return Err(AppError::not_found("assessment"));
+    }
+    if !may(actor.role, seat, action) {
+        return Err(AppError::forbidden(forbidden_message(action)));
+    }
+    let status = row.status.parse().map_err(|e: String| anyhow::anyhow!("assessment {id}: {e}"))?;
+    Ok(Found { row, seat, status })
+}
+
+fn lock_assessment(conn: &mut DbConnection, id: &str) -> AppResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        assessments::table.find(id).select(assessments::id).for_update().load::<String>(pg)?;
+    }
+    Ok(())
+}
+
+fn forbidden_message(action: Action) -> &'static str {
+    match action {
+        Action::RecordGateway => {
+            "only the assessment's line manager, its training provider or an admin may confirm the gateway"
+        }
+        Action::AppointPanel | Action::Administer => "only an admin of the assessment body may do this",
+        Action::Declare => "only the appointed independent assessor declares independence",
+        Action::RecordViva | Action::Score => "only the panel's members may do this",
+        Action::RecordConsensus | Action::Decide => {
+            "only the independent assessor records the consensus and the decision"
+        }
+        Action::Moderate => "only a moderator who is not on this panel may moderate",
+        Action::ViewAssessment | Action::ViewAudit => "you may not see this assessment",
+        Action::ViewReports => "only assessment-body staff may run reports",
+    }
+}
+
+fn guide_of(conn: &mut DbConnection, guides: &Guides, row: &AssessmentRow) -> AppResult<std::sync::Arc<Guide>> {
+    guides
+        .get(conn, &row.standard_id, &row.standard_version)?
+        .ok_or_else(|| anyhow::anyhow!("assessment {} names a missing standard version", row.id).into())
+}
+
+fn parse_stored<T: serde::de::DeserializeOwned>(what: &str, text: &Option<String>) -> AppResult<Option<T>> {
+    text.as_deref()
+        .map(|t| serde_json::from_str(t).map_err(|e| anyhow::anyhow!("stored {what} is unreadable: {e}").into()))
+        .transpose()
+}
+
+#[expect(clippy::expect_used, reason = "our own plain data (no maps with non-string keys) always serialises")]
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data always serialises")
+}
+
+/// Parses an RFC 3339 time and returns it in the stored UTC form.
+fn parse_time(field: &str, text: &str) -> AppResult<String> {
+    DateTime::parse_from_rfc3339(text).map(|t| format_time(t.with_timezone(&Utc))).map_err(|_| {
+        AppError::bad_input(
+            "invalid_time",
+            format!("{field}: {text:?} is not an RFC 3339 time such as 2026-12-01T10:00:00Z"),
+        )
+    })
+}
+
+/// Checks that `user_id` names a user who may take `seat`.
+fn seat_holder(conn: &mut DbConnection, field: &str, user_id: &str, seat: Seat) -> AppResult<User> {
+    let user = find_user(conn, user_id)?
+        .filter(|u| u.revoked_at.is_none())
+        .ok_or_else(|| AppError::bad_input("unknown_user", format!("{field}: no user {user_id:?}")))?;
+    if user.role != seat.role().as_str() {
+        return Err(AppError::bad_input(
+            "wrong_role",
+            format!("{field}: {} is a {}, not a {}", user.name, user.role, seat.role().as_str()),
+        ));
+    }
+    Ok(user)
+}

@@ -1,0 +1,85 @@
+//! Moderation: a moderator off the panel confirms the decision (the outcome is released) or
+//! refers it back to the panel.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::db::models::*;
+use crate::db::schema::moderations;
+use crate::db::{new_id, now, DbConnection};
+use crate::domain::assessment::{ModerationAction, Status};
+use crate::domain::permissions::Action;
+use crate::error::AppResult;
+use crate::mail::Composer;
+use crate::services::standards::Guides;
+use crate::services::{audit, check_length, check_text, transaction, Actor, Input};
+
+use super::{find_for, guide_of, queue_outcome_emails, Found, NOTE_MAX};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationInput {
+    pub action: String,
+    #[serde(default)]
+    pub rationale: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModerationOutcome {
+    pub status: Status,
+    pub action: ModerationAction,
+}
+
+pub fn moderate(
+    conn: &mut DbConnection,
+    guides: &Guides,
+    composer: &Composer,
+    actor: &Actor,
+    id: &str,
+    input: Input<ModerationInput>,
+) -> AppResult<ModerationOutcome> {
+    transaction(conn, |conn| {
+        let Found { mut row, status, .. } = find_for(conn, actor, id, Action::Moderate)?;
+        input.precondition(row.version)?;
+        let input = input.body?;
+        let action = ModerationAction::parse(&input.action)?;
+        if action == ModerationAction::ReferBack {
+            check_text("rationale", &input.rationale, NOTE_MAX)?;
+        } else {
+            check_length("rationale", &input.rationale, NOTE_MAX)?;
+        }
+        status.require("moderation", &[Status::Decided])?;
+        let at = now();
+        let moderation = ModerationRow {
+            id: new_id(),
+            assessment_id: id.to_string(),
+            moderator_id: actor.id.clone(),
+            action: action.as_str().to_string(),
+            rationale: input.rationale.trim().to_string(),
+            decision_json: row.decision_json.clone().unwrap_or_else(|| "null".into()),
+            at: at.clone(),
+        };
+        diesel::insert_into(moderations::table).values(&moderation).execute(conn)?;
+        let next = action.next_status();
+        let mut detail = json!({"action": action, "rationale": moderation.rationale, "grade": row.grade});
+        match action {
+            ModerationAction::Confirm => {
+                row.released_at = Some(at);
+                let guide = guide_of(conn, guides, &row)?;
+                let queued = queue_outcome_emails(conn, composer, &guide, &row)?;
+                detail["emails_queued"] = json!(queued);
+            }
+            ModerationAction::ReferBack => {
+                row.decision_json = None;
+                row.grade = None;
+                row.weighted_score = None;
+                row.decided_at = None;
+            }
+        }
+        row.status = next.as_str().to_string();
+        save_assessment(conn, &mut row)?;
+        audit(conn, Some(id), Some(actor), &format!("moderation.{}", action.as_str()), detail)?;
+        Ok(ModerationOutcome { status: next, action })
+    })
+}

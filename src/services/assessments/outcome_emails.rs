@@ -1,0 +1,101 @@
+//! The outcome emails: queued in the outbox when the outcome is released, and put back in the queue
+//! after a failure.
+
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::db::models::*;
+use crate::db::schema::outbox;
+use crate::db::{new_id, now, DbConnection};
+use crate::domain::guide::Guide;
+use crate::domain::permissions::Action;
+use crate::error::{AppError, AppResult};
+use crate::mail::Composer;
+use crate::services::{audit, transaction, Actor, Input};
+
+use super::{find_for, Found};
+
+/// Queues one outcome email per recipient (apprentice, line manager, training provider) in the
+/// outbox, in the caller's transaction; the mail worker sends them.
+pub(super) fn queue_outcome_emails(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    guide: &Guide,
+    row: &AssessmentRow,
+) -> AppResult<usize> {
+    let apprentice =
+        find_apprentice(conn, &row.apprentice_id)?.ok_or_else(|| anyhow::anyhow!("assessment without apprentice"))?;
+    let lm =
+        find_user(conn, &row.line_manager_id)?.ok_or_else(|| anyhow::anyhow!("assessment without line manager"))?;
+    let tp = find_user(conn, &row.training_provider_user_id)?
+        .ok_or_else(|| anyhow::anyhow!("assessment without provider"))?;
+    let grade = row.grade.clone().unwrap_or_default();
+    let recipients = [
+        ("apprentice", apprentice.name.as_str(), apprentice.email.as_str()),
+        ("line_manager", lm.name.as_str(), lm.email.as_str()),
+        ("training_provider", tp.name.as_str(), tp.email.as_str()),
+    ];
+    let at = now();
+    let body = match composer.configured_body() {
+        Some(_) => None,
+        None => sole_assessment_body(conn)?,
+    };
+    for (role, name, email) in recipients {
+        let outcome = crate::mail::Outcome {
+            recipient_name: name,
+            recipient_role: role,
+            apprentice_name: &apprentice.name,
+            standard_title: &guide.title,
+            standard_level: guide.level,
+            grade: &grade,
+            achieved: guide.grading.grades.first().is_none_or(|lowest| lowest.name != grade),
+            released_at: row.released_at.as_deref().unwrap_or(&at),
+            assessment_body: body.as_deref(),
+        };
+        let rendered =
+            composer.render_outcome(&outcome).map_err(|e| anyhow::anyhow!("outcome email template: {e:#}"))?;
+        let id = new_id();
+        let message = OutboxRow {
+            message_id: composer.message_id(&id),
+            id,
+            assessment_id: row.id.clone(),
+            recipient: email.to_string(),
+            recipient_role: role.to_string(),
+            subject: rendered.subject,
+            body_text: rendered.text,
+            body_html: rendered.html,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: at.clone(),
+            locked_until: None,
+            last_error: None,
+            created_at: at.clone(),
+            sent_at: None,
+        };
+        diesel::insert_into(outbox::table).values(&message).execute(conn)?;
+    }
+    Ok(recipients.len())
+}
+
+/// Puts an assessment's failed outcome emails back in the queue (admin), once the mail problem
+/// has been put right. Returns how many were re-queued.
+pub fn resend_failed_emails(conn: &mut DbConnection, actor: &Actor, id: &str, input: Input<()>) -> AppResult<usize> {
+    transaction(conn, |conn| {
+        let Found { row, .. } = find_for(conn, actor, id, Action::Administer)?;
+        input.precondition(row.version)?;
+        let failed = outbox::table.filter(outbox::assessment_id.eq(id)).filter(outbox::status.eq("failed"));
+        let n = diesel::update(failed)
+            .set((
+                outbox::status.eq("pending"),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now()),
+                outbox::locked_until.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        if n == 0 {
+            return Err(AppError::conflict("nothing_to_resend", "no outcome email of this assessment has failed"));
+        }
+        audit(conn, Some(id), Some(actor), "emails.requeued", json!({"emails": n}))?;
+        Ok(n)
+    })
+}

@@ -1,0 +1,76 @@
+//! Appointing the panel: the independent assessor, the viva's time and its mode.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::db::models::*;
+use crate::db::DbConnection;
+use crate::domain::assessment::{Status, VivaMode};
+use crate::domain::permissions::{Action, Seat};
+use crate::error::{AppError, AppResult};
+use crate::services::{audit, transaction, Actor, Input};
+
+use super::{find_for, parse_time, seat_holder, Found};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelInput {
+    pub independent_assessor_id: String,
+    pub viva_at: String,
+    pub mode: String,
+}
+
+pub fn appoint_panel(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    input: Input<PanelInput>,
+) -> AppResult<AssessmentRow> {
+    transaction(conn, |conn| {
+        let Found { mut row, status, .. } = find_for(conn, actor, id, Action::AppointPanel)?;
+        input.precondition(row.version)?;
+        let input = input.body?;
+        let viva_at = parse_time("viva_at", &input.viva_at)?;
+        let mode = VivaMode::parse(&input.mode)?;
+        let assessor =
+            seat_holder(conn, "independent_assessor_id", &input.independent_assessor_id, Seat::IndependentAssessor)?;
+        status.require("appointing the panel", &[Status::GatewayPassed, Status::Scheduled])?;
+        if status == Status::Scheduled {
+            let submitted = score_sheets_of(conn, id)?.iter().any(|s| s.submitted_at.is_some());
+            if submitted {
+                return Err(AppError::conflict(
+                    "sheets_submitted",
+                    "the panel cannot be changed once a score sheet has been submitted",
+                ));
+            }
+        }
+        let apprentice = find_apprentice(conn, &row.apprentice_id)?
+            .ok_or_else(|| anyhow::anyhow!("assessment {id} has no apprentice"))?;
+        if let Some(org) = assessor.organisation_id.as_deref() {
+            if org == apprentice.employer_id || org == apprentice.training_provider_id {
+                return Err(AppError::conflict(
+                    "conflict_of_interest",
+                    format!("independent_assessor_id: {} works for the apprentice's employer or training provider and cannot be independent", assessor.name),
+                ));
+            }
+        }
+        let changed_assessor = row.independent_assessor_id.as_deref() != Some(assessor.id.as_str());
+        if changed_assessor {
+            // A new assessor makes a new declaration.
+            row.declaration_json = None;
+        }
+        row.independent_assessor_id = Some(assessor.id.clone());
+        row.viva_at = Some(viva_at.clone());
+        row.viva_mode = Some(mode.as_str().to_string());
+        row.status = Status::Scheduled.as_str().to_string();
+        save_assessment(conn, &mut row)?;
+        audit(
+            conn,
+            Some(id),
+            Some(actor),
+            "panel.appointed",
+            json!({"independent_assessor_id": assessor.id, "viva_at": viva_at, "mode": mode, "reappointment": status == Status::Scheduled}),
+        )?;
+        Ok(row)
+    })
+}

@@ -1,0 +1,86 @@
+//! Registering an apprentice's EPA: the assessment, its standard's current version and its first
+//! two panel seats (line manager and training provider).
+
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::db::models::*;
+use crate::db::schema::assessments;
+use crate::db::{new_id, now, DbConnection};
+use crate::domain::assessment::Status;
+use crate::domain::permissions::{Action, Role, Seat};
+use crate::error::{AppError, AppResult};
+use crate::services::standards::Guides;
+use crate::services::{audit, transaction, Actor, Input};
+
+use super::{forbidden_message, seat_holder};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAssessment {
+    pub apprentice_id: String,
+    pub standard_id: String,
+    pub line_manager_id: String,
+    pub training_provider_user_id: String,
+}
+
+pub fn register(
+    conn: &mut DbConnection,
+    guides: &Guides,
+    actor: &Actor,
+    input: Input<NewAssessment>,
+) -> AppResult<AssessmentRow> {
+    if actor.role != Role::Admin {
+        return Err(AppError::forbidden(forbidden_message(Action::Administer)));
+    }
+    let input = input.body?;
+    transaction(conn, |conn| {
+        if find_apprentice(conn, &input.apprentice_id)?.is_none() {
+            return Err(AppError::bad_input(
+                "unknown_apprentice",
+                format!("apprentice_id: no apprentice {:?}", input.apprentice_id),
+            ));
+        }
+        let guide = guides.latest(conn, &input.standard_id)?.ok_or_else(|| {
+            AppError::bad_input("unknown_standard", format!("standard_id: no standard {:?}", input.standard_id))
+        })?;
+        seat_holder(conn, "line_manager_id", &input.line_manager_id, Seat::LineManager)?;
+        seat_holder(conn, "training_provider_user_id", &input.training_provider_user_id, Seat::TrainingProvider)?;
+        let at = now();
+        let row = AssessmentRow {
+            id: new_id(),
+            apprentice_id: input.apprentice_id.clone(),
+            standard_id: guide.id.clone(),
+            standard_version: guide.version.clone(),
+            status: Status::Registered.as_str().to_string(),
+            line_manager_id: input.line_manager_id.clone(),
+            training_provider_user_id: input.training_provider_user_id.clone(),
+            independent_assessor_id: None,
+            viva_at: None,
+            viva_mode: None,
+            gateway_json: None,
+            declaration_json: None,
+            viva_record_json: None,
+            consensus_json: None,
+            decision_json: None,
+            grade: None,
+            weighted_score: None,
+            decided_at: None,
+            released_at: None,
+            version: 1,
+            created_at: at.clone(),
+            updated_at: at,
+        };
+        diesel::insert_into(assessments::table).values(&row).execute(conn)?;
+        audit(
+            conn,
+            Some(&row.id),
+            Some(actor),
+            "assessment.registered",
+            json!({"apprentice_id": row.apprentice_id, "standard_id": row.standard_id, "standard_version": row.standard_version,
+                   "line_manager_id": row.line_manager_id, "training_provider_user_id": row.training_provider_user_id}),
+        )?;
+        Ok(row)
+    })
+}

@@ -1,0 +1,251 @@
+//! Score sheets: each member's sheet, saved and submitted, sealed from the others until all three
+//! are in; and the submitted sheets as consensus, decision and reports read them.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::db::models::*;
+use crate::db::schema::score_sheets;
+use crate::db::{now, DbConnection};
+use crate::domain::assessment::Status;
+use crate::domain::guide::{Guide, ItemKey};
+use crate::domain::permissions::{Action, Seat};
+use crate::domain::scoring::{self, PanelSheets, ScoreInput, Sheet};
+use crate::error::{AppError, AppResult};
+use crate::services::standards::Guides;
+use crate::services::{audit, check_optional, transaction, Actor, Input};
+
+use super::{declaration_holds, find_for, guide_of, to_json, Found};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreItemInput {
+    pub component: String,
+    pub criterion: String,
+    pub score: i64,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoresInput {
+    pub scores: Vec<ScoreItemInput>,
+    #[serde(default)]
+    pub submit: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SheetState {
+    pub submitted: bool,
+    pub missing: Vec<ItemKey>,
+    pub version: i64,
+}
+
+fn read_sheet(row: &ScoreSheetRow) -> AppResult<Sheet> {
+    let items: Vec<(ItemKey, scoring::ScoreEntry)> = serde_json::from_str::<Vec<StoredScore>>(&row.scores_json)
+        .map_err(|e| anyhow::anyhow!("stored score sheet is unreadable: {e}"))?
+        .into_iter()
+        .map(|s| (ItemKey::new(s.component, s.criterion), scoring::ScoreEntry { score: s.score, comment: s.comment }))
+        .collect();
+    Ok(items.into_iter().collect())
+}
+
+/// A score as stored and as shown: flat, in the contract's shape.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredScore {
+    pub component: String,
+    pub criterion: String,
+    pub score: i32,
+    pub comment: Option<String>,
+}
+
+fn write_sheet(guide: &Guide, sheet: &Sheet) -> String {
+    // in the guide's order, so a sheet reads like the form
+    let list: Vec<StoredScore> = guide
+        .score_items()
+        .into_iter()
+        .filter_map(|k| {
+            sheet.get(&k).map(|e| StoredScore {
+                component: k.component.clone(),
+                criterion: k.criterion.clone(),
+                score: e.score,
+                comment: e.comment.clone(),
+            })
+        })
+        .collect();
+    to_json(&list)
+}
+
+/// The seated members' user ids, seat by seat.
+fn seated(row: &AssessmentRow) -> Vec<(Seat, String)> {
+    let mut out = vec![
+        (Seat::LineManager, row.line_manager_id.clone()),
+        (Seat::TrainingProvider, row.training_provider_user_id.clone()),
+    ];
+    if let Some(ia) = &row.independent_assessor_id {
+        out.push((Seat::IndependentAssessor, ia.clone()));
+    }
+    out
+}
+
+pub fn save_scores(
+    conn: &mut DbConnection,
+    guides: &Guides,
+    actor: &Actor,
+    id: &str,
+    input: Input<ScoresInput>,
+) -> AppResult<SheetState> {
+    transaction(conn, |conn| {
+        let Found { mut row, status, seat } = find_for(conn, actor, id, Action::Score)?;
+        let sheets = score_sheets_of(conn, id)?;
+        let existing = sheets.iter().find(|s| s.user_id == actor.id);
+        input.precondition(existing.map_or(0, |s| s.version))?;
+        let input = input.body?;
+        let guide = guide_of(conn, guides, &row)?;
+        if input.scores.len() > 10_000 {
+            return Err(AppError::bad_input("too_many", "scores: too many items"));
+        }
+        let scores: Vec<ScoreInput> = input
+            .scores
+            .into_iter()
+            .map(|s| ScoreInput { key: ItemKey::new(s.component, s.criterion), score: s.score, comment: s.comment })
+            .collect();
+        for (i, s) in scores.iter().enumerate() {
+            check_optional(&format!("scores[{i}].comment"), s.comment.as_deref(), 4000)?;
+        }
+        scoring::check_scores(&guide, &scores)?;
+        status.require("scoring", &[Status::Scheduled])?;
+        if !declaration_holds(&row)? {
+            return Err(AppError::conflict(
+                "declaration_required",
+                "scores can be saved only once the independent assessor has declared no prior involvement and no conflict of interest",
+            ));
+        }
+        let seat = seat.ok_or_else(|| anyhow::anyhow!("a scorer without a seat"))?;
+        if existing.is_some_and(|s| s.submitted_at.is_some()) {
+            return Err(AppError::conflict("sheet_submitted", "your score sheet is submitted and final"));
+        }
+        let mut sheet = existing.map(read_sheet).transpose()?.unwrap_or_default();
+        let saved = scores.len();
+        scoring::merge_scores(&mut sheet, scores);
+        let missing = scoring::missing_items(&guide, &sheet);
+        if input.submit && !missing.is_empty() {
+            let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
+            return Err(AppError::bad_input(
+                "incomplete_sheet",
+                format!("scores: {} item(s) still to score before submitting: {}", missing.len(), names.join(", ")),
+            ));
+        }
+        let at = now();
+        let new_row = ScoreSheetRow {
+            assessment_id: id.to_string(),
+            user_id: actor.id.clone(),
+            seat: seat.as_str().to_string(),
+            scores_json: write_sheet(&guide, &sheet),
+            submitted_at: input.submit.then(|| at.clone()),
+            version: existing.map_or(1, |s| s.version + 1),
+            updated_at: at,
+        };
+        put_score_sheet(conn, &new_row)?;
+        let mut detail =
+            json!({"seat": seat.as_str(), "items_saved": saved, "submitted": input.submit, "missing": missing.len()});
+        if input.submit {
+            let all_submitted = seated(&row).iter().all(|(_, user)| {
+                *user == actor.id || sheets.iter().any(|s| s.user_id == *user && s.submitted_at.is_some())
+            });
+            if all_submitted && row.independent_assessor_id.is_some() {
+                row.status = Status::Consensus.as_str().to_string();
+                save_assessment(conn, &mut row)?;
+                detail["status"] = json!(Status::Consensus);
+            }
+        }
+        audit(
+            conn,
+            Some(id),
+            Some(actor),
+            if input.submit { "score_sheet.submitted" } else { "score_sheet.saved" },
+            detail,
+        )?;
+        Ok(SheetState { submitted: input.submit, missing, version: new_row.version })
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct SheetView {
+    pub role: &'static str,
+    pub user_id: String,
+    pub submitted: bool,
+    pub submitted_at: Option<String>,
+    pub scores: Option<Vec<StoredScore>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SheetsView {
+    pub all_submitted: bool,
+    /// The version of the caller's own sheet (0 before the first save): its `ETag`.
+    pub own_version: i64,
+    pub sheets: Vec<SheetView>,
+}
+
+/// The panel's sheets as `actor` may see them: sealed (scores null) until all three are
+/// submitted, except the caller's own.
+pub fn view_sheets(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<SheetsView> {
+    let Found { row, .. } = find_for(conn, actor, id, Action::ViewAssessment)?;
+    let rows = score_sheets_of(conn, id)?;
+    let seats = seated(&row);
+    let submitted = |user: &str| rows.iter().any(|s| s.user_id == user && s.submitted_at.is_some());
+    let all_submitted = seats.len() == 3 && seats.iter().all(|(_, u)| submitted(u));
+    let mut sheets = Vec::new();
+    for (seat, user) in seats {
+        let sheet = rows.iter().find(|s| s.user_id == user);
+        let open = all_submitted || user == actor.id;
+        let scores = match (sheet, open) {
+            (Some(s), true) => {
+                Some(serde_json::from_str(&s.scores_json).map_err(|e| anyhow::anyhow!("stored sheet: {e}"))?)
+            }
+            _ => None,
+        };
+        sheets.push(SheetView {
+            role: seat.as_str(),
+            user_id: user,
+            submitted: sheet.is_some_and(|s| s.submitted_at.is_some()),
+            submitted_at: sheet.and_then(|s| s.submitted_at.clone()),
+            scores,
+        });
+    }
+    let own_version = rows.iter().find(|s| s.user_id == actor.id).map_or(0, |s| s.version);
+    Ok(SheetsView { all_submitted, own_version, sheets })
+}
+
+/// The three submitted sheets of an assessment in `consensus` or later.
+pub(super) fn panel_sheets(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<[Sheet; 3]> {
+    let rows = score_sheets_of(conn, &row.id)?;
+    let sheet_of = |user: &str| -> AppResult<Sheet> {
+        rows.iter().find(|s| s.user_id == user && s.submitted_at.is_some()).map(read_sheet).transpose()?.ok_or_else(
+            || AppError::conflict("sheets_incomplete", "not every panel member has submitted a score sheet"),
+        )
+    };
+    let ia = row.independent_assessor_id.as_deref().unwrap_or_default();
+    Ok([sheet_of(&row.line_manager_id)?, sheet_of(&row.training_provider_user_id)?, sheet_of(ia)?])
+}
+
+pub(super) fn as_panel(sheets: &[Sheet; 3]) -> PanelSheets<'_> {
+    PanelSheets { line_manager: &sheets[0], training_provider: &sheets[1], independent_assessor: &sheets[2] }
+}
+
+/// The sheets of one assessment for reports: (seat, user id, sheet).
+pub fn submitted_sheets(conn: &mut DbConnection, ids: &[String]) -> AppResult<Vec<(String, ScoreSheetRow, Sheet)>> {
+    let rows: Vec<ScoreSheetRow> = score_sheets::table
+        .filter(score_sheets::assessment_id.eq_any(ids))
+        .filter(score_sheets::submitted_at.is_not_null())
+        .select(ScoreSheetRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            let sheet = read_sheet(&r)?;
+            Ok((r.assessment_id.clone(), r, sheet))
+        })
+        .collect()
+}
