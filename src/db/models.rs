@@ -1,7 +1,10 @@
 //! The row structs and repository functions of every family of tables, under one name for the
 //! code that imports them all (each lives in its own module: `db::people`, `db::assessments`…).
 
-pub use super::assessments::*;
+pub use super::assessments::{
+    find_assessment, insert_assessment, insert_moderation, latest_moderation_of, lock_assessment, save_assessment,
+    AssessmentRow, ModerationRow,
+};
 pub use super::audit::{append_audit, audit_head, audit_of, audit_page, AuditEntry};
 pub use super::idempotency::IdempotencyKey;
 pub use super::outbox::{outbox_of, OutboxRow};

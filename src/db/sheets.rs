@@ -24,6 +24,11 @@ pub fn score_sheets_of(conn: &mut DbConnection, assessment_id: &str) -> QueryRes
         .load(conn)
 }
 
+/// Every sheet of the assessments among `ids` (one query, whatever their number).
+pub fn sheets_among(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<ScoreSheetRow>> {
+    score_sheets::table.filter(score_sheets::assessment_id.eq_any(ids)).select(ScoreSheetRow::as_select()).load(conn)
+}
+
 /// The submitted sheets of the assessments among `ids` (one query, whatever their number).
 pub fn submitted_sheets_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<ScoreSheetRow>> {
     score_sheets::table

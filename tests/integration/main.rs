@@ -26,6 +26,7 @@ mod demo;
 mod gateway;
 mod guards;
 mod idempotency;
+mod lists;
 mod local_times;
 mod mail_outage;
 mod moderation_mail;

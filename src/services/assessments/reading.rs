@@ -2,16 +2,16 @@
 
 use std::collections::BTreeMap;
 
-use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::db::assessments::Visible;
+pub use crate::db::assessments::{ListRow, Page};
 use crate::db::models::*;
-use crate::db::schema::assessments;
 use crate::db::DbConnection;
 use crate::domain::assessment::{GatewayAnswers, ModerationAction, Status};
 use crate::domain::permissions::Action;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::services::Actor;
 
 use super::{
@@ -35,22 +35,39 @@ pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<(i64,
     Ok((found.row.version, view_of(conn, &found.row)?))
 }
 
+/// The view of one assessment, reading what it shows beside the row.
 pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value> {
-    let apprentice = find_apprentice(conn, &row.apprentice_id)?;
+    let loaded = ListRow {
+        row: row.clone(),
+        apprentice: find_apprentice(conn, &row.apprentice_id)?,
+        emails: outbox_of(conn, &row.id)?,
+        // Only an assessment back in consensus shows its refer-back.
+        latest_moderation: match row.status == Status::Consensus.as_str() {
+            true => latest_moderation_of(conn, &row.id)?,
+            false => None,
+        },
+    };
+    view_from(&loaded)
+}
+
+/// The view of one assessment from its row and what the view shows beside it (the list builds
+/// every view of a page from rows it read at once).
+pub fn view_from(loaded: &ListRow) -> AppResult<Value> {
+    let ListRow { row, apprentice, emails, latest_moderation } = loaded;
     let gateway: Option<StoredGateway> = parse_stored("gateway", &row.gateway_json)?;
     let declaration: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
     let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
     let consensus: Option<StoredConsensus> = parse_stored("consensus", &row.consensus_json)?;
     let decision: Option<StoredDecision> = parse_stored("decision", &row.decision_json)?;
-    let emails: Vec<EmailView> = outbox_of(conn, &row.id)?
-        .into_iter()
+    let emails: Vec<EmailView> = emails
+        .iter()
         .map(|m| EmailView {
-            to: m.recipient,
-            recipient_role: m.recipient_role,
-            status: m.status,
+            to: m.recipient.clone(),
+            recipient_role: m.recipient_role.clone(),
+            status: m.status.clone(),
             attempts: m.attempts,
-            last_error: m.last_error,
-            sent_at: m.sent_at,
+            last_error: m.last_error.clone(),
+            sent_at: m.sent_at.clone(),
         })
         .collect();
     let gateway_view = match &gateway {
@@ -76,7 +93,7 @@ pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value>
         "standard_id": row.standard_id,
         "standard_version": row.standard_version,
         "apprentice_id": row.apprentice_id,
-        "apprentice": apprentice.map(|a| json!({"id": a.id, "name": a.name, "employer_id": a.employer_id, "training_provider_id": a.training_provider_id})),
+        "apprentice": apprentice.as_ref().map(|a| json!({"id": a.id, "name": a.name, "employer_id": a.employer_id, "training_provider_id": a.training_provider_id})),
         "panel": {
             "line_manager_id": row.line_manager_id,
             "training_provider_user_id": row.training_provider_user_id,
@@ -89,7 +106,7 @@ pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value>
         "viva_record": viva,
         "consensus": consensus,
         "decision": decision,
-        "referred_back": referred_back(conn, row)?,
+        "referred_back": referred_back(row, latest_moderation.as_ref()),
         "grade": row.grade,
         "weighted_score": row.weighted_score,
         "decided_at": row.decided_at,
@@ -103,16 +120,16 @@ pub fn view_of(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value>
 
 /// Moderation's refer-back the panel is answering: `{at, by, rationale}` from the refer-back
 /// until the next decision (the assessment is back in `consensus`), else null.
-fn referred_back(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Value> {
+fn referred_back(row: &AssessmentRow, latest_moderation: Option<&ModerationRow>) -> Value {
     if row.status != Status::Consensus.as_str() {
-        return Ok(Value::Null);
+        return Value::Null;
     }
-    Ok(match latest_moderation_of(conn, &row.id)? {
+    match latest_moderation {
         Some(m) if m.action == ModerationAction::ReferBack.as_str() => {
             json!({"at": m.at, "by": m.moderator_id, "rationale": m.rationale})
         }
         _ => Value::Null,
-    })
+    }
 }
 
 /// Per gateway field, who last changed it and when (only fields some save changed), and
@@ -128,20 +145,50 @@ fn gateway_changes(g: &StoredGateway) -> BTreeMap<&'static str, Value> {
         .collect()
 }
 
-/// The assessments `actor` may see, newest first.
+/// Most assessments one page of `GET /assessments` holds.
+pub const LIST_LIMIT_MAX: i64 = 500;
+
+/// The assessments `actor` may see, newest first (the whole list).
 pub fn list(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<Value>> {
-    let mut query = assessments::table.into_boxed();
-    if !actor.role.is_staff() {
-        query = query.filter(
-            assessments::line_manager_id
-                .eq(actor.id.clone())
-                .or(assessments::training_provider_user_id.eq(actor.id.clone()))
-                .or(assessments::independent_assessor_id.eq(actor.id.clone())),
-        );
+    list_page(conn, actor, None, &Page::default())
+}
+
+/// One page of the assessments `actor` may see whose status is one of `statuses` (None: any),
+/// newest first, in a number of queries that does not grow with the page (see
+/// [`crate::db::assessments::list_page`]). 400 naming `limit` outside 1–500, naming `after`
+/// when it is not an assessment of this list.
+pub fn list_page(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    statuses: Option<&[&str]>,
+    page: &Page,
+) -> AppResult<Vec<Value>> {
+    if let Some(limit) = page.limit {
+        if !(1..=LIST_LIMIT_MAX).contains(&limit) {
+            return Err(AppError::bad_input(
+                "invalid_query",
+                format!("limit: {limit} is not between 1 and {LIST_LIMIT_MAX}"),
+            ));
+        }
     }
-    let rows: Vec<AssessmentRow> =
-        query.order(assessments::created_at.desc()).select(AssessmentRow::as_select()).load(conn)?;
-    rows.iter().map(|r| view_of(conn, r)).collect()
+    list_loaded(conn, actor, statuses, page)?.iter().map(view_from).collect()
+}
+
+/// The rows of [`list_page`], each with what its view shows beside it (for pages that show
+/// more of each, e.g. its sheets; [`view_from`] makes its view).
+pub fn list_loaded(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    statuses: Option<&[&str]>,
+    page: &Page,
+) -> AppResult<Vec<ListRow>> {
+    let visible = if actor.role.is_staff() { Visible::All } else { Visible::SeatedOn(&actor.id) };
+    crate::db::assessments::list_page(conn, visible, statuses, page)?.ok_or_else(|| {
+        AppError::bad_input(
+            "invalid_query",
+            format!("after: {:?} is not an assessment of this list", page.after.as_deref().unwrap_or_default()),
+        )
+    })
 }
 
 #[derive(Debug, Serialize)]

@@ -1,12 +1,10 @@
 //! Registering an apprentice's EPA: the assessment, its standard's current version and its first
 //! two panel seats (line manager and training provider).
 
-use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::db::models::*;
-use crate::db::schema::assessments;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::permissions::{Action, Role, Seat};
@@ -72,7 +70,7 @@ pub fn register(
             created_at: at.clone(),
             updated_at: at,
         };
-        diesel::insert_into(assessments::table).values(&row).execute(conn)?;
+        insert_assessment(conn, &row)?;
         audit(
             conn,
             Some(&row.id),

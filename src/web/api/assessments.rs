@@ -1,10 +1,10 @@
 //! Assessments: one apprentice's EPA, step by step.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::services::assessments as svc;
 use crate::web::{created, post_once, with_etag, AppState, Body, CurrentUser};
 
@@ -23,9 +23,35 @@ pub async fn register(state: web::Data<AppState>, user: CurrentUser, body: Body)
     .await
 }
 
-pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
-    let all = state.db.run(move |conn| svc::list(conn, &user.0)).await?;
+/// `GET /assessments[?limit=N&after=ID]`: the whole list, or one page of it.
+pub async fn list(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
+    let page = page_of(req.query_string())?;
+    let all = state.db.run(move |conn| svc::list_page(conn, &user.0, None, &page)).await?;
     Ok(HttpResponse::Ok().json(all))
+}
+
+/// Reads `limit` and `after` from a query string (other parameters are ignored, as in v1).
+fn page_of(query: &str) -> AppResult<svc::Page> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|e| AppError::bad_input("invalid_query", format!("query: {e}")))?
+        .into_inner();
+    let mut page = svc::Page::default();
+    for (name, value) in pairs {
+        match name.as_str() {
+            "limit" => {
+                let limit = value.trim().parse().map_err(|_| {
+                    AppError::bad_input(
+                        "invalid_query",
+                        format!("limit: {value:?} is not a whole number between 1 and {}", svc::LIST_LIMIT_MAX),
+                    )
+                })?;
+                page.limit = Some(limit);
+            }
+            "after" => page.after = Some(value),
+            _ => {}
+        }
+    }
+    Ok(page)
 }
 
 pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: Id) -> AppResult<HttpResponse> {

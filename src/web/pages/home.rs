@@ -140,12 +140,14 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
     let rows = page
         .run(move |conn| {
             let mut rows = Vec::new();
-            for value in assessments::list(conn, &actor)? {
-                let data = AssessmentData::from_value(value)?;
+            let loaded = assessments::list_loaded(conn, &actor, None, &assessments::Page::default())?;
+            let scheduled: Vec<_> = loaded.iter().map(|l| &l.row).filter(|r| r.status == "scheduled").collect();
+            let sheets_of = assessments::sheets_views_of(conn, &actor, &scheduled)?;
+            for l in &loaded {
+                let data = AssessmentData::from_value(assessments::view_from(l)?)?;
                 let seated = data.seat_of(&actor.id).is_some();
                 let own_submitted = if seated && data.status == "scheduled" {
-                    let sheets = assessments::view_sheets(conn, &actor, &data.id)?;
-                    let own = sheets.sheets.iter().find(|s| s.user_id == actor.id);
+                    let own = sheets_of.get(&data.id).and_then(|v| v.sheets.iter().find(|s| s.user_id == actor.id));
                     Some(own.is_some_and(|s| s.submitted))
                 } else {
                     None

@@ -10,6 +10,7 @@ use super::consensus::{decided_by_label, rows, ConsensusRow};
 use super::scores::by_item;
 use super::view::{day, status_label, when, AssessmentData, Header};
 use super::{see_other, Form, FormError, Page, PageError};
+use crate::domain::assessment::Status;
 use crate::domain::guide::Guide;
 use crate::domain::permissions::{may, Action, Role};
 use crate::error::AppError;
@@ -126,13 +127,20 @@ pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
         .run(move |conn| {
             let mut queue = Vec::new();
             let mut released = Vec::new();
-            for value in assessments::list(conn, &actor)? {
-                let data = AssessmentData::from_value(value)?;
+            // Only decided and released assessments are shown: the others are not read at all.
+            let statuses = [Status::Decided.as_str(), Status::Released.as_str()];
+            let loaded = assessments::list_loaded(conn, &actor, Some(&statuses), &assessments::Page::default())?;
+            let decided: Vec<_> = loaded.iter().map(|l| &l.row).filter(|r| r.status == "decided").collect();
+            let mut sheets_of = assessments::sheets_views_of(conn, &actor, &decided)?;
+            for l in &loaded {
+                let data = AssessmentData::from_value(assessments::view_from(l)?)?;
                 let guide = guides.get(conn, &data.standard_id, &data.standard_version)?;
                 let standard = guide.as_ref().map(|g| g.title.clone()).unwrap_or_default();
                 match data.status.as_str() {
                     "decided" => {
-                        let sheets = assessments::view_sheets(conn, &actor, &data.id)?;
+                        let sheets = sheets_of
+                            .remove(&data.id)
+                            .ok_or_else(|| anyhow::anyhow!("assessment {}: sheets not read", data.id))?;
                         let flags = guide.as_ref().map(|g| Flags::of(g, &data, &sheets)).unwrap_or_default();
                         queue.push(QueueRow {
                             id: data.id.clone(),
