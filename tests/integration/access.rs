@@ -70,13 +70,7 @@ impl Route {
                                                      "employer_id": panel.employer_id,
                                                      "training_provider_id": panel.provider_id}),
             ("POST", "/api/v1/standards") => {
-                let guide = std::fs::read(
-                    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                        .join("panel-guides")
-                        .join(format!("{STANDARD}.toml")),
-                )
-                .expect("the shipped panel guide");
-                return Some(("application/toml", guide));
+                return Some(("application/toml", shipped_guide().into_bytes()));
             }
             ("POST", "/api/v1/assessments") => json!({"apprentice_id": panel.apprentice.id, "standard_id": STANDARD,
                                                      "line_manager_id": panel.lm.id,

@@ -177,7 +177,7 @@ async fn get_gzip(web: &Web, path: &str) -> (u16, Option<String>, Option<String>
 /// is there for browsers that ask for `/favicon.ico`, and every page links it.
 #[actix_web::test]
 async fn pages_are_compressed_and_the_favicon_is_served() {
-    let Some(app) = TestApp::start(Backend::Sqlite, Options::default()).await else { return };
+    let Some(app) = TestApp::builder(Backend::Sqlite).start().await else { return };
     set_password(&app, "ada@fairepa.test");
     let mut admin = Web::new(&app);
     let (status, encoding, _, text) = get_gzip(&admin, "/").await;

@@ -44,7 +44,7 @@ fn database_url(app: &TestApp) -> String {
             let name: Vec<Name> =
                 diesel::sql_query("SELECT current_database()::text AS name").load(&mut c).expect("current_database");
             let name = &name.first().expect("a database").name;
-            // The server part of EPA_TEST_POSTGRES_URL, as app.rs builds the test database's URL.
+            // The server part of EPA_TEST_POSTGRES_URL, as app/postgres.rs builds the test database's URL.
             let admin_url = std::env::var("EPA_TEST_POSTGRES_URL")
                 .ok()
                 .filter(|v| !v.is_empty())

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client as Session, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use crate::app::{agreed, sheet, with, Backend, Item, Member, Names, Options, Panel, Sheet, TestApp, STANDARD};
+use crate::app::{agreed, sheet, with, Backend, Item, Member, Names, Panel, Sheet, TestApp, STANDARD};
 
 const PASSWORD: &str = "a long panel-day password";
 const DRIVERS: [&str; 2] = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"];
@@ -246,7 +246,7 @@ impl Person {
 /// A TestApp on `backend` with a real SMTP server, plus chromedriver; None when skipped.
 async fn setup(test: &str, backend: Backend) -> Option<(TestApp, Driver)> {
     let driver = Driver::start(&format!("{test}-{backend:?}"))?;
-    let app = TestApp::start(backend, Options::default()).await?;
+    let app = TestApp::builder(backend).start().await?;
     Some((app, driver))
 }
 
@@ -1308,7 +1308,7 @@ async fn the_standardisation_page_fits_phones_and_tablets() {
     let Some((app, driver)) = setup("the_standardisation_page_fits_phones_and_tablets", Backend::Sqlite).await else {
         return;
     };
-    let (status, _) = app.import_guide(crate::reports::REPORT_GUIDE).await;
+    let (status, _) = app.import_guide(crate::app::REPORT_GUIDE).await;
     assert_eq!(status, 201);
     let panel = app.panel_for("reporting-l4", Names::default()).await;
     crate::standardisation_page::decide_lenient(&panel, 0).await;

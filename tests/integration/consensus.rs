@@ -2,7 +2,7 @@
 //! `decided_by`, the grade from the agreed scores, and the 80/20 weighted score by hand.
 
 use crate::app::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 both_backends!(a_deadlock_is_decided_by_the_assessors_own_score, |app| async move {
     let panel = app.panel().await;
@@ -34,7 +34,28 @@ both_backends!(a_deadlock_is_decided_by_the_assessors_own_score, |app| async mov
             "One deadlock, decided by the independent assessor.",
         )
         .await;
-    assert!(c.is_object(), "{c}");
+    // The disagreements (p1 was listed though all agreed), and each listed item as agreed.
+    let keys = |list: &Value| -> Vec<Item> {
+        let mut keys: Vec<Item> = list
+            .as_array()
+            .unwrap_or_else(|| panic!("a list: {c}"))
+            .iter()
+            .map(|i| {
+                Item::new(i["component"].as_str().expect("component"), i["criterion"].as_str().expect("criterion"))
+            })
+            .collect();
+        keys.sort();
+        keys
+    };
+    let mut disagreements = vec![p0.clone(), p2.clone(), v0.clone()];
+    disagreements.sort();
+    assert_eq!(keys(&c["disagreements"]), disagreements, "{c}");
+    let agreed = Panel::agreed_of(&c);
+    assert_eq!(agreed[p0], (5, "consensus".into()), "{c}");
+    assert_eq!(agreed[p1], (4, "unanimous".into()), "{c}");
+    assert_eq!(agreed[p2], (4, "consensus".into()), "{c}");
+    assert_eq!(agreed[v0], (3, "independent_assessor".into()), "{c}");
+    assert!(agreed.iter().all(|(i, _)| [p0, p1, p2, v0].contains(&i) || agreed[i].1 == "unanimous"), "{c}");
     panel.record_viva().await;
     let d = panel.decide().await;
     let by = Panel::agreed_of(&d);

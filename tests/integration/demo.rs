@@ -84,11 +84,7 @@ fn an_invalid_guide_stops_the_start_naming_file_line_and_field() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let guides = dir.path().join("guides");
     std::fs::create_dir(&guides).unwrap();
-    let good = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/panel-guides/senior-housing-property-management-l4.toml"
-    ))
-    .unwrap();
+    let good = crate::app::shipped_guide();
     let bad = good.replacen("weight = 20", "weight = 25", 1);
     std::fs::write(guides.join("broken.toml"), &bad).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_epa-panel"))

@@ -142,11 +142,7 @@ both_backends!(every_post_replays_its_first_response_once, |app| async move {
     assert_eq!(n, 1, "one assessment for two requests with one key");
 
     // Standards (a TOML body).
-    let guide = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("panel-guides").join(format!("{STANDARD}.toml")),
-    )
-    .expect("the shipped guide");
-    let guide = guide.replacen(&format!("id = \"{STANDARD}\""), "id = \"idempotent-guide-l4\"", 1);
+    let guide = shipped_guide().replacen(&format!("id = \"{STANDARD}\""), "id = \"idempotent-guide-l4\"", 1);
     assert!(guide.contains("idempotent-guide-l4"));
     let s = replayed(app, &admin, "guide-1", ("POST", "/api/v1/standards"), &Value::String(guide), 201, 1).await;
     assert_eq!(s["id"], "idempotent-guide-l4", "{s}");
@@ -193,13 +189,13 @@ both_backends!(decision_moderation_and_resend_happen_once_per_key, |app| async m
     // Moderation, sent twice with one key: one release, three outcome emails, not six.
     let confirm = json!({"action": "confirm", "rationale": "Due process followed."});
     let m = replayed(app, &moderator, "moderate-1", ("POST", &panel.path("/moderation")), &confirm, 200, 1).await;
-    assert!(m.is_object(), "{m}");
+    assert_eq!(m, json!({"status": "released", "action": "confirm"}));
     assert_eq!(panel.status().await, "released");
     let emails = panel.wait_for_email_status("sent").await;
     assert_eq!(emails.len(), 3, "three outcome emails recorded: {emails:?}");
     let received = app.wait_for_emails(3).await;
-    // A little longer, so that a doubled send would have arrived.
-    actix_web::rt::time::sleep(std::time::Duration::from_secs(1)).await;
+    // A pass more: a doubled send would arrive now.
+    app.deliver_now().await;
     let received_later = app.emails();
     assert_eq!(received.len(), 3, "three emails received: {:?}", received.iter().map(|e| &e.to).collect::<Vec<_>>());
     assert_eq!(received_later.len(), 3, "no email sent twice");
@@ -209,7 +205,7 @@ both_backends!(decision_moderation_and_resend_happen_once_per_key, |app| async m
     let resend = panel.path("/emails/resend");
     let r = replayed(app, &admin, "resend-1", ("POST", &resend), &Value::Null, 409, 0).await;
     assert_eq!(r["error"]["code"], "nothing_to_resend", "{r}");
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.deliver_now().await;
     assert_eq!(app.emails().len(), 3, "a resend sends nothing when nothing failed");
     assert_eq!(panel.view().await["emails"].as_array().map(Vec::len), Some(3));
 });

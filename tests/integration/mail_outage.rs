@@ -255,11 +255,11 @@ fn attempts(e: &Value) -> i64 {
 }
 
 /// The three outcome emails, each delivered exactly once, and nothing more after a while.
-async fn delivered_once(panel: &Panel, smtp: &ControlledSmtp) {
+async fn delivered_once(app: &TestApp, panel: &Panel, smtp: &ControlledSmtp) {
     let sent = wait_for_emails(panel, Duration::from_secs(15), |es| es.iter().all(|e| e["status"] == "sent")).await;
     assert!(sent.iter().all(|e| e["status"] == "sent"), "delivered once the server is back: {sent:#?}");
-    // Give a doubled delivery (a retry of something already sent) the time to show.
-    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    // A pass more: a doubled delivery (a retry of something already sent) would show now.
+    app.deliver_now().await;
     let mut want: Vec<String> =
         [&panel.apprentice.email, &panel.lm.email, &panel.tp.email].iter().map(|e| e.to_lowercase()).collect();
     want.sort();
@@ -294,7 +294,7 @@ both_backends!(smtp_down_at_confirm_then_back_delivers_each_email_once, |app| as
     assert!(smtp.received().is_empty());
 
     smtp.restart();
-    delivered_once(&panel, &smtp).await;
+    delivered_once(app, &panel, &smtp).await;
     let view = panel.view().await;
     for e in view["emails"].as_array().expect("emails") {
         assert!(attempts(e) >= 4, "the failed attempts and the delivery: {e}");
@@ -317,7 +317,7 @@ both_backends!(smtp_451_to_data_is_retried_then_delivered_once, |app| async move
     }
     assert!(smtp.received().is_empty(), "nothing was accepted while refusing");
     smtp.set_mode(Mode::Accept);
-    delivered_once(&panel, &smtp).await;
+    delivered_once(app, &panel, &smtp).await;
 });
 
 both_backends!(smtp_550_gives_up_after_max_attempts_and_resend_delivers_once, |app| async move {
@@ -333,8 +333,8 @@ both_backends!(smtp_550_gives_up_after_max_attempts_and_resend_delivers_once, |a
         let error = e["last_error"].as_str().unwrap_or_default();
         assert!(error.contains("permanently") && error.contains("550"), "the error is shown: {failed:#?}");
     }
-    // Given up: no more attempts.
-    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    // Given up: no more attempts, even in a pass more.
+    app.deliver_now().await;
     let still = panel.view().await["emails"].clone();
     assert!(still.as_array().expect("emails").iter().all(|e| e["status"] == "failed" && attempts(e) == 3), "{still}");
     assert!(smtp.received().is_empty());
@@ -345,10 +345,10 @@ both_backends!(smtp_550_gives_up_after_max_attempts_and_resend_delivers_once, |a
     smtp.set_mode(Mode::Accept);
     let r = panel.admin.expect(200, "POST", &resend, json!({})).await;
     assert_eq!(r["requeued"], 3, "{r}");
-    delivered_once(&panel, &smtp).await;
+    delivered_once(app, &panel, &smtp).await;
     // Nothing left to resend, and nothing is sent twice.
     panel.admin.expect(409, "POST", &resend, json!({})).await;
-    actix_web::rt::time::sleep(Duration::from_millis(1200)).await;
+    app.deliver_now().await;
     assert_eq!(smtp.received().len(), 3);
     let audit = panel.admin.get(&panel.path("/audit")).await;
     let requeued = audit.as_array().expect("audit").iter().filter(|e| e["action"] == "emails.requeued").count();
@@ -372,7 +372,7 @@ both_backends!(smtp_stopped_while_refusing_then_back_delivers_once, |app| async 
     assert!(down.iter().all(|e| e["status"] == "pending"), "{down:#?}");
     smtp.set_mode(Mode::Accept);
     smtp.restart();
-    delivered_once(&panel, &smtp).await;
+    delivered_once(app, &panel, &smtp).await;
 });
 
 /// `(status, attempts, last_error)` of the outbox row for `recipient`.
@@ -391,7 +391,7 @@ both_backends!(an_attempt_cut_short_counts_and_the_last_one_ends_in_failed, |app
     mail_to(app, &smtp, 3).await;
     let panel = app.panel().await;
     panel.release_unanimous(4).await;
-    delivered_once(&panel, &smtp).await;
+    delivered_once(app, &panel, &smtp).await;
     app.stop_server().await;
 
     // As a crash leaves them (see crash.rs): counted and leased, never recorded, the lease run

@@ -3,8 +3,10 @@
 //! receives its outcome emails on a real SMTP server inside this process.
 //!
 //! Every scenario is written once with `both_backends!` and runs on SQLite (a temp file) and on
-//! PostgreSQL (a fresh database, dropped afterwards). The helpers live in `app.rs`, so that the
-//! scenarios read like an EPA: gateway, panel, score sheets, consensus, decision, moderation.
+//! PostgreSQL (a fresh database, dropped afterwards). The test utilities live in `app/` (one file
+//! per idea, re-exported by `app.rs`), so that the scenarios read like an EPA: gateway, panel,
+//! score sheets, consensus, decision, moderation. A scenario that asserts nothing (more) was sent
+//! calls `app.deliver_now()` first instead of waiting.
 
 #![expect(
     clippy::unwrap_used,
@@ -29,6 +31,7 @@ mod idempotency;
 mod lists;
 mod local_times;
 mod mail_outage;
+mod migrations;
 mod moderation_mail;
 mod panel_day;
 mod reports;
@@ -36,6 +39,7 @@ mod restart;
 mod scores;
 mod security;
 mod simulate;
+mod snapshots;
 mod standardisation_page;
 mod standards;
 mod two_servers;

@@ -6,47 +6,8 @@ use std::collections::BTreeSet;
 use crate::app::*;
 use serde_json::Value;
 
-/// Three project items (S1, B1, S3) and two viva items (K1, B1).
-pub const REPORT_GUIDE: &str = r#"
-id = "reporting-l4"
-title = "Reporting Standard"
-level = 4
-version = "1"
-[[components]]
-id = "project"
-weight = 80
-[[components]]
-id = "viva"
-weight = 20
-[[grading.grades]]
-name = "Not achieved"
-[[grading.grades]]
-name = "Pass"
-min_each = 3
-[[grading.grades]]
-name = "Distinction"
-min_each = 4
-[[criteria]]
-id = "K1"
-kind = "knowledge"
-area = "Legislation"
-methods = ["portfolio", "viva"]
-[[criteria]]
-id = "S1"
-kind = "skill"
-area = "Communication"
-methods = ["project", "portfolio"]
-[[criteria]]
-id = "B1"
-kind = "behaviour"
-area = "Adaptability"
-methods = ["project", "viva"]
-[[criteria]]
-id = "S3"
-kind = "skill"
-area = "Finance"
-methods = ["project"]
-"#;
+/// The guide the reports are computed for (kept here under its old name too).
+pub use crate::app::REPORT_GUIDE;
 
 const SCORE_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,component,criterion,scorer_role,scorer_id,score,agreed_score,difference,decided_by,grade,moderation,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title";
 const OUTCOME_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,grade,weighted_score,items,unanimous_items,tie_breaks,moderation,released_at,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title";

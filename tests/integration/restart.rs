@@ -1,8 +1,6 @@
 //! A restart (stop the server, start a new one on the same database) keeps everything: status,
 //! sheets (still sealed where they were), audit trail, emails, tokens.
 
-use std::time::Duration;
-
 use crate::app::*;
 use serde_json::json;
 
@@ -33,7 +31,7 @@ both_backends!(a_restart_keeps_a_released_assessment, |app| async move {
     assert_eq!(app.admin.csv("/api/v1/reports/outcomes.csv").await.rows, outcomes.rows);
     // Tokens survive, and nothing is sent twice.
     panel.lm.get(&panel.path("")).await;
-    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    app.deliver_now().await;
     assert_eq!(app.emails().len(), 3, "no email is sent again after a restart");
     assert_eq!(panel.view().await["emails"], view["emails"]);
 });

@@ -65,27 +65,33 @@ both_backends!(sheets_stay_sealed_until_the_third_is_submitted, |app| async move
     panel.save(&panel.ia, &with(Sheet::new(), &[(&items[3], 5)]), false).await;
 
     let seats = [("line_manager", &panel.lm), ("training_provider", &panel.tp), ("independent_assessor", &panel.ia)];
-    let check_sealed = |who: &str, answer: &Value, own: Option<&str>| {
+    // `own`: the caller's id and the sheet they saved, which they alone see.
+    let check_sealed = |who: &str, answer: &Value, own: Option<(&str, &Sheet)>| {
         let sheets = sheets_of(answer);
         assert_eq!(sheets.len(), 3, "{who}: one sheet per seat: {answer}");
         for (role, member) in &seats {
             let s = sheets.iter().find(|s| &s.0 == role).unwrap_or_else(|| panic!("{who}: no {role} sheet: {answer}"));
             assert_eq!(s.1, member.id, "{who}: the {role} sheet is {}'s", member.name);
-            if Some(member.id.as_str()) == own {
-                assert!(s.3.is_some(), "{who} sees their own sheet: {answer}");
+            if let Some((_, sheet)) = own.filter(|(id, _)| *id == member.id) {
+                assert_eq!(s.3.as_ref(), Some(sheet), "{who} sees their own sheet: {answer}");
             } else {
                 assert!(s.3.is_none(), "{who} must not see the {role}'s scores before all three are in: {answer}");
             }
         }
         let by_role = |r: &str| sheets.iter().find(|s| s.0 == r).map(|s| s.2);
         assert_eq!(by_role("training_provider"), Some(true), "{answer}");
-        assert!(!answer.to_string().contains(secret) || own == Some(panel.lm.id.as_str()), "{who}: {answer}");
+        assert!(
+            !answer.to_string().contains(secret) || own.map(|o| o.0) == Some(panel.lm.id.as_str()),
+            "{who}: {answer}"
+        );
     };
 
     // Two drafts and one submitted sheet.
-    for (_, member) in &seats {
+    let lm_draft = with(Sheet::new(), &[(&items[0], 2)]);
+    let ia_draft = with(Sheet::new(), &[(&items[3], 5)]);
+    for ((_, member), saved) in seats.iter().zip([&lm_draft, &tp, &ia_draft]) {
         let answer = member.get(&panel.path("/scores")).await;
-        check_sealed(&member.name, &answer, Some(&member.id));
+        check_sealed(&member.name, &answer, Some((&member.id, saved)));
     }
     let own = sheets_of(&panel.lm.get(&panel.path("/scores")).await);
     assert_eq!(
@@ -97,8 +103,8 @@ both_backends!(sheets_stay_sealed_until_the_third_is_submitted, |app| async move
 
     // Two submitted: still sealed.
     panel.save(&panel.lm, &lm, true).await;
-    for (_, member) in &seats {
-        check_sealed(&member.name, &member.get(&panel.path("/scores")).await, Some(&member.id));
+    for ((_, member), saved) in seats.iter().zip([&lm, &tp, &ia_draft]) {
+        check_sealed(&member.name, &member.get(&panel.path("/scores")).await, Some((&member.id, saved)));
     }
     check_sealed("admin", &app.admin.get(&panel.path("/scores")).await, None);
     check_sealed("moderator", &panel.moderator.get(&panel.path("/scores")).await, None);

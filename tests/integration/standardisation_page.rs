@@ -2,8 +2,8 @@
 //! `assessors.csv`, its charts drawn as SVG, a flagged scorer's assessments linked, and an empty
 //! history that says so.
 
+use crate::app::REPORT_GUIDE;
 use crate::app::*;
-use crate::reports::REPORT_GUIDE;
 use crate::web::{Page, Web};
 
 /// The text of the lean cell in the page's row for `scorer`.

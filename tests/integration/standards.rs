@@ -4,38 +4,6 @@
 use crate::app::*;
 use serde_json::json;
 
-const SMALL_V1: &str = r#"id = "small-l3"
-title = "Small Standard"
-level = 3
-version = "1"
-[[components]]
-id = "project"
-weight = 70
-[[components]]
-id = "viva"
-weight = 30
-[[grading.grades]]
-name = "Not achieved"
-[[grading.grades]]
-name = "Pass"
-min_each = 3
-[[criteria]]
-id = "K1"
-kind = "knowledge"
-area = "Law"
-methods = ["portfolio", "viva"]
-[[criteria]]
-id = "S1"
-kind = "skill"
-area = "Communication"
-methods = ["project", "viva"]
-[[criteria]]
-id = "B1"
-kind = "behaviour"
-area = "Ethics"
-methods = ["portfolio"]
-"#;
-
 fn items(list: &[(&str, &str)]) -> Vec<Item> {
     list.iter().map(|(c, k)| Item::new(c, k)).collect()
 }

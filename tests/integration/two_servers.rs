@@ -59,7 +59,7 @@ async fn decided_alternately(a: &Panel, b: &Panel) {
 
 #[actix_web::test]
 async fn two_servers_share_the_work_and_each_email_goes_once() {
-    let Some(mut app) = TestApp::start(Backend::Postgres, Options::default()).await else { return };
+    let Some(mut app) = TestApp::builder(Backend::Postgres).start().await else { return };
     let started = Instant::now();
     let sink = ControlledSmtp::start(Mode::Accept);
     let configure = |c: &mut epa_panel::config::Config, smtp: String| {
@@ -81,7 +81,7 @@ async fn two_servers_share_the_work_and_each_email_goes_once() {
     assert_eq!(on_b.status().await, "released");
     let sent = on_b.wait_for_email_status("sent").await;
     assert!(sent.len() == 3 && sent.iter().all(|e| e["status"] == "sent"), "{sent:#?}");
-    actix_web::rt::time::sleep(Duration::from_millis(2500)).await; // both workers poll again
+    app.deliver_now().await; // a pass more: nothing is left to send
     let got = sink.per_recipient();
     let first = recipients(&on_a);
     for to in &first {
@@ -94,7 +94,7 @@ async fn two_servers_share_the_work_and_each_email_goes_once() {
 
 #[actix_web::test]
 async fn a_dead_servers_emails_are_finished_by_the_other_once() {
-    let Some(mut app) = TestApp::start(Backend::Postgres, Options::default()).await else { return };
+    let Some(mut app) = TestApp::builder(Backend::Postgres).start().await else { return };
     let started = Instant::now();
     let sink = ControlledSmtp::start(Mode::Accept);
     let hole = ControlledSmtp::start(Mode::Silent);
@@ -137,7 +137,7 @@ async fn a_dead_servers_emails_are_finished_by_the_other_once() {
         took >= LEASE - Duration::from_millis(300),
         "B waited for A's lease to lapse before taking the emails over ({took:?})"
     );
-    actix_web::rt::time::sleep(Duration::from_millis(2000)).await;
+    app.deliver_now().await;
     let got = sink.per_recipient();
     let want = recipients(&panel);
     assert_eq!(got.keys().cloned().collect::<Vec<_>>(), want, "{got:?}");
