@@ -1,16 +1,16 @@
-//! The one error type of a request, and how it becomes the contract's JSON error
-//! `{"error": {"code", "message"}}` with 400/401/403/404/409/413.
+//! The one error type of a request: what went wrong, as data. How it becomes the contract's JSON
+//! error `{"error": {"code", "message"}}` and which HTTP status it carries is decided in
+//! `web/error.rs`, the one place that also logs internal errors.
 //!
-//! Policy: domain rules produce [`DomainError`]s with stable codes; storage failures are
-//! internal (logged with detail, answered with a plain 500 that leaks nothing).
-
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+//! Policy: rules produce refusals ([`Fault`]s) with a stable [`ErrorCode`] and the field and
+//! items at fault; storage failures are internal (logged with detail, answered with a plain 500
+//! that leaks nothing).
 
 use crate::db::DbError;
 use crate::domain::guide::GuideError;
 use crate::domain::{DomainError, Refusal};
+
+pub use crate::domain::{ErrorCode, Fault};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -20,10 +20,12 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Forbidden(String),
-    #[error("{message}")]
-    BadInput { code: &'static str, message: String },
-    #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    /// The input itself is wrong (400).
+    #[error("{0}")]
+    BadInput(Fault),
+    /// Not possible in the current state (409).
+    #[error("{0}")]
+    Conflict(Fault),
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("the request body is larger than {0} bytes")]
@@ -35,12 +37,12 @@ pub enum AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn bad_input(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadInput { code, message: message.into() }
+    pub fn bad_input(code: ErrorCode, reason: impl Into<String>) -> Self {
+        Self::BadInput(Fault::new(code, reason))
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict { code, message: message.into() }
+    pub fn conflict(code: ErrorCode, reason: impl Into<String>) -> Self {
+        Self::Conflict(Fault::new(code, reason))
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -51,43 +53,68 @@ impl AppError {
         Self::Forbidden(message.into())
     }
 
-    /// The contract's error body. Internal errors are logged here and answered without detail.
-    pub fn body(&self) -> serde_json::Value {
-        let message = match self {
-            Self::Internal(e) => {
-                tracing::error!(error = format!("{e:#}"), "request failed");
-                "something went wrong on our side; it has been logged".to_string()
-            }
-            other => other.to_string(),
-        };
-        json!({"error": {"code": self.code(), "message": message}})
+    /// The same refusal, naming the field at fault (the message then reads `field: reason`).
+    pub fn at(mut self, field: impl Into<String>) -> Self {
+        if let Some(fault) = self.fault_mut() {
+            fault.field = Some(field.into());
+        }
+        self
     }
 
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Unauthorized(_) => "unauthorized",
-            Self::NotFound(_) => "not_found",
-            Self::Forbidden(_) => "forbidden",
-            Self::BadInput { code, .. } | Self::Conflict { code, .. } => code,
-            Self::PreconditionFailed(_) => "stale_version",
-            Self::TooLarge(_) => "payload_too_large",
-            Self::Internal(_) => "internal",
+    /// The same refusal, naming the items at fault.
+    pub fn with_items(mut self, items: Vec<String>) -> Self {
+        if let Some(fault) = self.fault_mut() {
+            fault.items = items;
         }
+        self
+    }
+
+    /// The refusal's data (field, items, reason), for a 400 or a 409.
+    pub fn fault(&self) -> Option<&Fault> {
+        match self {
+            Self::BadInput(f) | Self::Conflict(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    fn fault_mut(&mut self) -> Option<&mut Fault> {
+        match self {
+            Self::BadInput(f) | Self::Conflict(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The code clients see.
+    pub fn error_code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::BadInput(f) | Self::Conflict(f) => f.code,
+            Self::PreconditionFailed(_) => ErrorCode::StaleVersion,
+            Self::TooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The code clients see, as the contract spells it.
+    pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
     }
 }
 
 impl From<DomainError> for AppError {
     fn from(e: DomainError) -> Self {
         match e.refusal {
-            Refusal::BadInput => Self::BadInput { code: e.code, message: e.message },
-            Refusal::Conflict => Self::Conflict { code: e.code, message: e.message },
+            Refusal::BadInput => Self::BadInput(e.fault),
+            Refusal::Conflict => Self::Conflict(e.fault),
         }
     }
 }
 
 impl From<GuideError> for AppError {
     fn from(e: GuideError) -> Self {
-        Self::BadInput { code: "invalid_guide", message: e.to_string() }
+        Self::bad_input(ErrorCode::InvalidGuide, e.to_string())
     }
 }
 
@@ -100,24 +127,5 @@ impl From<diesel::result::Error> for AppError {
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         Self::Internal(anyhow::Error::new(e))
-    }
-}
-
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::BadInput { .. } => StatusCode::BAD_REQUEST,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(self.body())
     }
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::DomainError;
+use super::{DomainError, ErrorCode};
 
 /// registered → gateway_passed → scheduled → consensus → decided → released; moderation can
 /// send decided back to consensus, and a gateway change can send gateway_passed back.
@@ -43,7 +43,7 @@ impl Status {
         }
         let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
         Err(DomainError::conflict(
-            "wrong_state",
+            ErrorCode::WrongState,
             format!("{step} is possible only when the assessment is {}; it is {}", names.join(" or "), self.as_str()),
         ))
     }
@@ -79,9 +79,10 @@ impl KnowledgeRoute {
             "qualification" => Ok(Self::Qualification),
             "assessment" => Ok(Self::Assessment),
             other => Err(DomainError::bad_input(
-                "invalid_knowledge_route",
-                format!("knowledge_route: {other:?} is neither \"qualification\" nor \"assessment\""),
-            )),
+                ErrorCode::InvalidKnowledgeRoute,
+                format!("{other:?} is neither \"qualification\" nor \"assessment\""),
+            )
+            .at("knowledge_route")),
         }
     }
 }
@@ -192,9 +193,10 @@ impl VivaMode {
             "in_person" => Ok(Self::InPerson),
             "video" => Ok(Self::Video),
             other => Err(DomainError::bad_input(
-                "invalid_mode",
-                format!("mode: {other:?} is neither \"in_person\" nor \"video\""),
-            )),
+                ErrorCode::InvalidMode,
+                format!("{other:?} is neither \"in_person\" nor \"video\""),
+            )
+            .at("mode")),
         }
     }
 
@@ -219,9 +221,10 @@ impl ModerationAction {
             "confirm" => Ok(Self::Confirm),
             "refer_back" => Ok(Self::ReferBack),
             other => Err(DomainError::bad_input(
-                "invalid_action",
-                format!("action: {other:?} is neither \"confirm\" nor \"refer_back\""),
-            )),
+                ErrorCode::InvalidAction,
+                format!("{other:?} is neither \"confirm\" nor \"refer_back\""),
+            )
+            .at("action")),
         }
     }
 
@@ -297,7 +300,7 @@ mod tests {
     #[test]
     fn knowledge_route_is_parsed() {
         assert_eq!(KnowledgeRoute::parse("assessment").unwrap(), KnowledgeRoute::Assessment);
-        assert_eq!(KnowledgeRoute::parse("exam").unwrap_err().code, "invalid_knowledge_route");
+        assert_eq!(KnowledgeRoute::parse("exam").unwrap_err().code(), "invalid_knowledge_route");
     }
 
     #[test]
@@ -312,8 +315,8 @@ mod tests {
     fn status_guard_names_the_allowed_states() {
         assert!(Status::Scheduled.require("scoring", &[Status::Scheduled]).is_ok());
         let e = Status::Registered.require("scoring", &[Status::Scheduled]).unwrap_err();
-        assert_eq!(e.code, "wrong_state");
-        assert!(e.message.contains("scheduled") && e.message.contains("registered"));
+        assert_eq!(e.code(), "wrong_state");
+        assert!(e.to_string().contains("scheduled") && e.to_string().contains("registered"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::guide::{Guide, ItemKey};
-use super::DomainError;
+use super::{DomainError, ErrorCode};
 
 /// One member's scores, item by item.
 pub type Sheet = BTreeMap<ItemKey, ScoreEntry>;
@@ -34,24 +34,24 @@ pub fn check_scores(guide: &Guide, scores: &[ScoreInput]) -> Result<(), DomainEr
     for (i, s) in scores.iter().enumerate() {
         if !guide.is_score_item(&s.key) {
             return Err(DomainError::bad_input(
-                "unknown_score_item",
+                ErrorCode::UnknownScoreItem,
                 format!(
-                    "scores[{i}]: ({}, {}) is not a score item of {} version {}",
+                    "({}, {}) is not a score item of {} version {}",
                     s.key.component, s.key.criterion, guide.id, guide.version
                 ),
-            ));
+            )
+            .at(format!("scores[{i}]")));
         }
         if !guide.in_scale(s.score) {
             return Err(DomainError::bad_input(
-                "score_out_of_scale",
-                format!("scores[{i}].score: {} is outside the scale {}-{}", s.score, guide.scale.min, guide.scale.max),
-            ));
+                ErrorCode::ScoreOutOfScale,
+                format!("{} is outside the scale {}-{}", s.score, guide.scale.min, guide.scale.max),
+            )
+            .at(format!("scores[{i}].score")));
         }
         if !seen.insert(&s.key) {
-            return Err(DomainError::bad_input(
-                "duplicate_score_item",
-                format!("scores[{i}]: {} is listed twice", s.key),
-            ));
+            return Err(DomainError::bad_input(ErrorCode::DuplicateScoreItem, format!("{} is listed twice", s.key))
+                .at(format!("scores[{i}]")));
         }
     }
     Ok(())
@@ -161,21 +161,21 @@ pub fn check_consensus_items(guide: &Guide, consensus: &Consensus) -> Result<(),
     for (i, item) in consensus.items.iter().enumerate() {
         let key = item.key();
         if !guide.is_score_item(&key) {
-            return Err(DomainError::bad_input("unknown_score_item", format!("items[{i}]: {key} is not a score item")));
+            return Err(DomainError::bad_input(ErrorCode::UnknownScoreItem, format!("{key} is not a score item"))
+                .at(format!("items[{i}]")));
         }
         if let Some(score) = item.agreed_score {
             if !guide.in_scale(i64::from(score)) {
                 return Err(DomainError::bad_input(
-                    "score_out_of_scale",
-                    format!(
-                        "items[{i}].agreed_score: {score} is outside the scale {}-{}",
-                        guide.scale.min, guide.scale.max
-                    ),
-                ));
+                    ErrorCode::ScoreOutOfScale,
+                    format!("{score} is outside the scale {}-{}", guide.scale.min, guide.scale.max),
+                )
+                .at(format!("items[{i}].agreed_score")));
             }
         }
         if !seen.insert(key.clone()) {
-            return Err(DomainError::bad_input("duplicate_item", format!("items[{i}]: {key} is listed twice")));
+            return Err(DomainError::bad_input(ErrorCode::DuplicateItem, format!("{key} is listed twice"))
+                .at(format!("items[{i}]")));
         }
     }
     Ok(())
@@ -191,7 +191,7 @@ pub fn resolve(guide: &Guide, sheets: &PanelSheets<'_>, consensus: &Consensus) -
     for key in guide.score_items() {
         let Some(scores) = sheets.scores_of(&key) else {
             return Err(DomainError::conflict(
-                "sheets_incomplete",
+                ErrorCode::SheetsIncomplete,
                 format!("{key} has not been scored by all three members"),
             ));
         };
@@ -222,9 +222,14 @@ pub fn resolve(guide: &Guide, sheets: &PanelSheets<'_>, consensus: &Consensus) -
     if !unresolved.is_empty() {
         let names: Vec<String> = unresolved.iter().map(ToString::to_string).collect();
         return Err(DomainError::bad_input(
-            "unresolved_items",
-            format!("items: these disagreements are not resolved: {} (give an agreed_score, or null where the panel cannot agree)", names.join(", ")),
-        ));
+            ErrorCode::UnresolvedItems,
+            format!(
+                "these disagreements are not resolved: {} (give an agreed_score, or null where the panel cannot agree)",
+                names.join(", ")
+            ),
+        )
+        .at("items")
+        .with_items(names));
     }
     Ok(agreed)
 }
@@ -365,14 +370,16 @@ mod tests {
         let other = sheet(&g, 4);
         let consensus = Consensus { items: vec![item("project", "S1", Some(4))], notes: String::new() };
         let e = decide_all(&g, &lm, &other, &other, &consensus).unwrap_err();
-        assert_eq!(e.code, "unresolved_items");
-        assert!(e.message.contains("viva/B1") && !e.message.contains("project/S1"), "{}", e.message);
+        assert_eq!(e.code(), "unresolved_items");
+        assert!(e.to_string().contains("viva/B1") && !e.to_string().contains("project/S1"), "{e}");
+        assert_eq!(e.fault.items, vec!["viva/B1".to_string()], "the items are data too");
+        assert_eq!(e.fault.field.as_deref(), Some("items"));
     }
 
     #[test]
     fn consensus_items_are_checked() {
         let g = small();
-        let bad = |items| check_consensus_items(&g, &Consensus { items, notes: String::new() }).unwrap_err().code;
+        let bad = |items| check_consensus_items(&g, &Consensus { items, notes: String::new() }).unwrap_err().code();
         assert_eq!(bad(vec![item("project", "K1", Some(3))]), "unknown_score_item");
         assert_eq!(bad(vec![item("viva", "K1", Some(6))]), "score_out_of_scale");
         assert_eq!(bad(vec![item("viva", "K1", Some(3)), item("viva", "K1", None)]), "duplicate_item");
@@ -382,10 +389,10 @@ mod tests {
     fn scores_are_checked_and_merged() {
         let g = small();
         let input = |c: &str, k: &str, s: i64| ScoreInput { key: ItemKey::new(c, k), score: s, comment: None };
-        assert_eq!(check_scores(&g, &[input("viva", "S1", 3)]).unwrap_err().code, "unknown_score_item");
-        assert_eq!(check_scores(&g, &[input("viva", "K1", 0)]).unwrap_err().code, "score_out_of_scale");
+        assert_eq!(check_scores(&g, &[input("viva", "S1", 3)]).unwrap_err().code(), "unknown_score_item");
+        assert_eq!(check_scores(&g, &[input("viva", "K1", 0)]).unwrap_err().code(), "score_out_of_scale");
         assert_eq!(
-            check_scores(&g, &[input("viva", "K1", 3), input("viva", "K1", 4)]).unwrap_err().code,
+            check_scores(&g, &[input("viva", "K1", 3), input("viva", "K1", 4)]).unwrap_err().code(),
             "duplicate_score_item"
         );
         let mut s = Sheet::new();

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::transaction;
 use crate::db::idempotency::{delete_keys_before, insert_key, is_unique_violation, stored_response, IdempotencyKey};
 use crate::db::{format_time, now, DbConnection};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 /// How long a key is remembered.
 const KEEP_HOURS: i64 = 24;
@@ -25,7 +25,7 @@ pub struct Response {
 pub fn check_key(key: &str) -> AppResult<()> {
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(AppError::bad_input(
-            "invalid_idempotency_key",
+            ErrorCode::InvalidIdempotencyKey,
             "Idempotency-Key: must be 1-255 visible ASCII characters (a UUID is ideal)",
         ));
     }
@@ -45,7 +45,7 @@ fn replay(request: &str, found: (String, i32, String)) -> AppResult<Response> {
     let (stored_request, status, body) = found;
     if stored_request != request {
         return Err(AppError::bad_input(
-            "idempotency_key_reused",
+            ErrorCode::IdempotencyKeyReused,
             "Idempotency-Key: this key was already used for a different request; use a new key",
         ));
     }
@@ -53,14 +53,15 @@ fn replay(request: &str, found: (String, i32, String)) -> AppResult<Response> {
     Ok(Response { status: status as u16, body, replayed: true })
 }
 
-/// Runs `f` once per (user, key). Errors the client caused (4xx) are remembered too; internal
-/// errors are not, so a retry runs again.
+/// Runs `f` once per (user, key). Errors the client caused (4xx) are remembered too, as `answer`
+/// (the web layer) puts them; internal errors are not, so a retry runs again.
 pub fn once(
     conn: &mut DbConnection,
     user_id: &str,
     key: &str,
     request: &str,
     f: impl FnOnce(&mut DbConnection) -> AppResult<(u16, Value)>,
+    answer: impl Fn(&AppError) -> (u16, Value),
 ) -> AppResult<Response> {
     check_key(key)?;
     let mut f = Some(f);
@@ -75,7 +76,7 @@ pub fn once(
             Err(AppError::Internal(_)) => {
                 return Ok(result.map(|(status, body)| Response { status, body, replayed: false }))
             }
-            Err(e) => (actix_web::ResponseError::status_code(e).as_u16(), e.body()),
+            Err(e) => answer(e),
         };
         let mut kept = body;
         if let Some(token) = kept.get_mut("token") {

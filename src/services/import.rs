@@ -10,7 +10,7 @@ use super::standards::Guides;
 use super::{transaction, Actor, Input};
 use crate::db::DbConnection;
 use crate::domain::permissions::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 /// The header the file must start with, in this order.
 pub const COLUMNS: [&str; 7] = [
@@ -352,7 +352,7 @@ pub fn import_csv(
         if problems.is_empty() {
             Ok(done)
         } else {
-            Err(AppError::bad_input("invalid_rows", "import: some rows are not valid; nothing was saved"))
+            Err(AppError::bad_input(ErrorCode::InvalidRows, "some rows are not valid; nothing was saved").at("import"))
         }
     });
     match result {

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::db::models::{append_audit, User};
 use crate::db::{now, DbConnection};
 use crate::domain::permissions::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 /// The user a request acts for.
 #[derive(Debug, Clone)]
@@ -84,26 +84,31 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let message =
-            if path == "." || path.is_empty() { format!("body: {inner}") } else { format!("{path}: {inner}") };
-        AppError::bad_input("invalid_body", message)
+        let field = if path == "." || path.is_empty() { "body".to_string() } else { path };
+        // A path a form could not have (a map key with other characters, `?`) stays in the words.
+        if field.chars().all(|c| c.is_ascii_alphanumeric() || "_[].".contains(c)) {
+            AppError::bad_input(ErrorCode::InvalidBody, inner.to_string()).at(field)
+        } else {
+            AppError::bad_input(ErrorCode::InvalidBody, format!("{field}: {inner}"))
+        }
     })?;
     // One JSON value and nothing after it but whitespace: `{…}{…}` is not a body we understand.
     de.end().map_err(|e| {
         AppError::bad_input(
-            "invalid_body",
+            ErrorCode::InvalidBody,
             format!(
-                "body: there is more after the JSON value (line {}, column {}); send exactly one JSON value",
+                "there is more after the JSON value (line {}, column {}); send exactly one JSON value",
                 e.line(),
                 e.column()
             ),
         )
+        .at("body")
     })?;
     // Every string in the body, keys too, is text that must not hold control characters.
     if let Ok(json) = serde_json::from_slice::<Value>(body) {
         if let Some((path, c)) = crate::domain::text::invalid_in_json(&json) {
             let field = if path.is_empty() { "body".to_string() } else { path };
-            return Err(AppError::bad_input("invalid_text", format!("{field}: {}", crate::domain::text::problem(c))));
+            return Err(AppError::bad_input(ErrorCode::InvalidText, crate::domain::text::problem(c)).at(field));
         }
     }
     Ok(value)
@@ -113,7 +118,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
 /// are fine), naming the field.
 pub fn check_clean(field: &str, value: &str) -> AppResult<()> {
     match crate::domain::text::invalid_char(value) {
-        Some(c) => Err(AppError::bad_input("invalid_text", format!("{field}: {}", crate::domain::text::problem(c)))),
+        Some(c) => Err(AppError::bad_input(ErrorCode::InvalidText, crate::domain::text::problem(c)).at(field)),
         None => Ok(()),
     }
 }
@@ -121,7 +126,7 @@ pub fn check_clean(field: &str, value: &str) -> AppResult<()> {
 /// Refuses empty or over-long text, naming the field.
 pub fn check_text(field: &str, value: &str, max: usize) -> AppResult<()> {
     if value.trim().is_empty() {
-        return Err(AppError::bad_input("missing_value", format!("{field}: must not be empty")));
+        return Err(AppError::bad_input(ErrorCode::MissingValue, "must not be empty").at(field));
     }
     check_length(field, value, max)
 }
@@ -130,9 +135,10 @@ pub fn check_text(field: &str, value: &str, max: usize) -> AppResult<()> {
 pub fn check_one_line(field: &str, value: &str) -> AppResult<()> {
     if value.contains(['\r', '\n', '\t']) {
         return Err(AppError::bad_input(
-            "invalid_text",
-            format!("{field}: must be one line, without line breaks or tabs; remove them and try again"),
-        ));
+            ErrorCode::InvalidText,
+            "must be one line, without line breaks or tabs; remove them and try again",
+        )
+        .at(field));
     }
     Ok(())
 }
@@ -146,7 +152,7 @@ pub fn check_optional(field: &str, value: Option<&str>, max: usize) -> AppResult
 pub fn check_length(field: &str, value: &str, max: usize) -> AppResult<()> {
     check_clean(field, value)?;
     if value.chars().count() > max {
-        return Err(AppError::bad_input("too_long", format!("{field}: longer than {max} characters")));
+        return Err(AppError::bad_input(ErrorCode::TooLong, format!("longer than {max} characters")).at(field));
     }
     Ok(())
 }

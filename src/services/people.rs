@@ -10,7 +10,7 @@ use crate::db::people::{self as repo, find_organisation, find_user_by_token_hash
 use crate::db::sessions;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::permissions::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 pub const ORGANISATION_KINDS: [&str; 3] = ["employer", "training_provider", "assessment_body"];
 
@@ -44,7 +44,9 @@ fn check_email(field: &str, email: &str) -> AppResult<()> {
     check_text(field, email, 254)?;
     let valid = email.parse::<lettre::Address>().is_ok();
     if !valid {
-        return Err(AppError::bad_input("invalid_email", format!("{field}: {email:?} is not an email address")));
+        return Err(
+            AppError::bad_input(ErrorCode::InvalidEmail, format!("{email:?} is not an email address")).at(field)
+        );
     }
     Ok(())
 }
@@ -67,9 +69,10 @@ pub fn create_organisation(
     check_one_line("name", input.name.trim())?;
     if !ORGANISATION_KINDS.contains(&input.kind.as_str()) {
         return Err(AppError::bad_input(
-            "invalid_kind",
-            format!("kind: {:?} is not one of {}", input.kind, ORGANISATION_KINDS.join(", ")),
-        ));
+            ErrorCode::InvalidKind,
+            format!("{:?} is not one of {}", input.kind, ORGANISATION_KINDS.join(", ")),
+        )
+        .at("kind"));
     }
     let org = Organisation { id: new_id(), name: input.name.trim().to_string(), kind: input.kind, created_at: now() };
     transaction(conn, |conn| {
@@ -104,18 +107,16 @@ pub fn create_user(conn: &mut DbConnection, actor: Option<&Actor>, input: Input<
     check_text("name", &input.name, 200)?;
     check_one_line("name", input.name.trim())?;
     let role: Role =
-        input.role.parse().map_err(|e: String| AppError::bad_input("invalid_role", format!("role: {e}")))?;
+        input.role.parse().map_err(|e: String| AppError::bad_input(ErrorCode::InvalidRole, e).at("role"))?;
     transaction(conn, |conn| {
         if let Some(org) = &input.organisation_id {
             if find_organisation(conn, org)?.is_none() {
-                return Err(AppError::bad_input(
-                    "unknown_organisation",
-                    format!("organisation_id: no organisation {org:?}"),
-                ));
+                return Err(AppError::bad_input(ErrorCode::UnknownOrganisation, format!("no organisation {org:?}"))
+                    .at("organisation_id"));
             }
         }
         if repo::email_taken(conn, &email)? {
-            return Err(AppError::conflict("email_in_use", format!("email: {email} is already in use")));
+            return Err(AppError::conflict(ErrorCode::EmailInUse, format!("{email} is already in use")).at("email"));
         }
         let token = new_token();
         let user = User {
@@ -166,12 +167,14 @@ pub fn create_apprentice(conn: &mut DbConnection, actor: &Actor, input: Input<Ne
                 Some(org) if org.kind == kind => {}
                 Some(org) => {
                     return Err(AppError::bad_input(
-                        "wrong_organisation_kind",
-                        format!("{field}: {} is a {}, not a {kind}", org.name, org.kind),
-                    ));
+                        ErrorCode::WrongOrganisationKind,
+                        format!("{} is a {}, not a {kind}", org.name, org.kind),
+                    )
+                    .at(field));
                 }
                 None => {
-                    return Err(AppError::bad_input("unknown_organisation", format!("{field}: no organisation {id:?}")))
+                    return Err(AppError::bad_input(ErrorCode::UnknownOrganisation, format!("no organisation {id:?}"))
+                        .at(field))
                 }
             }
         }
@@ -197,7 +200,7 @@ pub fn create_apprentice(conn: &mut DbConnection, actor: &Actor, input: Input<Ne
 
 fn find_by_email(conn: &mut DbConnection, email: &str) -> AppResult<User> {
     repo::find_user_by_email(conn, &email.trim().to_lowercase())?
-        .ok_or_else(|| AppError::bad_input("unknown_user", format!("email: no user {email:?}")))
+        .ok_or_else(|| AppError::bad_input(ErrorCode::UnknownUser, format!("no user {email:?}")).at("email"))
 }
 
 /// Revokes a user's token and ends their browser sessions (CLI): requests with the token get 401
@@ -299,9 +302,10 @@ pub fn decoy_hash() -> &'static str {
 fn check_password(password: &str) -> AppResult<()> {
     if password.chars().count() < PASSWORD_MIN {
         return Err(AppError::bad_input(
-            "weak_password",
-            format!("password: at least {PASSWORD_MIN} characters, please"),
-        ));
+            ErrorCode::WeakPassword,
+            format!("at least {PASSWORD_MIN} characters, please"),
+        )
+        .at("password"));
     }
     check_length("password", password, 1000)
 }
@@ -356,17 +360,17 @@ fn window_start() -> String {
 pub fn sign_in_candidate(conn: &mut DbConnection, email: &str, client: &str) -> AppResult<SignInCandidate> {
     let email = email.trim().to_lowercase();
     check_length("email", &email, 254)?;
-    let throttled = |message: String| Err(AppError::conflict("sign_in_throttled", message));
+    let throttled = |reason: String| Err(AppError::conflict(ErrorCode::SignInThrottled, reason).at("email"));
     let from_client = sessions::failures_from_client(conn, client, &window_start())?;
     if from_client >= CLIENT_THROTTLE_FAILURES {
         return throttled(format!(
-            "email: too many failed sign-ins from this network address; wait {THROTTLE_WINDOW_MINUTES} minutes and try again"
+            "too many failed sign-ins from this network address; wait {THROTTLE_WINDOW_MINUTES} minutes and try again"
         ));
     }
     let for_email = sessions::failures_for_email(conn, &email, client, &window_start())?;
     if for_email >= THROTTLE_FAILURES {
         return throttled(format!(
-            "email: too many failed sign-ins for this email; wait {THROTTLE_WINDOW_MINUTES} minutes and try again, or ask an admin to set a new password"
+            "too many failed sign-ins for this email; wait {THROTTLE_WINDOW_MINUTES} minutes and try again, or ask an admin to set a new password"
         ));
     }
     let user = repo::user_with_password(conn, &email)?;

@@ -18,7 +18,7 @@ use crate::domain::assessment::Status;
 use crate::domain::guide::ItemKey;
 use crate::domain::permissions::{may, Action, Seat};
 use crate::domain::scoring::Sheet;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::reports::*;
 
 const PAGE: i64 = 200;
@@ -64,14 +64,14 @@ impl TrendOptions {
             };
             if seen.contains(&key.as_str()) {
                 return Err(AppError::bad_input(
-                    "repeated_filter",
+                    ErrorCode::RepeatedFilter,
                     format!("{words} ({key}) is given more than once; give it once."),
                 ));
             }
             seen.push(if key == "period" { "period" } else { "by" });
             let bad = || {
                 AppError::bad_input(
-                    "invalid_choice",
+                    ErrorCode::InvalidChoice,
                     format!("{words} ({key}) must be one of {}; {value:?} is not one.", names.join(", ")),
                 )
             };
@@ -126,27 +126,27 @@ impl ReportFilter {
             let Some(&(name, words)) = Self::NAMES.iter().find(|(name, _)| name == key) else {
                 let names: Vec<&str> = Self::NAMES.iter().map(|(n, _)| *n).collect();
                 return Err(AppError::bad_input(
-                    "unknown_filter",
+                    ErrorCode::UnknownFilter,
                     format!("{key:?} is not a report filter; the filters are {}.", names.join(", ")),
                 ));
             };
             if seen.contains(&name) {
                 return Err(AppError::bad_input(
-                    "repeated_filter",
+                    ErrorCode::RepeatedFilter,
                     format!("{words} ({name}) is given more than once; give it once."),
                 ));
             }
             seen.push(name);
             if let Some(c) = crate::domain::text::invalid_char(value) {
                 return Err(AppError::bad_input(
-                    "invalid_text",
+                    ErrorCode::InvalidText,
                     format!("{words} ({name}) {}.", crate::domain::text::problem(c)),
                 ));
             }
             let date = |v: &str| {
                 parse_date(v).ok_or_else(|| {
                     AppError::bad_input(
-                        "invalid_date",
+                        ErrorCode::InvalidDate,
                         format!("{words} ({name}) must be a date written YYYY-MM-DD, for example 2026-03-31; {v:?} is not one."),
                     )
                 })
@@ -163,7 +163,10 @@ impl ReportFilter {
         }
         if let (Some(from), Some(to)) = (f.from, f.to) {
             if from > to {
-                return Err(AppError::bad_input("invalid_date", "The start date (from) is after the end date (to)."));
+                return Err(AppError::bad_input(
+                    ErrorCode::InvalidDate,
+                    "The start date (from) is after the end date (to).",
+                ));
             }
         }
         Ok(f)

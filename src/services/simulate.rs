@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::db::{format_time, DbConnection};
 use crate::domain::assessment::VivaQuestion;
 use crate::domain::guide::Guide;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::mail::Composer;
 use crate::services::assessments::{self as epa, ConsensusItemInput, ScoreItemInput};
 use crate::services::people::{self, NewApprentice, NewOrganisation, NewUser};
@@ -310,7 +310,7 @@ pub fn check_empty(conn: &mut DbConnection) -> AppResult<()> {
     let n = crate::db::assessments::count_assessments(conn)?;
     if n > 0 {
         return Err(AppError::conflict(
-            "database_not_empty",
+            ErrorCode::DatabaseNotEmpty,
             format!("the database already holds {n} assessment(s); simulate writes only into a database without assessments (e.g. EPA_DATABASE_URL=sqlite://simulated.db)"),
         ));
     }

@@ -11,7 +11,7 @@ use super::{audit, transaction, Actor};
 use crate::db::standards::{self as repo, StandardRow};
 use crate::db::{now, DbConnection};
 use crate::domain::guide::Guide;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,12 +96,13 @@ impl Guides {
                     return Ok((self.parsed(&existing)?, Imported::Unchanged));
                 }
                 return Err(AppError::conflict(
-                    "guide_version_exists",
+                    ErrorCode::GuideVersionExists,
                     format!(
-                        "version: {} version {} is already stored with different content; give the changed guide a new version",
+                        "{} version {} is already stored with different content; give the changed guide a new version",
                         guide.id, guide.version
                     ),
-                ));
+                )
+                .at("version"));
             }
             let revision = repo::last_revision(conn, &guide.id)?;
             let row = StandardRow {

@@ -2,6 +2,7 @@
 //! Handlers live in `api/` and stay thin: parse, call a service, respond.
 
 pub mod api;
+pub mod error;
 pub mod pages;
 pub mod text_guard;
 
@@ -13,7 +14,7 @@ use futures_util::future::LocalBoxFuture;
 use tokio::sync::Notify;
 
 use crate::db::{Db, DbConnection};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::mail::Composer;
 use crate::services::standards::Guides;
 use crate::services::{idempotency, parse_json, people, Actor, Input};
@@ -162,7 +163,7 @@ impl FromRequest for Body {
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
                     AppError::TooLarge(BODY_LIMIT)
                 } else {
-                    AppError::bad_input("invalid_body", format!("body: {e}"))
+                    AppError::bad_input(ErrorCode::InvalidBody, format!("{e}")).at("body")
                 }
             })?;
             Ok(Body { bytes, if_match, idempotency_key, request })
@@ -183,7 +184,7 @@ where
         }
         Some(key) => {
             let (user_id, request) = (user.0.id.clone(), body.fingerprint());
-            state.db.run(move |conn| idempotency::once(conn, &user_id, &key, &request, f)).await?
+            state.db.run(move |conn| idempotency::once(conn, &user_id, &key, &request, f, error::answer_of)).await?
         }
     };
     let status = StatusCode::from_u16(response.status).map_err(anyhow::Error::from)?;

@@ -12,7 +12,7 @@ use actix_web::ResponseError;
 use super::pages::session::percent_decode;
 use super::pages::PageError;
 use crate::domain::text::{invalid_char, problem};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// The middleware (`App::wrap(from_fn(refuse_control_characters))`).
 pub async fn refuse_control_characters(
@@ -23,7 +23,7 @@ pub async fn refuse_control_characters(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let response = if req.path().starts_with("/api/") {
-        AppError::bad_input("invalid_text", message).error_response()
+        AppError::bad_input(ErrorCode::InvalidText, message).error_response()
     } else {
         PageError::plain(400, &format!("{message}. Check the address and try again.")).error_response()
     };

@@ -25,6 +25,7 @@ mod consensus;
 mod copy;
 mod crash;
 mod demo;
+mod errors;
 mod gateway;
 mod guards;
 mod idempotency;

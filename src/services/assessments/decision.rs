@@ -9,7 +9,7 @@ use crate::domain::assessment::Status;
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
 use crate::domain::scoring::{self, Decision};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::standards::Guides;
 use crate::services::{audit, check_text, transaction, Actor, Input};
 
@@ -40,9 +40,10 @@ pub fn resolve_decision(conn: &mut DbConnection, guide: &Guide, row: &Assessment
     let consensus = stored.map(|s| s.consensus).unwrap_or_default();
     let items = scoring::resolve(guide, &as_panel(&sheets), &consensus).map_err(|e| {
         AppError::conflict(
-            "consensus_incomplete",
-            format!("the consensus does not resolve every disagreement yet: {}", e.message),
+            ErrorCode::ConsensusIncomplete,
+            format!("the consensus does not resolve every disagreement yet: {e}"),
         )
+        .with_items(e.fault.items)
     })?;
     Ok(scoring::decide(guide, items))
 }
@@ -63,7 +64,7 @@ pub fn decide(
         let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
         if viva.is_none_or(|v| v.questions.is_empty()) {
             return Err(AppError::conflict(
-                "viva_record_required",
+                ErrorCode::VivaRecordRequired,
                 "record the viva's questions and responses before the decision",
             ));
         }

@@ -7,7 +7,7 @@ use crate::db::models::*;
 use crate::db::{now, DbConnection};
 use crate::domain::assessment::{Declaration, Status};
 use crate::domain::permissions::Action;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::{audit, check_text, transaction, Actor, Input};
 
 use super::{find_for, parse_stored, to_json, Found};
@@ -44,7 +44,7 @@ pub fn declare(
         if before.is_some_and(|d| !d.holds && d.by == actor.id) {
             // A declared conflict stands: only another assessor's appointment lifts it.
             return Err(AppError::conflict(
-                "declaration_blocked",
+                ErrorCode::DeclarationBlocked,
                 "you have declared prior involvement or a conflict of interest on this EPA; the assessment body must appoint another independent assessor",
             ));
         }

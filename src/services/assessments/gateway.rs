@@ -11,7 +11,7 @@ use crate::db::{now, DbConnection};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, Status};
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::standards::Guides;
 use crate::services::{audit, check_optional, transaction, Actor, Input};
 
@@ -73,26 +73,26 @@ fn knowledge_gaps(guide: &Guide, answers: &GatewayAnswers) -> AppResult<Option<V
     }
     if answers.knowledge_route != Some(KnowledgeRoute::Qualification) {
         return Err(AppError::bad_input(
-            "knowledge_units_without_qualification",
-            "knowledge_units: units are given only when the knowledge was shown by a regulated qualification",
-        ));
+            ErrorCode::KnowledgeUnitsWithoutQualification,
+            "units are given only when the knowledge was shown by a regulated qualification",
+        )
+        .at("knowledge_units"));
     }
     let reference = answers.knowledge_reference.as_deref().unwrap_or_default();
     let Some(qualification) = guide.qualification_named_in(reference) else {
         let known: Vec<&str> = guide.qualifications.iter().map(|q| q.reference.as_str()).collect();
         return Err(AppError::bad_input(
-            "unknown_qualification",
+            ErrorCode::UnknownQualification,
             format!(
-                "knowledge_units: the knowledge_reference names no qualification this standard maps (it knows: {})",
+                "the knowledge_reference names no qualification this standard maps (it knows: {})",
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
             ),
-        ));
+        )
+        .at("knowledge_units"));
     };
     let gaps = qualification.knowledge_gaps(guide, &answers.knowledge_units).map_err(|unit| {
-        AppError::bad_input(
-            "unknown_unit",
-            format!("knowledge_units: {unit:?} is not a unit of {}", qualification.title),
-        )
+        AppError::bad_input(ErrorCode::UnknownUnit, format!("{unit:?} is not a unit of {}", qualification.title))
+            .at("knowledge_units")
     })?;
     Ok(Some(gaps.into_iter().map(|c| KnowledgeGap { criterion: c.id.clone(), area: c.area.clone() }).collect()))
 }
@@ -121,7 +121,7 @@ pub fn record_gateway(
             provider_ready: input.provider_ready,
         };
         if answers.knowledge_units.len() > 100 {
-            return Err(AppError::bad_input("too_many", "knowledge_units: at most 100"));
+            return Err(AppError::bad_input(ErrorCode::TooMany, "at most 100").at("knowledge_units"));
         }
         let guide = guide_of(conn, guides, &row)?;
         let gaps = knowledge_gaps(&guide, &answers)?;

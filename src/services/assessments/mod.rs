@@ -39,7 +39,7 @@ use crate::db::{format_time, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::guide::Guide;
 use crate::domain::permissions::{can_see, may, Action, Seat};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::standards::Guides;
 use crate::services::Actor;
 
@@ -125,9 +125,10 @@ fn to_json<T: Serialize>(value: &T) -> String {
 fn parse_time(field: &str, text: &str) -> AppResult<String> {
     DateTime::parse_from_rfc3339(text).map(|t| format_time(t.with_timezone(&Utc))).map_err(|_| {
         AppError::bad_input(
-            "invalid_time",
-            format!("{field}: {text:?} is not an RFC 3339 time such as 2026-12-01T10:00:00Z"),
+            ErrorCode::InvalidTime,
+            format!("{text:?} is not an RFC 3339 time such as 2026-12-01T10:00:00Z"),
         )
+        .at(field)
     })
 }
 
@@ -135,12 +136,13 @@ fn parse_time(field: &str, text: &str) -> AppResult<String> {
 fn seat_holder(conn: &mut DbConnection, field: &str, user_id: &str, seat: Seat) -> AppResult<User> {
     let user = find_user(conn, user_id)?
         .filter(|u| u.revoked_at.is_none())
-        .ok_or_else(|| AppError::bad_input("unknown_user", format!("{field}: no user {user_id:?}")))?;
+        .ok_or_else(|| AppError::bad_input(ErrorCode::UnknownUser, format!("no user {user_id:?}")).at(field))?;
     if user.role != seat.role().as_str() {
         return Err(AppError::bad_input(
-            "wrong_role",
-            format!("{field}: {} is a {}, not a {}", user.name, user.role, seat.role().as_str()),
-        ));
+            ErrorCode::WrongRole,
+            format!("{} is a {}, not a {}", user.name, user.role, seat.role().as_str()),
+        )
+        .at(field));
     }
     Ok(user)
 }

@@ -7,7 +7,7 @@ use crate::db::models::*;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::mail::Composer;
 use crate::services::{audit, transaction, Actor, Input};
 
@@ -83,7 +83,10 @@ pub fn resend_failed_emails(conn: &mut DbConnection, actor: &Actor, id: &str, in
         input.precondition(row.version)?;
         let n = crate::db::outbox::requeue_failed(conn, id, &now())?;
         if n == 0 {
-            return Err(AppError::conflict("nothing_to_resend", "no outcome email of this assessment has failed"));
+            return Err(AppError::conflict(
+                ErrorCode::NothingToResend,
+                "no outcome email of this assessment has failed",
+            ));
         }
         audit(conn, Some(id), Some(actor), "emails.requeued", json!({"emails": n}))?;
         Ok(n)

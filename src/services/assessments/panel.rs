@@ -7,7 +7,7 @@ use crate::db::models::*;
 use crate::db::DbConnection;
 use crate::domain::assessment::{Status, VivaMode};
 use crate::domain::permissions::{Action, Seat};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::{audit, transaction, Actor, Input};
 
 use super::{find_for, parse_time, seat_holder, Found};
@@ -39,7 +39,7 @@ pub fn appoint_panel(
             let submitted = score_sheets_of(conn, id)?.iter().any(|s| s.submitted_at.is_some());
             if submitted {
                 return Err(AppError::conflict(
-                    "sheets_submitted",
+                    ErrorCode::SheetsSubmitted,
                     "the panel cannot be changed once a score sheet has been submitted",
                 ));
             }
@@ -49,9 +49,13 @@ pub fn appoint_panel(
         if let Some(org) = assessor.organisation_id.as_deref() {
             if org == apprentice.employer_id || org == apprentice.training_provider_id {
                 return Err(AppError::conflict(
-                    "conflict_of_interest",
-                    format!("independent_assessor_id: {} works for the apprentice's employer or training provider and cannot be independent", assessor.name),
-                ));
+                    ErrorCode::ConflictOfInterest,
+                    format!(
+                        "{} works for the apprentice's employer or training provider and cannot be independent",
+                        assessor.name
+                    ),
+                )
+                .at("independent_assessor_id"));
             }
         }
         let changed_assessor = row.independent_assessor_id.as_deref() != Some(assessor.id.as_str());

@@ -11,7 +11,7 @@ use crate::db::models::*;
 use crate::db::DbConnection;
 use crate::domain::assessment::{GatewayAnswers, ModerationAction, Status};
 use crate::domain::permissions::Action;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::Actor;
 
 use super::{
@@ -166,9 +166,10 @@ pub fn list_page(
     if let Some(limit) = page.limit {
         if !(1..=LIST_LIMIT_MAX).contains(&limit) {
             return Err(AppError::bad_input(
-                "invalid_query",
-                format!("limit: {limit} is not between 1 and {LIST_LIMIT_MAX}"),
-            ));
+                ErrorCode::InvalidQuery,
+                format!("{limit} is not between 1 and {LIST_LIMIT_MAX}"),
+            )
+            .at("limit"));
         }
     }
     list_loaded(conn, actor, statuses, page)?.iter().map(view_from).collect()
@@ -185,9 +186,10 @@ pub fn list_loaded(
     let visible = if actor.role.is_staff() { Visible::All } else { Visible::SeatedOn(&actor.id) };
     crate::db::assessments::list_page(conn, visible, statuses, page)?.ok_or_else(|| {
         AppError::bad_input(
-            "invalid_query",
-            format!("after: {:?} is not an assessment of this list", page.after.as_deref().unwrap_or_default()),
+            ErrorCode::InvalidQuery,
+            format!("{:?} is not an assessment of this list", page.after.as_deref().unwrap_or_default()),
         )
+        .at("after")
     })
 }
 

@@ -8,7 +8,7 @@ use crate::db::models::*;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::permissions::{Action, Role, Seat};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::standards::Guides;
 use crate::services::{audit, transaction, Actor, Input};
 
@@ -36,12 +36,14 @@ pub fn register(
     transaction(conn, |conn| {
         if find_apprentice(conn, &input.apprentice_id)?.is_none() {
             return Err(AppError::bad_input(
-                "unknown_apprentice",
-                format!("apprentice_id: no apprentice {:?}", input.apprentice_id),
-            ));
+                ErrorCode::UnknownApprentice,
+                format!("no apprentice {:?}", input.apprentice_id),
+            )
+            .at("apprentice_id"));
         }
         let guide = guides.latest(conn, &input.standard_id)?.ok_or_else(|| {
-            AppError::bad_input("unknown_standard", format!("standard_id: no standard {:?}", input.standard_id))
+            AppError::bad_input(ErrorCode::UnknownStandard, format!("no standard {:?}", input.standard_id))
+                .at("standard_id")
         })?;
         seat_holder(conn, "line_manager_id", &input.line_manager_id, Seat::LineManager)?;
         seat_holder(conn, "training_provider_user_id", &input.training_provider_user_id, Seat::TrainingProvider)?;

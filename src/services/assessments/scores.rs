@@ -10,7 +10,7 @@ use crate::domain::assessment::Status;
 use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::{Action, Seat};
 use crate::domain::scoring::{self, PanelSheets, ScoreInput, Sheet};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::standards::Guides;
 use crate::services::{audit, check_optional, transaction, Actor, Input};
 
@@ -103,7 +103,7 @@ pub fn save_scores(
         let input = input.body?;
         let guide = guide_of(conn, guides, &row)?;
         if input.scores.len() > 10_000 {
-            return Err(AppError::bad_input("too_many", "scores: too many items"));
+            return Err(AppError::bad_input(ErrorCode::TooMany, "too many items").at("scores"));
         }
         let scores: Vec<ScoreInput> = input
             .scores
@@ -117,13 +117,13 @@ pub fn save_scores(
         status.require("scoring", &[Status::Scheduled])?;
         if !declaration_holds(&row)? {
             return Err(AppError::conflict(
-                "declaration_required",
+                ErrorCode::DeclarationRequired,
                 "scores can be saved only once the independent assessor has declared no prior involvement and no conflict of interest",
             ));
         }
         let seat = seat.ok_or_else(|| anyhow::anyhow!("a scorer without a seat"))?;
         if existing.is_some_and(|s| s.submitted_at.is_some()) {
-            return Err(AppError::conflict("sheet_submitted", "your score sheet is submitted and final"));
+            return Err(AppError::conflict(ErrorCode::SheetSubmitted, "your score sheet is submitted and final"));
         }
         let mut sheet = existing.map(read_sheet).transpose()?.unwrap_or_default();
         let saved = scores.len();
@@ -132,9 +132,11 @@ pub fn save_scores(
         if input.submit && !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
             return Err(AppError::bad_input(
-                "incomplete_sheet",
-                format!("scores: {} item(s) still to score before submitting: {}", missing.len(), names.join(", ")),
-            ));
+                ErrorCode::IncompleteSheet,
+                format!("{} item(s) still to score before submitting: {}", missing.len(), names.join(", ")),
+            )
+            .at("scores")
+            .with_items(names));
         }
         let at = now();
         let new_row = ScoreSheetRow {
@@ -244,7 +246,7 @@ pub(super) fn panel_sheets(conn: &mut DbConnection, row: &AssessmentRow) -> AppR
     let rows = score_sheets_of(conn, &row.id)?;
     let sheet_of = |user: &str| -> AppResult<Sheet> {
         rows.iter().find(|s| s.user_id == user && s.submitted_at.is_some()).map(read_sheet).transpose()?.ok_or_else(
-            || AppError::conflict("sheets_incomplete", "not every panel member has submitted a score sheet"),
+            || AppError::conflict(ErrorCode::SheetsIncomplete, "not every panel member has submitted a score sheet"),
         )
     };
     let ia = row.independent_assessor_id.as_deref().unwrap_or_default();

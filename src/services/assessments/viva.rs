@@ -7,7 +7,7 @@ use crate::db::models::*;
 use crate::db::{now, DbConnection};
 use crate::domain::assessment::{Status, VivaQuestion};
 use crate::domain::permissions::Action;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::{audit, check_length, check_text, transaction, Actor, Input};
 
 use super::{find_for, to_json, Found, NOTE_MAX};
@@ -36,7 +36,7 @@ pub fn record_viva(
         input.precondition(row.version)?;
         let input = input.body?;
         if input.questions.len() > 500 {
-            return Err(AppError::bad_input("too_many", "questions: at most 500"));
+            return Err(AppError::bad_input(ErrorCode::TooMany, "at most 500").at("questions"));
         }
         for (i, q) in input.questions.iter().enumerate() {
             check_text(&format!("questions[{i}].question"), &q.question, 4000)?;

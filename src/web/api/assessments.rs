@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::assessments as svc;
 use crate::web::{created, post_once, with_etag, AppState, Body, CurrentUser};
 
@@ -33,7 +33,7 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, req: HttpReques
 /// Reads `limit` and `after` from a query string (other parameters are ignored, as in v1).
 fn page_of(query: &str) -> AppResult<svc::Page> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|e| AppError::bad_input("invalid_query", format!("query: {e}")))?
+        .map_err(|e| AppError::bad_input(ErrorCode::InvalidQuery, format!("{e}")).at("query"))?
         .into_inner();
     let mut page = svc::Page::default();
     for (name, value) in pairs {
@@ -41,9 +41,10 @@ fn page_of(query: &str) -> AppResult<svc::Page> {
             "limit" => {
                 let limit = value.trim().parse().map_err(|_| {
                     AppError::bad_input(
-                        "invalid_query",
-                        format!("limit: {value:?} is not a whole number between 1 and {}", svc::LIST_LIMIT_MAX),
+                        ErrorCode::InvalidQuery,
+                        format!("{value:?} is not a whole number between 1 and {}", svc::LIST_LIMIT_MAX),
                     )
+                    .at("limit")
                 })?;
                 page.limit = Some(limit);
             }

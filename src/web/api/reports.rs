@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::reports::{self as svc, Report, TrendOptions};
 use crate::web::{AppState, CurrentUser};
 
@@ -16,7 +16,7 @@ async fn respond(
 ) -> AppResult<HttpResponse> {
     svc::authorise(&user.0)?;
     let query: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map_err(|e| AppError::bad_input("invalid_query", format!("query: {e}")))?
+        .map_err(|e| AppError::bad_input(ErrorCode::InvalidQuery, format!("{e}")).at("query"))?
         .into_inner();
     let (report, filter) = svc::parse_query(report, &query)?;
     // A small channel: the writer waits for the client, so memory stays bounded.

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::standards::Imported;
 use crate::web::{created, post_once, AppState, Body, CurrentUser};
 
@@ -34,7 +34,7 @@ pub async fn import(state: web::Data<AppState>, user: CurrentUser, body: Body) -
         return Err(AppError::forbidden("only an admin of the assessment body may import a panel guide"));
     }
     let text = String::from_utf8(body.bytes.to_vec())
-        .map_err(|_| AppError::bad_input("invalid_body", "body: a panel guide must be UTF-8 TOML"));
+        .map_err(|_| AppError::bad_input(ErrorCode::InvalidBody, "a panel guide must be UTF-8 TOML").at("body"));
     let (guides, actor) = (state.guides.clone(), user.0.clone());
     post_once(&state, &user, &body, move |conn| {
         let (guide, how) = guides.import(conn, Some(&actor), &text?)?;

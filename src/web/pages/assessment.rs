@@ -12,7 +12,7 @@ use super::view::{component_title, day, kind_label, when, Header, Loaded};
 use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::assessment::VivaQuestion;
 use crate::domain::permissions::{may, Action, Role, Seat};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::local_time::{Typed, TypedError, Zone};
 use crate::services::assessments::{self, DeclarationInput, GatewayInput, PanelInput, VivaRecordInput};
 use crate::services::{people, Input};
@@ -673,9 +673,10 @@ fn declaration_input(form: &Form) -> Result<DeclarationInput, AppError> {
         "some" => false,
         _ => {
             return Err(AppError::bad_input(
-                "choice_required",
-                "involvement: say whether you have had any prior involvement with the apprentice or their employer",
-            ))
+                ErrorCode::ChoiceRequired,
+                "say whether you have had any prior involvement with the apprentice or their employer",
+            )
+            .at("involvement"))
         }
     };
     let conflicts = match form.text("conflict").as_str() {
@@ -684,14 +685,16 @@ fn declaration_input(form: &Form) -> Result<DeclarationInput, AppError> {
             let described = form.text("conflict_description");
             if described.is_empty() || described.eq_ignore_ascii_case("none") {
                 return Err(AppError::bad_input(
-                    "description_required",
-                    "conflict_description: describe the conflict of interest (or choose \"I have no conflict of interest\")",
-                ));
+                    ErrorCode::DescriptionRequired,
+                    "describe the conflict of interest (or choose \"I have no conflict of interest\")",
+                )
+                .at("conflict_description"));
             }
             described
         }
         _ => {
-            return Err(AppError::bad_input("choice_required", "conflict: say whether you have a conflict of interest"))
+            return Err(AppError::bad_input(ErrorCode::ChoiceRequired, "say whether you have a conflict of interest")
+                .at("conflict"))
         }
     };
     Ok(DeclarationInput { no_prior_involvement, conflicts })

@@ -94,9 +94,8 @@ pub async fn sign_in(visitor: Visitor, form: Form, req: HttpRequest) -> Result<H
     let (lookup, client) = (email.clone(), client_address(&req, visitor.pages.trust_forwarded_for));
     let candidate = match visitor.state.db.run(move |conn| people::sign_in_candidate(conn, &lookup, &client)).await {
         Ok(c) => c,
-        Err(e @ AppError::Conflict { .. }) => {
-            let message = e.to_string().trim_start_matches("email: ").to_string();
-            return refuse(StatusCode::TOO_MANY_REQUESTS, capitalise(&message), email);
+        Err(AppError::Conflict(fault)) => {
+            return refuse(StatusCode::TOO_MANY_REQUESTS, capitalise(&fault.reason), email);
         }
         Err(e) => return Err(visitor.pages.error_page(None, &e)),
     };

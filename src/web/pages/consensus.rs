@@ -183,20 +183,9 @@ pub fn rows(
     (split.into_iter().map(|(_, r)| r).collect(), rest.into_iter().map(|(_, r)| r).collect())
 }
 
-/// The items a refusal names as unresolved (`items: these disagreements are not resolved: a/b, …`).
+/// The items a refusal names as unresolved (the disagreements the consensus leaves open).
 fn unresolved_in(e: &AppError) -> Vec<String> {
-    let text = e.to_string();
-    match text.split_once("not resolved:") {
-        Some((_, list)) => list
-            .split(['(', ')'])
-            .next()
-            .unwrap_or_default()
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        None => vec![],
-    }
+    e.fault().map(|f| f.items.clone()).unwrap_or_default()
 }
 
 fn members(loaded: &Loaded, sheets: &SheetsView) -> Vec<Member> {
@@ -519,10 +508,13 @@ mod tests {
 
     #[test]
     fn unresolved_items_are_read_from_the_refusal() {
+        use crate::error::ErrorCode;
         let e = AppError::bad_input(
-            "unresolved_items",
-            "items: these disagreements are not resolved: project/S1, viva/K4 (give an agreed_score, or null where the panel cannot agree)",
-        );
+            ErrorCode::UnresolvedItems,
+            "these disagreements are not resolved: project/S1, viva/K4 (give an agreed_score, or null where the panel cannot agree)",
+        )
+        .at("items")
+        .with_items(vec!["project/S1".into(), "viva/K4".into()]);
         assert_eq!(unresolved_in(&e), vec!["project/S1".to_string(), "viva/K4".to_string()]);
         let said = decision_problem(&e);
         assert!(said.starts_with("The panel has not agreed 2 disagreements yet (project/S1, viva/K4)"), "{said}");

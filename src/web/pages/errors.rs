@@ -19,8 +19,8 @@ impl PagesState {
             StatusCode::FORBIDDEN => "errors/403.html",
             _ => "errors/error.html",
         };
-        // `body()` logs internal errors and hides their detail.
-        let message = e.body()["error"]["message"].as_str().unwrap_or_default().to_string();
+        // Logs internal errors and hides their detail, as the API does.
+        let message = crate::web::error::public_message(e);
         let layout = layout.unwrap_or_else(|| Layout::signed_out(error_title(status)));
         let view = ErrorView { status: status.as_u16(), title: error_title(status), message };
         match self.render_html(template, &layout, &view) {
@@ -118,8 +118,7 @@ pub fn is_form_error(e: &AppError) -> bool {
     matches!(e, AppError::BadInput { .. } | AppError::Conflict { .. } | AppError::PreconditionFailed(_))
 }
 
-/// A refusal shown on a form: the field it names (the services' messages start `field: …`) and
-/// the message.
+/// A refusal shown on a form: the field it names and the message.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct FormError {
     pub field: Option<String>,
@@ -139,17 +138,14 @@ impl FormError {
                 stale: true,
             };
         }
-        let text = e.to_string();
-        let named = text
-            .split_once(':')
-            .map(|(f, rest)| (f.trim(), rest.trim()))
-            .filter(|(f, _)| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || "_[].".contains(c)));
-        match named {
-            Some((field, rest)) => {
-                let field = field.split(['[', '.']).next().unwrap_or(field).to_string();
-                Self { message: in_words(&field, rest), field: Some(field), stale: false }
-            }
-            None => Self { field: None, message: capitalise(&api_words(&text)), stale: false },
+        match e.fault() {
+            Some(fault) => match fault.form_field() {
+                Some(field) => {
+                    Self { message: in_words(field, fault.reason.trim()), field: Some(field.to_string()), stale: false }
+                }
+                None => Self { field: None, message: capitalise(&api_words(&fault.reason)), stale: false },
+            },
+            None => Self { field: None, message: capitalise(&api_words(&e.to_string())), stale: false },
         }
     }
 
@@ -247,30 +243,37 @@ mod tests {
 
     #[test]
     fn form_errors_name_the_field() {
-        let e = AppError::bad_input("x", "independent_assessor_id: Ivy works for the employer");
+        use crate::error::ErrorCode;
+        let e = AppError::bad_input(ErrorCode::ConflictOfInterest, "Ivy works for the employer")
+            .at("independent_assessor_id");
         let f = FormError::from_app(&e);
         assert_eq!(f.field.as_deref(), Some("independent_assessor_id"));
         assert_eq!(f.message, "The independent assessor: Ivy works for the employer");
-        let e = AppError::bad_input("x", "items[2].agreed_score: 9 is outside the scale");
+        let e = AppError::bad_input(ErrorCode::ScoreOutOfScale, "9 is outside the scale").at("items[2].agreed_score");
         assert_eq!(FormError::from_app(&e).field.as_deref(), Some("items"));
-        let e = AppError::conflict("x", "the panel cannot be changed once a score sheet has been submitted");
+        let e = AppError::conflict(
+            ErrorCode::SheetsSubmitted,
+            "the panel cannot be changed once a score sheet has been submitted",
+        );
         assert_eq!(FormError::from_app(&e).field, None);
         assert!(FormError::from_app(&e).message.starts_with("The panel"));
         let e = AppError::conflict(
-            "wrong_state",
+            ErrorCode::WrongState,
             "appointing the panel is possible only when the assessment is gateway_passed or scheduled; it is consensus",
         );
         assert!(FormError::from_app(&e).message.contains("is past the gateway or scheduled"));
-        let e = AppError::bad_input("missing_value", "notes: must not be empty");
+        let e = AppError::bad_input(ErrorCode::MissingValue, "must not be empty").at("notes");
         assert_eq!(FormError::from_app(&e).message, "Enter the notes: it must not be empty.");
         let e =
-            AppError::bad_input("invalid_time", "viva_at: \"\" is not an RFC 3339 time such as 2026-12-01T10:00:00Z");
+            AppError::bad_input(ErrorCode::InvalidTime, "\"\" is not an RFC 3339 time such as 2026-12-01T10:00:00Z")
+                .at("viva_at");
         let f = FormError::from_app(&e);
         assert_eq!(f.message, "Enter the viva date and time: it must not be empty.");
         assert!(!f.message.contains("RFC") && f.field.as_deref() == Some("viva_at"));
-        let e = AppError::bad_input("too_long", "rationale: longer than 4000 characters");
+        let e = AppError::bad_input(ErrorCode::TooLong, "longer than 4000 characters").at("rationale");
         assert_eq!(FormError::from_app(&e).message, "Shorten the reasons: it is longer than 4000 characters.");
-        let e = AppError::bad_input("x", "knowledge_units: the knowledge_reference names no qualification");
+        let e = AppError::bad_input(ErrorCode::UnknownQualification, "the knowledge_reference names no qualification")
+            .at("knowledge_units");
         assert_eq!(
             FormError::from_app(&e).message,
             "The units achieved: the qualification or assessment taken names no qualification"

@@ -10,7 +10,7 @@ use super::charts::{bar_chart, lean_chart, lean_word, Lean};
 use super::session::encode_component;
 use super::{Page, PageError};
 use crate::domain::permissions::Role;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::reports::AssessorTally;
 use crate::services::people;
 use crate::services::reports::{self as svc, Report, ReportFilter, TrendOptions};
@@ -18,7 +18,7 @@ use crate::services::reports::{self as svc, Report, ReportFilter, TrendOptions};
 /// The query's filters without the empty ones a form sends for fields left blank.
 pub(super) fn filled(req: &HttpRequest) -> Result<Vec<(String, String)>, AppError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map_err(|e| AppError::bad_input("invalid_query", format!("query: {e}")))?
+        .map_err(|e| AppError::bad_input(ErrorCode::InvalidQuery, format!("{e}")).at("query"))?
         .into_inner();
     Ok(pairs.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect())
 }
