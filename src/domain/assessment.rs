@@ -174,7 +174,7 @@ impl Declaration {
 }
 
 /// One question put at the viva and the apprentice's response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VivaQuestion {
     pub question: String,
     pub response: String,

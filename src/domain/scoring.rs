@@ -88,7 +88,7 @@ impl PanelSheets<'_> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DecidedBy {
     /// All three members scored it the agreed score.
@@ -134,7 +134,7 @@ pub struct Consensus {
 }
 
 /// An item's agreed score and how it was reached.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgreedItem {
     pub component: String,
     pub criterion: String,
@@ -235,7 +235,7 @@ pub fn resolve(guide: &Guide, sheets: &PanelSheets<'_>, consensus: &Consensus) -
 }
 
 /// The panel's decision: the grade from the agreed scores, and the weighted score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Decision {
     pub grade: String,
     pub weighted_score: f64,

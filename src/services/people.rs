@@ -51,7 +51,7 @@ fn check_email(field: &str, email: &str) -> AppResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
     pub name: String,
@@ -88,7 +88,7 @@ pub fn create_organisation(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub email: String,
@@ -142,7 +142,7 @@ pub fn create_user(conn: &mut DbConnection, actor: Option<&Actor>, input: Input<
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApprentice {
     pub name: String,

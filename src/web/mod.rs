@@ -40,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(pages::routes)
         .service(
             web::scope("/api/v1")
+                .route("/openapi.json", web::get().to(openapi::openapi_json))
                 .route("/organisations", web::post().to(people::create_organisation))
                 .route("/users", web::post().to(people::create_user))
                 .route("/apprentices", web::post().to(people::create_apprentice))

@@ -34,6 +34,7 @@ mod local_times;
 mod mail_outage;
 mod migrations;
 mod moderation_mail;
+mod openapi;
 mod panel_day;
 mod reports;
 mod restart;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const PORTFOLIO: &str = "portfolio";
 
 /// One (component, criterion) pair that every panel member must score.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemKey {
     pub component: String,
     pub criterion: String,
@@ -29,7 +29,7 @@ impl fmt::Display for ItemKey {
 }
 
 /// A validated panel guide.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Guide {
     pub id: String,
     pub title: String,
@@ -51,7 +51,7 @@ pub struct Guide {
     pub qualifications: Vec<Qualification>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Qualification {
     /// The regulator's number, e.g. "603/1433/3"; a gateway reference naming it selects it.
     pub reference: String,
@@ -59,7 +59,7 @@ pub struct Qualification {
     pub units: Vec<QualificationUnit>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QualificationUnit {
     pub id: String,
     pub title: String,
@@ -67,7 +67,7 @@ pub struct QualificationUnit {
     pub covers: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Scale {
     pub min: i32,
     pub max: i32,
@@ -75,13 +75,13 @@ pub struct Scale {
     pub descriptors: Vec<Descriptor>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Descriptor {
     pub score: i32,
     pub label: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Component {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,13 +91,13 @@ pub struct Component {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Grading {
     /// Ascending: the awarded grade is the highest whose `min_each` every agreed score meets.
     pub grades: Vec<Grade>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Grade {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,7 +106,7 @@ pub struct Grade {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GatewayCheck {
     pub id: String,
     pub title: String,
@@ -114,7 +114,7 @@ pub struct GatewayCheck {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CriterionKind {
     Knowledge,
@@ -132,7 +132,7 @@ impl CriterionKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Criterion {
     pub id: String,
     pub kind: CriterionKind,

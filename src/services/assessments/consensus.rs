@@ -15,7 +15,7 @@ use crate::services::{audit, check_length, transaction, Actor, Input};
 
 use super::{as_panel, find_for, guide_of, panel_sheets, to_json, Found, NOTE_MAX};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsensusInput {
     pub items: Vec<ConsensusItemInput>,
@@ -23,7 +23,7 @@ pub struct ConsensusInput {
     pub notes: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsensusItemInput {
     pub component: String,
@@ -41,7 +41,7 @@ pub struct StoredConsensus {
     pub at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConsensusOutcome {
     pub items: Vec<scoring::AgreedItem>,
     pub disagreements: Vec<ItemKey>,

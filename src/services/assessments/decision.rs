@@ -18,7 +18,7 @@ use super::{
     NOTE_MAX,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     pub notes: String,

@@ -12,14 +12,14 @@ use crate::services::{audit, check_text, transaction, Actor, Input};
 
 use super::{find_for, parse_stored, to_json, Found};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclarationInput {
     pub no_prior_involvement: bool,
     pub conflicts: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredDeclaration {
     pub no_prior_involvement: bool,
     pub conflicts: String,

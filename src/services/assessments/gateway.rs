@@ -17,7 +17,7 @@ use crate::services::{audit, check_optional, transaction, Actor, Input};
 
 use super::{find_for, guide_of, parse_stored, to_json, Found};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayInput {
     pub portfolio_complete: bool,
@@ -52,14 +52,15 @@ pub struct StoredGateway {
     pub knowledge_gaps: Option<Vec<KnowledgeGap>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KnowledgeGap {
     pub criterion: String,
     pub area: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GatewayOutcome {
+    #[schema(value_type = String)]
     pub status: Status,
     pub unmet: Vec<&'static str>,
     pub knowledge_gaps: Option<Vec<KnowledgeGap>>,

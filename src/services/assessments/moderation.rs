@@ -15,7 +15,7 @@ use crate::services::{audit, check_length, check_text, transaction, Actor, Input
 
 use super::{find_for, guide_of, queue_outcome_emails, Found, NOTE_MAX};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModerationInput {
     pub action: String,
@@ -23,9 +23,11 @@ pub struct ModerationInput {
     pub rationale: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ModerationOutcome {
+    #[schema(value_type = String)]
     pub status: Status,
+    #[schema(value_type = String)]
     pub action: ModerationAction,
 }
 

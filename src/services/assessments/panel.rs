@@ -12,7 +12,7 @@ use crate::services::{audit, transaction, Actor, Input};
 
 use super::{find_for, parse_time, seat_holder, Found};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PanelInput {
     pub independent_assessor_id: String,

@@ -18,7 +18,7 @@ use super::{
     find_for, parse_stored, StoredConsensus, StoredDecision, StoredDeclaration, StoredGateway, StoredVivaRecord,
 };
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EmailView {
     pub to: String,
     pub recipient_role: String,
@@ -193,7 +193,7 @@ pub fn list_loaded(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditView {
     pub seq: i64,
     pub at: String,

@@ -14,7 +14,7 @@ use crate::services::{audit, transaction, Actor, Input};
 
 use super::{forbidden_message, seat_holder};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAssessment {
     pub apprentice_id: String,

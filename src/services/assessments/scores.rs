@@ -16,7 +16,7 @@ use crate::services::{audit, check_optional, transaction, Actor, Input};
 
 use super::{declaration_holds, find_for, guide_of, to_json, Found};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreItemInput {
     pub component: String,
@@ -26,7 +26,7 @@ pub struct ScoreItemInput {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoresInput {
     pub scores: Vec<ScoreItemInput>,
@@ -34,7 +34,7 @@ pub struct ScoresInput {
     pub submit: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SheetState {
     pub submitted: bool,
     pub missing: Vec<ItemKey>,
@@ -51,7 +51,7 @@ fn read_sheet(row: &ScoreSheetRow) -> AppResult<Sheet> {
 }
 
 /// A score as stored and as shown: flat, in the contract's shape.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredScore {
     pub component: String,
     pub criterion: String,
@@ -172,7 +172,7 @@ pub fn save_scores(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SheetView {
     pub role: &'static str,
     pub user_id: String,
@@ -181,7 +181,7 @@ pub struct SheetView {
     pub scores: Option<Vec<StoredScore>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SheetsView {
     pub all_submitted: bool,
     /// The version of the caller's own sheet (0 before the first save): its `ETag`.

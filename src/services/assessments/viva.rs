@@ -12,13 +12,13 @@ use crate::services::{audit, check_length, check_text, transaction, Actor, Input
 
 use super::{find_for, to_json, Found, NOTE_MAX};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VivaRecordInput {
     pub questions: Vec<VivaQuestion>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredVivaRecord {
     pub questions: Vec<VivaQuestion>,
     pub by: String,

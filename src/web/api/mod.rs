@@ -2,6 +2,7 @@
 
 pub mod assessments;
 pub mod health;
+pub mod openapi;
 pub mod people;
 pub mod reports;
 pub mod standards;

@@ -8,6 +8,7 @@ use crate::error::AppResult;
 use crate::services::people;
 use crate::web::{created, post_once, AppState, Body, CurrentUser};
 
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "people", request_body = crate::services::people::NewOrganisation, responses((status = 201, description = "the organisation: {id, name, kind}")))]
 pub async fn create_organisation(state: web::Data<AppState>, user: CurrentUser, body: Body) -> AppResult<HttpResponse> {
     let (input, actor) = (body.json(), user.0.clone());
     post_once(&state, &user, &body, move |conn| {
@@ -16,6 +17,7 @@ pub async fn create_organisation(state: web::Data<AppState>, user: CurrentUser, 
     .await
 }
 
+#[utoipa::path(post, path = "/api/v1/users", tag = "people", request_body = crate::services::people::NewUser, responses((status = 201, description = "the user and its token, shown this once: {id, email, name, role, organisation_id, token}")))]
 pub async fn create_user(state: web::Data<AppState>, user: CurrentUser, body: Body) -> AppResult<HttpResponse> {
     let (input, actor) = (body.json(), user.0.clone());
     post_once(&state, &user, &body, move |conn| {
@@ -29,6 +31,7 @@ pub async fn create_user(state: web::Data<AppState>, user: CurrentUser, body: Bo
     .await
 }
 
+#[utoipa::path(post, path = "/api/v1/apprentices", tag = "people", request_body = crate::services::people::NewApprentice, responses((status = 201, description = "the apprentice: {id, name, email, employer_id, training_provider_id, created_at}")))]
 pub async fn create_apprentice(state: web::Data<AppState>, user: CurrentUser, body: Body) -> AppResult<HttpResponse> {
     let (input, actor) = (body.json(), user.0.clone());
     post_once(&state, &user, &body, move |conn| {

@@ -28,27 +28,33 @@ async fn respond(
         .streaming(ReceiverStream::new(rx)))
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/scores.csv", tag = "reports", responses((status = 200, description = "the scores report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn scores(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Scores, "scores.csv").await
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/outcomes.csv", tag = "reports", responses((status = 200, description = "the outcomes report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn outcomes(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Outcomes, "outcomes.csv").await
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/assessors.csv", tag = "reports", responses((status = 200, description = "the assessors report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn assessors(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Assessors, "assessors.csv").await
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/agreement.csv", tag = "reports", responses((status = 200, description = "the agreement report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn agreement(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Agreement, "agreement.csv").await
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/independence.csv", tag = "reports", responses((status = 200, description = "the independence report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn independence(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Independence, "independence.csv").await
 }
 
 /// `?period=month|quarter|year&by=standard|employer|training_provider|assessor` plus the filters.
+#[utoipa::path(get, path = "/api/v1/reports/trends.csv", tag = "reports", responses((status = 200, description = "the trends report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn trends(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Trends(TrendOptions::default()), "trends.csv").await
 }

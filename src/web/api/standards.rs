@@ -14,12 +14,14 @@ fn summary(g: &Guide) -> serde_json::Value {
     json!({"id": g.id, "title": g.title, "level": g.level, "version": g.version})
 }
 
+#[utoipa::path(get, operation_id = "list_standards", path = "/api/v1/standards", tag = "standards", responses((status = 200, description = "the latest version of every standard: [{id, title, level, version}]")))]
 pub async fn list(state: web::Data<AppState>, _user: CurrentUser) -> AppResult<HttpResponse> {
     let guides = state.guides.clone();
     let all = state.db.run(move |conn| guides.list_latest(conn)).await?;
     Ok(HttpResponse::Ok().json(all.iter().map(|g| summary(g)).collect::<Vec<_>>()))
 }
 
+#[utoipa::path(get, operation_id = "show_standard", path = "/api/v1/standards/{id}", tag = "standards", params(("id" = String, Path, description = "the standard")), responses((status = 200, description = "the latest version of the guide, with its score_items: [{component, criterion}]", body = crate::domain::guide::Guide)))]
 pub async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
     let guides = state.guides.clone();
     let guide =
@@ -29,6 +31,7 @@ pub async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<
     Ok(HttpResponse::Ok().json(body))
 }
 
+#[utoipa::path(post, path = "/api/v1/standards", tag = "standards", request_body(content = String, content_type = "application/toml", description = "a panel guide file"), responses((status = 201, description = "a new guide or version: {id, version}"), (status = 200, description = "the same guide again: {id, version}")))]
 pub async fn import(state: web::Data<AppState>, user: CurrentUser, body: Body) -> AppResult<HttpResponse> {
     if user.0.role != Role::Admin {
         return Err(AppError::forbidden("only an admin of the assessment body may import a panel guide"));
