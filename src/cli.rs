@@ -6,7 +6,6 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use crate::config::Config;
-use diesel::r2d2;
 
 use crate::db::{self, Db, DbConnection};
 use crate::services::{self, people, Actor, Input};
@@ -285,7 +284,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// A connection to an up-to-date database, for the one-shot commands.
-fn open_migrated(config: &Config) -> anyhow::Result<r2d2::PooledConnection<db::Manager>> {
+fn open_migrated(config: &Config) -> anyhow::Result<db::Pooled> {
     let db = Db::open(&config.database_url, 1)?;
     let mut conn = db.conn()?;
     db::migrate(&mut conn)?;
@@ -353,8 +352,7 @@ fn simulate(config: Config, plan: services::simulate::Plan, standard: Option<Str
 /// A demo on an empty database: an assessment body, an employer, a provider, a panel, a
 /// moderator and an apprentice registered for the Senior Housing/Property Management L4 EPA.
 fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides, bind: &str) -> anyhow::Result<()> {
-    use diesel::prelude::*;
-    let users: i64 = crate::db::schema::users::table.count().get_result(conn)?;
+    let users = crate::db::people::count_users(conn)?;
     if users > 0 {
         eprintln!("--demo: the database already has users, so no demo data was added (tokens are shown only when created; delete the database file to start again)");
         return Ok(());

@@ -4,6 +4,7 @@
 
 use diesel::prelude::*;
 
+use super::audit::{set_audit_head, verify_db};
 use super::models::*;
 use super::schema::*;
 use super::{migrate, DatabaseUrl, DbConnection};
@@ -89,15 +90,13 @@ pub fn copy(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Result<Copied> {
             },
         ];
         let (seq, hash) = audit_head(src)?;
-        diesel::update(audit_head::table.find(1))
-            .set((audit_head::last_seq.eq(seq), audit_head::last_hash.eq(hash)))
-            .execute(dst)?;
+        set_audit_head(dst, seq, &hash)?;
         for (table, source, target) in counts {
             if source != target {
                 anyhow::bail!("{table}: {source} rows in the source but {target} in the target");
             }
         }
-        if let Err(broken) = crate::services::audit_trail::verify_db(dst)? {
+        if let Err(broken) = verify_db(dst)? {
             anyhow::bail!("the copied audit trail does not verify: {broken}");
         }
         Ok(counts.iter().map(|(t, n, _)| (*t, *n)).collect())

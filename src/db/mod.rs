@@ -1,9 +1,17 @@
 //! Storage: one diesel connection type over SQLite (the embedded default) and PostgreSQL, the
 //! pool, migrations, and the one seam (`Db::run`) through which every blocking query runs.
 
+pub mod assessments;
+pub mod audit;
 pub mod copy;
+pub mod idempotency;
 pub mod models;
+pub mod outbox;
+pub mod people;
 pub mod schema;
+pub mod sessions;
+pub mod sheets;
+pub mod standards;
 
 use std::time::Duration;
 
@@ -115,6 +123,9 @@ impl ManageConnection for Manager {
     }
 }
 
+/// A connection checked out of the pool.
+pub type Pooled = PooledConnection<Manager>;
+
 /// Why a database call failed outside the query itself.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -154,7 +165,7 @@ impl Db {
     }
 
     /// A connection for blocking code (the CLI, the start-up, tests).
-    pub fn conn(&self) -> Result<PooledConnection<Manager>, DbError> {
+    pub fn conn(&self) -> Result<Pooled, DbError> {
         Ok(self.pool.get()?)
     }
 
@@ -173,6 +184,19 @@ impl Db {
         .await
         .map_err(|e| E::from(DbError::Join(e.to_string())))?
     }
+}
+
+/// Runs `f` in one transaction (everything or nothing is saved; an error rolls it back).
+pub fn transaction<T, E>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(f)
+}
+
+/// Checks the database answers (`SELECT 1`).
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
 }
 
 /// Applies pending migrations; returns the names of those applied.

@@ -6,15 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::prelude::*;
 use lettre::message::{header, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
 use tera::{Context, Tera};
 use tokio::sync::Notify;
 
-use crate::db::models::OutboxRow;
-use crate::db::schema::outbox;
+use crate::db::outbox::{self, OutboxRow};
 use crate::db::{format_time, now, Db, DbConnection};
 use crate::error::AppResult;
 
@@ -235,26 +233,13 @@ fn later(d: Duration) -> String {
 /// Several instances may run workers on one database: a message is taken only by the update that
 /// finds it unleased, and PostgreSQL skips rows another worker has locked rather than waiting.
 pub fn claim_next(conn: &mut DbConnection, policy: &RetryPolicy) -> AppResult<Option<OutboxRow>> {
-    crate::services::transaction(conn, |conn| loop {
+    crate::db::transaction(conn, |conn| loop {
         let at = now();
-        let due = outbox::table
-            .filter(outbox::status.eq("pending"))
-            .filter(outbox::next_attempt_at.le(at.clone()))
-            .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(at.clone())))
-            .order(outbox::next_attempt_at.asc())
-            .limit(5);
-        let candidates: Vec<OutboxRow> = match conn {
-            DbConnection::Postgres(pg) => due.select(OutboxRow::as_select()).for_update().skip_locked().load(pg)?,
-            DbConnection::Sqlite(_) => due.select(OutboxRow::as_select()).load(conn)?,
-        };
+        let candidates = outbox::due_messages(conn, &at, 5)?;
         if candidates.is_empty() {
             return Ok(None);
         }
         for row in candidates {
-            let unleased = outbox::table
-                .find(&row.id)
-                .filter(outbox::status.eq("pending"))
-                .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(at.clone())));
             // A lease still set is an attempt that never recorded its end.
             let interrupted = row.locked_until.is_some();
             if interrupted && row.attempts >= policy.max_attempts {
@@ -263,30 +248,20 @@ pub fn claim_next(conn: &mut DbConnection, policy: &RetryPolicy) -> AppResult<Op
                      (the message may have reached the mail server)",
                     row.attempts
                 );
-                diesel::update(unleased)
-                    .set((
-                        outbox::status.eq("failed"),
-                        outbox::locked_until.eq(None::<String>),
-                        outbox::last_error.eq(Some(error)),
-                    ))
-                    .execute(conn)?;
+                outbox::give_up_unleased(conn, &row.id, &at, &error)?;
                 continue;
             }
-            let mut changes = diesel::update(unleased)
-                .set((outbox::locked_until.eq(later(policy.lease)), outbox::attempts.eq(outbox::attempts + 1)))
-                .execute(conn)?;
+            let mut changes = outbox::lease_unleased(conn, &row.id, &at, &later(policy.lease))?;
             if changes == 1 && interrupted {
                 let error = format!(
                     "attempt {} was cut short before its result was recorded (the message may have reached \
                      the mail server; it is sent again with the same Message-ID)",
                     row.attempts
                 );
-                changes = diesel::update(outbox::table.find(&row.id))
-                    .set(outbox::last_error.eq(Some(error)))
-                    .execute(conn)?;
+                changes = outbox::set_last_error(conn, &row.id, &error)?;
             }
             if changes == 1 {
-                return Ok(Some(outbox::table.find(&row.id).select(OutboxRow::as_select()).first(conn)?));
+                return Ok(Some(outbox::find_message(conn, &row.id)?));
             }
         }
     })
@@ -300,30 +275,11 @@ pub fn record_attempt(
     result: Result<&'static str, String>,
 ) -> AppResult<()> {
     let attempts = row.attempts;
-    let target = outbox::table.find(&row.id);
     match result {
-        Ok(status) => {
-            diesel::update(target)
-                .set((
-                    outbox::status.eq(status),
-                    outbox::attempts.eq(attempts),
-                    outbox::sent_at.eq(Some(now())),
-                    outbox::locked_until.eq(None::<String>),
-                    outbox::last_error.eq(None::<String>),
-                ))
-                .execute(conn)?;
-        }
+        Ok(status) => outbox::mark_delivered(conn, &row.id, status, attempts, &now())?,
         Err(error) => {
             let status = if attempts >= policy.max_attempts { "failed" } else { "pending" };
-            diesel::update(target)
-                .set((
-                    outbox::status.eq(status),
-                    outbox::attempts.eq(attempts),
-                    outbox::next_attempt_at.eq(later(policy.backoff(attempts))),
-                    outbox::locked_until.eq(None::<String>),
-                    outbox::last_error.eq(Some(error)),
-                ))
-                .execute(conn)?;
+            outbox::mark_attempt_failed(conn, &row.id, status, attempts, &later(policy.backoff(attempts)), &error)?;
         }
     }
     Ok(())

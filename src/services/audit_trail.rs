@@ -3,54 +3,11 @@
 
 use std::io::{BufRead, Write};
 
-use crate::db::models::{audit_head, audit_page};
+use crate::db::audit::{audit_head, each_entry};
 use crate::db::{now, DbConnection};
 use crate::domain::audit::{AuditKey, BrokenAt, ChainedEntry, Head, Verifier};
 
-const PAGE: i64 = 1000;
-
-/// What a verification found.
-pub type Verified = Result<u64, BrokenAt>;
-
-/// Reads the trail oldest first, page by page, until `f` says stop (returns false).
-fn each_entry(conn: &mut DbConnection, mut f: impl FnMut(ChainedEntry) -> anyhow::Result<bool>) -> anyhow::Result<()> {
-    let mut after = 0;
-    loop {
-        let page = audit_page(conn, after, PAGE)?;
-        let Some(last) = page.last() else { return Ok(()) };
-        after = last.seq;
-        for e in page {
-            if !f(e.into())? {
-                return Ok(());
-            }
-        }
-    }
-}
-
-/// Verifies the whole trail in the database.
-pub fn verify_db(conn: &mut DbConnection) -> anyhow::Result<Verified> {
-    verify_db_against(conn, Vec::new())
-}
-
-/// Verifies the whole trail in the database, and that it still holds each of the `kept` heads
-/// unchanged (their MACs are checked apart, by [`check_macs`]).
-pub fn verify_db_against(conn: &mut DbConnection, kept: Vec<Head>) -> anyhow::Result<Verified> {
-    let mut v = Verifier::new();
-    kept.into_iter().for_each(|h| v.keep(h));
-    let mut broken = None;
-    each_entry(conn, |e| match v.check(&e) {
-        Ok(()) => Ok(true),
-        Err(b) => {
-            broken = Some(b);
-            Ok(false)
-        }
-    })?;
-    if let Some(b) = broken {
-        return Ok(Err(b));
-    }
-    let (seq, hash) = audit_head(conn)?;
-    Ok(v.finish(seq, &hash))
-}
+pub use crate::db::audit::{verify_db, verify_db_against, Verified};
 
 /// One line of an exported trail: an entry, or the head as the last line.
 #[derive(serde::Serialize, serde::Deserialize)]

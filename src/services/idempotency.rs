@@ -2,12 +2,11 @@
 //! transaction as the change it reports, and a retry with the same key gets that response back
 //! without a second effect. Secrets (a new user's token) are never stored: a replay shows null.
 
-use diesel::prelude::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::transaction;
-use crate::db::schema::idempotency_keys;
+use crate::db::idempotency::{delete_keys_before, insert_key, is_unique_violation, stored_response, IdempotencyKey};
 use crate::db::{format_time, now, DbConnection};
 use crate::error::{AppError, AppResult, ErrorCode};
 
@@ -39,11 +38,7 @@ pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
 }
 
 fn stored(conn: &mut DbConnection, user_id: &str, key: &str) -> AppResult<Option<(String, i32, String)>> {
-    Ok(idempotency_keys::table
-        .find((user_id, key))
-        .select((idempotency_keys::request, idempotency_keys::status, idempotency_keys::body))
-        .first(conn)
-        .optional()?)
+    Ok(stored_response(conn, user_id, key)?)
 }
 
 fn replay(request: &str, found: (String, i32, String)) -> AppResult<Response> {
@@ -88,17 +83,16 @@ pub fn once(
             *token = Value::Null;
         }
         let cutoff = format_time(chrono::Utc::now() - chrono::Duration::hours(KEEP_HOURS));
-        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(conn)?;
-        diesel::insert_into(idempotency_keys::table)
-            .values((
-                idempotency_keys::user_id.eq(user_id),
-                idempotency_keys::idem_key.eq(key),
-                idempotency_keys::request.eq(request),
-                idempotency_keys::status.eq(i32::from(status)),
-                idempotency_keys::body.eq(kept.to_string()),
-                idempotency_keys::created_at.eq(now()),
-            ))
-            .execute(conn)?;
+        delete_keys_before(conn, &cutoff)?;
+        let row = IdempotencyKey {
+            user_id: user_id.to_string(),
+            idem_key: key.to_string(),
+            request: request.to_string(),
+            status: i32::from(status),
+            body: kept.to_string(),
+            created_at: now(),
+        };
+        insert_key(conn, &row)?;
         // The client's error is remembered, but its effects were rolled back inside `f`.
         Ok(result.map(|(status, body)| Response { status, body, replayed: false }))
     });
@@ -111,15 +105,6 @@ pub fn once(
         },
         Err(e) => Err(e),
     }
-}
-
-fn is_unique_violation(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<diesel::result::Error>(),
-            Some(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
-        )
-    })
 }
 
 #[cfg(test)]

@@ -2,14 +2,12 @@
 //! assessment. All rows run in one transaction: if any row is bad, nothing is saved and every bad
 //! row is reported with its line number and the column at fault.
 
-use diesel::prelude::*;
 use serde::Serialize;
 
 use super::assessments::{register, NewAssessment};
 use super::people::{create_apprentice, NewApprentice};
 use super::standards::Guides;
 use super::{transaction, Actor, Input};
-use crate::db::schema::users;
 use crate::db::DbConnection;
 use crate::domain::permissions::Role;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -206,12 +204,7 @@ fn user_by_email(
     email: &str,
     role: Role,
 ) -> AppResult<Result<String, RowProblem>> {
-    let found: Option<(String, String, Option<String>)> = users::table
-        .filter(users::email.eq(email.trim().to_lowercase()))
-        .select((users::id, users::role, users::revoked_at))
-        .first(conn)
-        .optional()?;
-    Ok(match found {
+    Ok(match crate::db::people::role_of_email(conn, &email.trim().to_lowercase())? {
         None => Err(RowProblem::new(line, field, format!("no user {email:?}"))),
         Some((_, _, Some(_))) => Err(RowProblem::new(line, field, format!("{email}'s access is revoked"))),
         Some((_, r, None)) if r != role.as_str() => {
@@ -372,7 +365,6 @@ pub fn import_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::schema::{apprentices, assessments};
     use crate::db::{migrate, DatabaseUrl};
     use crate::services::people::{create_organisation, create_user, NewOrganisation, NewUser};
 
@@ -482,7 +474,7 @@ mod tests {
     }
 
     fn counts(conn: &mut DbConnection) -> (i64, i64) {
-        (apprentices::table.count().get_result(conn).unwrap(), assessments::table.count().get_result(conn).unwrap())
+        (crate::db::people::count_apprentices(conn).unwrap(), crate::db::assessments::count_assessments(conn).unwrap())
     }
 
     #[test]

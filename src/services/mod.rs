@@ -172,11 +172,7 @@ pub fn audit(
     Ok(())
 }
 
-/// Runs `f` in one transaction (everything or nothing is saved).
-pub fn transaction<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> AppResult<T>) -> AppResult<T> {
-    use diesel::Connection;
-    conn.transaction(f)
-}
+pub use crate::db::transaction;
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,5 @@
 //! Organisations, users (with their bearer tokens) and apprentices.
 
-use diesel::prelude::*;
 use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
@@ -8,8 +7,8 @@ use sha2::{Digest, Sha256};
 
 use super::change::{record, Done};
 use super::{check_length, check_one_line, check_text, transaction, Actor, Input};
-use crate::db::models::{find_organisation, find_user_by_token_hash, Apprentice, Organisation, User};
-use crate::db::schema::{apprentices, organisations, users};
+use crate::db::people::{self as repo, find_organisation, find_user_by_token_hash, Apprentice, Organisation, User};
+use crate::db::sessions;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::permissions::Role;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -78,7 +77,7 @@ pub fn create_organisation(
     }
     let org = Organisation { id: new_id(), name: input.name.trim().to_string(), kind: input.kind, created_at: now() };
     record(conn, Some(actor), |conn| {
-        diesel::insert_into(organisations::table).values(&org).execute(conn)?;
+        repo::insert_organisation(conn, &org)?;
         let detail = json!({"organisation_id": org.id, "name": org.name, "kind": org.kind});
         Ok(Done::audited(org, "organisation.created", detail))
     })
@@ -111,8 +110,7 @@ pub fn create_user(conn: &mut DbConnection, actor: Option<&Actor>, input: Input<
                     .at("organisation_id"));
             }
         }
-        let taken: i64 = users::table.filter(users::email.eq(&email)).count().get_result(conn)?;
-        if taken > 0 {
+        if repo::email_taken(conn, &email)? {
             return Err(AppError::conflict(ErrorCode::EmailInUse, format!("{email} is already in use")).at("email"));
         }
         let token = new_token();
@@ -127,7 +125,7 @@ pub fn create_user(conn: &mut DbConnection, actor: Option<&Actor>, input: Input<
             created_at: now(),
             disabled_at: None,
         };
-        diesel::insert_into(users::table).values(&user).execute(conn)?;
+        repo::insert_user(conn, &user)?;
         let detail = json!({"user_id": user.id, "email": user.email, "role": user.role, "organisation_id": user.organisation_id});
         Ok(Done::audited((user, token), "user.created", detail))
     })
@@ -177,18 +175,14 @@ pub fn create_apprentice(conn: &mut DbConnection, actor: &Actor, input: Input<Ne
             training_provider_id: input.training_provider_id.clone(),
             created_at: now(),
         };
-        diesel::insert_into(apprentices::table).values(&apprentice).execute(conn)?;
+        repo::insert_apprentice(conn, &apprentice)?;
         let detail = json!({"apprentice_id": apprentice.id, "employer_id": apprentice.employer_id, "training_provider_id": apprentice.training_provider_id});
         Ok(Done::audited(apprentice, "apprentice.created", detail))
     })
 }
 
 fn find_by_email(conn: &mut DbConnection, email: &str) -> AppResult<User> {
-    users::table
-        .filter(users::email.eq(email.trim().to_lowercase()))
-        .select(User::as_select())
-        .first(conn)
-        .optional()?
+    repo::find_user_by_email(conn, &email.trim().to_lowercase())?
         .ok_or_else(|| AppError::bad_input(ErrorCode::UnknownUser, format!("no user {email:?}")).at("email"))
 }
 
@@ -198,7 +192,7 @@ fn find_by_email(conn: &mut DbConnection, email: &str) -> AppResult<User> {
 pub fn revoke(conn: &mut DbConnection, email: &str) -> AppResult<User> {
     record(conn, None, |conn| {
         let user = find_by_email(conn, email)?;
-        diesel::update(users::table.find(&user.id)).set(users::revoked_at.eq(Some(now()))).execute(conn)?;
+        repo::set_user_revoked_at(conn, &user.id, Some(now()))?;
         let ended = end_sessions_of(conn, &user.id)?;
         let detail = json!({"user_id": user.id, "sessions_ended": ended});
         Ok(Done::audited(user, "user.token_revoked", detail))
@@ -210,7 +204,7 @@ pub fn revoke(conn: &mut DbConnection, email: &str) -> AppResult<User> {
 pub fn disable(conn: &mut DbConnection, email: &str) -> AppResult<User> {
     record(conn, None, |conn| {
         let user = find_by_email(conn, email)?;
-        diesel::update(users::table.find(&user.id)).set(users::disabled_at.eq(Some(now()))).execute(conn)?;
+        repo::set_user_disabled_at(conn, &user.id, Some(now()))?;
         let ended = end_sessions_of(conn, &user.id)?;
         let detail = json!({"user_id": user.id, "sessions_ended": ended});
         Ok(Done::audited(user, "user.disabled", detail))
@@ -221,7 +215,7 @@ pub fn disable(conn: &mut DbConnection, email: &str) -> AppResult<User> {
 pub fn enable(conn: &mut DbConnection, email: &str) -> AppResult<User> {
     record(conn, None, |conn| {
         let user = find_by_email(conn, email)?;
-        diesel::update(users::table.find(&user.id)).set(users::disabled_at.eq(None::<String>)).execute(conn)?;
+        repo::set_user_disabled_at(conn, &user.id, None)?;
         let detail = json!({"user_id": user.id});
         Ok(Done::audited(user, "user.enabled", detail))
     })
@@ -229,8 +223,7 @@ pub fn enable(conn: &mut DbConnection, email: &str) -> AppResult<User> {
 
 /// Ends every browser session of a user; returns how many there were.
 fn end_sessions_of(conn: &mut DbConnection, user_id: &str) -> AppResult<usize> {
-    use crate::db::schema::web_sessions;
-    Ok(diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(user_id))).execute(conn)?)
+    Ok(sessions::delete_sessions_of(conn, user_id)?)
 }
 
 /// Issues a new token for a user (CLI); the old one stops working.
@@ -238,9 +231,7 @@ pub fn reissue_token(conn: &mut DbConnection, email: &str) -> AppResult<(User, S
     record(conn, None, |conn| {
         let user = find_by_email(conn, email)?;
         let token = new_token();
-        diesel::update(users::table.find(&user.id))
-            .set((users::token_hash.eq(Some(token_hash(&token))), users::revoked_at.eq(None::<String>)))
-            .execute(conn)?;
+        repo::set_user_token_hash(conn, &user.id, &token_hash(&token))?;
         let detail = json!({"user_id": user.id});
         Ok(Done::audited((user, token), "user.token_issued", detail))
     })
@@ -310,21 +301,15 @@ pub fn set_password_hash(
     email: &str,
     password_hash: &str,
 ) -> AppResult<User> {
-    use crate::db::models::Credential;
-    use crate::db::schema::{credentials, login_failures, web_sessions};
+    use crate::db::people::Credential;
     require_admin(actor)?;
     record(conn, actor, |conn| {
         let user = find_by_email(conn, email)?;
         let row = Credential { user_id: user.id.clone(), password_hash: password_hash.to_string(), updated_at: now() };
-        let updated = diesel::update(credentials::table.find(&user.id))
-            .set((credentials::password_hash.eq(&row.password_hash), credentials::updated_at.eq(&row.updated_at)))
-            .execute(conn)?;
-        if updated == 0 {
-            diesel::insert_into(credentials::table).values(&row).execute(conn)?;
-        }
-        diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(&user.id))).execute(conn)?;
+        repo::put_credential(conn, &row)?;
+        sessions::delete_sessions_of(conn, &user.id)?;
         // A new password lifts a sign-in throttle (someone may have been guessing at the old one).
-        diesel::delete(login_failures::table.filter(login_failures::email.eq(&user.email))).execute(conn)?;
+        sessions::clear_failures(conn, &user.email, None)?;
         let detail = json!({"user_id": user.id});
         Ok(Done::audited(user, "user.password_set", detail))
     })
@@ -356,38 +341,22 @@ fn window_start() -> String {
 /// count: the right password from an address that has not failed always gets in. A disabled user
 /// is treated as unknown.
 pub fn sign_in_candidate(conn: &mut DbConnection, email: &str, client: &str) -> AppResult<SignInCandidate> {
-    use crate::db::schema::{credentials, login_failures};
     let email = email.trim().to_lowercase();
     check_length("email", &email, 254)?;
     let throttled = |reason: String| Err(AppError::conflict(ErrorCode::SignInThrottled, reason).at("email"));
-    let from_client: i64 = login_failures::table
-        .filter(login_failures::client.eq(client))
-        .filter(login_failures::at.gt(window_start()))
-        .count()
-        .get_result(conn)?;
+    let from_client = sessions::failures_from_client(conn, client, &window_start())?;
     if from_client >= CLIENT_THROTTLE_FAILURES {
         return throttled(format!(
             "too many failed sign-ins from this network address; wait {THROTTLE_WINDOW_MINUTES} minutes and try again"
         ));
     }
-    let for_email: i64 = login_failures::table
-        .filter(login_failures::email.eq(&email))
-        .filter(login_failures::client.eq(client))
-        .filter(login_failures::at.gt(window_start()))
-        .count()
-        .get_result(conn)?;
+    let for_email = sessions::failures_for_email(conn, &email, client, &window_start())?;
     if for_email >= THROTTLE_FAILURES {
         return throttled(format!(
             "too many failed sign-ins for this email; wait {THROTTLE_WINDOW_MINUTES} minutes and try again, or ask an admin to set a new password"
         ));
     }
-    let user = users::table
-        .inner_join(credentials::table.on(credentials::user_id.eq(users::id)))
-        .filter(users::email.eq(&email))
-        .filter(users::disabled_at.is_null())
-        .select((User::as_select(), credentials::password_hash))
-        .first::<(User, String)>(conn)
-        .optional()?;
+    let user = repo::user_with_password(conn, &email)?;
     Ok(SignInCandidate { email, client: client.to_string(), user })
 }
 
@@ -399,20 +368,14 @@ pub fn finish_sign_in(
     candidate: SignInCandidate,
     password_ok: bool,
 ) -> AppResult<Option<(User, String)>> {
-    use crate::db::models::{LoginFailure, WebSession};
-    use crate::db::schema::{login_failures, web_sessions};
+    use crate::db::sessions::{LoginFailure, WebSession};
     let old = crate::db::format_time(chrono::Utc::now() - chrono::Duration::days(1));
     transaction(conn, |conn| {
-        diesel::delete(login_failures::table.filter(login_failures::at.lt(&old))).execute(conn)?;
-        diesel::delete(web_sessions::table.filter(web_sessions::expires_at.lt(now()))).execute(conn)?;
+        sessions::delete_failures_before(conn, &old)?;
+        sessions::delete_sessions_expired_before(conn, &now())?;
         match candidate.user {
             Some((user, _)) if password_ok => {
-                diesel::delete(
-                    login_failures::table
-                        .filter(login_failures::email.eq(&candidate.email))
-                        .filter(login_failures::client.eq(&candidate.client)),
-                )
-                .execute(conn)?;
+                sessions::clear_failures(conn, &candidate.email, Some(&candidate.client))?;
                 let session = new_token();
                 let at = chrono::Utc::now();
                 let row = WebSession {
@@ -421,7 +384,7 @@ pub fn finish_sign_in(
                     created_at: crate::db::format_time(at),
                     expires_at: crate::db::format_time(at + chrono::Duration::hours(SESSION_HOURS)),
                 };
-                diesel::insert_into(web_sessions::table).values(&row).execute(conn)?;
+                sessions::insert_session(conn, &row)?;
                 Ok(Some((user, session)))
             }
             _ => {
@@ -431,7 +394,7 @@ pub fn finish_sign_in(
                     at: now(),
                     client: candidate.client.clone(),
                 };
-                diesel::insert_into(login_failures::table).values(&row).execute(conn)?;
+                sessions::insert_login_failure(conn, &row)?;
                 Ok(None)
             }
         }
@@ -440,38 +403,26 @@ pub fn finish_sign_in(
 
 /// The user of a live browser session.
 pub fn session_user(conn: &mut DbConnection, session: &str) -> AppResult<Option<User>> {
-    use crate::db::schema::web_sessions;
-    Ok(web_sessions::table
-        .inner_join(users::table.on(users::id.eq(web_sessions::user_id)))
-        .filter(web_sessions::id_hash.eq(token_hash(session)))
-        .filter(web_sessions::expires_at.gt(now()))
-        .filter(users::disabled_at.is_null())
-        .select(User::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(sessions::session_user(conn, &token_hash(session), &now())?)
 }
 
 /// Ends a browser session (signing out).
 pub fn end_session(conn: &mut DbConnection, session: &str) -> AppResult<()> {
-    use crate::db::schema::web_sessions;
-    diesel::delete(web_sessions::table.find(token_hash(session))).execute(conn)?;
+    sessions::delete_session(conn, &token_hash(session))?;
     Ok(())
 }
 
 /// A setting shared by every instance on this database, created once with `make` when missing.
 /// Two instances starting together agree: the first insert wins and both read it back.
 pub fn shared_setting(conn: &mut DbConnection, name: &str, make: impl FnOnce() -> String) -> AppResult<String> {
-    use crate::db::models::Setting;
-    use crate::db::schema::settings;
-    let read = |conn: &mut DbConnection| -> AppResult<Option<String>> {
-        Ok(settings::table.find(name).select(settings::value).first::<String>(conn).optional()?)
-    };
+    use crate::db::sessions::Setting;
+    let read = |conn: &mut DbConnection| -> AppResult<Option<String>> { Ok(sessions::setting(conn, name)?) };
     if let Some(value) = read(conn)? {
         return Ok(value);
     }
     let row = Setting { name: name.to_string(), value: make(), created_at: now() };
     // A concurrent instance may have inserted it first: then this insert fails and we read theirs.
-    let _ = diesel::insert_into(settings::table).values(&row).execute(conn);
+    let _ = sessions::insert_setting(conn, &row);
     read(conn)?.ok_or_else(|| anyhow::anyhow!("setting {name} could not be stored").into())
 }
 
@@ -490,13 +441,7 @@ pub fn list_users(conn: &mut DbConnection, actor: &Actor, role: Role) -> AppResu
     if !actor.role.is_staff() {
         return Err(AppError::forbidden("only assessment-body staff may list users"));
     }
-    let rows: Vec<(User, Option<String>)> = users::table
-        .left_join(organisations::table.on(organisations::id.nullable().eq(users::organisation_id)))
-        .filter(users::role.eq(role.as_str()))
-        .order(users::name.asc())
-        .select((User::as_select(), organisations::name.nullable()))
-        .load(conn)?;
-    Ok(rows
+    Ok(repo::users_of_role(conn, role.as_str())?
         .into_iter()
         .map(|(u, org)| UserSummary { id: u.id, name: u.name, email: u.email, role: u.role, organisation: org })
         .collect())
@@ -504,9 +449,7 @@ pub fn list_users(conn: &mut DbConnection, actor: &Actor, role: Role) -> AppResu
 
 /// Display names of users by id (for pages that show who did what).
 pub fn names_of(conn: &mut DbConnection, ids: &[String]) -> AppResult<std::collections::HashMap<String, String>> {
-    let found: Vec<(String, String)> =
-        users::table.filter(users::id.eq_any(ids)).select((users::id, users::name)).load(conn)?;
-    Ok(found.into_iter().collect())
+    Ok(repo::user_names(conn, ids)?)
 }
 
 /// The names behind ids of people, apprentices and organisations (for the audit page's words).
@@ -515,16 +458,8 @@ pub fn display_names_of(
     ids: &[String],
 ) -> AppResult<std::collections::HashMap<String, String>> {
     let mut names = names_of(conn, ids)?;
-    let found: Vec<(String, String)> = apprentices::table
-        .filter(apprentices::id.eq_any(ids))
-        .select((apprentices::id, apprentices::name))
-        .load(conn)?;
-    names.extend(found);
-    let found: Vec<(String, String)> = organisations::table
-        .filter(organisations::id.eq_any(ids))
-        .select((organisations::id, organisations::name))
-        .load(conn)?;
-    names.extend(found);
+    names.extend(repo::apprentice_names(conn, ids)?);
+    names.extend(repo::organisation_names(conn, ids)?);
     Ok(names)
 }
 
@@ -533,11 +468,7 @@ pub fn list_organisations(conn: &mut DbConnection, actor: &Actor, kind: &str) ->
     if !actor.role.is_staff() {
         return Err(AppError::forbidden("only assessment-body staff may list organisations"));
     }
-    Ok(organisations::table
-        .filter(organisations::kind.eq(kind))
-        .order(organisations::name.asc())
-        .select((organisations::id, organisations::name))
-        .load(conn)?)
+    Ok(repo::organisations_of_kind(conn, kind)?)
 }
 
 /// An apprentice as the pages list them.
@@ -554,12 +485,7 @@ pub fn list_apprentices(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec
     if !actor.role.is_staff() {
         return Err(AppError::forbidden("only assessment-body staff may list apprentices"));
     }
-    let rows: Vec<(Apprentice, String)> = apprentices::table
-        .inner_join(organisations::table.on(organisations::id.eq(apprentices::employer_id)))
-        .order((apprentices::name.asc(), apprentices::created_at.asc()))
-        .select((Apprentice::as_select(), organisations::name))
-        .load(conn)?;
-    Ok(rows
+    Ok(repo::apprentices_with_employer(conn)?
         .into_iter()
         .map(|(a, employer)| ApprenticeSummary { id: a.id, name: a.name, email: a.email, employer })
         .collect())

@@ -6,14 +6,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use tokio::sync::mpsc;
 
 use super::assessments::{seat_of, submitted_sheets, StoredDecision};
 use super::standards::Guides;
 use super::Actor;
-use crate::db::models::{Apprentice, AssessmentRow, AuditEntry, User};
-use crate::db::schema::{apprentices, assessments, audit_entries, organisations, standards, users};
+use crate::db::assessments::{decided_page, DecidedFilter};
+use crate::db::models::{Apprentice, AssessmentRow};
 use crate::db::{Db, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::guide::ItemKey;
@@ -289,41 +288,15 @@ pub fn page(
     filter: &ReportFilter,
     after: Option<&(String, String)>,
 ) -> AppResult<Vec<Decided>> {
-    let mut q = assessments::table
-        .inner_join(apprentices::table.on(apprentices::id.eq(assessments::apprentice_id)))
-        .filter(assessments::status.eq_any([Status::Decided.as_str(), Status::Released.as_str()]))
-        .filter(assessments::decided_at.is_not_null())
-        .into_boxed();
-    if let Some(from) = filter.from {
-        q = q.filter(assessments::decided_at.ge(from.format("%Y-%m-%d").to_string()));
-    }
-    if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
-        q = q.filter(assessments::decided_at.lt(to.format("%Y-%m-%d").to_string()));
-    }
-    if let Some(s) = &filter.standard_id {
-        q = q.filter(assessments::standard_id.eq(s.clone()));
-    }
-    if let Some(e) = &filter.employer_id {
-        q = q.filter(apprentices::employer_id.eq(e.clone()));
-    }
-    if let Some(t) = &filter.training_provider_id {
-        q = q.filter(apprentices::training_provider_id.eq(t.clone()));
-    }
-    if let Some(a) = &filter.assessor_id {
-        q = q.filter(assessments::independent_assessor_id.eq(a.clone()));
-    }
-    if let Some((at, id)) = after {
-        q = q.filter(
-            assessments::decided_at
-                .gt(at.clone())
-                .or(assessments::decided_at.eq(at.clone()).and(assessments::id.gt(id.clone()))),
-        );
-    }
-    let rows: Vec<(AssessmentRow, Apprentice)> = q
-        .order((assessments::decided_at.asc(), assessments::id.asc()))
-        .limit(PAGE)
-        .select((AssessmentRow::as_select(), Apprentice::as_select()))
-        .load(conn)?;
+    let decided = DecidedFilter {
+        decided_from: filter.from.map(|from| from.format("%Y-%m-%d").to_string()),
+        decided_before: filter.to.and_then(|d| d.succ_opt()).map(|to| to.format("%Y-%m-%d").to_string()),
+        standard_id: filter.standard_id.clone(),
+        employer_id: filter.employer_id.clone(),
+        training_provider_id: filter.training_provider_id.clone(),
+        assessor_id: filter.assessor_id.clone(),
+    };
+    let rows = decided_page(conn, &decided, after, PAGE)?;
     let ids: Vec<String> = rows.iter().map(|(r, _)| r.id.clone()).collect();
     let lookup = page_names(conn, &rows)?;
     let mut sheets_by: HashMap<String, Vec<(crate::db::models::ScoreSheetRow, Sheet)>> = HashMap::new();
@@ -362,12 +335,7 @@ pub fn page(
 /// submission's audit entry (one query over the page's score-sheet audit entries).
 fn independence_rows(conn: &mut DbConnection, page: &[Decided]) -> AppResult<Vec<IndependenceRow>> {
     let ids: Vec<String> = page.iter().map(|d| d.row.id.clone()).collect();
-    let entries: Vec<AuditEntry> = audit_entries::table
-        .filter(audit_entries::assessment_id.eq_any(ids))
-        .filter(audit_entries::action.eq_any(["score_sheet.saved", "score_sheet.submitted"]))
-        .order(audit_entries::seq.asc())
-        .select(AuditEntry::as_select())
-        .load(conn)?;
+    let entries = crate::db::audit::entries_of(conn, &ids, &["score_sheet.saved", "score_sheet.submitted"])?;
     // (assessment, user) → (first save, submission's seq).
     let mut seen: HashMap<(String, String), (String, Option<i64>)> = HashMap::new();
     for e in entries {
@@ -413,20 +381,14 @@ struct PageNames {
 fn page_names(conn: &mut DbConnection, rows: &[(AssessmentRow, Apprentice)]) -> AppResult<PageNames> {
     let org_ids: Vec<String> =
         rows.iter().flat_map(|(_, a)| [a.employer_id.clone(), a.training_provider_id.clone()]).collect();
-    let organisations: Vec<(String, String)> = organisations::table
-        .filter(organisations::id.eq_any(org_ids))
-        .select((organisations::id, organisations::name))
-        .load(conn)?;
+    let organisations = crate::db::people::organisation_names(conn, &org_ids)?;
     let user_ids: Vec<String> = rows.iter().filter_map(|(r, _)| r.independent_assessor_id.clone()).collect();
     let standard_ids: Vec<String> = rows.iter().map(|(r, _)| r.standard_id.clone()).collect();
-    let standards: Vec<(String, String, String)> = standards::table
-        .filter(standards::id.eq_any(standard_ids))
-        .select((standards::id, standards::version, standards::title))
-        .load(conn)?;
+    let standards = crate::db::standards::standard_titles(conn, &standard_ids)?;
     Ok(PageNames {
-        organisations: organisations.into_iter().collect(),
+        organisations,
         users: names(conn, user_ids)?,
-        standards: standards.into_iter().map(|(id, version, title)| (format!("{id}\n{version}"), title)).collect(),
+        standards: standards.into_iter().map(|((id, version), title)| (format!("{id}\n{version}"), title)).collect(),
     })
 }
 
@@ -510,8 +472,7 @@ pub fn authorise(actor: &Actor) -> AppResult<()> {
 }
 
 fn names(conn: &mut DbConnection, ids: Vec<String>) -> AppResult<HashMap<String, String>> {
-    let found: Vec<User> = users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn)?;
-    Ok(found.into_iter().map(|u| (u.id, u.name)).collect())
+    Ok(crate::db::people::user_names(conn, &ids)?)
 }
 
 /// Writes a report into `tx` chunk by chunk; stops early if the receiver goes away.

@@ -9,12 +9,10 @@
 //! the outbox in that same transaction: a simulation never emails anybody.
 
 use chrono::{DateTime, Duration, Utc};
-use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use crate::db::schema::{assessments, outbox};
 use crate::db::{format_time, DbConnection};
 use crate::domain::assessment::VivaQuestion;
 use crate::domain::guide::Guide;
@@ -309,7 +307,7 @@ pub struct Written {
 
 /// Refuses a database that already holds assessments: a simulation never mixes into real data.
 pub fn check_empty(conn: &mut DbConnection) -> AppResult<()> {
-    let n: i64 = assessments::table.count().get_result(conn)?;
+    let n = crate::db::assessments::count_assessments(conn)?;
     if n > 0 {
         return Err(AppError::conflict(
             ErrorCode::DatabaseNotEmpty,
@@ -495,15 +493,15 @@ pub fn write(
                 id,
                 epa::ModerationInput { action: "confirm".into(), rationale: String::new() }.into(),
             )?;
-            emails_withheld += diesel::delete(outbox::table.filter(outbox::assessment_id.eq(id))).execute(conn)?;
+            emails_withheld += crate::db::outbox::delete_messages_of(conn, id)?;
             // The decision and release move into the simulated past; the audit trail keeps the
             // times the steps were really taken.
-            diesel::update(assessments::table.filter(assessments::id.eq(id)))
-                .set((
-                    assessments::decided_at.eq(format_time(sim.decided_at)),
-                    assessments::released_at.eq(format_time(sim.released_at)),
-                ))
-                .execute(conn)?;
+            crate::db::assessments::set_decided_and_released_at(
+                conn,
+                id,
+                &format_time(sim.decided_at),
+                &format_time(sim.released_at),
+            )?;
             progress();
         }
         let day = |t: Option<&DateTime<Utc>>| t.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default();

@@ -5,12 +5,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use diesel::prelude::*;
 use serde_json::json;
 
 use super::{audit, transaction, Actor};
-use crate::db::models::StandardRow;
-use crate::db::schema::standards;
+use crate::db::standards::{self as repo, StandardRow};
 use crate::db::{now, DbConnection};
 use crate::domain::guide::Guide;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -62,28 +60,17 @@ impl Guides {
         if let Some(g) = self.cached(id, version) {
             return Ok(Some(g));
         }
-        let row: Option<StandardRow> =
-            standards::table.find((id, version)).select(StandardRow::as_select()).first(conn).optional()?;
-        row.map(|r| self.parsed(&r)).transpose()
+        repo::find_standard(conn, id, version)?.map(|r| self.parsed(&r)).transpose()
     }
 
     /// The latest imported version of a standard.
     pub fn latest(&self, conn: &mut DbConnection, id: &str) -> AppResult<Option<Arc<Guide>>> {
-        let row: Option<StandardRow> = standards::table
-            .filter(standards::id.eq(id))
-            .order(standards::revision.desc())
-            .select(StandardRow::as_select())
-            .first(conn)
-            .optional()?;
-        row.map(|r| self.parsed(&r)).transpose()
+        repo::latest_standard(conn, id)?.map(|r| self.parsed(&r)).transpose()
     }
 
     /// The latest version of every standard, by id.
     pub fn list_latest(&self, conn: &mut DbConnection) -> AppResult<Vec<Arc<Guide>>> {
-        let rows: Vec<StandardRow> = standards::table
-            .order((standards::id.asc(), standards::revision.desc()))
-            .select(StandardRow::as_select())
-            .load(conn)?;
+        let rows = repo::all_standards(conn)?;
         let mut out: Vec<Arc<Guide>> = Vec::new();
         for row in rows {
             if out.last().is_none_or(|g| g.id != row.id) {
@@ -104,12 +91,7 @@ impl Guides {
         let guide = Guide::from_toml(source)?;
         let json = guide.to_json();
         transaction(conn, |conn| {
-            let existing: Option<StandardRow> = standards::table
-                .find((&guide.id, &guide.version))
-                .select(StandardRow::as_select())
-                .first(conn)
-                .optional()?;
-            if let Some(existing) = existing {
+            if let Some(existing) = repo::find_standard(conn, &guide.id, &guide.version)? {
                 if existing.guide_json == json {
                     return Ok((self.parsed(&existing)?, Imported::Unchanged));
                 }
@@ -122,10 +104,7 @@ impl Guides {
                 )
                 .at("version"));
             }
-            let revision: Option<i64> = standards::table
-                .filter(standards::id.eq(&guide.id))
-                .select(diesel::dsl::max(standards::revision))
-                .first(conn)?;
+            let revision = repo::last_revision(conn, &guide.id)?;
             let row = StandardRow {
                 id: guide.id.clone(),
                 version: guide.version.clone(),
@@ -136,7 +115,7 @@ impl Guides {
                 source_toml: source.to_string(),
                 created_at: now(),
             };
-            diesel::insert_into(standards::table).values(&row).execute(conn)?;
+            repo::insert_standard(conn, &row)?;
             audit(conn, None, actor, "standard.imported", json!({"standard_id": guide.id, "version": guide.version}))?;
             Ok((self.remember(guide.clone()), Imported::Created))
         })

@@ -12,8 +12,8 @@ use super::assessments::{
     StoredVivaRecord,
 };
 use super::Actor;
-use crate::db::models::{find_apprentice, latest_moderation_of, outbox_of, score_sheets_of, AssessmentRow};
-use crate::db::DbConnection;
+use crate::db::assessments::ListRow;
+use crate::db::models::{AssessmentRow, ModerationRow, ScoreSheetRow};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
 use crate::domain::permissions::Seat;
 use crate::domain::workflow::{self, DeclarationState, Facts, NextStep, Panel, Status, Todo};
@@ -155,28 +155,31 @@ impl AssessmentView {
     }
 }
 
-/// The assessment `row` as `actor` sees it.
-pub fn assessment(conn: &mut DbConnection, actor: &Actor, row: &AssessmentRow) -> AppResult<AssessmentView> {
+/// The assessment as `actor` sees it, from its row, what was read beside it and its score
+/// sheets (behind the viewer's next steps). Reads nothing: a list reads what every view of its
+/// page needs at once.
+pub fn assessment(actor: &Actor, loaded: &ListRow, sheets: &[ScoreSheetRow]) -> AppResult<AssessmentView> {
+    let row = &loaded.row;
     let status: Status = row.status.parse().map_err(|e: String| anyhow::anyhow!("assessment {}: {e}", row.id))?;
-    let apprentice = find_apprentice(conn, &row.apprentice_id)?.map(|a| ApprenticeView {
+    let apprentice = loaded.apprentice.clone().map(|a| ApprenticeView {
         id: a.id,
         name: a.name,
         employer_id: a.employer_id,
         training_provider_id: a.training_provider_id,
     });
     let gateway: Option<StoredGateway> = parse_stored("gateway", &row.gateway_json)?;
-    let emails = outbox_of(conn, &row.id)?
-        .into_iter()
+    let emails = loaded
+        .emails
+        .iter()
         .map(|m| EmailView {
-            to: m.recipient,
-            recipient_role: m.recipient_role,
-            status: m.status,
+            to: m.recipient.clone(),
+            recipient_role: m.recipient_role.clone(),
+            status: m.status.clone(),
             attempts: m.attempts,
-            last_error: m.last_error,
-            sent_at: m.sent_at,
+            last_error: m.last_error.clone(),
+            sent_at: m.sent_at.clone(),
         })
         .collect();
-    let sheets = score_sheets_of(conn, &row.id)?;
     let facts = Facts {
         declaration: declaration_state(row)?,
         own_sheet_submitted: sheets.iter().find(|s| s.user_id == actor.id).map(|s| s.submitted_at.is_some()),
@@ -207,7 +210,7 @@ pub fn assessment(conn: &mut DbConnection, actor: &Actor, row: &AssessmentRow) -
         viva_record: parse_stored("viva record", &row.viva_record_json)?,
         consensus: parse_stored("consensus", &row.consensus_json)?,
         decision: parse_stored("decision", &row.decision_json)?,
-        referred_back: referred_back(conn, row, status)?,
+        referred_back: referred_back(loaded.latest_moderation.as_ref(), status),
         grade: row.grade.clone(),
         weighted_score: row.weighted_score,
         decided_at: row.decided_at.clone(),
@@ -248,14 +251,14 @@ fn saved_gateway(g: StoredGateway) -> SavedGateway {
 
 /// Moderation's refer-back the panel is answering: from the refer-back until the next decision
 /// (the assessment is back in `consensus`), else none.
-fn referred_back(conn: &mut DbConnection, row: &AssessmentRow, status: Status) -> AppResult<Option<ReferredBack>> {
+fn referred_back(latest_moderation: Option<&ModerationRow>, status: Status) -> Option<ReferredBack> {
     if status != Status::Consensus {
-        return Ok(None);
+        return None;
     }
-    Ok(match latest_moderation_of(conn, &row.id)? {
+    match latest_moderation {
         Some(m) if m.action == ModerationAction::ReferBack.as_str() => {
-            Some(ReferredBack { at: m.at, by: m.moderator_id, rationale: m.rationale })
+            Some(ReferredBack { at: m.at.clone(), by: m.moderator_id.clone(), rationale: m.rationale.clone() })
         }
         _ => None,
-    })
+    }
 }

@@ -30,6 +30,7 @@ mod errors;
 mod gateway;
 mod guards;
 mod idempotency;
+mod lists;
 mod local_times;
 mod mail_outage;
 mod migrations;

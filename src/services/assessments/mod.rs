@@ -32,11 +32,9 @@ pub use scores::*;
 pub use viva::*;
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::models::*;
-use crate::db::schema::assessments;
 use crate::db::{format_time, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::guide::Guide;
@@ -79,13 +77,6 @@ pub fn find_for(conn: &mut DbConnection, actor: &Actor, id: &str, action: Action
     }
     let status = row.status.parse().map_err(|e: String| anyhow::anyhow!("assessment {id}: {e}"))?;
     Ok(Found { row, seat, status })
-}
-
-fn lock_assessment(conn: &mut DbConnection, id: &str) -> AppResult<()> {
-    if let DbConnection::Postgres(pg) = conn {
-        assessments::table.find(id).select(assessments::id).for_update().load::<String>(pg)?;
-    }
-    Ok(())
 }
 
 fn forbidden_message(action: Action) -> &'static str {

@@ -1,12 +1,10 @@
 //! Moderation: a moderator off the panel confirms the decision (the outcome is released) or
 //! refers it back to the panel.
 
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::db::models::*;
-use crate::db::schema::moderations;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::assessment::{ModerationAction, Status};
 use crate::domain::permissions::Action;
@@ -61,7 +59,7 @@ pub fn moderate(
             decision_json: row.decision_json.clone().unwrap_or_else(|| "null".into()),
             at: at.clone(),
         };
-        diesel::insert_into(moderations::table).values(&moderation).execute(conn)?;
+        insert_moderation(conn, &moderation)?;
         let next = status.after(Event::Moderated(action))?;
         let mut detail = json!({"action": action, "rationale": moderation.rationale, "grade": row.grade});
         match action {

@@ -1,11 +1,9 @@
 //! The outcome emails: queued in the outbox when the outcome is released, and put back in the queue
 //! after a failure.
 
-use diesel::prelude::*;
 use serde_json::json;
 
 use crate::db::models::*;
-use crate::db::schema::outbox;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
@@ -71,7 +69,7 @@ pub(super) fn queue_outcome_emails(
             created_at: at.clone(),
             sent_at: None,
         };
-        diesel::insert_into(outbox::table).values(&message).execute(conn)?;
+        crate::db::outbox::insert_message(conn, &message)?;
     }
     Ok(recipients.len())
 }
@@ -80,15 +78,7 @@ pub(super) fn queue_outcome_emails(
 /// has been put right. Returns how many were re-queued.
 pub fn resend_failed_emails(conn: &mut DbConnection, actor: &Actor, id: &str, input: Input<()>) -> AppResult<usize> {
     change(conn, actor, id, Action::Administer, input, |Change { conn, .. }| {
-        let failed = outbox::table.filter(outbox::assessment_id.eq(id)).filter(outbox::status.eq("failed"));
-        let n = diesel::update(failed)
-            .set((
-                outbox::status.eq("pending"),
-                outbox::attempts.eq(0),
-                outbox::next_attempt_at.eq(now()),
-                outbox::locked_until.eq(None::<String>),
-            ))
-            .execute(conn)?;
+        let n = crate::db::outbox::requeue_failed(conn, id, &now())?;
         if n == 0 {
             return Err(AppError::conflict(
                 ErrorCode::NothingToResend,

@@ -1,15 +1,18 @@
-//! Reading an assessment: its view (built by `services::views`), the list a caller may see, and
-//! its audit trail.
+//! Reading an assessment: its view (built by `services::views`), the list a caller may see (one
+//! keyset page read in a fixed number of queries), and its audit trail.
 
-use diesel::prelude::*;
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::db::assessments::Visible;
+pub use crate::db::assessments::{ListRow, Page};
 use crate::db::models::*;
-use crate::db::schema::assessments;
 use crate::db::DbConnection;
+use crate::domain::assessment::Status;
 use crate::domain::permissions::Action;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::views::{self, AssessmentView};
 use crate::services::Actor;
 
@@ -19,23 +22,81 @@ use super::find_for;
 /// version (for the `ETag`).
 pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<(i64, AssessmentView)> {
     let found = find_for(conn, actor, id, Action::ViewAssessment)?;
-    Ok((found.row.version, views::assessment(conn, actor, &found.row)?))
+    let loaded = ListRow {
+        apprentice: find_apprentice(conn, &found.row.apprentice_id)?,
+        emails: outbox_of(conn, &found.row.id)?,
+        // Only an assessment back in consensus shows its refer-back.
+        latest_moderation: match found.status == Status::Consensus {
+            true => latest_moderation_of(conn, &found.row.id)?,
+            false => None,
+        },
+        row: found.row,
+    };
+    let sheets = score_sheets_of(conn, &loaded.row.id)?;
+    Ok((loaded.row.version, views::assessment(actor, &loaded, &sheets)?))
 }
 
-/// The assessments `actor` may see, newest first.
+/// Most assessments one page of `GET /assessments` holds.
+pub const LIST_LIMIT_MAX: i64 = 500;
+
+/// The assessments `actor` may see, newest first (the whole list).
 pub fn list(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<AssessmentView>> {
-    let mut query = assessments::table.into_boxed();
-    if !actor.role.is_staff() {
-        query = query.filter(
-            assessments::line_manager_id
-                .eq(actor.id.clone())
-                .or(assessments::training_provider_user_id.eq(actor.id.clone()))
-                .or(assessments::independent_assessor_id.eq(actor.id.clone())),
-        );
+    list_page(conn, actor, None, &Page::default())
+}
+
+/// One page of the assessments `actor` may see whose status is one of `statuses` (None: any),
+/// newest first, in a number of queries that does not grow with the page (see
+/// [`crate::db::assessments::list_page`]). 400 naming `limit` outside 1–500, naming `after`
+/// when it is not an assessment of this list.
+pub fn list_page(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    statuses: Option<&[&str]>,
+    page: &Page,
+) -> AppResult<Vec<AssessmentView>> {
+    if let Some(limit) = page.limit {
+        if !(1..=LIST_LIMIT_MAX).contains(&limit) {
+            return Err(AppError::bad_input(
+                ErrorCode::InvalidQuery,
+                format!("{limit} is not between 1 and {LIST_LIMIT_MAX}"),
+            )
+            .at("limit"));
+        }
     }
-    let rows: Vec<AssessmentRow> =
-        query.order(assessments::created_at.desc()).select(AssessmentRow::as_select()).load(conn)?;
-    rows.iter().map(|r| views::assessment(conn, actor, r)).collect()
+    let loaded = list_loaded(conn, actor, statuses, page)?;
+    views_of(conn, actor, &loaded)
+}
+
+/// The views of assessments a list already read, with the score sheets behind each viewer's
+/// next steps read in one query however many there are.
+pub fn views_of(conn: &mut DbConnection, actor: &Actor, loaded: &[ListRow]) -> AppResult<Vec<AssessmentView>> {
+    let ids: Vec<String> = loaded.iter().map(|l| l.row.id.clone()).collect();
+    let mut sheets: HashMap<String, Vec<ScoreSheetRow>> = HashMap::new();
+    for sheet in crate::db::sheets::sheets_among(conn, &ids)? {
+        sheets.entry(sheet.assessment_id.clone()).or_default().push(sheet);
+    }
+    loaded
+        .iter()
+        .map(|l| views::assessment(actor, l, sheets.get(&l.row.id).map_or(&[], Vec::as_slice)))
+        .collect()
+}
+
+/// The rows of [`list_page`], each with what its view shows beside it (for pages that show
+/// more of each, e.g. its sheets; [`views_of`] makes their views).
+pub fn list_loaded(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    statuses: Option<&[&str]>,
+    page: &Page,
+) -> AppResult<Vec<ListRow>> {
+    let visible = if actor.role.is_staff() { Visible::All } else { Visible::SeatedOn(&actor.id) };
+    crate::db::assessments::list_page(conn, visible, statuses, page)?.ok_or_else(|| {
+        AppError::bad_input(
+            ErrorCode::InvalidQuery,
+            format!("{:?} is not an assessment of this list", page.after.as_deref().unwrap_or_default()),
+        )
+        .at("after")
+    })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -1,12 +1,10 @@
 //! Registering an apprentice's EPA: the assessment, its standard's current version and its first
 //! two panel seats (line manager and training provider).
 
-use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::db::models::*;
-use crate::db::schema::assessments;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::permissions::{Action, Role, Seat};
@@ -75,7 +73,7 @@ pub fn register(
             created_at: at.clone(),
             updated_at: at,
         };
-        diesel::insert_into(assessments::table).values(&row).execute(conn)?;
+        insert_assessment(conn, &row)?;
         let id = row.id.clone();
         let detail = json!({"apprentice_id": row.apprentice_id, "standard_id": row.standard_id, "standard_version": row.standard_version,
                    "line_manager_id": row.line_manager_id, "training_provider_user_id": row.training_provider_user_id});

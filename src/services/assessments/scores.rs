@@ -1,12 +1,10 @@
 //! Score sheets: each member's sheet, saved and submitted, sealed from the others until all three
 //! are in; and the submitted sheets as consensus, decision and reports read them.
 
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::db::models::*;
-use crate::db::schema::score_sheets;
 use crate::db::{now, DbConnection};
 use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::{Action, Seat};
@@ -197,7 +195,29 @@ pub struct SheetsView {
 pub fn view_sheets(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<SheetsView> {
     let Found { row, .. } = find_for(conn, actor, id, Action::ViewAssessment)?;
     let rows = score_sheets_of(conn, id)?;
-    let seats = seated(&row);
+    sheets_view(actor, &row, &rows)
+}
+
+/// The sheets views of assessments a list already found visible to `actor`, by assessment id,
+/// read in one query however many there are.
+pub fn sheets_views_of(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    assessments: &[&AssessmentRow],
+) -> AppResult<std::collections::HashMap<String, SheetsView>> {
+    let ids: Vec<String> = assessments.iter().map(|a| a.id.clone()).collect();
+    let mut by_assessment: std::collections::HashMap<String, Vec<ScoreSheetRow>> = std::collections::HashMap::new();
+    for sheet in crate::db::sheets::sheets_among(conn, &ids)? {
+        by_assessment.entry(sheet.assessment_id.clone()).or_default().push(sheet);
+    }
+    assessments
+        .iter()
+        .map(|a| Ok((a.id.clone(), sheets_view(actor, a, by_assessment.get(&a.id).map_or(&[], Vec::as_slice))?)))
+        .collect()
+}
+
+fn sheets_view(actor: &Actor, row: &AssessmentRow, rows: &[ScoreSheetRow]) -> AppResult<SheetsView> {
+    let seats = seated(row);
     let submitted = |user: &str| rows.iter().any(|s| s.user_id == user && s.submitted_at.is_some());
     let all_submitted = seats.len() == 3 && seats.iter().all(|(_, u)| submitted(u));
     let mut sheets = Vec::new();
@@ -240,12 +260,8 @@ pub(super) fn as_panel(sheets: &[Sheet; 3]) -> PanelSheets<'_> {
 
 /// The sheets of one assessment for reports: (seat, user id, sheet).
 pub fn submitted_sheets(conn: &mut DbConnection, ids: &[String]) -> AppResult<Vec<(String, ScoreSheetRow, Sheet)>> {
-    let rows: Vec<ScoreSheetRow> = score_sheets::table
-        .filter(score_sheets::assessment_id.eq_any(ids))
-        .filter(score_sheets::submitted_at.is_not_null())
-        .select(ScoreSheetRow::as_select())
-        .load(conn)?;
-    rows.into_iter()
+    submitted_sheets_of(conn, ids)?
+        .into_iter()
         .map(|r| {
             let sheet = read_sheet(&r)?;
             Ok((r.assessment_id.clone(), r, sheet))

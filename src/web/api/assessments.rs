@@ -1,10 +1,10 @@
 //! Assessments: one apprentice's EPA, step by step.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::assessments as svc;
 use crate::web::{created, post_once, with_etag, AppState, Body, CurrentUser};
 
@@ -24,10 +24,37 @@ pub async fn register(state: web::Data<AppState>, user: CurrentUser, body: Body)
     .await
 }
 
-#[utoipa::path(get, operation_id = "list_assessments", path = "/api/v1/assessments", tag = "assessments", responses((status = 200, description = "the assessments the caller may see")))]
-pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
-    let all = state.db.run(move |conn| svc::list(conn, &user.0)).await?;
+/// `GET /assessments[?limit=N&after=ID]`: the whole list, or one page of it.
+#[utoipa::path(get, operation_id = "list_assessments", path = "/api/v1/assessments", tag = "assessments", params(("limit" = Option<i64>, Query, description = "at most this many (1-500)"), ("after" = Option<String>, Query, description = "start after the assessment with this id")), responses((status = 200, description = "the assessments the caller may see")))]
+pub async fn list(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
+    let page = page_of(req.query_string())?;
+    let all = state.db.run(move |conn| svc::list_page(conn, &user.0, None, &page)).await?;
     Ok(HttpResponse::Ok().json(all))
+}
+
+/// Reads `limit` and `after` from a query string (other parameters are ignored, as in v1).
+fn page_of(query: &str) -> AppResult<svc::Page> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|e| AppError::bad_input(ErrorCode::InvalidQuery, format!("{e}")).at("query"))?
+        .into_inner();
+    let mut page = svc::Page::default();
+    for (name, value) in pairs {
+        match name.as_str() {
+            "limit" => {
+                let limit = value.trim().parse().map_err(|_| {
+                    AppError::bad_input(
+                        ErrorCode::InvalidQuery,
+                        format!("{value:?} is not a whole number between 1 and {}", svc::LIST_LIMIT_MAX),
+                    )
+                    .at("limit")
+                })?;
+                page.limit = Some(limit);
+            }
+            "after" => page.after = Some(value),
+            _ => {}
+        }
+    }
+    Ok(page)
 }
 
 #[utoipa::path(get, operation_id = "show_assessment", path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, description = "the assessment (its version as ETag)")))]

@@ -1,12 +1,11 @@
 //! `GET /healthz`: 200 once the database answers.
 
 use actix_web::{web, HttpResponse};
-use diesel::connection::SimpleConnection;
 
 use crate::error::AppResult;
 use crate::web::AppState;
 
 pub async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    state.db.run(|conn| conn.batch_execute("SELECT 1").map_err(crate::error::AppError::from)).await?;
+    state.db.run(|conn| crate::db::ping(conn).map_err(crate::error::AppError::from)).await?;
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n"))
 }

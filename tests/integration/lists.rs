@@ -1,0 +1,147 @@
+//! Lists that scale: `GET /api/v1/assessments`, the home page and the moderation queue read a
+//! fixed number of queries whatever the number of assessments, and the API's list pages with
+//! `limit` and `after` (API.md, "v1 additions: Paged lists").
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use diesel::connection::{Connection, InstrumentationEvent};
+use epa_panel::db::DbConnection;
+use epa_panel::services::assessments::{self as svc, Page};
+use epa_panel::services::Actor;
+use serde_json::{json, Value};
+
+use crate::app::*;
+
+/// A connection to the app's database that counts the queries it starts.
+fn counting(app: &TestApp) -> (DbConnection, Arc<AtomicUsize>) {
+    let mut conn = app.connect();
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    (conn, count)
+}
+
+fn actor(conn: &mut DbConnection, email: &str) -> Actor {
+    let user = epa_panel::db::people::find_user_by_email(conn, email).unwrap().expect("the user");
+    Actor::from_user(&user).unwrap()
+}
+
+/// Queries the list's data takes: the API's list, the home page's (list and own sheets) and the
+/// moderation queue's (decided and released, with their sheets).
+fn queries_of_lists(conn: &mut DbConnection, count: &AtomicUsize, who: &Actor) -> [usize; 3] {
+    let mut measure = |f: &mut dyn FnMut(&mut DbConnection)| {
+        let before = count.load(Ordering::SeqCst);
+        f(conn);
+        count.load(Ordering::SeqCst) - before
+    };
+    let api = measure(&mut |conn| {
+        svc::list_page(conn, who, None, &Page::default()).unwrap();
+    });
+    let home = measure(&mut |conn| {
+        let loaded = svc::list_loaded(conn, who, None, &Page::default()).unwrap();
+        let scheduled: Vec<_> = loaded.iter().map(|l| &l.row).filter(|r| r.status == "scheduled").collect();
+        svc::sheets_views_of(conn, who, &scheduled).unwrap();
+        loaded.iter().for_each(|l| drop(svc::view_from(l).unwrap()));
+    });
+    let queue = measure(&mut |conn| {
+        let loaded = svc::list_loaded(conn, who, Some(&["decided", "released"]), &Page::default()).unwrap();
+        let decided: Vec<_> = loaded.iter().map(|l| &l.row).filter(|r| r.status == "decided").collect();
+        svc::sheets_views_of(conn, who, &decided).unwrap();
+    });
+    [api, home, queue]
+}
+
+/// Registers another assessment for the panel's people, with an apprentice of its own.
+async fn another(app: &TestApp, panel: &Panel, n: usize) -> String {
+    let p = &panel.people;
+    let apprentice = app.apprentice(&format!("Apprentice {n}"), &p.employer_id, &p.provider_id).await;
+    let a = app
+        .admin
+        .expect(
+            201,
+            "POST",
+            "/api/v1/assessments",
+            json!({"apprentice_id": apprentice.id, "standard_id": STANDARD,
+                   "line_manager_id": p.lm.id, "training_provider_user_id": p.tp.id}),
+        )
+        .await;
+    id_of(&a)
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array().unwrap_or_else(|| panic!("a list: {list}")).iter().map(id_of).collect()
+}
+
+both_backends!(the_lists_read_as_many_queries_for_twenty_assessments_as_for_one, |app| async move {
+    // One assessment at each interesting step: released (emails, moderation), decided, scheduled.
+    let released = app.panel().await;
+    released.release_unanimous(3).await;
+    let (mut conn, count) = counting(app);
+    let admin = actor(&mut conn, "ada@fairepa.test");
+    let lm = actor(&mut conn, &released.people.lm.email);
+    let one = [queries_of_lists(&mut conn, &count, &admin), queries_of_lists(&mut conn, &count, &lm)];
+    for n in 0..19 {
+        another(app, &released, n).await;
+    }
+    let twenty = [queries_of_lists(&mut conn, &count, &admin), queries_of_lists(&mut conn, &count, &lm)];
+    assert_eq!(app.admin.get("/api/v1/assessments").await.as_array().unwrap().len(), 20);
+    assert_eq!(released.people.lm.get("/api/v1/assessments").await.as_array().unwrap().len(), 20);
+    assert_eq!(one, twenty, "queries for [api, home, queue] of [admin, line manager]: 1 vs 20 assessments");
+    assert!(twenty.iter().flatten().all(|&n| n <= 5), "a handful of queries each: {twenty:?}");
+});
+
+both_backends!(walking_pages_of_two_gives_every_visible_assessment_once, |app| async move {
+    let first = app.registered().await;
+    let mut made = vec![first.id.clone()];
+    for n in 0..4 {
+        made.push(another(app, &first, n).await);
+    }
+    // Someone else's assessment, which the line manager must not see.
+    let other = app.registered_for(STANDARD, Names { line_manager: "Olga Other".into(), ..Names::default() }).await;
+    let whole = app.admin.get("/api/v1/assessments").await;
+    assert_eq!(ids(&whole).len(), 6);
+    for (who, expected) in [(&app.admin, 6), (&first.people.lm.client, 5)] {
+        let whole = ids(&who.get("/api/v1/assessments").await);
+        assert_eq!(whole.len(), expected);
+        let mut walked = Vec::new();
+        let mut path = "/api/v1/assessments?limit=2".to_string();
+        loop {
+            let page = ids(&who.get(&path).await);
+            assert!(page.len() <= 2, "{page:?}");
+            let Some(last) = page.last().cloned() else { break };
+            walked.extend(page);
+            path = format!("/api/v1/assessments?limit=2&after={last}");
+        }
+        assert_eq!(walked, whole, "the pages, in order, are the whole list");
+        assert_eq!(walked.iter().collect::<HashSet<_>>().len(), walked.len(), "each once");
+    }
+    let lm_list = ids(&first.people.lm.get("/api/v1/assessments").await);
+    assert!(made.iter().all(|id| lm_list.contains(id)) && !lm_list.contains(&other.id));
+    // A page is the same JSON as the whole list's entries.
+    let page = app.admin.get(&format!("/api/v1/assessments?limit=1&after={}", ids(&whole)[0])).await;
+    assert_eq!(page.as_array().unwrap()[0], whole.as_array().unwrap()[1]);
+});
+
+both_backends!(limit_and_after_are_checked_naming_the_field, |app| async move {
+    let mine = app.registered().await;
+    let other = app.registered_for(STANDARD, Names { line_manager: "Olga Other".into(), ..Names::default() }).await;
+    for limit in ["0", "501", "-1", "two", "", "1.5"] {
+        let e = app.admin.refused(400, "GET", &format!("/api/v1/assessments?limit={limit}"), Value::Null).await;
+        assert!(e.message.starts_with("limit: "), "limit={limit}: {}", e.message);
+    }
+    assert_eq!(ids(&app.admin.get("/api/v1/assessments?limit=500").await).len(), 2);
+    assert_eq!(ids(&app.admin.get("/api/v1/assessments?limit=1").await).len(), 1);
+    // Unknown, and not visible to the caller: the same answer.
+    let unknown = app.admin.refused(400, "GET", "/api/v1/assessments?after=no-such-id", Value::Null).await;
+    assert!(unknown.message.starts_with("after: "), "{}", unknown.message);
+    let lm = &mine.people.lm;
+    let invisible = lm.refused(400, "GET", &format!("/api/v1/assessments?after={}", other.id), Value::Null).await;
+    assert!(invisible.message.starts_with("after: "), "{}", invisible.message);
+    assert_eq!(ids(&lm.get(&format!("/api/v1/assessments?after={}", mine.id)).await), Vec::<String>::new());
+});
