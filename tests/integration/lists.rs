@@ -44,15 +44,13 @@ fn queries_of_lists(conn: &mut DbConnection, count: &AtomicUsize, who: &Actor) -
         svc::list_page(conn, who, None, &Page::default()).unwrap();
     });
     let home = measure(&mut |conn| {
-        let loaded = svc::list_loaded(conn, who, None, &Page::default()).unwrap();
-        let scheduled: Vec<_> = loaded.iter().map(|l| &l.row).filter(|r| r.status == "scheduled").collect();
-        svc::sheets_views_of(conn, who, &scheduled).unwrap();
-        loaded.iter().for_each(|l| drop(svc::view_from(l).unwrap()));
+        svc::list(conn, who).unwrap();
     });
     let queue = measure(&mut |conn| {
         let loaded = svc::list_loaded(conn, who, Some(&["decided", "released"]), &Page::default()).unwrap();
         let decided: Vec<_> = loaded.iter().map(|l| &l.row).filter(|r| r.status == "decided").collect();
         svc::sheets_views_of(conn, who, &decided).unwrap();
+        svc::views_of(conn, who, &loaded).unwrap();
     });
     [api, home, queue]
 }

@@ -9,7 +9,7 @@ use crate::domain::permissions::Action;
 use crate::domain::scoring::{self, Consensus, ConsensusItem};
 use crate::domain::workflow::Step;
 use crate::error::AppResult;
-use crate::services::change::{change, Done, Change};
+use crate::services::change::{change, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_length, Actor, Input};
 

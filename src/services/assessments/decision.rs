@@ -10,7 +10,7 @@ use crate::domain::permissions::Action;
 use crate::domain::scoring::{self, Decision};
 use crate::domain::workflow::Event;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change, Done, Change};
+use crate::services::change::{change, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_text, Actor, Input};
 

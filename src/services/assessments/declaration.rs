@@ -10,7 +10,7 @@ use crate::domain::permissions::Action;
 use crate::domain::workflow::DeclarationState;
 use crate::domain::workflow::Step;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change, Done, Change};
+use crate::services::change::{change, Change, Done};
 use crate::services::{check_text, Actor, Input};
 
 use super::{parse_stored, to_json};

@@ -12,7 +12,7 @@ use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
 use crate::domain::workflow::{Event, Step};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change, Done, Change};
+use crate::services::change::{change, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_optional, Actor, Input};
 

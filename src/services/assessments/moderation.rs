@@ -11,7 +11,7 @@ use crate::domain::permissions::Action;
 use crate::domain::workflow::{Event, Step};
 use crate::error::AppResult;
 use crate::mail::Composer;
-use crate::services::change::{change, Done, Change};
+use crate::services::change::{change, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_length, check_text, Actor, Input};
 

@@ -9,7 +9,7 @@ use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::mail::Composer;
-use crate::services::change::{change, Done, Change};
+use crate::services::change::{change, Change, Done};
 use crate::services::{Actor, Input};
 
 /// Queues one outcome email per recipient (apprentice, line manager, training provider) in the

@@ -9,7 +9,7 @@ use crate::domain::assessment::{Status, VivaMode};
 use crate::domain::permissions::{Action, Seat};
 use crate::domain::workflow::Event;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change_with, row_version, Done, Change};
+use crate::services::change::{change_with, row_version, Change, Done};
 use crate::services::{Actor, Input};
 
 use super::{parse_time, seat_holder};

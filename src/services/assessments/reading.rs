@@ -75,10 +75,7 @@ pub fn views_of(conn: &mut DbConnection, actor: &Actor, loaded: &[ListRow]) -> A
     for sheet in crate::db::sheets::sheets_among(conn, &ids)? {
         sheets.entry(sheet.assessment_id.clone()).or_default().push(sheet);
     }
-    loaded
-        .iter()
-        .map(|l| views::assessment(actor, l, sheets.get(&l.row.id).map_or(&[], Vec::as_slice)))
-        .collect()
+    loaded.iter().map(|l| views::assessment(actor, l, sheets.get(&l.row.id).map_or(&[], Vec::as_slice))).collect()
 }
 
 /// The rows of [`list_page`], each with what its view shows beside it (for pages that show

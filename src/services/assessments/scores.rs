@@ -11,7 +11,7 @@ use crate::domain::permissions::{Action, Seat};
 use crate::domain::scoring::{self, PanelSheets, ScoreInput, Sheet};
 use crate::domain::workflow::{Event, Step};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change_with, Done, Change};
+use crate::services::change::{change_with, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_optional, Actor, Input};
 
@@ -102,7 +102,8 @@ pub fn save_scores(
         let version = sheets.iter().find(|s| s.user_id == actor.id).map_or(0, |s| s.version);
         Ok((version, sheets))
     };
-    let step = |Change { conn, row, status, seat, body: input }: Change<'_, ScoresInput>, sheets: Vec<ScoreSheetRow>| {
+    let step = |Change { conn, row, status, seat, body: input }: Change<'_, ScoresInput>,
+                sheets: Vec<ScoreSheetRow>| {
         let existing = sheets.iter().find(|s| s.user_id == actor.id);
         let guide = guide_of(conn, guides, row)?;
         if input.scores.len() > 10_000 {

@@ -8,7 +8,7 @@ use crate::domain::assessment::VivaQuestion;
 use crate::domain::permissions::Action;
 use crate::domain::workflow::Step;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::services::change::{change, Done, Change};
+use crate::services::change::{change, Change, Done};
 use crate::services::{check_length, check_text, Actor, Input};
 
 use super::{to_json, NOTE_MAX};

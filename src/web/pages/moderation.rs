@@ -131,7 +131,8 @@ pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
             // Only decided and released assessments are shown: the others are not read at all.
             let statuses = [Status::Decided.as_str(), Status::Released.as_str()];
             let loaded = assessments::list_loaded(conn, &actor, Some(&statuses), &assessments::Page::default())?;
-            let decided: Vec<_> = loaded.iter().map(|l| &l.row).filter(|r| r.status == Status::Decided.as_str()).collect();
+            let decided: Vec<_> =
+                loaded.iter().map(|l| &l.row).filter(|r| r.status == Status::Decided.as_str()).collect();
             let mut sheets_of = assessments::sheets_views_of(conn, &actor, &decided)?;
             let listed = assessments::views_of(conn, &actor, &loaded)?;
             for data in listed {
