@@ -179,6 +179,8 @@ pub struct ListRow {
     pub apprentice: Option<super::people::Apprentice>,
     pub emails: Vec<super::outbox::OutboxRow>,
     pub latest_moderation: Option<ModerationRow>,
+    /// Its sign-offs, by seat.
+    pub sign_offs: Vec<super::sign_offs::SignOffRow>,
 }
 
 /// A list's page: after which assessment it starts (the `id` of the last one of the page
@@ -191,7 +193,7 @@ pub struct Page {
 
 /// The assessments `visible` names whose status is one of `statuses` (None: any), newest first
 /// (then by id, so the order is stable), one keyset page of them: the page, with its apprentices,
-/// emails and latest moderations, is read in three queries however long it is. `Ok(None)` when
+/// emails, latest moderations and sign-offs, is read in four queries however long it is. `Ok(None)` when
 /// `page.after` names no assessment of this list.
 pub fn list_page(
     conn: &mut DbConnection,
@@ -254,9 +256,15 @@ pub fn list_page(
         // Oldest first, so the last one kept is the latest.
         latest.insert(m.assessment_id.clone(), m);
     }
+    let mut signed: std::collections::HashMap<String, Vec<super::sign_offs::SignOffRow>> =
+        std::collections::HashMap::new();
+    for s in super::sign_offs::sign_offs_of(conn, &ids)? {
+        signed.entry(s.assessment_id.clone()).or_default().push(s);
+    }
     Ok(Some(
         rows.into_iter()
             .map(|(row, apprentice)| ListRow {
+                sign_offs: signed.remove(&row.id).unwrap_or_default(),
                 emails: emails.remove(&row.id).unwrap_or_default(),
                 latest_moderation: latest.remove(&row.id),
                 row,

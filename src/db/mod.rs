@@ -11,6 +11,7 @@ pub mod people;
 pub mod schema;
 pub mod sessions;
 pub mod sheets;
+pub mod sign_offs;
 pub mod standards;
 
 use std::time::Duration;

@@ -11,4 +11,5 @@ pub use super::outbox::{outbox_of, OutboxRow};
 pub use super::people::*;
 pub use super::sessions::{LoginFailure, Setting, WebSession};
 pub use super::sheets::*;
+pub use super::sign_offs::{replace_sign_off, sign_offs_of, SignOffRow};
 pub use super::standards::StandardRow;

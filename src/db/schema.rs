@@ -151,6 +151,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sign_offs (assessment_id, seat) {
+        assessment_id -> Text,
+        seat -> Text,
+        user_id -> Text,
+        agree -> Bool,
+        dissent -> Nullable<Text>,
+        at -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -159,6 +170,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assessments,
     score_sheets,
     moderations,
+    sign_offs,
     audit_entries,
     audit_head,
     idempotency_keys,

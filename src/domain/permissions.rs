@@ -94,6 +94,8 @@ pub enum Action {
     RecordConsensus,
     Decide,
     Moderate,
+    /// The line manager's or training provider's agreement with the agreed scores, or dissent.
+    SignOff,
     ViewAudit,
     ViewReports,
 }
@@ -116,6 +118,8 @@ fn grant(action: Action) -> Grant {
         Action::Declare | Action::RecordConsensus | Action::Decide => (&[], &[Seat::IndependentAssessor]),
         Action::RecordViva | Action::Score => (&[], ANY_SEAT),
         Action::Moderate => (&[Moderator], &[]),
+        // The independent assessor breaks deadlocks and does not sign off.
+        Action::SignOff => (&[], &[Seat::LineManager, Seat::TrainingProvider]),
         Action::ViewReports => (&[Admin, Moderator], &[]),
     };
     Grant { roles, seats }
@@ -185,6 +189,16 @@ mod tests {
         assert!(!may(Role::Moderator, Some(Seat::IndependentAssessor), Action::Moderate));
         assert!(!may(Role::Admin, None, Action::Moderate));
         assert!(!may(Role::IndependentAssessor, Some(Seat::IndependentAssessor), Action::Moderate));
+    }
+
+    #[test]
+    fn only_the_line_manager_and_provider_sign_off() {
+        assert!(may(Role::LineManager, Some(Seat::LineManager), Action::SignOff));
+        assert!(may(Role::TrainingProvider, Some(Seat::TrainingProvider), Action::SignOff));
+        assert!(!may(Role::IndependentAssessor, Some(Seat::IndependentAssessor), Action::SignOff));
+        assert!(!may(Role::LineManager, None, Action::SignOff), "a line manager not on this panel");
+        assert!(!may(Role::Admin, None, Action::SignOff));
+        assert!(!may(Role::Moderator, None, Action::SignOff));
     }
 
     #[test]

@@ -122,6 +122,7 @@ pub enum Step {
     RecordConsensus,
     Decide,
     Moderate,
+    SignOff,
 }
 
 impl Step {
@@ -135,6 +136,7 @@ impl Step {
             Self::RecordViva => &[Scheduled, Consensus],
             Self::RecordConsensus | Self::Decide => &[Consensus],
             Self::Moderate => &[Decided],
+            Self::SignOff => &[Decided, Released],
         }
     }
 
@@ -149,6 +151,7 @@ impl Step {
             Self::RecordConsensus => "recording the consensus",
             Self::Decide => "recording the decision",
             Self::Moderate => "moderation",
+            Self::SignOff => "signing off the agreed scores",
         }
     }
 
@@ -163,6 +166,7 @@ impl Step {
             Self::RecordConsensus => Action::RecordConsensus,
             Self::Decide => Action::Decide,
             Self::Moderate => Action::Moderate,
+            Self::SignOff => Action::SignOff,
         }
     }
 }
@@ -277,6 +281,7 @@ pub enum NextStep {
     RecordConsensus,
     Decide,
     Moderate,
+    SignOff,
 }
 
 /// Everything the viewer (`role`, `seat` on this panel) may do now, given the status and facts.
@@ -296,6 +301,7 @@ pub fn next_steps(status: Status, role: Role, seat: Option<Seat>, facts: &Facts)
         (NextStep::RecordConsensus, open(Step::RecordConsensus)),
         (NextStep::Decide, open(Step::Decide)),
         (NextStep::Moderate, open(Step::Moderate)),
+        (NextStep::SignOff, open(Step::SignOff)),
     ];
     candidates.into_iter().filter(|(_, yes)| *yes).map(|(step, _)| step).collect()
 }
@@ -455,6 +461,10 @@ mod tests {
         assert!(next_steps(Status::Scheduled, Role::Admin, None, &started).is_empty());
         assert_eq!(next_steps(Status::Decided, Role::Moderator, None, &Facts::default()), [NextStep::Moderate]);
         assert!(next_steps(Status::Decided, Role::Moderator, IA, &Facts::default()).is_empty());
+        assert_eq!(next_steps(Status::Decided, Role::LineManager, LM, &Facts::default()), [NextStep::SignOff]);
+        assert_eq!(next_steps(Status::Released, Role::LineManager, LM, &Facts::default()), [NextStep::SignOff]);
+        assert!(next_steps(Status::Decided, Role::IndependentAssessor, IA, &Facts::default()).is_empty());
+        assert!(next_steps(Status::Consensus, Role::LineManager, LM, &Facts::default()).is_empty());
         assert_eq!(
             next_steps(Status::Consensus, Role::IndependentAssessor, IA, &Facts::default()),
             [NextStep::RecordViva, NextStep::RecordConsensus, NextStep::Decide]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::assessments::{
-    parse_stored, Confirmation, KnowledgeGap, StoredConsensus, StoredDecision, StoredDeclaration, StoredGateway,
+    parse_stored, Confirmation, KnowledgeGap, SignOff, StoredConsensus, StoredDecision, StoredDeclaration, StoredGateway,
     StoredVivaRecord,
 };
 use super::Actor;
@@ -33,6 +33,9 @@ pub struct AssessmentView {
     pub viva_record: Option<StoredVivaRecord>,
     pub consensus: Option<StoredConsensus>,
     pub decision: Option<StoredDecision>,
+    /// The line manager's and training provider's sign-offs of the agreed scores (a v1
+    /// addition; empty when none).
+    pub sign_off: Vec<SignOff>,
     /// Moderation's refer-back, from the refer-back until the next decision.
     pub referred_back: Option<ReferredBack>,
     pub grade: Option<String>,
@@ -210,6 +213,7 @@ pub fn assessment(actor: &Actor, loaded: &ListRow, sheets: &[ScoreSheetRow]) -> 
         viva_record: parse_stored("viva record", &row.viva_record_json)?,
         consensus: parse_stored("consensus", &row.consensus_json)?,
         decision: parse_stored("decision", &row.decision_json)?,
+        sign_off: loaded.sign_offs.iter().map(SignOff::from).collect(),
         referred_back: referred_back(loaded.latest_moderation.as_ref(), status),
         grade: row.grade.clone(),
         weighted_score: row.weighted_score,

@@ -58,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/assessments/{id}/scores", web::get().to(assessments::sheets))
                 .route("/assessments/{id}/consensus", web::put().to(assessments::consensus))
                 .route("/assessments/{id}/decision", web::post().to(assessments::decision))
+                .route("/assessments/{id}/sign-off", web::put().to(assessments::sign_off))
                 .route("/assessments/{id}/moderation", web::post().to(assessments::moderation))
                 .route("/assessments/{id}/audit", web::get().to(assessments::audit))
                 .route("/assessments/{id}/emails/resend", web::post().to(assessments::resend_emails))

@@ -17,6 +17,7 @@ mod panel;
 mod reading;
 mod registration;
 mod scores;
+mod sign_off;
 mod viva;
 
 pub use consensus::*;
@@ -29,6 +30,7 @@ pub use panel::*;
 pub use reading::*;
 pub use registration::*;
 pub use scores::*;
+pub use sign_off::*;
 pub use viva::*;
 
 use chrono::{DateTime, Utc};
@@ -91,6 +93,9 @@ fn forbidden_message(action: Action) -> &'static str {
             "only the independent assessor records the consensus and the decision"
         }
         Action::Moderate => "only a moderator who is not on this panel may moderate",
+        Action::SignOff => {
+            "only the panel's line manager and training provider sign off the agreed scores; the independent assessor does not"
+        }
         Action::ViewAssessment | Action::ViewAudit => "you may not see this assessment",
         Action::ViewReports => "only assessment-body staff may run reports",
     }

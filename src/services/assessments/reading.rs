@@ -30,6 +30,7 @@ pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<(i64,
             true => latest_moderation_of(conn, &found.row.id)?,
             false => None,
         },
+        sign_offs: sign_offs_of(conn, std::slice::from_ref(&found.row.id))?,
         row: found.row,
     };
     let sheets = score_sheets_of(conn, &loaded.row.id)?;

@@ -88,6 +88,13 @@ pub async fn declaration(state: web::Data<AppState>, user: CurrentUser, id: Id, 
     Ok(HttpResponse::Ok().json(out))
 }
 
+#[utoipa::path(put, path = "/api/v1/assessments/{id}/sign-off", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::SignOffInput, responses((status = 200, body = crate::services::assessments::SignOff)))]
+pub async fn sign_off(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
+    let input = body.json();
+    let out = state.db.run(move |conn| svc::sign_off(conn, &user.0, &id, input)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/viva-record", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::VivaRecordInput, responses((status = 200, body = crate::services::assessments::StoredVivaRecord)))]
 pub async fn viva_record(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
     let input = body.json();

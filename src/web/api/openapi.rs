@@ -57,6 +57,7 @@ fn error_codes() -> Object {
         assessments::gateway,
         assessments::panel,
         assessments::declaration,
+        assessments::sign_off,
         assessments::viva_record,
         assessments::save_scores,
         assessments::sheets,
