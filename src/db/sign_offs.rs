@@ -20,9 +20,7 @@ pub struct SignOffRow {
 /// Records the seat's sign-off, replacing the one it made before.
 pub fn replace_sign_off(conn: &mut DbConnection, row: &SignOffRow) -> QueryResult<()> {
     diesel::delete(
-        sign_offs::table
-            .filter(sign_offs::assessment_id.eq(&row.assessment_id))
-            .filter(sign_offs::seat.eq(&row.seat)),
+        sign_offs::table.filter(sign_offs::assessment_id.eq(&row.assessment_id)).filter(sign_offs::seat.eq(&row.seat)),
     )
     .execute(conn)?;
     diesel::insert_into(sign_offs::table).values(row).execute(conn)?;

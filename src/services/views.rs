@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::assessments::{
-    parse_stored, Confirmation, KnowledgeGap, SignOff, StoredConsensus, StoredDecision, StoredDeclaration, StoredGateway,
-    StoredVivaRecord,
+    parse_stored, Confirmation, KnowledgeGap, SignOff, StoredConsensus, StoredDecision, StoredDeclaration,
+    StoredGateway, StoredVivaRecord,
 };
 use super::Actor;
 use crate::db::assessments::ListRow;

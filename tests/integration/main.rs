@@ -41,6 +41,7 @@ mod reports;
 mod restart;
 mod scores;
 mod security;
+mod sign_off;
 mod simulate;
 mod snapshots;
 mod standardisation_page;

@@ -42,12 +42,7 @@ impl From<&SignOffRow> for SignOff {
 
 /// Records `actor`'s seat's sign-off on assessment `id`: 400 naming `dissent` when it is
 /// missing on a dissent or given with an agreement, 409 before the decision.
-pub fn sign_off(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: &str,
-    input: Input<SignOffInput>,
-) -> AppResult<SignOff> {
+pub fn sign_off(conn: &mut DbConnection, actor: &Actor, id: &str, input: Input<SignOffInput>) -> AppResult<SignOff> {
     change(conn, actor, id, Action::SignOff, input, |Change { conn, row, status, seat, body: input }| {
         let dissent = input.dissent.as_deref().map(str::trim).filter(|d| !d.is_empty());
         match (input.agree, dissent) {
