@@ -40,6 +40,7 @@ const ROUTES: &[Route] = &[
     route("PUT", "/api/v1/assessments/{id}/consensus", Some(Action::RecordConsensus)),
     route("POST", "/api/v1/assessments/{id}/decision", Some(Action::Decide)),
     route("POST", "/api/v1/assessments/{id}/moderation", Some(Action::Moderate)),
+    route("PUT", "/api/v1/assessments/{id}/sign-off", Some(Action::SignOff)),
     route("GET", "/api/v1/assessments/{id}/audit", Some(Action::ViewAudit)),
     route("POST", "/api/v1/assessments/{id}/emails/resend", Some(Action::Administer)),
     route("GET", "/api/v1/reports/scores.csv", Some(Action::ViewReports)),
@@ -83,6 +84,7 @@ impl Route {
             ("PUT", "/consensus") => json!({"items": [], "notes": "walked"}),
             ("POST", "/decision") => json!({"notes": "walked"}),
             ("POST", "/moderation") => json!({"action": "confirm", "rationale": "walked"}),
+            ("PUT", "/sign-off") => json!({"agree": true}),
             _ => return None,
         };
         Some(("application/json", serde_json::to_vec(&value).expect("JSON")))
