@@ -3,6 +3,7 @@
 //! seat's sign-off; shown in `GET …/{id}` and on the moderation page, audited.
 
 use crate::app::*;
+use crate::web::{hidden, input_value, Web};
 use serde_json::{json, Value};
 
 /// A panel that has decided (unanimous 3s), not yet moderated.
@@ -130,4 +131,55 @@ both_backends!(only_the_two_seats_sign_off_and_others_learn_nothing, |app| async
     // 403 comes before 400.
     p.ia.refused(403, "PUT", &path, json!({"agree": false})).await;
     assert_eq!(p.view().await["sign_off"], json!([]));
+});
+
+/// Posts the assessment page's sign-off form (its CSRF token and version) with `fields`.
+async fn sign_off_through_the_page(web: &mut Web, id: &str, fields: &[(&str, &str)]) -> crate::web::Page {
+    let page = web.get_ok(&format!("/assessments/{id}")).await;
+    assert!(
+        page.body.contains(&format!("action=\"/assessments/{id}/sign-off\"")),
+        "the form is offered: {}",
+        page.body
+    );
+    let (csrf, version) = (hidden(&page.body, "csrf"), input_value(&page.body, "version").unwrap_or_default());
+    let mut all = vec![("csrf", csrf.as_str()), ("version", version.as_str())];
+    all.extend_from_slice(fields);
+    web.post(&format!("/assessments/{id}/sign-off"), &all).await
+}
+
+both_backends!(the_pages_sign_off_and_the_moderation_page_shows_each_seat, |app| async move {
+    let p = decided(app).await;
+    let mut moderator = Web::signed_in(app, &p.moderator.email).await;
+    let page = moderator.get_ok(&format!("/assessments/{}/moderation", p.id)).await;
+    assert_eq!(page.body.matches("Not yet signed off").count(), 2, "{}", page.body);
+
+    let mut lm = Web::signed_in(app, &p.lm.email).await;
+    // A dissent without its text is refused on the page, naming the field, and nothing is kept.
+    let r = sign_off_through_the_page(&mut lm, &p.id, &[("agree", "no"), ("dissent", "")]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("field-error") && r.body.contains("aria-invalid=\"true\""), "{}", r.body);
+    let r = sign_off_through_the_page(&mut lm, &p.id, &[("agree", "yes"), ("dissent", "")]).await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (303, Some(&*format!("/assessments/{}?done=sign_off", p.id))),
+        "{}",
+        r.body
+    );
+    let mut tp = Web::signed_in(app, &p.tp.email).await;
+    let r =
+        sign_off_through_the_page(&mut tp, &p.id, &[("agree", "no"), ("dissent", "Criterion two deserved a 4.")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    let page = moderator.get_ok(&format!("/assessments/{}/moderation", p.id)).await;
+    assert!(page.body.contains("<dt>Line manager</dt><dd>Agrees with the agreed scores</dd>"), "{}", page.body);
+    assert!(
+        page.body.contains("<dt>Training provider</dt><dd>Dissents: Criterion two deserved a 4.</dd>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Not yet signed off"), "{}", page.body);
+    // The assessor is offered no form.
+    let mut ia = Web::signed_in(app, &p.ia.email).await;
+    let page = ia.get_ok(&format!("/assessments/{}", p.id)).await;
+    assert!(!page.body.contains("/sign-off\""), "{}", page.body);
 });

@@ -5,7 +5,7 @@
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
-use super::assessment::{email_rows, Done, EmailRow};
+use super::assessment::{email_rows, sign_off_lines, Done, EmailRow, SignOffLine};
 use super::consensus::{decided_by_label, rows, ConsensusRow};
 use super::scores::by_item;
 use super::view::{day, status_label, when, Header};
@@ -196,6 +196,7 @@ struct ModerateView {
     action: String,
     rationale: String,
     emails: Vec<EmailRow>,
+    sign_offs: Vec<SignOffLine>,
     status_label: &'static str,
 }
 
@@ -243,6 +244,7 @@ async fn moderate_view(
         action: posted.map(|f| f.text("action")).unwrap_or_default(),
         rationale: posted.map(|f| f.text("rationale")).unwrap_or_default(),
         emails: email_rows(loaded.zone, &d.emails),
+        sign_offs: sign_off_lines(&loaded),
         status_label: status_label(d.status),
     })
 }

@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/assessments/{id}/panel", web::post().to(assessment::panel_save))
         .route("/assessments/{id}/declaration", web::get().to(assessment::declaration_page))
         .route("/assessments/{id}/declaration", web::post().to(assessment::declaration_save))
+        .route("/assessments/{id}/sign-off", web::post().to(assessment::sign_off_save))
         .route("/assessments/{id}/viva", web::get().to(assessment::viva_page))
         .route("/assessments/{id}/viva", web::post().to(assessment::viva_save))
         .route("/assessments/{id}/audit", web::get().to(assessment::audit_page))

@@ -1,18 +1,20 @@
 //! One assessment's pages before scoring and around it, a file per step of the day: the
 //! overview (here), the gateway, the panel appointment (admin), the assessor's declaration, viva
-//! preparation and record, and the audit trail. Each POST calls the service the JSON API calls,
+//! preparation and record, the sign-off of the agreed scores, and the audit trail. Each POST calls the service the JSON API calls,
 //! then redirects back (POST/redirect/GET).
 
 mod audit;
 mod declaration;
 mod gateway;
 mod panel;
+mod sign_off;
 mod viva;
 
 pub use audit::{audit_page, detail_rows};
 pub use declaration::{declaration_page, declaration_save};
 pub use gateway::{field_label, gateway_page, gateway_save};
 pub use panel::{panel_page, panel_save, viva_time};
+pub use sign_off::{sign_off_lines, sign_off_save, SignOffLine};
 pub use viva::{posted_questions, viva_component, viva_page, viva_save};
 
 use actix_web::http::StatusCode;
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::view::{day, when, Header, Loaded};
 use super::{FormError, Page, PageError};
 use crate::domain::permissions::{may, Action, Seat};
+use crate::domain::workflow::NextStep;
 use crate::error::AppError;
 use crate::local_time::Zone;
 
@@ -46,6 +49,7 @@ impl Done {
             "decided" => "The decision is recorded. It now goes to moderation.",
             "confirmed" => "Confirmed. The outcome is released and the emails are on their way.",
             "referred" => "Referred back to the panel.",
+            "sign_off" => "Your sign-off is recorded.",
             "registered" => "The EPA is registered. Next, the gateway checks.",
             _ => return None,
         })
@@ -85,6 +89,9 @@ struct OverviewView {
     decided_at: Option<String>,
     released_at: Option<String>,
     emails: Vec<EmailRow>,
+    sign_offs: Vec<SignOffLine>,
+    /// The viewer's sign-off form, when they may sign off now.
+    sign_off: Option<sign_off::SignOffForm>,
 }
 
 #[derive(Debug, Serialize)]
@@ -193,6 +200,17 @@ fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
 /// `GET /assessments/{id}`
 pub async fn overview(page: Page, path: web::Path<String>, done: web::Query<Done>) -> Result<HttpResponse, PageError> {
     let loaded = page.load(&path_id(&path)).await?;
+    let view = overview_view(&page, &loaded, done.message(), None);
+    page.render("pages/assessment.html", "End-point assessment", &view)
+}
+
+/// The overview of `loaded`, with the sign-off form as posted (if it was).
+fn overview_view(
+    page: &Page,
+    loaded: &Loaded,
+    notice: Option<&'static str>,
+    posted: Option<sign_off::SignOffForm>,
+) -> OverviewView {
     let d = &loaded.data;
     let mut panel = vec![
         PanelMember { role: "Line manager", name: loaded.name(&d.panel.line_manager_id) },
@@ -201,10 +219,10 @@ pub async fn overview(page: Page, path: web::Path<String>, done: web::Query<Done
     if let Some(ia) = &d.panel.independent_assessor_id {
         panel.push(PanelMember { role: "Independent assessor", name: loaded.name(ia) });
     }
-    let view = OverviewView {
+    OverviewView {
         header: loaded.header(),
-        notice: done.message(),
-        links: links(&page, &loaded),
+        notice,
+        links: links(page, loaded),
         panel,
         gateway_unmet: d.gateway.unmet.iter().map(|f| field_label(f).to_string()).collect(),
         declaration: d.panel.declaration.as_ref().map(|decl| {
@@ -220,8 +238,9 @@ pub async fn overview(page: Page, path: web::Path<String>, done: web::Query<Done
         decided_at: d.decided_at.as_deref().map(|t| when(loaded.zone, t)),
         released_at: d.released_at.as_deref().map(|t| when(loaded.zone, t)),
         emails: email_rows(loaded.zone, &d.emails),
-    };
-    page.render("pages/assessment.html", "End-point assessment", &view)
+        sign_offs: if d.status.is_decided() { sign_off_lines(loaded) } else { vec![] },
+        sign_off: loaded.may(NextStep::SignOff).then(|| posted.unwrap_or_default()),
+    }
 }
 
 /// The status of a page refused by the service.
