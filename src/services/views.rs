@@ -15,8 +15,8 @@ use super::Actor;
 use crate::db::assessments::ListRow;
 use crate::db::models::{AssessmentRow, ModerationRow, ScoreSheetRow};
 use crate::db::people::{Apprentice, Organisation, User};
-use crate::domain::guide::Guide;
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
+use crate::domain::guide::Guide;
 use crate::domain::permissions::Seat;
 use crate::domain::workflow::{self, DeclarationState, Facts, NextStep, Panel, Status, Todo};
 use crate::error::AppResult;
@@ -74,8 +74,22 @@ pub struct PanelView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GatewayView {
     #[serde(flatten)]
+    #[schema(schema_with = saved_gateway_until_saved)]
     pub saved: Option<SavedGateway>,
     pub unmet: Vec<&'static str>,
+}
+
+/// [`SavedGateway`]'s fields as [`GatewayView`] shows them: each present once the gateway is
+/// saved, none before.
+fn saved_gateway_until_saved() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::Schema;
+    match <SavedGateway as utoipa::PartialSchema>::schema() {
+        utoipa::openapi::RefOr::T(Schema::Object(mut fields)) => {
+            fields.required.clear();
+            utoipa::openapi::RefOr::T(Schema::Object(fields))
+        }
+        other => other,
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
