@@ -8,7 +8,7 @@ pub use super::workflow::Status;
 use super::{DomainError, ErrorCode};
 
 /// How the apprentice showed the knowledge at the gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KnowledgeRoute {
     /// A regulated qualification (e.g. CIH Level 4 Certificate in Managing Housing Maintenance).

@@ -110,7 +110,7 @@ impl DecidedBy {
 }
 
 /// One item the panel discussed: `agreed_score: None` records a deadlock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsensusItem {
     pub component: String,
     pub criterion: String,
@@ -126,7 +126,7 @@ impl ConsensusItem {
 }
 
 /// The consensus as the independent assessor records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Consensus {
     pub items: Vec<ConsensusItem>,
     #[serde(default)]

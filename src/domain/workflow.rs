@@ -15,7 +15,7 @@ use super::{DomainError, ErrorCode};
 
 /// registered → gateway_passed → scheduled → consensus → decided → released; moderation can
 /// send decided back to consensus, and a gateway change can send gateway_passed back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Registered,
@@ -270,7 +270,7 @@ pub struct Facts {
 }
 
 /// Something the viewer may do now on this assessment, in the order of the day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NextStep {
     RecordGateway,

@@ -14,13 +14,15 @@ use super::assessments::{
 use super::Actor;
 use crate::db::assessments::ListRow;
 use crate::db::models::{AssessmentRow, ModerationRow, ScoreSheetRow};
+use crate::db::people::{Apprentice, Organisation, User};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
+use crate::domain::guide::Guide;
 use crate::domain::permissions::Seat;
 use crate::domain::workflow::{self, DeclarationState, Facts, NextStep, Panel, Status, Todo};
 use crate::error::AppResult;
 
 /// One assessment as the contract's `GET /assessments/{id}` shows it, for one viewer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AssessmentView {
     pub id: String,
     pub status: Status,
@@ -53,7 +55,7 @@ pub struct AssessmentView {
     pub todo: Todo,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApprenticeView {
     pub id: String,
     pub name: String,
@@ -61,7 +63,7 @@ pub struct ApprenticeView {
     pub training_provider_id: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PanelView {
     pub line_manager_id: String,
     pub training_provider_user_id: String,
@@ -72,14 +74,28 @@ pub struct PanelView {
 }
 
 /// The gateway: what is unmet, and once saved the answers and who changed each.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GatewayView {
     #[serde(flatten)]
+    #[schema(schema_with = saved_gateway_until_saved)]
     pub saved: Option<SavedGateway>,
     pub unmet: Vec<&'static str>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// [`SavedGateway`]'s fields as [`GatewayView`] shows them: each present once the gateway is
+/// saved, none before.
+fn saved_gateway_until_saved() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::Schema;
+    match <SavedGateway as utoipa::PartialSchema>::schema() {
+        utoipa::openapi::RefOr::T(Schema::Object(mut fields)) => {
+            fields.required.clear();
+            utoipa::openapi::RefOr::T(Schema::Object(fields))
+        }
+        other => other,
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SavedGateway {
     pub portfolio_complete: bool,
     pub knowledge_route: Option<KnowledgeRoute>,
@@ -96,21 +112,21 @@ pub struct SavedGateway {
 }
 
 /// Who last changed a gateway field and when, and whether it holds now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GatewayChange {
     pub changed_by: String,
     pub changed_at: String,
     pub holds: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReferredBack {
     pub at: String,
     pub by: String,
     pub rationale: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EmailView {
     pub to: String,
     pub recipient_role: String,
@@ -265,4 +281,139 @@ fn referred_back(latest_moderation: Option<&ModerationRow>, status: Status) -> O
         }
         _ => None,
     }
+}
+
+/// A standard in the contract's `GET /standards`: the latest version of its guide.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StandardSummary {
+    pub id: String,
+    pub title: String,
+    pub level: u32,
+    pub version: String,
+}
+
+impl From<&Guide> for StandardSummary {
+    fn from(g: &Guide) -> Self {
+        StandardSummary { id: g.id.clone(), title: g.title.clone(), level: g.level, version: g.version.clone() }
+    }
+}
+
+/// `POST /standards`: the guide and version imported (or found again).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportedStandard {
+    pub id: String,
+    pub version: String,
+}
+
+impl From<&Guide> for ImportedStandard {
+    fn from(g: &Guide) -> Self {
+        ImportedStandard { id: g.id.clone(), version: g.version.clone() }
+    }
+}
+
+/// `POST /organisations`: the organisation created.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrganisationView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+}
+
+impl From<Organisation> for OrganisationView {
+    fn from(o: Organisation) -> Self {
+        OrganisationView { id: o.id, name: o.name, kind: o.kind }
+    }
+}
+
+/// `POST /users`: the user created and its token, shown this once.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NewUserView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub organisation_id: Option<String>,
+    pub token: String,
+}
+
+impl From<(User, String)> for NewUserView {
+    fn from((u, token): (User, String)) -> Self {
+        NewUserView { id: u.id, email: u.email, name: u.name, role: u.role, organisation_id: u.organisation_id, token }
+    }
+}
+
+/// `POST /apprentices`: the apprentice registered.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NewApprenticeView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub employer_id: String,
+    pub training_provider_id: String,
+    pub created_at: String,
+}
+
+impl From<Apprentice> for NewApprenticeView {
+    fn from(a: Apprentice) -> Self {
+        NewApprenticeView {
+            id: a.id,
+            name: a.name,
+            email: a.email,
+            employer_id: a.employer_id,
+            training_provider_id: a.training_provider_id,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// `POST /assessments`: the assessment registered.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegisteredView {
+    pub id: String,
+    pub status: String,
+    pub standard_id: String,
+    pub standard_version: String,
+    pub apprentice_id: String,
+    pub version: i64,
+}
+
+impl From<AssessmentRow> for RegisteredView {
+    fn from(r: AssessmentRow) -> Self {
+        RegisteredView {
+            id: r.id,
+            status: r.status,
+            standard_id: r.standard_id,
+            standard_version: r.standard_version,
+            apprentice_id: r.apprentice_id,
+            version: r.version,
+        }
+    }
+}
+
+/// `PUT /assessments/{id}/panel`: the panel appointed (its version as ETag).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PanelAppointed {
+    pub status: String,
+    pub independent_assessor_id: Option<String>,
+    pub viva_at: Option<String>,
+    pub mode: Option<String>,
+    pub version: i64,
+}
+
+impl From<AssessmentRow> for PanelAppointed {
+    fn from(r: AssessmentRow) -> Self {
+        PanelAppointed {
+            status: r.status,
+            independent_assessor_id: r.independent_assessor_id,
+            viva_at: r.viva_at,
+            mode: r.viva_mode,
+            version: r.version,
+        }
+    }
+}
+
+/// `POST /assessments/{id}/emails/resend`: how many failed emails were queued again.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Requeued {
+    pub requeued: usize,
 }

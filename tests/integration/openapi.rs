@@ -157,8 +157,26 @@ both_backends!(a_whole_panel_day_fits_the_description, |app| async move {
     call(&d, &app.admin, 200, "GET", &format!("/api/v1/standards/{STANDARD}"), Value::Null).await;
     call(&d, &app.admin, 404, "GET", "/api/v1/standards/no-such-standard", Value::Null).await;
 
+    // People and the registration, each answer held against its schema.
+    let org =
+        call(&d, &app.admin, 201, "POST", "/api/v1/organisations", json!({"name": "Firm", "kind": "employer"})).await;
+    let user = json!({"email": "someone@example.org", "name": "Someone", "role": "moderator"});
+    let made = call(&d, &app.admin, 201, "POST", "/api/v1/users", user).await;
+    assert!(made["organisation_id"].is_null() && made["token"].is_string(), "{made}");
+    let provider = json!({"name": "College", "kind": "training_provider"});
+    let provider = call(&d, &app.admin, 201, "POST", "/api/v1/organisations", provider).await;
+    let apprentice = json!({"name": "A. Learner", "email": "learner@example.org", "employer_id": id_of(&org),
+                            "training_provider_id": id_of(&provider)});
+    call(&d, &app.admin, 201, "POST", "/api/v1/apprentices", apprentice).await;
+    let people = app.people(Names::default()).await;
+    let new = json!({"apprentice_id": people.apprentice.id, "standard_id": STANDARD,
+                     "line_manager_id": people.lm.id, "training_provider_user_id": people.tp.id});
+    let a = call(&d, &app.admin, 201, "POST", "/api/v1/assessments", new).await;
+    let panel = Panel { id: id_of(&a), standard: app.standard(STANDARD).await, people };
+    // Before the gateway: no answers saved, no panel appointed.
+    call(&d, &panel.lm, 200, "GET", &panel.path(""), Value::Null).await;
+
     // Gateway and panel.
-    let panel = app.registered().await;
     let mut gate = gateway_met();
     gate["english_level2"] = json!(false);
     let g = call(&d, &panel.lm, 200, "PUT", &panel.path("/gateway"), gate.clone()).await;
@@ -249,6 +267,16 @@ both_backends!(a_whole_panel_day_fits_the_description, |app| async move {
 
     // The typed answers the day relies on are described with their schemas, not only by words.
     assert!(d.has_schema("GET", &format!("/api/v1/standards/{STANDARD}"), 200));
+    for path in ["/api/v1/standards", "/api/v1/assessments"] {
+        assert!(d.has_schema("GET", path, 200), "GET {path} has no schema");
+    }
+    for path in ["/api/v1/organisations", "/api/v1/users", "/api/v1/apprentices", "/api/v1/assessments"] {
+        assert!(d.has_schema("POST", path, 201), "POST {path} has no schema");
+    }
+    assert!(d.has_schema("GET", &panel.path(""), 200), "GET an assessment has no schema");
+    assert!(d.has_schema("PUT", &panel.path("/panel"), 200), "PUT /panel has no schema");
+    assert!(d.has_schema("POST", &panel.path("/emails/resend"), 200), "POST /emails/resend has no schema");
+    assert!(d.has_schema("POST", "/api/v1/standards", 201) && d.has_schema("POST", "/api/v1/standards", 200));
     for (method, sub) in [
         ("PUT", "/gateway"),
         ("PUT", "/declaration"),

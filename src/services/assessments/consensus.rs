@@ -33,7 +33,7 @@ pub struct ConsensusItemInput {
     pub rationale: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredConsensus {
     #[serde(flatten)]
     pub consensus: Consensus,

@@ -22,7 +22,7 @@ pub struct DecisionInput {
     pub notes: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredDecision {
     #[serde(flatten)]
     pub decision: Decision,

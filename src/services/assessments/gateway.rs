@@ -37,7 +37,7 @@ pub struct GatewayInput {
 }
 
 /// Who last confirmed (or changed) a gateway check, and when.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Confirmation {
     pub by: String,
     pub at: String,

@@ -2,30 +2,25 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::assessments as svc;
+use crate::services::views::{PanelAppointed, RegisteredView, Requeued};
 use crate::web::{created, post_once, with_etag, AppState, Body, CurrentUser};
 
 type Id = web::Path<String>;
 
-#[utoipa::path(post, path = "/api/v1/assessments", tag = "assessments", request_body = crate::services::assessments::NewAssessment, responses((status = 201, description = "the assessment: {id, status, standard_id, standard_version, apprentice_id, version}")))]
+#[utoipa::path(post, path = "/api/v1/assessments", tag = "assessments", request_body = crate::services::assessments::NewAssessment, responses((status = 201, description = "the assessment registered", body = crate::services::views::RegisteredView)))]
 pub async fn register(state: web::Data<AppState>, user: CurrentUser, body: Body) -> AppResult<HttpResponse> {
     let (input, actor, guides) = (body.json(), user.0.clone(), state.guides.clone());
     post_once(&state, &user, &body, move |conn| {
-        let row = svc::register(conn, &guides, &actor, input)?;
-        created(
-            StatusCode::CREATED,
-            &json!({"id": row.id, "status": row.status, "standard_id": row.standard_id,
-                    "standard_version": row.standard_version, "apprentice_id": row.apprentice_id, "version": row.version}),
-        )
+        created(StatusCode::CREATED, &RegisteredView::from(svc::register(conn, &guides, &actor, input)?))
     })
     .await
 }
 
 /// `GET /assessments[?limit=N&after=ID]`: the whole list, or one page of it.
-#[utoipa::path(get, operation_id = "list_assessments", path = "/api/v1/assessments", tag = "assessments", params(("limit" = Option<i64>, Query, description = "at most this many (1-500)"), ("after" = Option<String>, Query, description = "start after the assessment with this id")), responses((status = 200, description = "the assessments the caller may see")))]
+#[utoipa::path(get, operation_id = "list_assessments", path = "/api/v1/assessments", tag = "assessments", params(("limit" = Option<i64>, Query, description = "at most this many (1-500)"), ("after" = Option<String>, Query, description = "start after the assessment with this id")), responses((status = 200, description = "the assessments the caller may see", body = Vec<crate::services::views::AssessmentView>)))]
 pub async fn list(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
     let page = page_of(req.query_string())?;
     let all = state.db.run(move |conn| svc::list_page(conn, &user.0, None, &page)).await?;
@@ -57,7 +52,7 @@ fn page_of(query: &str) -> AppResult<svc::Page> {
     Ok(page)
 }
 
-#[utoipa::path(get, operation_id = "show_assessment", path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, description = "the assessment (its version as ETag)")))]
+#[utoipa::path(get, operation_id = "show_assessment", path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, description = "the assessment (its version as ETag)", body = crate::services::views::AssessmentView)))]
 pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: Id) -> AppResult<HttpResponse> {
     let (version, view) = state.db.run(move |conn| svc::view(conn, &user.0, &id)).await?;
     Ok(with_etag(version, &view))
@@ -70,15 +65,11 @@ pub async fn gateway(state: web::Data<AppState>, user: CurrentUser, id: Id, body
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[utoipa::path(put, path = "/api/v1/assessments/{id}/panel", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::PanelInput, responses((status = 200, description = "the panel: {status, independent_assessor_id, viva_at, mode, version}")))]
+#[utoipa::path(put, path = "/api/v1/assessments/{id}/panel", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::PanelInput, responses((status = 200, description = "the panel (its version as ETag)", body = crate::services::views::PanelAppointed)))]
 pub async fn panel(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
     let input = body.json();
     let row = state.db.run(move |conn| svc::appoint_panel(conn, &user.0, &id, input)).await?;
-    Ok(with_etag(
-        row.version,
-        &json!({"status": row.status, "independent_assessor_id": row.independent_assessor_id,
-                "viva_at": row.viva_at, "mode": row.viva_mode, "version": row.version}),
-    ))
+    Ok(with_etag(row.version, &PanelAppointed::from(row)))
 }
 
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/declaration", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::DeclarationInput, responses((status = 200, body = crate::services::assessments::StoredDeclaration)))]
@@ -142,7 +133,7 @@ pub async fn moderation(state: web::Data<AppState>, user: CurrentUser, id: Id, b
     Ok(reply)
 }
 
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/emails/resend", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, description = "how many failed emails were queued again: {requeued}")))]
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/emails/resend", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, description = "how many failed emails were queued again", body = crate::services::views::Requeued)))]
 pub async fn resend_emails(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -152,7 +143,7 @@ pub async fn resend_emails(
     let input = crate::services::Input::new(Ok(()), body.if_match.clone());
     let actor = user.0.clone();
     let reply = post_once(&state, &user, &body, move |conn| {
-        created(StatusCode::OK, &json!({"requeued": svc::resend_failed_emails(conn, &actor, &id, input)?}))
+        created(StatusCode::OK, &Requeued { requeued: svc::resend_failed_emails(conn, &actor, &id, input)? })
     })
     .await?;
     state.mail_queued.notify_one();

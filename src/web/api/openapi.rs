@@ -74,7 +74,16 @@ fn error_codes() -> Object {
         reports::trends,
         openapi_json,
     ),
-    components(schemas(ErrorBody, ErrorDetail)),
+    // SavedGateway's parts: GatewayView describes its fields inline (present once saved), so
+    // the schemas its fields refer to are listed here.
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        crate::domain::assessment::KnowledgeRoute,
+        crate::services::assessments::KnowledgeGap,
+        crate::services::assessments::Confirmation,
+        crate::services::views::GatewayChange,
+    )),
     modifiers(&Shared)
 )]
 pub struct ApiDoc;

@@ -2,23 +2,18 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde_json::json;
 
-use crate::domain::guide::Guide;
 use crate::domain::permissions::Role;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::standards::Imported;
+use crate::services::views::{ImportedStandard, StandardSummary};
 use crate::web::{created, post_once, AppState, Body, CurrentUser};
 
-fn summary(g: &Guide) -> serde_json::Value {
-    json!({"id": g.id, "title": g.title, "level": g.level, "version": g.version})
-}
-
-#[utoipa::path(get, operation_id = "list_standards", path = "/api/v1/standards", tag = "standards", responses((status = 200, description = "the latest version of every standard: [{id, title, level, version}]")))]
+#[utoipa::path(get, operation_id = "list_standards", path = "/api/v1/standards", tag = "standards", responses((status = 200, description = "the latest version of every standard", body = Vec<crate::services::views::StandardSummary>)))]
 pub async fn list(state: web::Data<AppState>, _user: CurrentUser) -> AppResult<HttpResponse> {
     let guides = state.guides.clone();
     let all = state.db.run(move |conn| guides.list_latest(conn)).await?;
-    Ok(HttpResponse::Ok().json(all.iter().map(|g| summary(g)).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(all.iter().map(|g| StandardSummary::from(&**g)).collect::<Vec<_>>()))
 }
 
 #[utoipa::path(get, operation_id = "show_standard", path = "/api/v1/standards/{id}", tag = "standards", params(("id" = String, Path, description = "the standard")), responses((status = 200, description = "the latest version of the guide, with its score_items: [{component, criterion}]", body = crate::domain::guide::Guide)))]
@@ -31,7 +26,7 @@ pub async fn show(state: web::Data<AppState>, _user: CurrentUser, id: web::Path<
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[utoipa::path(post, path = "/api/v1/standards", tag = "standards", request_body(content = String, content_type = "application/toml", description = "a panel guide file"), responses((status = 201, description = "a new guide or version: {id, version}"), (status = 200, description = "the same guide again: {id, version}")))]
+#[utoipa::path(post, path = "/api/v1/standards", tag = "standards", request_body(content = String, content_type = "application/toml", description = "a panel guide file"), responses((status = 201, description = "a new guide or version", body = crate::services::views::ImportedStandard), (status = 200, description = "the same guide again", body = crate::services::views::ImportedStandard)))]
 pub async fn import(state: web::Data<AppState>, user: CurrentUser, body: Body) -> AppResult<HttpResponse> {
     if user.0.role != Role::Admin {
         return Err(AppError::forbidden("only an admin of the assessment body may import a panel guide"));
@@ -42,7 +37,7 @@ pub async fn import(state: web::Data<AppState>, user: CurrentUser, body: Body) -
     post_once(&state, &user, &body, move |conn| {
         let (guide, how) = guides.import(conn, Some(&actor), &text?)?;
         let status = if how == Imported::Created { StatusCode::CREATED } else { StatusCode::OK };
-        created(status, &json!({"id": guide.id, "version": guide.version}))
+        created(status, &ImportedStandard::from(&*guide))
     })
     .await
 }
