@@ -464,7 +464,7 @@ mod tests {
         assert_eq!(next_steps(Status::Decided, Role::LineManager, LM, &Facts::default()), [NextStep::SignOff]);
         assert_eq!(next_steps(Status::Released, Role::LineManager, LM, &Facts::default()), [NextStep::SignOff]);
         assert!(next_steps(Status::Decided, Role::IndependentAssessor, IA, &Facts::default()).is_empty());
-        assert!(next_steps(Status::Consensus, Role::LineManager, LM, &Facts::default()).is_empty());
+        assert_eq!(next_steps(Status::Consensus, Role::LineManager, LM, &Facts::default()), [NextStep::RecordViva]);
         assert_eq!(
             next_steps(Status::Consensus, Role::IndependentAssessor, IA, &Facts::default()),
             [NextStep::RecordViva, NextStep::RecordConsensus, NextStep::Decide]
