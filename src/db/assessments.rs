@@ -181,6 +181,8 @@ pub struct ListRow {
     pub latest_moderation: Option<ModerationRow>,
     /// Its sign-offs, by seat.
     pub sign_offs: Vec<super::sign_offs::SignOffRow>,
+    /// Its score sheets (behind each viewer's next steps and the moderation queue's flags).
+    pub sheets: Vec<super::sheets::ScoreSheetRow>,
 }
 
 /// A list's page: after which assessment it starts (the `id` of the last one of the page
@@ -237,15 +239,14 @@ pub fn list_page(
         return Ok(Some(Vec::new()));
     }
     let ids: Vec<String> = rows.iter().map(|(r, _)| r.id.clone()).collect();
-    let mut emails: std::collections::HashMap<String, Vec<OutboxRow>> = std::collections::HashMap::new();
-    let messages: Vec<OutboxRow> = outbox::table
-        .filter(outbox::assessment_id.eq_any(&ids))
-        .order((outbox::created_at.asc(), outbox::id.asc()))
-        .select(OutboxRow::as_select())
-        .load(conn)?;
-    for m in messages {
-        emails.entry(m.assessment_id.clone()).or_default().push(m);
-    }
+    let mut emails = by_assessment(
+        outbox::table
+            .filter(outbox::assessment_id.eq_any(&ids))
+            .order((outbox::created_at.asc(), outbox::id.asc()))
+            .select(OutboxRow::as_select())
+            .load(conn)?,
+        |m: &OutboxRow| &m.assessment_id,
+    );
     let mut latest: std::collections::HashMap<String, ModerationRow> = std::collections::HashMap::new();
     let moderated: Vec<ModerationRow> = moderations::table
         .filter(moderations::assessment_id.eq_any(&ids))
@@ -256,15 +257,13 @@ pub fn list_page(
         // Oldest first, so the last one kept is the latest.
         latest.insert(m.assessment_id.clone(), m);
     }
-    let mut signed: std::collections::HashMap<String, Vec<super::sign_offs::SignOffRow>> =
-        std::collections::HashMap::new();
-    for s in super::sign_offs::sign_offs_of(conn, &ids)? {
-        signed.entry(s.assessment_id.clone()).or_default().push(s);
-    }
+    let mut signed = by_assessment(super::sign_offs::sign_offs_of(conn, &ids)?, |s| &s.assessment_id);
+    let mut sheets = by_assessment(super::sheets::sheets_among(conn, &ids)?, |s| &s.assessment_id);
     Ok(Some(
         rows.into_iter()
             .map(|(row, apprentice)| ListRow {
                 sign_offs: signed.remove(&row.id).unwrap_or_default(),
+                sheets: sheets.remove(&row.id).unwrap_or_default(),
                 emails: emails.remove(&row.id).unwrap_or_default(),
                 latest_moderation: latest.remove(&row.id),
                 row,
@@ -272,6 +271,15 @@ pub fn list_page(
             })
             .collect(),
     ))
+}
+
+/// Rows of several assessments grouped by the assessment they belong to, in their order.
+fn by_assessment<T>(rows: Vec<T>, id: impl Fn(&T) -> &String) -> std::collections::HashMap<String, Vec<T>> {
+    let mut grouped: std::collections::HashMap<String, Vec<T>> = std::collections::HashMap::new();
+    for r in rows {
+        grouped.entry(id(&r).clone()).or_default().push(r);
+    }
+    grouped
 }
 
 /// The creation time of the assessment `id` when it belongs to the list (else None).

@@ -13,7 +13,7 @@ use super::assessments::{
 };
 use super::Actor;
 use crate::db::assessments::ListRow;
-use crate::db::models::{AssessmentRow, ModerationRow, ScoreSheetRow};
+use crate::db::models::{AssessmentRow, ModerationRow};
 use crate::db::people::{Apprentice, Organisation, User};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
 use crate::domain::guide::Guide;
@@ -177,8 +177,8 @@ impl AssessmentView {
 /// The assessment as `actor` sees it, from its row, what was read beside it and its score
 /// sheets (behind the viewer's next steps). Reads nothing: a list reads what every view of its
 /// page needs at once.
-pub fn assessment(actor: &Actor, loaded: &ListRow, sheets: &[ScoreSheetRow]) -> AppResult<AssessmentView> {
-    let row = &loaded.row;
+pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> {
+    let (row, sheets) = (&loaded.row, &loaded.sheets);
     let status: Status = row.status.parse().map_err(|e: String| anyhow::anyhow!("assessment {}: {e}", row.id))?;
     let apprentice = loaded.apprentice.clone().map(|a| ApprenticeView {
         id: a.id,

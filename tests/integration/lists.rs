@@ -48,9 +48,10 @@ fn queries_of_lists(conn: &mut DbConnection, count: &AtomicUsize, who: &Actor) -
     });
     let queue = measure(&mut |conn| {
         let loaded = svc::list_loaded(conn, who, Some(&["decided", "released"]), &Page::default()).unwrap();
-        let decided: Vec<_> = loaded.iter().map(|l| &l.row).filter(|r| r.status == "decided").collect();
-        svc::sheets_views_of(conn, who, &decided).unwrap();
-        svc::views_of(conn, who, &loaded).unwrap();
+        for l in &loaded {
+            svc::sheets_view_of(who, l).unwrap();
+        }
+        svc::views_of(who, &loaded).unwrap();
     });
     [api, home, queue]
 }

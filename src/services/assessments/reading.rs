@@ -1,8 +1,6 @@
 //! Reading an assessment: its view (built by `services::views`), the list a caller may see (one
 //! keyset page read in a fixed number of queries), and its audit trail.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use serde_json::Value;
 
@@ -31,10 +29,10 @@ pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<(i64,
             false => None,
         },
         sign_offs: sign_offs_of(conn, std::slice::from_ref(&found.row.id))?,
+        sheets: score_sheets_of(conn, &found.row.id)?,
         row: found.row,
     };
-    let sheets = score_sheets_of(conn, &loaded.row.id)?;
-    Ok((loaded.row.version, views::assessment(actor, &loaded, &sheets)?))
+    Ok((loaded.row.version, views::assessment(actor, &loaded)?))
 }
 
 /// Most assessments one page of `GET /assessments` holds.
@@ -65,18 +63,12 @@ pub fn list_page(
         }
     }
     let loaded = list_loaded(conn, actor, statuses, page)?;
-    views_of(conn, actor, &loaded)
+    views_of(actor, &loaded)
 }
 
-/// The views of assessments a list already read, with the score sheets behind each viewer's
-/// next steps read in one query however many there are.
-pub fn views_of(conn: &mut DbConnection, actor: &Actor, loaded: &[ListRow]) -> AppResult<Vec<AssessmentView>> {
-    let ids: Vec<String> = loaded.iter().map(|l| l.row.id.clone()).collect();
-    let mut sheets: HashMap<String, Vec<ScoreSheetRow>> = HashMap::new();
-    for sheet in crate::db::sheets::sheets_among(conn, &ids)? {
-        sheets.entry(sheet.assessment_id.clone()).or_default().push(sheet);
-    }
-    loaded.iter().map(|l| views::assessment(actor, l, sheets.get(&l.row.id).map_or(&[], Vec::as_slice))).collect()
+/// The views of assessments a list already read (with everything they show): reads nothing.
+pub fn views_of(actor: &Actor, loaded: &[ListRow]) -> AppResult<Vec<AssessmentView>> {
+    loaded.iter().map(|l| views::assessment(actor, l)).collect()
 }
 
 /// The rows of [`list_page`], each with what its view shows beside it (for pages that show

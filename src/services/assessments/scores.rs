@@ -199,22 +199,9 @@ pub fn view_sheets(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResul
     sheets_view(actor, &row, &rows)
 }
 
-/// The sheets views of assessments a list already found visible to `actor`, by assessment id,
-/// read in one query however many there are.
-pub fn sheets_views_of(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    assessments: &[&AssessmentRow],
-) -> AppResult<std::collections::HashMap<String, SheetsView>> {
-    let ids: Vec<String> = assessments.iter().map(|a| a.id.clone()).collect();
-    let mut by_assessment: std::collections::HashMap<String, Vec<ScoreSheetRow>> = std::collections::HashMap::new();
-    for sheet in crate::db::sheets::sheets_among(conn, &ids)? {
-        by_assessment.entry(sheet.assessment_id.clone()).or_default().push(sheet);
-    }
-    assessments
-        .iter()
-        .map(|a| Ok((a.id.clone(), sheets_view(actor, a, by_assessment.get(&a.id).map_or(&[], Vec::as_slice))?)))
-        .collect()
+/// The sheets view of an assessment a list already read with its sheets: reads nothing.
+pub fn sheets_view_of(actor: &Actor, loaded: &crate::db::assessments::ListRow) -> AppResult<SheetsView> {
+    sheets_view(actor, &loaded.row, &loaded.sheets)
 }
 
 fn sheets_view(actor: &Actor, row: &AssessmentRow, rows: &[ScoreSheetRow]) -> AppResult<SheetsView> {

@@ -131,18 +131,13 @@ pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
             // Only decided and released assessments are shown: the others are not read at all.
             let statuses = [Status::Decided.as_str(), Status::Released.as_str()];
             let loaded = assessments::list_loaded(conn, &actor, Some(&statuses), &assessments::Page::default())?;
-            let decided: Vec<_> =
-                loaded.iter().map(|l| &l.row).filter(|r| r.status == Status::Decided.as_str()).collect();
-            let mut sheets_of = assessments::sheets_views_of(conn, &actor, &decided)?;
-            let listed = assessments::views_of(conn, &actor, &loaded)?;
-            for data in listed {
+            for l in &loaded {
+                let data = crate::services::views::assessment(&actor, l)?;
                 let guide = guides.get(conn, &data.standard_id, &data.standard_version)?;
                 let standard = guide.as_ref().map(|g| g.title.clone()).unwrap_or_default();
                 match data.status {
                     Status::Decided => {
-                        let sheets = sheets_of
-                            .remove(&data.id)
-                            .ok_or_else(|| anyhow::anyhow!("assessment {}: sheets not read", data.id))?;
+                        let sheets = assessments::sheets_view_of(&actor, l)?;
                         let flags = guide.as_ref().map(|g| Flags::of(g, &data, &sheets)).unwrap_or_default();
                         queue.push(QueueRow {
                             id: data.id.clone(),
