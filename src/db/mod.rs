@@ -14,9 +14,11 @@ pub mod sheets;
 pub mod sign_offs;
 pub mod standards;
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -102,88 +104,217 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// r2d2 manager that connects by URL scheme.
+/// r2d2 manager that connects by URL scheme: the writer, or (SQLite) a read-only reader.
 pub struct Manager {
     url: DatabaseUrl,
+    read_only: bool,
+    statements: Arc<AtomicU64>,
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConnection, ConnectionError> {
+        let mut conn = self.url.connect()?;
+        if self.read_only {
+            // A reader never writes: a write sent here by mistake fails loudly instead of
+            // taking SQLite's one write lock beside the writer.
+            conn.batch_execute("PRAGMA query_only = ON;").map_err(ConnectionError::CouldntSetupConfiguration)?;
+        }
+        let statements = self.statements.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                statements.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        Ok(conn)
+    }
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Conn;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        self.url.connect().map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<Conn, r2d2::Error> {
+        let conn = self.open().map_err(r2d2::Error::ConnectionError)?;
+        Ok(Conn { conn, last_used: Instant::now(), broken: false })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    /// Only for an idle connection (see [`Db`]): the pool tests nothing on check-out.
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), r2d2::Error> {
+        conn.conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.broken || conn.conn.is_broken()
+    }
+}
+
+/// A pooled connection with what the pool needs to know about it: when it was last used (an
+/// idle one is tested before use, a busy one never) and whether a failed call found it broken
+/// (then the pool drops it on return and opens another).
+pub struct Conn {
+    conn: DbConnection,
+    last_used: Instant,
+    broken: bool,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
     }
 }
 
 /// A connection checked out of the pool.
 pub type Pooled = PooledConnection<Manager>;
 
+/// How long a connection may sit unused before it is tested (`SELECT 1`) on its next check-out.
+/// Under load connections are never idle that long, so the hot path runs no test query; after a
+/// database restart or a killed backend the first check-out finds out and reconnects.
+const IDLE_BEFORE_TEST: Duration = Duration::from_secs(1);
+
 /// Why a database call failed outside the query itself.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database pool: {0}")]
     Pool(#[from] r2d2::PoolError),
+    #[error("database connection: {0}")]
+    Connect(#[from] ConnectionError),
     #[error("database task failed: {0}")]
     Join(String),
 }
 
-/// The pool, and the one way to run blocking diesel code from async handlers.
+/// The pools, and the one way to run blocking diesel code from async handlers.
+///
+/// SQLite: one writer connection (SQLite allows one writer at a time anyway, and one connection
+/// makes "database is locked" impossible: a read that turns into a write in a WAL transaction
+/// cannot wait for another writer) and a small pool of read-only readers, which WAL lets run
+/// beside the writer without waiting for it. PostgreSQL: one pool of `pg_pool_size`, for both.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<Manager>,
+    writer: Pool<Manager>,
+    /// SQLite's readers; `None` on PostgreSQL, where reads use the one pool.
+    readers: Option<Pool<Manager>>,
     backend: Backend,
+    url: DatabaseUrl,
+    checkouts: Arc<AtomicU64>,
+    statements: Arc<AtomicU64>,
 }
 
+/// How many read-only connections SQLite gets beside its writer.
+pub const SQLITE_READERS: u32 = 4;
+
 impl Db {
-    /// Opens the pool. SQLite gets one connection: SQLite allows one writer at a time anyway, and
-    /// one connection makes "database is locked" impossible (a read that turns into a write in a
-    /// WAL transaction cannot wait for another writer). PostgreSQL gets `pg_pool_size`.
+    /// Opens the pools (see [`Db`]).
     pub fn open(url: &DatabaseUrl, pg_pool_size: u32) -> anyhow::Result<Db> {
         // Connect once first so a bad URL or a down server fails at once with its own message.
         drop(url.connect().map_err(|e| anyhow::anyhow!("cannot open the database {url:?}: {e}"))?);
-        let size = match url.backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => pg_pool_size.max(1),
+        let statements = Arc::new(AtomicU64::new(0));
+        let pool = |size: u32, read_only: bool| {
+            Pool::builder()
+                .max_size(size)
+                .test_on_check_out(false)
+                .connection_timeout(Duration::from_secs(30))
+                .build(Manager { url: url.clone(), read_only, statements: statements.clone() })
         };
-        let pool = Pool::builder()
-            .max_size(size)
-            .connection_timeout(Duration::from_secs(30))
-            .build(Manager { url: url.clone() })?;
-        Ok(Db { pool, backend: url.backend() })
+        let (writer, readers) = match url.backend() {
+            Backend::Sqlite => (pool(1, false)?, Some(pool(SQLITE_READERS, true)?)),
+            Backend::Postgres => (pool(pg_pool_size.max(1), false)?, None),
+        };
+        Ok(Db {
+            writer,
+            readers,
+            backend: url.backend(),
+            url: url.clone(),
+            checkouts: Arc::new(AtomicU64::new(0)),
+            statements,
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    /// A connection for blocking code (the CLI, the start-up, tests).
-    pub fn conn(&self) -> Result<Pooled, DbError> {
-        Ok(self.pool.get()?)
+    /// How many connections have been checked out so far (for tests: one per request).
+    pub fn checkouts(&self) -> u64 {
+        self.checkouts.load(Ordering::SeqCst)
     }
 
-    /// Runs `f` on a blocking thread with a pooled connection checked out inside it.
+    /// How many statements the pools' connections have started so far (for tests).
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    /// A connection for blocking code (the CLI, the start-up, tests): the writer.
+    pub fn conn(&self) -> Result<Pooled, DbError> {
+        self.checkout(&self.writer)
+    }
+
+    /// A connection that only reads: one of SQLite's readers, or on PostgreSQL a pooled one.
+    pub fn reader(&self) -> Result<Pooled, DbError> {
+        self.checkout(self.readers.as_ref().unwrap_or(&self.writer))
+    }
+
+    fn checkout(&self, pool: &Pool<Manager>) -> Result<Pooled, DbError> {
+        let mut conn = pool.get()?;
+        self.checkouts.fetch_add(1, Ordering::SeqCst);
+        if conn.last_used.elapsed() >= IDLE_BEFORE_TEST && conn.conn.batch_execute("SELECT 1").is_err() {
+            // The server went away while this connection sat idle: open another in its place.
+            let read_only = self.readers.as_ref().is_some_and(|r| std::ptr::eq(r, pool));
+            let manager = Manager { url: self.url.clone(), read_only, statements: self.statements.clone() };
+            conn.conn = manager.open()?;
+        }
+        Ok(conn)
+    }
+
+    /// Runs `f` on a blocking thread with the writer (SQLite) or a pooled connection checked
+    /// out inside it: for changes, and reads that must see them.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(DbError::from)?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| E::from(DbError::Join(e.to_string())))?
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.with(Db::conn, f))
+            .await
+            .map_err(|e| E::from(DbError::Join(e.to_string())))?
+    }
+
+    /// Runs `f`, which only reads, on a blocking thread with a reader checked out inside it
+    /// (SQLite's readers do not wait for the writer).
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.with(Db::reader, f))
+            .await
+            .map_err(|e| E::from(DbError::Join(e.to_string())))?
+    }
+
+    /// Blocking: runs `f` on a connection from `checkout`. A failed call tests the connection,
+    /// and a broken one is dropped on return instead of being handed to the next caller.
+    pub fn with<T, E, F>(&self, checkout: fn(&Db) -> Result<Pooled, DbError>, f: F) -> Result<T, E>
+    where
+        E: From<DbError>,
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    {
+        let mut conn = checkout(self)?;
+        let result = f(&mut conn.conn);
+        if result.is_err() && conn.conn.batch_execute("SELECT 1").is_err() {
+            conn.broken = true;
+        }
+        conn.last_used = Instant::now();
+        result
     }
 }
 
@@ -193,6 +324,16 @@ where
     E: From<diesel::result::Error>,
 {
     conn.transaction(f)
+}
+
+/// Makes the transaction just begun one read-only snapshot (a long export sees one moment):
+/// on PostgreSQL `REPEATABLE READ, READ ONLY`, which must be its first statement; on SQLite a
+/// read transaction is a snapshot from its first read on (and the readers are `query_only`).
+pub fn read_only_snapshot(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgres(_) => conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+        DbConnection::Sqlite(_) => Ok(()),
+    }
 }
 
 /// Checks the database answers (`SELECT 1`).

@@ -37,6 +37,34 @@ pub struct ScoreRow {
     pub standard_title: String,
 }
 
+/// A [`ScoreRow`] borrowed from the assessment it comes from: the same columns, written
+/// straight into the CSV without copying a cell (the scores report's hot path).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ScoreCells<'a> {
+    pub assessment_id: &'a str,
+    pub standard_id: &'a str,
+    pub apprentice_id: &'a str,
+    pub employer_id: &'a str,
+    pub training_provider_id: &'a str,
+    pub independent_assessor_id: &'a str,
+    pub decided_on: &'a str,
+    pub component: &'a str,
+    pub criterion: &'a str,
+    pub scorer_role: &'a str,
+    pub scorer_id: &'a str,
+    pub score: i32,
+    pub agreed_score: i32,
+    pub difference: i32,
+    pub decided_by: &'a str,
+    pub grade: &'a str,
+    pub moderation: &'a str,
+    pub apprentice_name: &'a str,
+    pub employer_name: &'a str,
+    pub training_provider_name: &'a str,
+    pub independent_assessor_name: &'a str,
+    pub standard_title: &'a str,
+}
+
 /// One assessment's outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutcomeRow {

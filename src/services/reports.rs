@@ -2,7 +2,6 @@
 //! page (keyset on decision time) so memory does not grow with the number of rows.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::NaiveDate;
@@ -255,6 +254,47 @@ impl Decided {
         out
     }
 
+    /// Writes this assessment's score rows into `csv` as [`score_rows`](Self::score_rows) reads
+    /// them, borrowing every cell: the few computed cells once per assessment, the item key
+    /// once per item, nothing per row.
+    pub fn write_score_rows(&self, csv: &mut CsvChunks) -> std::io::Result<()> {
+        let decided_on = self.decided_on();
+        let grade = safe_text(&self.decision.decision.grade);
+        let apprentice_name = safe_text(&self.apprentice.name);
+        let independent_assessor_id = self.row.independent_assessor_id.as_deref().unwrap_or_default();
+        for item in &self.decision.decision.items {
+            let key = ItemKey::new(&item.component, &item.criterion);
+            for (seat, user, sheet) in &self.sheets {
+                let Some(entry) = sheet.get(&key) else { continue };
+                csv.row(&ScoreCells {
+                    assessment_id: &self.row.id,
+                    standard_id: &self.row.standard_id,
+                    apprentice_id: &self.row.apprentice_id,
+                    employer_id: &self.apprentice.employer_id,
+                    training_provider_id: &self.apprentice.training_provider_id,
+                    independent_assessor_id,
+                    decided_on: &decided_on,
+                    component: &item.component,
+                    criterion: &item.criterion,
+                    scorer_role: seat,
+                    scorer_id: user,
+                    score: entry.score,
+                    agreed_score: item.agreed_score,
+                    difference: entry.score - item.agreed_score,
+                    decided_by: item.decided_by.as_str(),
+                    grade: &grade,
+                    moderation: self.moderation(),
+                    apprentice_name: &apprentice_name,
+                    employer_name: &self.names.employer,
+                    training_provider_name: &self.names.training_provider,
+                    independent_assessor_name: &self.names.independent_assessor,
+                    standard_title: &self.names.standard_title,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn outcome_row(&self) -> OutcomeRow {
         let items = &self.decision.decision.items;
         let count = |by: crate::domain::scoring::DecidedBy| items.iter().filter(|i| i.decided_by == by).count();
@@ -475,20 +515,64 @@ fn names(conn: &mut DbConnection, ids: Vec<String>) -> AppResult<HashMap<String,
     Ok(crate::db::people::user_names(conn, &ids)?)
 }
 
-/// Writes a report into `tx` chunk by chunk; stops early if the receiver goes away.
-pub async fn stream(db: Db, report: Report, filter: ReportFilter, tx: mpsc::Sender<Result<Bytes, std::io::Error>>) {
-    if let Err(e) = write_report(&db, report, filter, &tx).await {
-        tracing::error!(error = %e, "report failed part-way");
-        let _ = tx.send(Err(std::io::Error::other("the report failed part-way; see the server log"))).await;
+/// A CSV report's byte stream, fed by [`export`].
+pub type Chunks = mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+/// Blocking: exports a report on one reader connection (on SQLite one of the read-only readers,
+/// so the writer is never held and saves go on beside the export) in one read-only snapshot.
+/// `start` runs first in that snapshot (authentication, permission, the query: 401, 403, 400)
+/// and its answer goes to `ready` before any byte is written; then the CSV is written into `tx`
+/// chunk by chunk, page by page. Stops early if the receiver goes away.
+pub fn export(
+    db: &Db,
+    start: impl FnOnce(&mut DbConnection) -> AppResult<(Report, ReportFilter)>,
+    ready: tokio::sync::oneshot::Sender<AppResult<()>>,
+    tx: Chunks,
+) {
+    let mut ready = Some(ready);
+    let result = db.with(Db::reader, |conn| {
+        crate::db::transaction(conn, |conn| -> AppResult<()> {
+            crate::db::read_only_snapshot(conn)?;
+            let started = start(conn);
+            let (report, filter) = match started {
+                Ok(v) => {
+                    let _ = ready.take().map(|r| r.send(Ok(())));
+                    v
+                }
+                Err(e) => {
+                    let _ = ready.take().map(|r| r.send(Err(e)));
+                    return Ok(());
+                }
+            };
+            write_report(conn, report, filter, &tx)
+        })
+    });
+    match (result, ready.take()) {
+        (Err(e), Some(ready)) => {
+            let _ = ready.send(Err(e));
+        }
+        (Err(e), None) => {
+            tracing::error!(error = %e, "report failed part-way");
+            let _ = tx.blocking_send(Err(std::io::Error::other("the report failed part-way; see the server log")));
+        }
+        (Ok(()), _) => {}
     }
 }
 
-async fn write_report(
-    db: &Db,
-    report: Report,
-    filter: ReportFilter,
-    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
-) -> anyhow::Result<()> {
+/// Starts [`export`] on a blocking thread for a report already checked (the pages).
+pub fn stream(db: Db, report: Report, filter: ReportFilter, tx: Chunks) {
+    let (ready, _) = tokio::sync::oneshot::channel();
+    tokio::task::spawn_blocking(move || export(&db, |_| Ok((report, filter)), ready, tx));
+}
+
+/// Sends a chunk; false when the client went away.
+fn send(tx: &Chunks, csv: &mut CsvChunks) -> AppResult<bool> {
+    let chunk = csv.take().map_err(anyhow::Error::from)?;
+    Ok(chunk.is_empty() || tx.blocking_send(Ok(Bytes::from(chunk))).is_ok())
+}
+
+fn write_report(conn: &mut DbConnection, report: Report, filter: ReportFilter, tx: &Chunks) -> AppResult<()> {
+    let io = |e: std::io::Error| AppError::from(anyhow::Error::from(e));
     let mut csv = CsvChunks::new();
     csv.header(match report {
         Report::Scores => SCORE_COLUMNS,
@@ -497,49 +581,35 @@ async fn write_report(
         Report::Agreement => AGREEMENT_COLUMNS,
         Report::Independence => INDEPENDENCE_COLUMNS,
         Report::Trends(_) => TREND_COLUMNS,
-    })?;
+    })
+    .map_err(io)?;
     let mut tally = AssessorTally::default();
     let mut trends = match report {
         Report::Trends(o) => Some((TrendTally::new(o.period, o.by), o.by)),
         _ => None,
     };
     // The grades of each standard version, in the guide's order (one lookup each).
-    let guides = Arc::new(Guides::new());
+    let guides = Guides::new();
     let mut grade_orders: HashMap<(String, String), Vec<String>> = HashMap::new();
     let mut after: Option<(String, String)> = None;
     loop {
-        let f = filter.clone();
-        let a = after.clone();
-        let known: Vec<(String, String)> = grade_orders.keys().cloned().collect();
-        let g = guides.clone();
-        let (page, independence, grades) = db
-            .run(move |conn| -> AppResult<(Vec<Decided>, Vec<IndependenceRow>, GradeOrders)> {
-                let page = page(conn, &f, a.as_ref())?;
-                let independence =
-                    if report == Report::Independence { independence_rows(conn, &page)? } else { Vec::new() };
-                let grades = if matches!(report, Report::Trends(_)) {
-                    grade_orders_of(conn, &g, &page, &known)?
-                } else {
-                    Vec::new()
-                };
-                Ok((page, independence, grades))
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        grade_orders.extend(grades);
-        for row in &independence {
-            csv.row(row)?;
+        let page = page(conn, &filter, after.as_ref())?;
+        if report == Report::Independence {
+            for row in &independence_rows(conn, &page)? {
+                csv.row(row).map_err(io)?;
+            }
+        }
+        if matches!(report, Report::Trends(_)) {
+            let known: Vec<(String, String)> = grade_orders.keys().cloned().collect();
+            let grades = grade_orders_of(conn, &guides, &page, &known)?;
+            grade_orders.extend(grades);
         }
         let Some(last) = page.last() else { break };
         after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
         for decided in &page {
             match report {
-                Report::Scores => {
-                    for row in decided.score_rows() {
-                        csv.row(&row)?;
-                    }
-                }
-                Report::Outcomes => csv.row(&decided.outcome_row())?,
+                Report::Scores => decided.write_score_rows(&mut csv).map_err(io)?,
+                Report::Outcomes => csv.row(&decided.outcome_row()).map_err(io)?,
                 Report::Assessors | Report::Agreement => tally.add_assessment(&decided.score_rows()),
                 Report::Independence => {}
                 Report::Trends(_) => {
@@ -549,8 +619,7 @@ async fn write_report(
                 }
             }
         }
-        let chunk = csv.take()?;
-        if !chunk.is_empty() && tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+        if !send(tx, &mut csv)? {
             return Ok(()); // the client went away
         }
         if (page.len() as i64) < PAGE {
@@ -559,25 +628,22 @@ async fn write_report(
     }
     if report == Report::Assessors {
         let ids: Vec<String> = tally.scorer_ids().cloned().collect();
-        let names = db.run(move |conn| names(conn, ids)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let names = names(conn, ids)?;
         for row in tally.rows(|id| names.get(id).cloned().unwrap_or_default()) {
-            csv.row(&row)?;
+            csv.row(&row).map_err(io)?;
         }
     }
     if report == Report::Agreement {
         for row in tally.agreement_rows() {
-            csv.row(&row)?;
+            csv.row(&row).map_err(io)?;
         }
     }
     if let Some((trends, _)) = &trends {
         for row in trends.rows() {
-            csv.row(&row)?;
+            csv.row(&row).map_err(io)?;
         }
     }
-    let chunk = csv.take()?;
-    if !chunk.is_empty() {
-        let _ = tx.send(Ok(Bytes::from(chunk))).await;
-    }
+    send(tx, &mut csv)?;
     Ok(())
 }
 
@@ -599,23 +665,31 @@ pub struct StandardisationView {
 /// the same tallies: each scorer's lean, the agreement per score item, and the trends per
 /// `period` and standard.
 pub async fn standardisation(db: &Db, filter: ReportFilter, period: TrendPeriod) -> AppResult<StandardisationView> {
+    db.read(move |conn| {
+        crate::db::transaction(conn, |conn| {
+            crate::db::read_only_snapshot(conn)?;
+            standardisation_in(conn, &filter, period)
+        })
+    })
+    .await
+}
+
+fn standardisation_in(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    period: TrendPeriod,
+) -> AppResult<StandardisationView> {
     let mut tally = AssessorTally::default();
     let mut trends = TrendTally::new(period, TrendBy::Standard);
-    let guides = Arc::new(Guides::new());
+    let guides = Guides::new();
     let mut grade_orders: HashMap<(String, String), Vec<String>> = HashMap::new();
     let mut scored: HashMap<String, Vec<(String, String)>> = HashMap::new();
     let mut decided = 0;
     let mut after: Option<(String, String)> = None;
     loop {
-        let (f, a, g) = (filter.clone(), after.clone(), guides.clone());
         let known: Vec<(String, String)> = grade_orders.keys().cloned().collect();
-        let (page, grades) = db
-            .run(move |conn| -> AppResult<(Vec<Decided>, GradeOrders)> {
-                let page = page(conn, &f, a.as_ref())?;
-                let grades = grade_orders_of(conn, &g, &page, &known)?;
-                Ok((page, grades))
-            })
-            .await?;
+        let page = page(conn, filter, after.as_ref())?;
+        let grades = grade_orders_of(conn, &guides, &page, &known)?;
         grade_orders.extend(grades);
         let Some(last) = page.last() else { break };
         after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
@@ -632,7 +706,7 @@ pub async fn standardisation(db: &Db, filter: ReportFilter, period: TrendPeriod)
         }
     }
     let ids: Vec<String> = tally.scorer_ids().cloned().collect();
-    let names = db.run(move |conn| names(conn, ids)).await?;
+    let names = names(conn, ids)?;
     let assessors = tally.rows(|id| names.get(id).cloned().unwrap_or_default());
     let flagged_assessments = assessors
         .iter()

@@ -102,7 +102,8 @@ pub fn compression() -> actix_web::middleware::Compress {
     actix_web::middleware::Compress::default()
 }
 
-/// The user behind the request's bearer token (401 when missing, unknown or revoked).
+/// The user behind the request's bearer token (401 when missing, unknown or revoked), looked up
+/// in a hop of its own: handlers use [`Caller`] and [`AppState::run_as`], which share one.
 pub struct CurrentUser(pub Actor);
 
 impl FromRequest for CurrentUser {
@@ -122,10 +123,83 @@ impl FromRequest for CurrentUser {
             let token = token
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| AppError::Unauthorized("send your token as `Authorization: Bearer <token>`".into()))?;
-            let user = state.db.run(move |conn| people::user_for_token(conn, &token)).await?;
-            let user = user.ok_or_else(|| AppError::Unauthorized("the token is unknown or revoked".into()))?;
-            Ok(CurrentUser(Actor::from_user(&user)?))
+            Ok(CurrentUser(state.db.read(move |conn| authenticate(conn, &token)).await?))
         })
+    }
+}
+
+/// The caller's bearer token, taken from the header without touching the database (401 when
+/// missing). Who it belongs to is looked up by [`AppState::run_as`] / [`AppState::read_as`] on
+/// the connection and in the blocking hop that also runs the request's service call: one hop
+/// and one check-out per request.
+pub struct Caller {
+    token: String,
+}
+
+impl Caller {
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    fn from_headers(req: &HttpRequest) -> Result<Self, AppError> {
+        req.headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .map(|token| Caller { token })
+            .ok_or_else(|| AppError::Unauthorized("send your token as `Authorization: Bearer <token>`".into()))
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Caller::from_headers(req))
+    }
+}
+
+/// The user a bearer token belongs to (401 when unknown or revoked).
+pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<Actor, AppError> {
+    let user = people::user_for_token(conn, token)?
+        .ok_or_else(|| AppError::Unauthorized("the token is unknown or revoked".into()))?;
+    Actor::from_user(&user)
+}
+
+impl AppState {
+    /// Authenticates the caller and runs `f` as them, on one connection (SQLite's writer) in one
+    /// blocking hop: for changes. The token is checked first, so 401 comes before anything else.
+    pub async fn run_as<T, F>(&self, caller: &Caller, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &Actor) -> Result<T, AppError> + Send + 'static,
+    {
+        let token = caller.token.clone();
+        self.db
+            .run(move |conn| {
+                let actor = authenticate(conn, &token)?;
+                f(conn, &actor)
+            })
+            .await
+    }
+
+    /// As [`run_as`](Self::run_as) for a request that only reads: on SQLite one of the
+    /// read-only readers, which do not wait for the writer.
+    pub async fn read_as<T, F>(&self, caller: &Caller, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &Actor) -> Result<T, AppError> + Send + 'static,
+    {
+        let token = caller.token.clone();
+        self.db
+            .read(move |conn| {
+                let actor = authenticate(conn, &token)?;
+                f(conn, &actor)
+            })
+            .await
     }
 }
 
@@ -173,20 +247,26 @@ impl FromRequest for Body {
     }
 }
 
-/// Runs a POST's service call, once per `Idempotency-Key` when the client sends one: a retry
-/// gets the first response back (marked `Idempotent-Replayed: true`) and changes nothing.
-pub async fn post_once<F>(state: &AppState, user: &CurrentUser, body: &Body, f: F) -> Result<HttpResponse, AppError>
+/// Runs a POST's service call as the caller, once per `Idempotency-Key` when the client sends
+/// one: a retry gets the first response back (marked `Idempotent-Replayed: true`) and changes
+/// nothing. Authentication, the key and the call share one connection and one blocking hop.
+pub async fn post_once<F>(state: &AppState, caller: &Caller, body: &Body, f: F) -> Result<HttpResponse, AppError>
 where
-    F: FnOnce(&mut DbConnection) -> Result<(u16, serde_json::Value), AppError> + Send + 'static,
+    F: FnOnce(&mut DbConnection, &Actor) -> Result<(u16, serde_json::Value), AppError> + Send + 'static,
 {
     let response = match body.idempotency_key.clone() {
         None => {
-            let (status, body) = state.db.run(f).await?;
+            let (status, body) = state.run_as(caller, f).await?;
             idempotency::Response { status, body, replayed: false }
         }
         Some(key) => {
-            let (user_id, request) = (user.0.id.clone(), body.fingerprint());
-            state.db.run(move |conn| idempotency::once(conn, &user_id, &key, &request, f, error::answer_of)).await?
+            let request = body.fingerprint();
+            state
+                .run_as(caller, move |conn, actor| {
+                    let actor = actor.clone();
+                    idempotency::once(conn, &actor.id, &key, &request, |conn| f(conn, &actor), error::answer_of)
+                })
+                .await?
         }
     };
     let status = StatusCode::from_u16(response.status).map_err(anyhow::Error::from)?;

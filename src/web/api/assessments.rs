@@ -6,24 +6,24 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::assessments as svc;
 use crate::services::views::{PanelAppointed, RegisteredView, Requeued};
-use crate::web::{created, post_once, with_etag, AppState, Body, CurrentUser};
+use crate::web::{created, post_once, with_etag, AppState, Body, Caller};
 
 type Id = web::Path<String>;
 
 #[utoipa::path(post, path = "/api/v1/assessments", tag = "assessments", request_body = crate::services::assessments::NewAssessment, responses((status = 201, description = "the assessment registered", body = crate::services::views::RegisteredView)))]
-pub async fn register(state: web::Data<AppState>, user: CurrentUser, body: Body) -> AppResult<HttpResponse> {
-    let (input, actor, guides) = (body.json(), user.0.clone(), state.guides.clone());
-    post_once(&state, &user, &body, move |conn| {
-        created(StatusCode::CREATED, &RegisteredView::from(svc::register(conn, &guides, &actor, input)?))
+pub async fn register(state: web::Data<AppState>, user: Caller, body: Body) -> AppResult<HttpResponse> {
+    let (input, guides) = (body.json(), state.guides.clone());
+    post_once(&state, &user, &body, move |conn, actor| {
+        created(StatusCode::CREATED, &RegisteredView::from(svc::register(conn, &guides, actor, input)?))
     })
     .await
 }
 
 /// `GET /assessments[?limit=N&after=ID]`: the whole list, or one page of it.
 #[utoipa::path(get, operation_id = "list_assessments", path = "/api/v1/assessments", tag = "assessments", params(("limit" = Option<i64>, Query, description = "at most this many (1-500)"), ("after" = Option<String>, Query, description = "start after the assessment with this id")), responses((status = 200, description = "the assessments the caller may see", body = Vec<crate::services::views::AssessmentView>)))]
-pub async fn list(state: web::Data<AppState>, user: CurrentUser, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, user: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     let page = page_of(req.query_string())?;
-    let all = state.db.run(move |conn| svc::list_page(conn, &user.0, None, &page)).await?;
+    let all = state.read_as(&user, move |conn, actor| svc::list_page(conn, actor, None, &page)).await?;
     Ok(HttpResponse::Ok().json(all))
 }
 
@@ -53,80 +53,80 @@ fn page_of(query: &str) -> AppResult<svc::Page> {
 }
 
 #[utoipa::path(get, operation_id = "show_assessment", path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, description = "the assessment (its version as ETag)", body = crate::services::views::AssessmentView)))]
-pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: Id) -> AppResult<HttpResponse> {
-    let (version, view) = state.db.run(move |conn| svc::view(conn, &user.0, &id)).await?;
+pub async fn show(state: web::Data<AppState>, user: Caller, id: Id) -> AppResult<HttpResponse> {
+    let (version, view) = state.read_as(&user, move |conn, actor| svc::view(conn, actor, &id)).await?;
     Ok(with_etag(version, &view))
 }
 
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/gateway", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::GatewayInput, responses((status = 200, body = crate::services::assessments::GatewayOutcome)))]
-pub async fn gateway(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
+pub async fn gateway(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
     let (input, guides) = (body.json(), state.guides.clone());
-    let out = state.db.run(move |conn| svc::record_gateway(conn, &guides, &user.0, &id, input)).await?;
+    let out = state.run_as(&user, move |conn, actor| svc::record_gateway(conn, &guides, actor, &id, input)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/panel", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::PanelInput, responses((status = 200, description = "the panel (its version as ETag)", body = crate::services::views::PanelAppointed)))]
-pub async fn panel(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
+pub async fn panel(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
     let input = body.json();
-    let row = state.db.run(move |conn| svc::appoint_panel(conn, &user.0, &id, input)).await?;
+    let row = state.run_as(&user, move |conn, actor| svc::appoint_panel(conn, actor, &id, input)).await?;
     Ok(with_etag(row.version, &PanelAppointed::from(row)))
 }
 
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/declaration", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::DeclarationInput, responses((status = 200, body = crate::services::assessments::StoredDeclaration)))]
-pub async fn declaration(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
+pub async fn declaration(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
     let input = body.json();
-    let out = state.db.run(move |conn| svc::declare(conn, &user.0, &id, input)).await?;
+    let out = state.run_as(&user, move |conn, actor| svc::declare(conn, actor, &id, input)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/sign-off", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::SignOffInput, responses((status = 200, body = crate::services::assessments::SignOff)))]
-pub async fn sign_off(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
+pub async fn sign_off(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
     let input = body.json();
-    let out = state.db.run(move |conn| svc::sign_off(conn, &user.0, &id, input)).await?;
+    let out = state.run_as(&user, move |conn, actor| svc::sign_off(conn, actor, &id, input)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/viva-record", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::VivaRecordInput, responses((status = 200, body = crate::services::assessments::StoredVivaRecord)))]
-pub async fn viva_record(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
+pub async fn viva_record(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
     let input = body.json();
-    let out = state.db.run(move |conn| svc::record_viva(conn, &user.0, &id, input)).await?;
+    let out = state.run_as(&user, move |conn, actor| svc::record_viva(conn, actor, &id, input)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/scores", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::ScoresInput, responses((status = 200, body = crate::services::assessments::SheetState)))]
-pub async fn save_scores(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
+pub async fn save_scores(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
     let (input, guides) = (body.json(), state.guides.clone());
-    let out = state.db.run(move |conn| svc::save_scores(conn, &guides, &user.0, &id, input)).await?;
+    let out = state.run_as(&user, move |conn, actor| svc::save_scores(conn, &guides, actor, &id, input)).await?;
     Ok(with_etag(out.version, &out))
 }
 
 #[utoipa::path(get, path = "/api/v1/assessments/{id}/scores", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, body = crate::services::assessments::SheetsView)))]
-pub async fn sheets(state: web::Data<AppState>, user: CurrentUser, id: Id) -> AppResult<HttpResponse> {
-    let out = state.db.run(move |conn| svc::view_sheets(conn, &user.0, &id)).await?;
+pub async fn sheets(state: web::Data<AppState>, user: Caller, id: Id) -> AppResult<HttpResponse> {
+    let out = state.read_as(&user, move |conn, actor| svc::view_sheets(conn, actor, &id)).await?;
     Ok(with_etag(out.own_version, &out))
 }
 
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/consensus", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::ConsensusInput, responses((status = 200, body = crate::services::assessments::ConsensusOutcome)))]
-pub async fn consensus(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
+pub async fn consensus(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
     let (input, guides) = (body.json(), state.guides.clone());
-    let out = state.db.run(move |conn| svc::record_consensus(conn, &guides, &user.0, &id, input)).await?;
+    let out = state.run_as(&user, move |conn, actor| svc::record_consensus(conn, &guides, actor, &id, input)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/decision", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::DecisionInput, responses((status = 200, body = crate::domain::scoring::Decision)))]
-pub async fn decision(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
-    let (input, actor, guides) = (body.json(), user.0.clone(), state.guides.clone());
-    post_once(&state, &user, &body, move |conn| {
-        created(StatusCode::OK, &svc::decide(conn, &guides, &actor, &id, input)?)
+pub async fn decision(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
+    let (input, guides) = (body.json(), state.guides.clone());
+    post_once(&state, &user, &body, move |conn, actor| {
+        created(StatusCode::OK, &svc::decide(conn, &guides, actor, &id, input)?)
     })
     .await
 }
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/moderation", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::ModerationInput, responses((status = 200, body = crate::services::assessments::ModerationOutcome)))]
-pub async fn moderation(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
-    let (input, actor, guides, composer) = (body.json(), user.0.clone(), state.guides.clone(), state.composer.clone());
-    let reply = post_once(&state, &user, &body, move |conn| {
-        created(StatusCode::OK, &svc::moderate(conn, &guides, &composer, &actor, &id, input)?)
+pub async fn moderation(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
+    let (input, guides, composer) = (body.json(), state.guides.clone(), state.composer.clone());
+    let reply = post_once(&state, &user, &body, move |conn, actor| {
+        created(StatusCode::OK, &svc::moderate(conn, &guides, &composer, actor, &id, input)?)
     })
     .await?;
     state.mail_queued.notify_one();
@@ -134,16 +134,10 @@ pub async fn moderation(state: web::Data<AppState>, user: CurrentUser, id: Id, b
 }
 
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/emails/resend", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, description = "how many failed emails were queued again", body = crate::services::views::Requeued)))]
-pub async fn resend_emails(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: Id,
-    body: Body,
-) -> AppResult<HttpResponse> {
+pub async fn resend_emails(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
     let input = crate::services::Input::new(Ok(()), body.if_match.clone());
-    let actor = user.0.clone();
-    let reply = post_once(&state, &user, &body, move |conn| {
-        created(StatusCode::OK, &Requeued { requeued: svc::resend_failed_emails(conn, &actor, &id, input)? })
+    let reply = post_once(&state, &user, &body, move |conn, actor| {
+        created(StatusCode::OK, &Requeued { requeued: svc::resend_failed_emails(conn, actor, &id, input)? })
     })
     .await?;
     state.mail_queued.notify_one();
@@ -151,7 +145,7 @@ pub async fn resend_emails(
 }
 
 #[utoipa::path(get, path = "/api/v1/assessments/{id}/audit", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, body = Vec<crate::services::assessments::AuditView>)))]
-pub async fn audit(state: web::Data<AppState>, user: CurrentUser, id: Id) -> AppResult<HttpResponse> {
-    let out = state.db.run(move |conn| svc::audit_trail(conn, &user.0, &id)).await?;
+pub async fn audit(state: web::Data<AppState>, user: Caller, id: Id) -> AppResult<HttpResponse> {
+    let out = state.read_as(&user, move |conn, actor| svc::audit_trail(conn, actor, &id)).await?;
     Ok(HttpResponse::Ok().json(out))
 }

@@ -6,31 +6,31 @@ use actix_web::{web, HttpResponse};
 use crate::error::AppResult;
 use crate::services::people;
 use crate::services::views::{NewApprenticeView, NewUserView, OrganisationView};
-use crate::web::{created, post_once, AppState, Body, CurrentUser};
+use crate::web::{created, post_once, AppState, Body, Caller};
 
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "people", request_body = crate::services::people::NewOrganisation, responses((status = 201, description = "the organisation created", body = crate::services::views::OrganisationView)))]
-pub async fn create_organisation(state: web::Data<AppState>, user: CurrentUser, body: Body) -> AppResult<HttpResponse> {
-    let (input, actor) = (body.json(), user.0.clone());
-    post_once(&state, &user, &body, move |conn| {
-        created(StatusCode::CREATED, &OrganisationView::from(people::create_organisation(conn, &actor, input)?))
+pub async fn create_organisation(state: web::Data<AppState>, user: Caller, body: Body) -> AppResult<HttpResponse> {
+    let input = body.json();
+    post_once(&state, &user, &body, move |conn, actor| {
+        created(StatusCode::CREATED, &OrganisationView::from(people::create_organisation(conn, actor, input)?))
     })
     .await
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "people", request_body = crate::services::people::NewUser, responses((status = 201, description = "the user and its token, shown this once", body = crate::services::views::NewUserView)))]
-pub async fn create_user(state: web::Data<AppState>, user: CurrentUser, body: Body) -> AppResult<HttpResponse> {
-    let (input, actor) = (body.json(), user.0.clone());
-    post_once(&state, &user, &body, move |conn| {
-        created(StatusCode::CREATED, &NewUserView::from(people::create_user(conn, Some(&actor), input)?))
+pub async fn create_user(state: web::Data<AppState>, user: Caller, body: Body) -> AppResult<HttpResponse> {
+    let input = body.json();
+    post_once(&state, &user, &body, move |conn, actor| {
+        created(StatusCode::CREATED, &NewUserView::from(people::create_user(conn, Some(actor), input)?))
     })
     .await
 }
 
 #[utoipa::path(post, path = "/api/v1/apprentices", tag = "people", request_body = crate::services::people::NewApprentice, responses((status = 201, description = "the apprentice registered", body = crate::services::views::NewApprenticeView)))]
-pub async fn create_apprentice(state: web::Data<AppState>, user: CurrentUser, body: Body) -> AppResult<HttpResponse> {
-    let (input, actor) = (body.json(), user.0.clone());
-    post_once(&state, &user, &body, move |conn| {
-        created(StatusCode::CREATED, &NewApprenticeView::from(people::create_apprentice(conn, &actor, input)?))
+pub async fn create_apprentice(state: web::Data<AppState>, user: Caller, body: Body) -> AppResult<HttpResponse> {
+    let input = body.json();
+    post_once(&state, &user, &body, move |conn, actor| {
+        created(StatusCode::CREATED, &NewApprenticeView::from(people::create_apprentice(conn, actor, input)?))
     })
     .await
 }

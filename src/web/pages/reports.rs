@@ -216,7 +216,7 @@ pub async fn download(page: Page, path: web::Path<String>, req: HttpRequest) -> 
     let (report, filter) =
         filled(&req).and_then(|pairs| svc::parse_query(report, &pairs)).map_err(|e| page.fail(&e))?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
-    tokio::spawn(svc::stream(page.state.db.clone(), report, filter, tx));
+    svc::stream(page.state.db.clone(), report, filter, tx);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
