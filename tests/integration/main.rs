@@ -39,6 +39,7 @@ mod openapi;
 mod panel_day;
 mod reports;
 mod restart;
+mod save_path;
 mod scores;
 mod security;
 mod sign_off;

@@ -383,6 +383,12 @@ impl TestApp {
         self.base.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The running server's database pools (to count check-outs and statements, or to hold
+    /// the writer).
+    pub fn db(&self) -> &epa_panel::db::Db {
+        &self.state.db
+    }
+
     /// A connection of the test's own to the app's database.
     pub fn connect(&self) -> epa_panel::db::DbConnection {
         self.config.database_url.connect().expect("a connection to the app's database")
