@@ -61,10 +61,10 @@ fn head_row(chain: &str) -> Option<i32> {
 /// chains do not wait on each other); on SQLite, with its one writer, one past the newest.
 fn next_seq(conn: &mut DbConnection) -> QueryResult<i64> {
     match conn {
-        DbConnection::Postgres(pg) => diesel::select(diesel::dsl::sql::<BigInt>(
-            "nextval(pg_get_serial_sequence('audit_entries', 'seq'))",
-        ))
-        .get_result(pg),
+        DbConnection::Postgres(pg) => {
+            diesel::select(diesel::dsl::sql::<BigInt>("nextval(pg_get_serial_sequence('audit_entries', 'seq'))"))
+                .get_result(pg)
+        }
         DbConnection::Sqlite(sqlite) => {
             let max: Option<i64> = audit_entries::table.select(diesel::dsl::max(audit_entries::seq)).first(sqlite)?;
             Ok(max.unwrap_or(0) + 1)
@@ -292,7 +292,12 @@ pub fn verify_db(conn: &mut DbConnection) -> anyhow::Result<Verified> {
 /// Verifies the whole trail in the database, and that it still holds each of the `kept` heads
 /// unchanged (their MACs are checked apart, by `services::audit_trail::check_macs`).
 pub fn verify_db_against(conn: &mut DbConnection, kept: Vec<Head>) -> anyhow::Result<Verified> {
-    in_snapshot(conn, |conn| {
+    in_snapshot(conn, |conn| verify_here(conn, kept))
+}
+
+/// [`verify_db_against`] inside a transaction the caller already holds (`copy`'s, on the target).
+pub fn verify_here(conn: &mut DbConnection, kept: Vec<Head>) -> anyhow::Result<Verified> {
+    {
         let mut v = Verifier::new();
         kept.into_iter().for_each(|h| v.keep(h));
         let mut broken = None;
@@ -307,5 +312,5 @@ pub fn verify_db_against(conn: &mut DbConnection, kept: Vec<Head>) -> anyhow::Re
             return Ok(Err(b));
         }
         Ok(v.finish(&chain_heads(conn)?))
-    })
+    }
 }
