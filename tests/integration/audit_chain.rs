@@ -64,12 +64,12 @@ fn database_url(app: &TestApp) -> String {
 
 /// Runs the real `epa-panel` with `args` on the app's database (in an empty directory, so that
 /// no `.env` is read).
-fn cli(app: &TestApp, dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn cli(app: &TestApp, dir: &Path, args: &[&str]) -> Output {
     cli_with(app, dir, args, &[])
 }
 
 /// As `cli`, with more environment variables (and no `EPA_AUDIT_KEY` unless given).
-fn cli_with(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+pub(crate) fn cli_with(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_epa-panel"))
         .args(args)
         .current_dir(dir)
@@ -81,18 +81,18 @@ fn cli_with(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> 
         .expect("run epa-panel")
 }
 
-fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
-fn passes(app: &TestApp, dir: &Path, args: &[&str]) -> String {
+pub(crate) fn passes(app: &TestApp, dir: &Path, args: &[&str]) -> String {
     let out = cli(app, dir, args);
     assert!(out.status.success(), "epa-panel {args:?} must pass: {}", stdout(&out));
     stdout(&out)
 }
 
 /// Fails (non-zero) and names audit entry `seq` in its standard output.
-fn names_entry(app: &TestApp, dir: &Path, args: &[&str], seq: i64, what: &str) {
+pub(crate) fn names_entry(app: &TestApp, dir: &Path, args: &[&str], seq: i64, what: &str) {
     let out = cli(app, dir, args);
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(!out.status.success(), "epa-panel {args:?} must fail after {what}: {}", stdout(&out));
@@ -103,7 +103,7 @@ fn names_entry(app: &TestApp, dir: &Path, args: &[&str], seq: i64, what: &str) {
     );
 }
 
-fn entries(app: &TestApp) -> Vec<(i64, String)> {
+pub(crate) fn entries(app: &TestApp) -> Vec<(i64, String)> {
     audit_entries::table
         .select((audit_entries::seq, audit_entries::detail))
         .order(audit_entries::seq)
@@ -112,7 +112,7 @@ fn entries(app: &TestApp) -> Vec<(i64, String)> {
 }
 
 /// `s` as an SQL string literal.
-fn quoted(s: &str) -> String {
+pub(crate) fn quoted(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
@@ -186,10 +186,10 @@ both_backends!(audit_verify_names_the_first_edited_or_deleted_entry, |app| async
     names_entry(app, dir, &["audit", "verify"], next, "a deleted row");
 });
 
-const KEY: &str = "the assessment body's audit key, kept apart";
+pub(crate) const KEY: &str = "the assessment body's audit key, kept apart";
 
 /// `epa-panel audit head` (with `vars`): one JSON line on standard output.
-fn take_head(app: &TestApp, dir: &Path, vars: &[(&str, &str)]) -> (String, Value) {
+pub(crate) fn take_head(app: &TestApp, dir: &Path, vars: &[(&str, &str)]) -> (String, Value) {
     let out = cli_with(app, dir, &["audit", "head"], vars);
     assert!(out.status.success(), "audit head: {}", stdout(&out));
     let line = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
@@ -199,7 +199,7 @@ fn take_head(app: &TestApp, dir: &Path, vars: &[(&str, &str)]) -> (String, Value
 }
 
 /// `epa-panel audit verify` with `args` (and `vars`) exits 1, saying each of `words`.
-fn refused(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)], words: &[&str]) {
+pub(crate) fn refused(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)], words: &[&str]) {
     let out = cli_with(app, dir, args, vars);
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(1), "epa-panel {args:?} must exit 1: {}", stdout(&out));
