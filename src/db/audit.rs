@@ -297,20 +297,18 @@ pub fn verify_db_against(conn: &mut DbConnection, kept: Vec<Head>) -> anyhow::Re
 
 /// [`verify_db_against`] inside a transaction the caller already holds (`copy`'s, on the target).
 pub fn verify_here(conn: &mut DbConnection, kept: Vec<Head>) -> anyhow::Result<Verified> {
-    {
-        let mut v = Verifier::new();
-        kept.into_iter().for_each(|h| v.keep(h));
-        let mut broken = None;
-        each_entry(conn, |e| match v.check(&e) {
-            Ok(()) => Ok(true),
-            Err(b) => {
-                broken = Some(b);
-                Ok(false)
-            }
-        })?;
-        if let Some(b) = broken {
-            return Ok(Err(b));
+    let mut v = Verifier::new();
+    kept.into_iter().for_each(|h| v.keep(h));
+    let mut broken = None;
+    each_entry(conn, |e| match v.check(&e) {
+        Ok(()) => Ok(true),
+        Err(b) => {
+            broken = Some(b);
+            Ok(false)
         }
-        Ok(v.finish(&chain_heads(conn)?))
+    })?;
+    if let Some(b) = broken {
+        return Ok(Err(b));
     }
+    Ok(v.finish(&chain_heads(conn)?))
 }

@@ -80,7 +80,7 @@ fn parse_seal(detail: &str) -> Option<Vec<ChainHead>> {
 }
 
 /// The hash an entry of `chain` must carry.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the hash covers exactly these fields, in this order")]
 pub fn chained_hash(
     chain: &str,
     prev_hash: &str,
