@@ -81,6 +81,24 @@ pub struct Running {
     pub handle: actix_web::dev::ServerHandle,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
     pub worker: tokio::task::JoinHandle<()>,
+    /// Seals the audit trail every [`SEAL_EVERY`].
+    pub sealer: tokio::task::JoinHandle<()>,
+}
+
+/// How often a running server seals the audit trail (the window in which a deletion at the end
+/// of an assessment's chain goes unnoticed; see the README's Guarantees).
+pub const SEAL_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Seals the audit trail every [`SEAL_EVERY`] (the first one a period after start).
+async fn run_sealer(db: db::Db) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + SEAL_EVERY, SEAL_EVERY);
+    loop {
+        tick.tick().await;
+        let sealed = db.run(|conn| services::audit_trail::seal(conn, &db::now()).map_err(anyhow::Error::from)).await;
+        if let Err(e) = sealed {
+            tracing::error!(error = ?e, "audit seal");
+        }
+    }
 }
 
 impl Running {
@@ -88,6 +106,8 @@ impl Running {
     pub async fn stop(self) {
         self.handle.stop(true).await;
         self.worker.abort();
+        self.sealer.abort();
+        let _ = self.sealer.await;
         // Wait until the worker is gone too, so its database connections close before we return.
         let _ = self.worker.await;
         let _ = self.server.await;
@@ -122,6 +142,7 @@ pub fn start(prepared: Prepared, bind: &str) -> anyhow::Result<Running> {
         prepared.mail_retry,
         s.mail_queued.clone(),
     ));
+    let sealer = tokio::spawn(run_sealer(s.db.clone()));
     let server = tokio::spawn(server);
-    Ok(Running { addr, handle, server, worker })
+    Ok(Running { addr, handle, server, worker, sealer })
 }

@@ -2,10 +2,12 @@
 //! verifying the whole chain as stored (the chain's rules are in `domain::audit`).
 
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
-use super::schema::{audit_entries, audit_head};
+use super::schema::{audit_entries, audit_head, audit_sealed};
 use super::DbConnection;
-use crate::domain::audit::{BrokenAt, ChainedEntry, Head, Verifier};
+use crate::domain::audit::{chain_of, chained_hash, seal_detail, BrokenAt, ChainHead, ChainedEntry, Head, Verifier};
+use crate::domain::audit::{BODY, SEAL, SEALED};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_entries)]
@@ -18,6 +20,7 @@ pub struct AuditEntry {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    pub chain: Option<String>,
 }
 
 impl From<AuditEntry> for ChainedEntry {
@@ -31,12 +34,64 @@ impl From<AuditEntry> for ChainedEntry {
             detail: e.detail,
             prev_hash: e.prev_hash,
             hash: e.hash,
+            chain: e.chain,
         }
     }
 }
 
-/// Appends an entry to the hash chain. The head row is locked first (an UPDATE takes the row
-/// lock on PostgreSQL; SQLite has one writer), so entries chain in `seq` order across instances.
+/// A chain's head as the newest seal names it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_sealed)]
+pub struct SealedHead {
+    pub chain: String,
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// The head row of a chain that has one (the seal chain: row 1, the body chain: row 2).
+fn head_row(chain: &str) -> Option<i32> {
+    match chain {
+        SEAL => Some(1),
+        BODY => Some(2),
+        _ => None,
+    }
+}
+
+/// The next `seq`: the sequence on PostgreSQL (no row is locked, so writers to different
+/// chains do not wait on each other); on SQLite, with its one writer, one past the newest.
+fn next_seq(conn: &mut DbConnection) -> QueryResult<i64> {
+    match conn {
+        DbConnection::Postgres(pg) => {
+            diesel::select(diesel::dsl::sql::<BigInt>("nextval(pg_get_serial_sequence('audit_entries', 'seq'))"))
+                .get_result(pg)
+        }
+        DbConnection::Sqlite(sqlite) => {
+            let max: Option<i64> = audit_entries::table.select(diesel::dsl::max(audit_entries::seq)).first(sqlite)?;
+            Ok(max.unwrap_or(0) + 1)
+        }
+    }
+}
+
+/// The newest entry of `chain` (seq, hash), read under the lock the caller holds on the chain.
+fn chain_tail(conn: &mut DbConnection, chain: &str) -> QueryResult<(i64, String)> {
+    if let Some(id) = head_row(chain) {
+        // Locks the head row first (an UPDATE takes the row lock on PostgreSQL).
+        let head = audit_head::table.find(id);
+        diesel::update(head).set(audit_head::last_seq.eq(audit_head::last_seq)).execute(conn)?;
+        return head.select((audit_head::last_seq, audit_head::last_hash)).first(conn);
+    }
+    Ok(audit_entries::table
+        .filter(audit_entries::chain.eq(chain))
+        .order(audit_entries::seq.desc())
+        .select((audit_entries::seq, audit_entries::hash))
+        .first(conn)
+        .optional()?
+        .unwrap_or((0, String::new())))
+}
+
+/// Appends an entry to its chain: the assessment's (the caller holds the assessment's row lock,
+/// as every change does, or created the assessment in this transaction), or the body chain
+/// (whose head row is locked). Entries to different assessments share no row.
 pub fn append_audit(
     conn: &mut DbConnection,
     assessment_id: Option<&str>,
@@ -45,13 +100,21 @@ pub fn append_audit(
     action: &str,
     detail: &str,
 ) -> QueryResult<i64> {
-    use crate::domain::audit::entry_hash;
-    let head = audit_head::table.find(1);
-    diesel::update(head).set(audit_head::last_seq.eq(audit_head::last_seq)).execute(conn)?;
-    let (last_seq, last_hash): (i64, String) =
-        head.select((audit_head::last_seq, audit_head::last_hash)).first(conn)?;
-    let seq = last_seq + 1;
-    let hash = entry_hash(&last_hash, seq, assessment_id, at, actor_id, action, detail);
+    append_to(conn, chain_of(assessment_id), assessment_id, at, actor_id, action, detail)
+}
+
+fn append_to(
+    conn: &mut DbConnection,
+    chain: &str,
+    assessment_id: Option<&str>,
+    at: &str,
+    actor_id: Option<&str>,
+    action: &str,
+    detail: &str,
+) -> QueryResult<i64> {
+    let (_, prev_hash) = chain_tail(conn, chain)?;
+    let seq = next_seq(conn)?;
+    let hash = chained_hash(chain, &prev_hash, seq, assessment_id, at, actor_id, action, detail);
     diesel::insert_into(audit_entries::table)
         .values((
             audit_entries::seq.eq(seq),
@@ -60,25 +123,114 @@ pub fn append_audit(
             audit_entries::actor_id.eq(actor_id),
             audit_entries::action.eq(action),
             audit_entries::detail.eq(detail),
-            audit_entries::prev_hash.eq(&last_hash),
+            audit_entries::prev_hash.eq(&prev_hash),
             audit_entries::hash.eq(&hash),
+            audit_entries::chain.eq(chain),
         ))
         .execute(conn)?;
-    set_audit_head(conn, seq, &hash)?;
+    if let Some(id) = head_row(chain) {
+        set_head_row(conn, id, seq, &hash)?;
+    }
     Ok(seq)
 }
 
-/// The recorded newest entry: (seq, hash).
+/// Seals: one seal entry naming the head of every chain that moved since the last seal (none
+/// when nothing moved). Returns the seal chain's head (seq, hash) after it. Runs in its own
+/// transaction; seals wait for each other (on the seal chain's head row), never for writers.
+pub fn seal(conn: &mut DbConnection, at: &str) -> QueryResult<(i64, String)> {
+    conn.transaction(|conn| {
+        let (seq, hash) = chain_tail(conn, SEAL)?;
+        let tails: Vec<(Option<String>, Option<i64>)> = audit_entries::table
+            .filter(audit_entries::chain.is_not_null().and(audit_entries::chain.ne(SEAL)))
+            .group_by(audit_entries::chain)
+            .select((audit_entries::chain, diesel::dsl::max(audit_entries::seq)))
+            .load(conn)?;
+        let sealed: std::collections::HashMap<String, i64> =
+            audit_sealed::table.select((audit_sealed::chain, audit_sealed::seq)).load(conn)?.into_iter().collect();
+        let moved: Vec<i64> = tails
+            .into_iter()
+            .filter_map(|(chain, max)| Some((chain?, max?)))
+            .filter(|(chain, max)| sealed.get(chain) != Some(max))
+            .map(|(_, max)| max)
+            .collect();
+        if moved.is_empty() {
+            return Ok((seq, hash));
+        }
+        let mut heads = Vec::with_capacity(moved.len());
+        for ids in moved.chunks(500) {
+            let rows: Vec<(Option<String>, i64, String)> = audit_entries::table
+                .filter(audit_entries::seq.eq_any(ids))
+                .order(audit_entries::seq.asc())
+                .select((audit_entries::chain, audit_entries::seq, audit_entries::hash))
+                .load(conn)?;
+            heads.extend(rows.into_iter().filter_map(|(c, seq, hash)| Some(ChainHead { chain: c?, seq, hash })));
+        }
+        for h in &heads {
+            let row = SealedHead { chain: h.chain.clone(), seq: h.seq, hash: h.hash.clone() };
+            diesel::delete(audit_sealed::table.find(&h.chain)).execute(conn)?;
+            diesel::insert_into(audit_sealed::table).values(&row).execute(conn)?;
+        }
+        let new = append_to(conn, SEAL, None, at, None, SEALED, &seal_detail(&heads))?;
+        let (_, hash) = audit_head(conn)?;
+        Ok((new, hash))
+    })
+}
+
+/// The seal chain's recorded newest entry: (seq, hash) (before the chains: the old chain's).
 pub fn audit_head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
     audit_head::table.find(1).select((audit_head::last_seq, audit_head::last_hash)).first(conn)
 }
 
-/// Records the newest entry (appending, or copying a whole trail).
-pub fn set_audit_head(conn: &mut DbConnection, seq: i64, hash: &str) -> QueryResult<()> {
-    diesel::update(audit_head::table.find(1))
+/// The recorded heads of the chains that have a head row (seal, body).
+pub fn chain_heads(conn: &mut DbConnection) -> QueryResult<Vec<ChainHead>> {
+    let rows: Vec<(i32, i64, String)> = audit_head::table
+        .order(audit_head::id.asc())
+        .select((audit_head::id, audit_head::last_seq, audit_head::last_hash))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, seq, hash)| {
+            let chain = match id {
+                1 => SEAL,
+                2 => BODY,
+                _ => return None,
+            };
+            Some(ChainHead { chain: chain.into(), seq, hash })
+        })
+        .collect())
+}
+
+fn set_head_row(conn: &mut DbConnection, id: i32, seq: i64, hash: &str) -> QueryResult<()> {
+    diesel::update(audit_head::table.find(id))
         .set((audit_head::last_seq.eq(seq), audit_head::last_hash.eq(hash)))
         .execute(conn)?;
     Ok(())
+}
+
+/// Records the chains' heads (copying a whole trail).
+pub fn set_chain_heads(conn: &mut DbConnection, heads: &[ChainHead]) -> QueryResult<()> {
+    for h in heads {
+        if let Some(id) = head_row(&h.chain) {
+            set_head_row(conn, id, h.seq, &h.hash)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f` on one snapshot of the database (REPEATABLE READ on PostgreSQL; SQLite's read
+/// transaction is one), so entries committed meanwhile — possibly with a lower `seq` than some
+/// already read — are either wholly in it or not at all.
+pub fn in_snapshot<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    conn.transaction(|conn| {
+        if let DbConnection::Postgres(pg) = conn {
+            use diesel::connection::SimpleConnection;
+            pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(conn)
+    })
 }
 
 /// Up to `limit` entries after `after`, oldest first.
@@ -140,6 +292,11 @@ pub fn verify_db(conn: &mut DbConnection) -> anyhow::Result<Verified> {
 /// Verifies the whole trail in the database, and that it still holds each of the `kept` heads
 /// unchanged (their MACs are checked apart, by `services::audit_trail::check_macs`).
 pub fn verify_db_against(conn: &mut DbConnection, kept: Vec<Head>) -> anyhow::Result<Verified> {
+    in_snapshot(conn, |conn| verify_here(conn, kept))
+}
+
+/// [`verify_db_against`] inside a transaction the caller already holds (`copy`'s, on the target).
+pub fn verify_here(conn: &mut DbConnection, kept: Vec<Head>) -> anyhow::Result<Verified> {
     let mut v = Verifier::new();
     kept.into_iter().for_each(|h| v.keep(h));
     let mut broken = None;
@@ -153,6 +310,5 @@ pub fn verify_db_against(conn: &mut DbConnection, kept: Vec<Head>) -> anyhow::Re
     if let Some(b) = broken {
         return Ok(Err(b));
     }
-    let (seq, hash) = audit_head(conn)?;
-    Ok(v.finish(seq, &hash))
+    Ok(v.finish(&chain_heads(conn)?))
 }

@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::audit::{set_audit_head, verify_db};
+use super::audit::{chain_heads, set_chain_heads, verify_here, SealedHead};
 use super::models::*;
 use super::schema::*;
 use super::{migrate, DatabaseUrl, DbConnection};
@@ -71,6 +71,7 @@ pub fn copy(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Result<Copied> {
             copy_table!(src, dst, score_sheets, ScoreSheetRow, (score_sheets::assessment_id, score_sheets::user_id)),
             copy_table!(src, dst, moderations, ModerationRow, moderations::id),
             copy_table!(src, dst, audit_entries, AuditEntry, audit_entries::seq),
+            copy_table!(src, dst, audit_sealed, SealedHead, audit_sealed::chain),
             copy_table!(
                 src,
                 dst,
@@ -89,14 +90,21 @@ pub fn copy(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Result<Copied> {
                 copy_table!(src, dst, settings, Setting, settings::name)
             },
         ];
-        let (seq, hash) = audit_head(src)?;
-        set_audit_head(dst, seq, &hash)?;
+        set_chain_heads(dst, &chain_heads(src)?)?;
+        if let DbConnection::Postgres(pg) = dst {
+            // The entries came with their seqs: the target's sequence starts after the newest.
+            use diesel::connection::SimpleConnection;
+            pg.batch_execute(
+                "SELECT setval(pg_get_serial_sequence('audit_entries', 'seq'), \
+                 COALESCE((SELECT MAX(seq) FROM audit_entries), 0) + 1, false)",
+            )?;
+        }
         for (table, source, target) in counts {
             if source != target {
                 anyhow::bail!("{table}: {source} rows in the source but {target} in the target");
             }
         }
-        if let Err(broken) = verify_db(dst)? {
+        if let Err(broken) = verify_here(dst, Vec::new())? {
             anyhow::bail!("the copied audit trail does not verify: {broken}");
         }
         Ok(counts.iter().map(|(t, n, _)| (*t, *n)).collect())

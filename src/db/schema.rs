@@ -109,6 +109,15 @@ diesel::table! {
         detail -> Text,
         prev_hash -> Text,
         hash -> Text,
+        chain -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_sealed (chain) {
+        chain -> Text,
+        seq -> BigInt,
+        hash -> Text,
     }
 }
 
@@ -173,6 +182,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_offs,
     audit_entries,
     audit_head,
+    audit_sealed,
     idempotency_keys,
     outbox,
 );

@@ -1,10 +1,20 @@
 //! The tamper-evident audit trail: every entry carries a SHA-256 over its content and the
-//! previous entry's hash, so editing or deleting any entry breaks the chain from there on.
+//! previous entry's hash *in its chain*, so editing or deleting any entry breaks its chain from
+//! there on.
+//!
+//! There is one chain per assessment (`chain` = its id), one for changes to no assessment
+//! ([`BODY`]), and the seal chain ([`SEAL`]): a seal entry (action [`SEALED`]) names the head
+//! (`seq`, `hash`) of every chain that moved since the seal before it, so the seal chain's head
+//! covers every entry sealed so far. Writers to different assessments share no row; `seq` is
+//! only the global order (a sequence). Entries written before the chains existed have no `chain`:
+//! they are the one old chain, which the seal chain continues.
 //!
 //! The hash of an entry is the lowercase hex SHA-256 of the compact JSON array
-//! `[prev_hash, seq, assessment_id, at, actor_id, action, detail]` (nulls as `null`, `detail` as
-//! the stored JSON text). The first entry's `prev_hash` is the empty string. Anyone holding an
-//! exported trail can recompute it with any JSON library and SHA-256.
+//! `["epa-panel audit 2", chain, prev_hash, seq, assessment_id, at, actor_id, action, detail]`
+//! (nulls as `null`, `detail` as the stored JSON text); an old entry (no chain) hashes
+//! `[prev_hash, seq, assessment_id, at, actor_id, action, detail]`. A chain's first entry has
+//! `prev_hash` "" (the seal chain's: the old chain's last hash). Anyone holding an exported trail
+//! can recompute it with any JSON library and SHA-256.
 //!
 //! A chain is only evidence against someone who cannot recompute it: with write access to the
 //! database, every hash and the head can be rewritten consistently. So the head can be taken
@@ -29,9 +39,64 @@ pub struct ChainedEntry {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    /// The chain the entry belongs to; none for an entry of the old single chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
 }
 
-/// The hash an entry must carry.
+/// The chain of changes to no assessment (organisations, users, standards).
+pub const BODY: &str = "body";
+/// The chain of seal entries, which continues the old single chain.
+pub const SEAL: &str = "seal";
+/// The action of a seal entry; its detail is `{"heads":[[chain, seq, hash], …]}`.
+pub const SEALED: &str = "audit.sealed";
+
+/// The chain an entry about `assessment_id` belongs to.
+pub fn chain_of(assessment_id: Option<&str>) -> &str {
+    assessment_id.unwrap_or(BODY)
+}
+
+/// One chain's head as a seal names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHead {
+    pub chain: String,
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// A seal entry's detail naming `heads`.
+pub fn seal_detail(heads: &[ChainHead]) -> String {
+    let heads: Vec<_> = heads.iter().map(|h| serde_json::json!([h.chain, h.seq, h.hash])).collect();
+    serde_json::json!({ "heads": heads }).to_string()
+}
+
+fn parse_seal(detail: &str) -> Option<Vec<ChainHead>> {
+    #[derive(Deserialize)]
+    struct Sealed {
+        heads: Vec<(String, i64, String)>,
+    }
+    let sealed: Sealed = serde_json::from_str(detail).ok()?;
+    Some(sealed.heads.into_iter().map(|(chain, seq, hash)| ChainHead { chain, seq, hash }).collect())
+}
+
+/// The hash an entry of `chain` must carry.
+#[allow(clippy::too_many_arguments, reason = "the hash covers exactly these fields, in this order")]
+pub fn chained_hash(
+    chain: &str,
+    prev_hash: &str,
+    seq: i64,
+    assessment_id: Option<&str>,
+    at: &str,
+    actor_id: Option<&str>,
+    action: &str,
+    detail: &str,
+) -> String {
+    let content =
+        serde_json::json!(["epa-panel audit 2", chain, prev_hash, seq, assessment_id, at, actor_id, action, detail]);
+    hex::encode(Sha256::digest(content.to_string().as_bytes()))
+}
+
+/// The hash an entry of the old single chain must carry.
 pub fn entry_hash(
     prev_hash: &str,
     seq: i64,
@@ -47,7 +112,19 @@ pub fn entry_hash(
 
 impl ChainedEntry {
     pub fn expected_hash(&self) -> String {
-        entry_hash(
+        let Some(chain) = &self.chain else {
+            return entry_hash(
+                &self.prev_hash,
+                self.seq,
+                self.assessment_id.as_deref(),
+                &self.at,
+                self.actor_id.as_deref(),
+                &self.action,
+                &self.detail,
+            );
+        };
+        chained_hash(
+            chain,
             &self.prev_hash,
             self.seq,
             self.assessment_id.as_deref(),
@@ -148,12 +225,25 @@ impl std::fmt::Display for BrokenAt {
     }
 }
 
+/// What a verifier knows of one chain.
+#[derive(Debug, Default)]
+struct ChainState {
+    last_seq: i64,
+    last_hash: String,
+    /// The chain's entries (seq → hash) since the last one a seal named, so a seal can be
+    /// checked against them (entries are checked in `seq` order, but a seal may name a head
+    /// older than entries of that chain with a lower `seq` than the seal's).
+    unsealed: BTreeMap<i64, String>,
+}
+
 /// Checks a trail entry by entry (feed it in `seq` order, in as many calls as you like).
 #[derive(Debug, Default)]
 pub struct Verifier {
-    last_hash: String,
     last_seq: i64,
     count: u64,
+    /// Whether an entry of a chain was seen (after which no entry of the old chain may come).
+    chained: bool,
+    chains: BTreeMap<String, ChainState>,
     /// Heads kept outside, by `seq`, that the trail must still contain unchanged.
     kept: BTreeMap<i64, Head>,
     /// The kept heads found unchanged so far.
@@ -166,8 +256,9 @@ impl Verifier {
     }
 
     /// Also requires the trail to hold `head` unchanged: entry `head.seq` with `head.hash` (and
-    /// time). Since each hash covers every entry before it, a trail that still holds a kept head
-    /// was not rewritten up to there, however consistent a rewritten chain would be.
+    /// time). Since each hash covers every entry before it in its chain, and a seal every chain's
+    /// head, a trail that still holds a kept head was not rewritten up to there, however
+    /// consistent a rewritten chain would be.
     pub fn keep(&mut self, head: Head) {
         self.kept.insert(head.seq, head);
     }
@@ -177,14 +268,31 @@ impl Verifier {
         if e.seq <= self.last_seq {
             return broken(format!("out of order after entry {}", self.last_seq));
         }
-        if e.prev_hash != self.last_hash {
+        if e.chain.is_none() && self.chained {
+            return broken("an entry of the old single chain after the chains began (it was moved or edited)".into());
+        }
+        let name = e.chain.as_deref().unwrap_or(SEAL);
+        let chain = self.chains.entry(name.to_string()).or_default();
+        if e.prev_hash != chain.last_hash {
             return broken(format!(
-                "does not follow the entry before it (an entry before {} was deleted, edited or inserted)",
+                "does not follow the entry before it in chain {name} (an entry before {} was deleted, edited, moved \
+                 or inserted)",
                 e.seq
             ));
         }
         if e.hash != e.expected_hash() {
             return broken("its content does not match its hash (it was edited)".into());
+        }
+        if e.chain.as_deref() == Some(SEAL) {
+            if e.action != SEALED {
+                return broken(format!("an entry of the seal chain that is not a seal ({})", e.action));
+            }
+            let Some(heads) = parse_seal(&e.detail) else {
+                return broken("a seal whose detail names no heads".into());
+            };
+            for h in &heads {
+                self.check_sealed(e.seq, h)?;
+            }
         }
         if let Some(kept) = self.kept.get(&e.seq) {
             if kept.hash != e.hash || kept.at.as_ref().is_some_and(|at| *at != e.at) {
@@ -198,22 +306,52 @@ impl Verifier {
             }
             self.met.insert(e.seq);
         }
-        self.last_hash.clone_from(&e.hash);
+        let chain = self.chains.entry(name.to_string()).or_default();
+        chain.last_hash.clone_from(&e.hash);
+        chain.last_seq = e.seq;
+        if e.chain.as_deref().is_some_and(|c| c != SEAL) {
+            chain.unsealed.insert(e.seq, e.hash.clone());
+        }
+        self.chained |= e.chain.is_some();
         self.last_seq = e.seq;
         self.count += 1;
         Ok(())
     }
 
-    /// Compares the end of the trail with the recorded head; returns how many entries verified.
-    pub fn finish(&self, head_seq: i64, head_hash: &str) -> Result<u64, BrokenAt> {
-        if head_seq != self.last_seq || head_hash != self.last_hash {
+    /// The seal entry `seal` names `h` as its chain's head: the chain must hold that entry.
+    fn check_sealed(&mut self, seal: i64, h: &ChainHead) -> Result<(), BrokenAt> {
+        let held = self.chains.get_mut(&h.chain).filter(|c| c.unsealed.get(&h.seq) == Some(&h.hash));
+        let Some(chain) = held else {
             return Err(BrokenAt {
-                seq: None,
+                seq: Some(h.seq),
                 reason: format!(
-                    "the trail ends at entry {} but the newest recorded entry is {head_seq} (entries were deleted from the end)",
-                    self.last_seq
+                    "missing: seal entry {seal} names it (hash {}) as the head of chain {}, but the chain does not \
+                     hold it (deleted from the chain's end, edited, or the chain was rewritten)",
+                    short(&h.hash),
+                    h.chain
                 ),
             });
+        };
+        // The named entry stays, so a later seal may name it again.
+        chain.unsealed = chain.unsealed.split_off(&h.seq);
+        Ok(())
+    }
+
+    /// Compares the ends of the chains that have a head row (`heads`: the seal chain's and the
+    /// body chain's) with them; returns how many entries verified.
+    pub fn finish(&self, heads: &[ChainHead]) -> Result<u64, BrokenAt> {
+        for head in heads {
+            let (seq, hash) = self.chains.get(&head.chain).map_or((0, ""), |c| (c.last_seq, c.last_hash.as_str()));
+            if head.seq != seq || head.hash != hash {
+                return Err(BrokenAt {
+                    seq: None,
+                    reason: format!(
+                        "chain {} ends at entry {seq} but its newest recorded entry is {} (entries were deleted \
+                         from the end)",
+                        head.chain, head.seq
+                    ),
+                });
+            }
         }
         let held = |k: &Head| (k.seq == 0 && k.hash.is_empty()) || self.met.contains(&k.seq);
         if let Some(kept) = self.kept.values().find(|k| !held(k)) {
@@ -252,6 +390,7 @@ mod tests {
                     detail: r#"{"items_saved":3}"#.into(),
                     prev_hash: prev.clone(),
                     hash: String::new(),
+                    chain: None,
                 };
                 e.hash = e.expected_hash();
                 prev.clone_from(&e.hash);
@@ -260,12 +399,16 @@ mod tests {
             .collect()
     }
 
+    fn seal_head(seq: i64, hash: &str) -> ChainHead {
+        ChainHead { chain: SEAL.into(), seq, hash: hash.into() }
+    }
+
     fn verify(entries: &[ChainedEntry], head: (i64, &str)) -> Result<u64, BrokenAt> {
         let mut v = Verifier::new();
         for e in entries {
             v.check(e)?;
         }
-        v.finish(head.0, head.1)
+        v.finish(&[seal_head(head.0, head.1)])
     }
 
     #[test]
@@ -332,7 +475,7 @@ mod tests {
             v.check(e)?;
         }
         let last = entries.last().map_or((0, String::new()), |e| (e.seq, e.hash.clone()));
-        v.finish(last.0, &last.1)
+        v.finish(&[seal_head(last.0, &last.1)])
     }
 
     #[test]
@@ -422,5 +565,263 @@ mod tests {
         let e = verify(&c[..2], (3, &head)).unwrap_err();
         assert_eq!(e.seq, None);
         assert!(e.to_string().contains("deleted"));
+    }
+
+    /// A trail in the chains: `plan` names each entry's chain in `seq` order, after `old` entries
+    /// of the old chain; a "seal" entry seals every chain's head at that point.
+    struct Trail {
+        entries: Vec<ChainedEntry>,
+    }
+
+    impl Trail {
+        fn new(old: i64, plan: &[&str]) -> Trail {
+            let mut t = Trail { entries: chain(old) };
+            for c in plan {
+                t.push(c);
+            }
+            t
+        }
+
+        fn tail(&self, chain: &str) -> Option<&ChainedEntry> {
+            self.entries.iter().rev().find(|e| e.chain.as_deref().unwrap_or(SEAL) == chain)
+        }
+
+        fn push(&mut self, chain: &str) {
+            let seq = self.entries.last().map_or(1, |e| e.seq + 1);
+            let prev = self.tail(chain).map_or(String::new(), |e| e.hash.clone());
+            let (action, detail) = if chain == SEAL {
+                let mut heads: Vec<ChainHead> = Vec::new();
+                for e in self.entries.iter().filter(|e| e.chain.as_deref().is_some_and(|c| c != SEAL)) {
+                    let c = e.chain.clone().unwrap();
+                    heads.retain(|h| h.chain != c);
+                    heads.push(ChainHead { chain: c, seq: e.seq, hash: e.hash.clone() });
+                }
+                (SEALED.to_string(), seal_detail(&heads))
+            } else {
+                ("score_sheet.saved".to_string(), format!(r#"{{"n":{seq}}}"#))
+            };
+            let mut e = ChainedEntry {
+                seq,
+                assessment_id: (chain != SEAL && chain != BODY).then(|| chain.to_string()),
+                at: format!("2026-12-03T10:00:{seq:02}.000000Z"),
+                actor_id: None,
+                action,
+                detail,
+                prev_hash: prev,
+                hash: String::new(),
+                chain: Some(chain.into()),
+            };
+            e.hash = e.expected_hash();
+            self.entries.push(e);
+        }
+
+        fn heads(&self) -> Vec<ChainHead> {
+            [SEAL, BODY]
+                .iter()
+                .map(|c| {
+                    let (seq, hash) = self.tail(c).map_or((0, String::new()), |e| (e.seq, e.hash.clone()));
+                    ChainHead { chain: c.to_string(), seq, hash }
+                })
+                .collect()
+        }
+
+        fn verify(&self, entries: &[ChainedEntry], kept: &[Head]) -> Result<u64, BrokenAt> {
+            let mut v = Verifier::new();
+            kept.iter().for_each(|h| v.keep(h.clone()));
+            for e in entries {
+                v.check(e)?;
+            }
+            v.finish(&self.heads())
+        }
+
+        fn seq_of(&self, i: usize) -> i64 {
+            self.entries[i].seq
+        }
+    }
+
+    /// Recomputes every hash (and the seals) of the entries from index `from` on, as a rewriter
+    /// with write access could.
+    fn rechain(entries: Vec<ChainedEntry>, from: usize) -> Vec<ChainedEntry> {
+        let mut t = Trail { entries: entries[..from].to_vec() };
+        for e in &entries[from..] {
+            let c = e.chain.clone().unwrap();
+            t.push(&c);
+            let new = t.entries.last_mut().unwrap();
+            if c != SEAL {
+                new.detail.clone_from(&e.detail);
+            }
+            new.seq = e.seq;
+            new.at.clone_from(&e.at);
+            new.hash = new.expected_hash();
+        }
+        t.entries
+    }
+
+    const PLAN: &[&str] = &["a", "b", "body", "a", "b", "seal", "a", "b", "a", "seal", "b"];
+
+    #[test]
+    fn chains_after_the_old_chain_verify() {
+        let t = Trail::new(3, PLAN);
+        assert_eq!(t.verify(&t.entries, &[]), Ok(14));
+        // The seal chain continues the old chain.
+        let first_seal = t.entries.iter().find(|e| e.chain.as_deref() == Some(SEAL)).unwrap();
+        assert_eq!(first_seal.prev_hash, t.entries[2].hash);
+        // Only chains: fine too.
+        let fresh = Trail::new(0, PLAN);
+        assert_eq!(fresh.verify(&fresh.entries, &[]), Ok(11));
+    }
+
+    #[test]
+    fn an_edit_in_a_chain_names_the_entry() {
+        let t = Trail::new(2, PLAN);
+        let mut e = t.entries.clone();
+        e[4].detail = r#"{"n":99}"#.into();
+        assert_eq!(t.verify(&e, &[]).unwrap_err().seq, Some(t.seq_of(4)));
+    }
+
+    #[test]
+    fn a_deletion_inside_a_chain_names_the_next_entry_of_that_chain() {
+        let t = Trail::new(0, PLAN);
+        // Entry 1 ("a") gone: the next "a" (index 3) no longer follows.
+        let mut e = t.entries.clone();
+        e.remove(0);
+        let err = t.verify(&e, &[]).unwrap_err();
+        assert_eq!(err.seq, Some(t.seq_of(3)), "{err}");
+        assert!(err.reason.contains("chain a"), "{err}");
+    }
+
+    #[test]
+    fn a_deleted_chain_tail_is_caught_by_the_next_seal_not_before() {
+        let t = Trail::new(0, PLAN);
+        // The last "a" (index 8) was sealed by the seal at index 9: deleting it is named.
+        let mut e = t.entries.clone();
+        e.remove(8);
+        let err = t.verify(&e, &[]).unwrap_err();
+        assert_eq!(err.seq, Some(t.seq_of(8)), "{err}");
+        assert!(err.reason.contains("missing") && err.reason.contains("seal entry"), "{err}");
+        // The last "b" (index 10) is after the last seal: its deletion is the window the README
+        // states (caught at the next seal, or against a head kept later).
+        let mut e = t.entries.clone();
+        e.remove(10);
+        assert_eq!(t.verify(&e, &[]), Ok(13 - 3));
+        let mut sealed = Trail::new(0, PLAN);
+        sealed.push(SEAL);
+        let mut e = sealed.entries.clone();
+        e.remove(10);
+        assert_eq!(sealed.verify(&e, &[]).unwrap_err().seq, Some(sealed.seq_of(10)));
+    }
+
+    #[test]
+    fn a_cut_body_or_seal_chain_is_caught_by_its_head_row() {
+        let t = Trail::new(0, PLAN);
+        let last_seal = t.entries.len() - 2;
+        let mut e = t.entries.clone();
+        e.remove(last_seal);
+        let err = t.verify(&e, &[]).unwrap_err();
+        assert_eq!(err.seq, None, "{err}");
+        assert!(err.reason.contains("chain seal"), "{err}");
+        let body = Trail::new(0, &["a", "body"]);
+        let err = body.verify(&body.entries[..1], &[]).unwrap_err();
+        assert!(err.reason.contains("chain body"), "{err}");
+    }
+
+    #[test]
+    fn reordering_within_or_across_chains_is_caught() {
+        let t = Trail::new(0, PLAN);
+        // Within chain a: entries 1 and 4 swap places (their seqs swapped, rehashed).
+        let mut e = t.entries.clone();
+        let (s0, s3) = (e[0].seq, e[3].seq);
+        e[0].seq = s3;
+        e[3].seq = s0;
+        e[0].hash = e[0].expected_hash();
+        e[3].hash = e[3].expected_hash();
+        e.sort_by_key(|e| e.seq);
+        assert!(t.verify(&e, &[]).is_err());
+        // Across chains: a's entry 1 and b's entry 2 swap seqs (rehashed): both chains break.
+        let mut e = t.entries.clone();
+        e[0].seq = 2;
+        e[1].seq = 1;
+        e[0].hash = e[0].expected_hash();
+        e[1].hash = e[1].expected_hash();
+        e.sort_by_key(|e| e.seq);
+        assert!(t.verify(&e, &[]).is_err());
+        // Moved to another chain (chain relabelled, rehashed): the chain it left breaks.
+        let mut e = t.entries.clone();
+        e[0].chain = Some("b".into());
+        e[0].hash = e[0].expected_hash();
+        assert!(t.verify(&e, &[]).is_err());
+        // Relabelled as an entry of the old chain.
+        let mut e = t.entries.clone();
+        e[4].chain = None;
+        e[4].hash = e[4].expected_hash();
+        assert!(t.verify(&e, &[]).is_err());
+    }
+
+    #[test]
+    fn a_consistent_rewrite_of_chains_and_seals_fails_against_a_kept_seal_head() {
+        let t = Trail::new(2, PLAN);
+        let seal_at = 2 + 5;
+        let kept = head_of(&t.entries[..=seal_at]);
+        assert_eq!(t.verify(&t.entries, std::slice::from_ref(&kept)), Ok(13));
+        // An old entry kept as a head (published before the migration) still holds.
+        let old = head_of(&t.entries[..2]);
+        assert_eq!(t.verify(&t.entries, std::slice::from_ref(&old)), Ok(13));
+        // Entry "a" before the kept seal edited, every hash and seal after it recomputed.
+        let mut e = t.entries.clone();
+        e[2].detail = r#"{"n":0}"#.into();
+        let forged = rechain(e, 2);
+        let rewritten = Trail { entries: forged.clone() };
+        assert_eq!(rewritten.verify(&forged, &[]), Ok(13), "consistent on its own");
+        let err = rewritten.verify(&forged, &[kept]).unwrap_err();
+        assert_eq!(err.seq, Some(t.seq_of(seal_at)), "{err}");
+        assert!(err.reason.contains("kept at"), "{err}");
+        // An old entry before the kept head rewritten: the old head catches it.
+        let mut e = t.entries.clone();
+        e[0].detail = "{}".into();
+        let e = rewritten_old(e);
+        let again = Trail { entries: e.clone() };
+        assert_eq!(again.verify(&e, &[old]).unwrap_err().seq, Some(2));
+    }
+
+    /// The old chain (and everything after it) recomputed from its first entry.
+    fn rewritten_old(mut e: Vec<ChainedEntry>) -> Vec<ChainedEntry> {
+        let olds = e.iter().filter(|x| x.chain.is_none()).count();
+        for i in 0..olds {
+            e[i].prev_hash = if i == 0 { String::new() } else { e[i - 1].hash.clone() };
+            e[i].hash = e[i].expected_hash();
+        }
+        rechain(e, olds)
+    }
+
+    #[test]
+    fn a_seal_naming_what_no_chain_holds_is_caught() {
+        let mut t = Trail::new(0, &["a", "b"]);
+        t.push(SEAL);
+        let mut e = t.entries.clone();
+        // A seal naming a forged head for a, rehashed: a does not hold it.
+        e[2].detail = seal_detail(&[ChainHead { chain: "a".into(), seq: 1, hash: "00".repeat(32) }]);
+        e[2].hash = e[2].expected_hash();
+        let t2 = Trail { entries: e.clone() };
+        assert!(t2.verify(&e, &[]).unwrap_err().reason.contains("missing"));
+        // A seal-chain entry that is not a seal.
+        let mut e = t.entries.clone();
+        e[2].action = "x".into();
+        e[2].hash = e[2].expected_hash();
+        let t3 = Trail { entries: e.clone() };
+        assert!(t3.verify(&e, &[]).is_err());
+    }
+
+    #[test]
+    fn a_seal_may_name_a_head_older_than_lower_entries_of_its_chain() {
+        // On PostgreSQL an entry of chain a with a lower seq than a seal can commit after the
+        // seal read a's head: the seal names the older head, which a still holds.
+        let mut t = Trail::new(0, &["a", "a"]);
+        t.push(SEAL);
+        let mut e = t.entries.clone();
+        let ChainHead { .. } = parse_seal(&e[2].detail).unwrap()[0].clone();
+        e[2].detail = seal_detail(&[ChainHead { chain: "a".into(), seq: 1, hash: e[0].hash.clone() }]);
+        e[2].hash = e[2].expected_hash();
+        let t2 = Trail { entries: e.clone() };
+        assert_eq!(t2.verify(&e, &[]), Ok(3));
     }
 }

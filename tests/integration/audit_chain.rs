@@ -64,12 +64,12 @@ fn database_url(app: &TestApp) -> String {
 
 /// Runs the real `epa-panel` with `args` on the app's database (in an empty directory, so that
 /// no `.env` is read).
-fn cli(app: &TestApp, dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn cli(app: &TestApp, dir: &Path, args: &[&str]) -> Output {
     cli_with(app, dir, args, &[])
 }
 
 /// As `cli`, with more environment variables (and no `EPA_AUDIT_KEY` unless given).
-fn cli_with(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+pub(crate) fn cli_with(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_epa-panel"))
         .args(args)
         .current_dir(dir)
@@ -81,18 +81,18 @@ fn cli_with(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> 
         .expect("run epa-panel")
 }
 
-fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
-fn passes(app: &TestApp, dir: &Path, args: &[&str]) -> String {
+pub(crate) fn passes(app: &TestApp, dir: &Path, args: &[&str]) -> String {
     let out = cli(app, dir, args);
     assert!(out.status.success(), "epa-panel {args:?} must pass: {}", stdout(&out));
     stdout(&out)
 }
 
 /// Fails (non-zero) and names audit entry `seq` in its standard output.
-fn names_entry(app: &TestApp, dir: &Path, args: &[&str], seq: i64, what: &str) {
+pub(crate) fn names_entry(app: &TestApp, dir: &Path, args: &[&str], seq: i64, what: &str) {
     let out = cli(app, dir, args);
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(!out.status.success(), "epa-panel {args:?} must fail after {what}: {}", stdout(&out));
@@ -103,7 +103,7 @@ fn names_entry(app: &TestApp, dir: &Path, args: &[&str], seq: i64, what: &str) {
     );
 }
 
-fn entries(app: &TestApp) -> Vec<(i64, String)> {
+pub(crate) fn entries(app: &TestApp) -> Vec<(i64, String)> {
     audit_entries::table
         .select((audit_entries::seq, audit_entries::detail))
         .order(audit_entries::seq)
@@ -112,7 +112,7 @@ fn entries(app: &TestApp) -> Vec<(i64, String)> {
 }
 
 /// `s` as an SQL string literal.
-fn quoted(s: &str) -> String {
+pub(crate) fn quoted(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
@@ -186,10 +186,10 @@ both_backends!(audit_verify_names_the_first_edited_or_deleted_entry, |app| async
     names_entry(app, dir, &["audit", "verify"], next, "a deleted row");
 });
 
-const KEY: &str = "the assessment body's audit key, kept apart";
+pub(crate) const KEY: &str = "the assessment body's audit key, kept apart";
 
 /// `epa-panel audit head` (with `vars`): one JSON line on standard output.
-fn take_head(app: &TestApp, dir: &Path, vars: &[(&str, &str)]) -> (String, Value) {
+pub(crate) fn take_head(app: &TestApp, dir: &Path, vars: &[(&str, &str)]) -> (String, Value) {
     let out = cli_with(app, dir, &["audit", "head"], vars);
     assert!(out.status.success(), "audit head: {}", stdout(&out));
     let line = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
@@ -199,7 +199,7 @@ fn take_head(app: &TestApp, dir: &Path, vars: &[(&str, &str)]) -> (String, Value
 }
 
 /// `epa-panel audit verify` with `args` (and `vars`) exits 1, saying each of `words`.
-fn refused(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)], words: &[&str]) {
+pub(crate) fn refused(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)], words: &[&str]) {
     let out = cli_with(app, dir, args, vars);
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(1), "epa-panel {args:?} must exit 1: {}", stdout(&out));
@@ -208,12 +208,25 @@ fn refused(app: &TestApp, dir: &Path, args: &[&str], vars: &[(&str, &str)], word
     }
 }
 
-/// Edits entry `seq`'s detail and recomputes every hash from there, and the head row, as someone
-/// with write access to the database could: the chain is consistent again.
-fn rewrite_from(app: &TestApp, seq: i64, detail: &str) {
+/// Edits entry `seq`'s detail and recomputes every hash from there in its chain, every seal
+/// naming a rewritten hash, and the head rows, as someone with write access to the database
+/// could: the chains are consistent again.
+pub(crate) fn rewrite_from(app: &TestApp, seq: i64, detail: &str) {
+    rewrite(app, |e| {
+        if e.seq == seq {
+            e.detail = detail.to_string();
+        }
+        e.seq >= seq
+    });
+}
+
+/// Applies `edit` to each entry (oldest first; it says whether to rehash from there) and
+/// rechains consistently: per-chain links, seal details, head rows and sealed heads.
+pub(crate) fn rewrite(app: &TestApp, mut edit: impl FnMut(&mut epa_panel::domain::audit::ChainedEntry) -> bool) {
     use epa_panel::db::models::AuditEntry;
-    use epa_panel::db::schema::audit_head;
-    use epa_panel::domain::audit::ChainedEntry;
+    use epa_panel::db::schema::{audit_head, audit_sealed};
+    use epa_panel::domain::audit::{ChainedEntry, BODY, SEAL};
+    use std::collections::HashMap;
     let mut conn = app.connect();
     let trail: Vec<ChainedEntry> = audit_entries::table
         .select(AuditEntry::as_select())
@@ -223,26 +236,49 @@ fn rewrite_from(app: &TestApp, seq: i64, detail: &str) {
         .into_iter()
         .map(ChainedEntry::from)
         .collect();
-    let mut prev = String::new();
+    let mut last: HashMap<String, String> = HashMap::new();
+    let mut renamed: HashMap<String, String> = HashMap::new();
+    let mut rehash = false;
     for mut e in trail {
-        if e.seq == seq {
-            e.detail = detail.to_string();
-        }
-        if e.seq >= seq {
-            e.prev_hash = prev.clone();
+        let old = e.clone();
+        rehash |= edit(&mut e);
+        let chain = e.chain.clone().unwrap_or_else(|| SEAL.to_string());
+        if rehash {
+            for (from, to) in &renamed {
+                e.detail = e.detail.replace(from.as_str(), to.as_str());
+            }
+            e.prev_hash = last.get(&chain).cloned().unwrap_or_default();
             e.hash = e.expected_hash();
-            diesel::update(audit_entries::table.filter(audit_entries::seq.eq(e.seq)))
+            if e.hash != old.hash {
+                renamed.insert(old.hash.clone(), e.hash.clone());
+            }
+            diesel::update(audit_entries::table.filter(audit_entries::seq.eq(old.seq)))
                 .set((
+                    audit_entries::seq.eq(e.seq),
                     audit_entries::detail.eq(&e.detail),
                     audit_entries::prev_hash.eq(&e.prev_hash),
                     audit_entries::hash.eq(&e.hash),
+                    audit_entries::chain.eq(&e.chain),
                 ))
                 .execute(&mut conn)
                 .expect("rewrite an audit row");
         }
-        prev = e.hash;
+        last.insert(chain, e.hash.clone());
     }
-    diesel::update(audit_head::table).set(audit_head::last_hash.eq(&prev)).execute(&mut conn).expect("the head row");
+    for (id, chain) in [(1, SEAL), (2, BODY)] {
+        if let Some(hash) = last.get(chain) {
+            diesel::update(audit_head::table.find(id))
+                .set(audit_head::last_hash.eq(hash))
+                .execute(&mut conn)
+                .expect("the head row");
+        }
+    }
+    for (from, to) in &renamed {
+        diesel::update(audit_sealed::table.filter(audit_sealed::hash.eq(from)))
+            .set(audit_sealed::hash.eq(to))
+            .execute(&mut conn)
+            .expect("the sealed heads");
+    }
 }
 
 both_backends!(a_rewritten_chain_fails_against_a_head_kept_outside, |app| async move {
@@ -257,8 +293,11 @@ both_backends!(a_rewritten_chain_fails_against_a_head_kept_outside, |app| async 
     // The head, taken and kept outside: plain, and with the key.
     let trail = entries(app);
     let (plain_line, plain) = take_head(app, dir, &[]);
-    let (last_seq, _) = trail.last().cloned().expect("a trail");
-    assert_eq!(plain["seq"], last_seq, "{plain}");
+    let (newest, _) = trail.last().cloned().expect("a trail");
+    // The head is the seal taken for it, after every entry so far.
+    let last_seq = plain["seq"].as_i64().expect("seq");
+    assert!(last_seq > newest, "{plain}");
+    assert_eq!(action_at(app, last_seq), "audit.sealed", "{plain}");
     assert!(plain["hash"].as_str().is_some_and(|h| h.len() == 64), "{plain}");
     assert!(plain["at"].is_string() && plain["taken_at"].is_string(), "{plain}");
     assert!(plain.get("mac").is_none(), "no MAC without a key: {plain}");
@@ -330,6 +369,15 @@ both_backends!(a_rewritten_chain_fails_against_a_head_kept_outside, |app| async 
     let out = cli(app, dir, &["audit", "verify", "--head", r#"{"seq": 1}"#]);
     assert!(!out.status.success() && stdout(&out).contains("not a head"), "{}", stdout(&out));
 });
+
+/// The action of entry `seq`.
+fn action_at(app: &TestApp, seq: i64) -> String {
+    audit_entries::table
+        .filter(audit_entries::seq.eq(seq))
+        .select(audit_entries::action)
+        .first(&mut app.connect())
+        .expect("an audit entry")
+}
 
 /// The hash entry `seq` has now.
 fn trail_hash_at(app: &TestApp, seq: i64) -> String {

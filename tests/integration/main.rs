@@ -20,6 +20,7 @@ mod app;
 mod access;
 mod admin_pages;
 mod audit_chain;
+mod audit_seals;
 mod browser;
 mod change_frame;
 mod consensus;
