@@ -123,6 +123,7 @@ pub enum Step {
     Decide,
     Moderate,
     SignOff,
+    RecordAdjustments,
 }
 
 impl Step {
@@ -137,6 +138,7 @@ impl Step {
             Self::RecordConsensus | Self::Decide => &[Consensus],
             Self::Moderate => &[Decided],
             Self::SignOff => &[Decided, Released],
+            Self::RecordAdjustments => &[Registered, GatewayPassed, Scheduled],
         }
     }
 
@@ -152,6 +154,7 @@ impl Step {
             Self::Decide => "recording the decision",
             Self::Moderate => "moderation",
             Self::SignOff => "signing off the agreed scores",
+            Self::RecordAdjustments => "recording reasonable adjustments",
         }
     }
 
@@ -167,6 +170,7 @@ impl Step {
             Self::Decide => Action::Decide,
             Self::Moderate => Action::Moderate,
             Self::SignOff => Action::SignOff,
+            Self::RecordAdjustments => Action::RecordAdjustments,
         }
     }
 }

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
 use crate::error::AppResult;
-use crate::services::people;
+use crate::services::{assessors, people};
 use crate::services::views::{NewApprenticeView, NewUserView, OrganisationView};
 use crate::web::{created, post_once, AppState, Body, CurrentUser};
 
@@ -33,4 +33,23 @@ pub async fn create_apprentice(state: web::Data<AppState>, user: CurrentUser, bo
         created(StatusCode::CREATED, &NewApprenticeView::from(people::create_apprentice(conn, &actor, input)?))
     })
     .await
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "people", params(("id" = String, Path, description = "the user")), responses((status = 200, description = "the user, with their assessor record (independent assessors)", body = crate::services::assessors::UserView)))]
+pub async fn show_user(state: web::Data<AppState>, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let out = state.db.run(move |conn| assessors::show_user(conn, &user.0, &id)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(put, path = "/api/v1/users/{id}/assessor-record", tag = "people", params(("id" = String, Path, description = "the independent assessor")), request_body = crate::services::assessors::AssessorRecordInput, responses((status = 200, description = "the record as saved (it replaces the one before)", body = crate::services::assessors::AssessorRecordView)))]
+pub async fn assessor_record(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+    body: Body,
+) -> AppResult<HttpResponse> {
+    let (id, input, guides) = (id.into_inner(), body.json(), state.guides.clone());
+    let out = state.db.run(move |conn| assessors::save_assessor_record(conn, &guides, &user.0, &id, input)).await?;
+    Ok(HttpResponse::Ok().json(out))
 }

@@ -148,8 +148,11 @@ pub async fn panel_save(page: Page, path: web::Path<String>, form: Form) -> Resu
         mode: form.text("mode"),
     };
     let (actor, target, if_match) = (page.actor.clone(), id.clone(), form.if_match());
+    let (guides, rules) = (page.state.guides.clone(), page.state.assessor_rules);
     let result = page
-        .attempt(move |conn| assessments::appoint_panel(conn, &actor, &target, Input::new(Ok(input), if_match)))
+        .attempt(move |conn| {
+            assessments::appoint_panel(conn, &guides, rules, &actor, &target, Input::new(Ok(input), if_match))
+        })
         .await?;
     match result {
         Ok(_) => {
