@@ -286,7 +286,8 @@ mod tests {
         assert!(warnings(&a).is_empty());
         let not_training = AssessorRequirements { training_required: false, ..L4 };
         let a = Appointment { requirements: Some(&not_training), ..a };
-        assert_eq!(warnings(&a).iter().map(|w| w.code.as_str()).collect::<Vec<_>>(), ["not_standardised"]);
+        let codes: Vec<String> = warnings(&a).into_iter().map(|w| w.code).collect();
+        assert_eq!(codes, ["too_little_experience", "not_standardised"], "no training asked for");
     }
 
     #[test]

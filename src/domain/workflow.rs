@@ -509,4 +509,14 @@ mod tests {
         assert_eq!(todo(Status::Released, Role::LineManager, LM, &none), Todo::Released);
         assert_eq!(todo(Status::Decided, Role::LineManager, LM, &none), Todo::Wait);
     }
+
+    #[test]
+    fn adjustments_are_recorded_until_the_panel_scores() {
+        for s in Status::ALL {
+            let open = matches!(s, Status::Registered | Status::GatewayPassed | Status::Scheduled);
+            assert_eq!(s.allows(Step::RecordAdjustments).is_ok(), open, "{s:?}");
+        }
+        let e = Status::Consensus.allows(Step::RecordAdjustments).unwrap_err();
+        assert!(e.to_string().contains("recording reasonable adjustments"), "{e}");
+    }
 }

@@ -238,3 +238,13 @@ pub fn standardisation_due(
     due.sort_by(|a, b| (a.due_on.is_none(), &a.due_on, &a.name).cmp(&(b.due_on.is_none(), &b.due_on, &b.name)));
     Ok(due)
 }
+
+/// The assessor records of the users among `ids` (admin), by user id: one query for a page.
+pub fn records_of(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ids: &[String],
+) -> AppResult<std::collections::HashMap<String, AssessorRecordView>> {
+    require_admin(actor)?;
+    assessor_records_of(conn, ids)?.iter().map(|r| Ok((r.user_id.clone(), AssessorRecordView::of(r)?))).collect()
+}
