@@ -96,3 +96,20 @@ pub fn adjustments_count(adjustments_json: &Option<String>) -> usize {
         .and_then(|t| serde_json::from_str::<StoredAdjustments>(t).ok())
         .map_or(0, |a| a.items.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_count_is_the_items_of_the_record() {
+        assert_eq!(adjustments_count(&None), 0);
+        let stored = StoredAdjustments {
+            items: vec![Adjustment { kind: "extra_time".into(), description: "More time.".into() }; 2],
+            special_consideration: None,
+            by: "u".into(),
+            at: "t".into(),
+        };
+        assert_eq!(adjustments_count(&Some(to_json(&stored))), 2);
+    }
+}
