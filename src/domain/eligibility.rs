@@ -148,7 +148,7 @@ pub fn warnings(a: &Appointment<'_>) -> Vec<Warning> {
                         ),
                     ));
                 }
-                if req.training_required && !r.trained_on.is_some_and(|t| t <= a.viva_on) {
+                if req.training_required && r.trained_on.is_none_or(|t| t > a.viva_on) {
                     let message = match r.trained_on {
                         Some(t) => format!("is trained only on {t}, after the viva on {}", a.viva_on),
                         None => "has not been trained (with sample scoring) for the assessment".into(),
@@ -237,7 +237,16 @@ mod tests {
     #[test]
     fn days_are_exact_and_months_clamp() {
         assert_eq!(day("2026-02-28").to_string(), "2026-02-28");
-        for bad in ["2026-02-30", "2026-13-01", "26-01-01", "2026-1-01", "2026-01-01T", "0000-01-01", "2026/01/01", "+026-01-01"] {
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "26-01-01",
+            "2026-1-01",
+            "2026-01-01T",
+            "0000-01-01",
+            "2026/01/01",
+            "+026-01-01",
+        ] {
             assert_eq!(Day::parse(bad), None, "{bad}");
         }
         assert_eq!(day("2024-02-29").to_string(), "2024-02-29");

@@ -8,16 +8,16 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::assessments::{
-    parse_stored, Confirmation, StoredAdjustments, KnowledgeGap, SignOff, StoredConsensus, StoredDecision, StoredDeclaration,
-    StoredGateway, StoredVivaRecord,
+    parse_stored, Confirmation, KnowledgeGap, SignOff, StoredAdjustments, StoredConsensus, StoredDecision,
+    StoredDeclaration, StoredGateway, StoredVivaRecord,
 };
 use super::Actor;
 use crate::db::assessments::ListRow;
 use crate::db::models::{AssessmentRow, ModerationRow};
 use crate::db::people::{Apprentice, Organisation, User};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
-use crate::domain::guide::Guide;
 use crate::domain::eligibility::Warning;
+use crate::domain::guide::Guide;
 use crate::domain::permissions::Seat;
 use crate::domain::workflow::{self, DeclarationState, Facts, NextStep, Panel, Status, Todo};
 use crate::error::AppResult;

@@ -89,7 +89,9 @@ impl Route {
             ("POST", "/decision") => json!({"notes": "walked"}),
             ("POST", "/moderation") => json!({"action": "confirm", "rationale": "walked"}),
             ("PUT", "/sign-off") => json!({"agree": true}),
-            ("PUT", "/adjustments") => json!({"adjustments": [{"kind": "extra_time", "description": "25% more time."}]}),
+            ("PUT", "/adjustments") => {
+                json!({"adjustments": [{"kind": "extra_time", "description": "25% more time."}]})
+            }
             ("PUT", "/api/v1/users/{user}/assessor-record") => {
                 json!({"experience_years": 6, "standards": [STANDARD], "trained_on": "2025-01-01", "standardised_on": "2026-06-01"})
             }
@@ -178,8 +180,10 @@ both_backends!(every_route_every_role_matches_the_permission_table, |app| async 
             }
             // Another panel's assessment is indistinguishable from one that does not exist.
             if route.on_assessment() && r.status == 404 {
-                let unknown =
-                    caller.client.send(route.method, &route.path_for("no-such-assessment", &ours.ia.id), route.body(&ours, n)).await;
+                let unknown = caller
+                    .client
+                    .send(route.method, &route.path_for("no-such-assessment", &ours.ia.id), route.body(&ours, n))
+                    .await;
                 if (unknown.status, &unknown.text) != (r.status, &r.text) {
                     wrong.push(format!(
                         "{} {path} as {}: another panel's assessment answers {} {} but an unknown one {} {}",
@@ -255,8 +259,10 @@ fn the_walk_covers_every_route_of_the_route_table() {
         })
         .collect();
     table.sort();
-    let mut walked: Vec<(String, String)> =
-        ROUTES.iter().map(|r| (r.method.to_string(), r.path.replace("{standard}", "{id}").replace("{user}", "{id}"))).collect();
+    let mut walked: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.replace("{standard}", "{id}").replace("{user}", "{id}")))
+        .collect();
     walked.sort();
     assert_eq!(walked, table, "the access walk must cover exactly the route table");
 }

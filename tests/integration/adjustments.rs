@@ -66,7 +66,11 @@ both_backends!(bad_adjustments_are_refused_naming_the_field, |app| async move {
     let path = p.path("/adjustments");
     let long = "k".repeat(61);
     for (bad, code, field) in [
-        (json!({"adjustments": [{"kind": "extra_time", "description": "ok"}, {"kind": "reader", "description": "  "}]}), "missing_value", "adjustments[1].description"),
+        (
+            json!({"adjustments": [{"kind": "extra_time", "description": "ok"}, {"kind": "reader", "description": "  "}]}),
+            "missing_value",
+            "adjustments[1].description",
+        ),
         (json!({"adjustments": [{"kind": "", "description": "ok"}]}), "missing_value", "adjustments[0].kind"),
         (json!({"adjustments": [{"kind": long, "description": "ok"}]}), "too_long", "adjustments[0].kind"),
         (json!({"adjustments": [{"kind": "extra\ntime", "description": "ok"}]}), "invalid_text", "adjustments[0].kind"),
@@ -89,7 +93,11 @@ both_backends!(adjustments_close_once_the_panel_is_scoring, |app| async move {
     assert_eq!(p.status().await, "consensus");
     let e = p.lm.refused(409, "PUT", &p.path("/adjustments"), body()).await;
     assert_eq!(e.code, "wrong_state");
-    assert!(e.message.contains("registered, gateway passed or scheduled") || e.message.contains("recording reasonable adjustments"), "{e:?}");
+    assert!(
+        e.message.contains("registered, gateway passed or scheduled")
+            || e.message.contains("recording reasonable adjustments"),
+        "{e:?}"
+    );
     assert_eq!(p.view().await["adjustments"], Value::Null);
 });
 

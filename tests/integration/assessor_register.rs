@@ -50,13 +50,16 @@ both_backends!(a_record_is_saved_shown_replaced_and_audited, |app| async move {
     let p = app.registered().await;
     let user = format!("/api/v1/users/{}", p.ia.id);
     let before = p.admin.get(&user).await;
-    assert_eq!((before["role"].clone(), before["assessor_record"].clone()), (json!("independent_assessor"), Value::Null));
+    assert_eq!(
+        (before["role"].clone(), before["assessor_record"].clone()),
+        (json!("independent_assessor"), Value::Null)
+    );
     let saved = p.admin.expect(200, "PUT", &record_path(&p.ia.id), good()).await;
     assert_eq!(saved["experience_years"], 8);
     assert_eq!(saved["standards"], json!([STANDARD]));
     let shown = p.admin.get(&user).await;
     assert_eq!(shown["assessor_record"]["standardised_on"], "2026-03-01", "{shown}");
-    assert_eq!(shown["assessor_record"]["updated_by"].as_str().is_some(), true);
+    assert!(shown["assessor_record"]["updated_by"].as_str().is_some());
     // Replacing: the new record is the whole record.
     p.admin
         .expect(200, "PUT", &record_path(&p.ia.id), json!({"experience_years": 9, "standards": [], "trained_on": null}))
@@ -75,7 +78,11 @@ both_backends!(a_record_is_saved_shown_replaced_and_audited, |app| async move {
     // The people page shows it.
     let mut admin = Web::signed_in(app, "ada@fairepa.test").await;
     let page = admin.get_ok("/admin/people").await;
-    assert!(page.body.contains("9 years; approved for no standard; trained never; standardised never"), "{}", page.body);
+    assert!(
+        page.body.contains("9 years; approved for no standard; trained never; standardised never"),
+        "{}",
+        page.body
+    );
 });
 
 both_backends!(bad_records_are_refused_naming_the_field_and_nothing_is_saved, |app| async move {
@@ -196,12 +203,17 @@ both_backends!(
         let p = app.registered().await;
         p.pass_gateway().await;
         let before = p.view().await;
-        p.admin.expect(200, "PUT", &record_path(&p.ia.id), with(json!({"experience_years": 3, "trained_on": null}))).await;
+        p.admin
+            .expect(200, "PUT", &record_path(&p.ia.id), with(json!({"experience_years": 3, "trained_on": null})))
+            .await;
         let e = p.admin.refused(409, "PUT", &p.path("/panel"), p.panel_body(&p.ia)).await;
         assert_eq!(e.code, "assessor_not_eligible");
         assert!(e.message.contains("3 years") && e.message.contains("not been trained"), "the reasons: {e:?}");
         let after = p.view().await;
-        assert_eq!((after["status"].clone(), after["version"].clone()), (json!("gateway_passed"), before["version"].clone()));
+        assert_eq!(
+            (after["status"].clone(), after["version"].clone()),
+            (json!("gateway_passed"), before["version"].clone())
+        );
         assert_eq!(after["panel"]["independent_assessor_id"], Value::Null);
         assert!(audited(app, "panel.appointed").is_empty());
         // The page shows the refusal's reasons.
@@ -212,7 +224,13 @@ both_backends!(
         let r = admin
             .post(
                 &format!("/assessments/{}/panel", p.id),
-                &[("csrf", &csrf), ("version", &version), ("independent_assessor_id", &p.ia.id), ("viva_at", "2026-12-01T10:00"), ("mode", "in_person")],
+                &[
+                    ("csrf", &csrf),
+                    ("version", &version),
+                    ("independent_assessor_id", &p.ia.id),
+                    ("viva_at", "2026-12-01T10:00"),
+                    ("mode", "in_person"),
+                ],
             )
             .await;
         assert_eq!(r.status, 409, "{}", r.body);
@@ -246,7 +264,9 @@ both_backends!(the_due_page_lists_who_falls_due_in_sixty_days, |app| async move 
     let home = admin.get_ok("/assessments").await;
     assert!(home.body.contains("href=\"/admin/standardisation-due\""), "linked from the admin area");
     let page = admin.get_ok("/admin/standardisation-due").await;
-    let row = |id: &str| page.body.split(&format!("id=\"assessor-{id}\"")).nth(1).map(|r| r.split("</tr>").next().unwrap_or(""));
+    let row = |id: &str| {
+        page.body.split(&format!("id=\"assessor-{id}\"")).nth(1).map(|r| r.split("</tr>").next().unwrap_or(""))
+    };
     assert!(row(&p.ia.id).is_some_and(|r| r.contains("due soon")), "{}", page.body);
     assert!(row(&p.insider.id).is_none(), "due in 90 days is not listed: {}", page.body);
     assert!(row(&p.provider_insider.id).is_some_and(|r| r.contains("overdue")), "{}", page.body);

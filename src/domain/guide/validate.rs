@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use super::parse::RawGuide;
 use super::{
-    AssessorRequirements, Component, Criterion, Descriptor, GatewayCheck, Grade, Grading, Guide, GuideError, Qualification,
-    QualificationUnit, Scale, PORTFOLIO,
+    AssessorRequirements, Component, Criterion, Descriptor, GatewayCheck, Grade, Grading, Guide, GuideError,
+    Qualification, QualificationUnit, Scale, PORTFOLIO,
 };
 
 /// Turns byte spans into line numbers and collects the first mistake.

@@ -68,7 +68,8 @@ pub async fn gateway(state: web::Data<AppState>, user: CurrentUser, id: Id, body
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/panel", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::PanelInput, responses((status = 200, description = "the panel (its version as ETag)", body = crate::services::views::PanelAppointed)))]
 pub async fn panel(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
     let (input, guides, rules) = (body.json(), state.guides.clone(), state.assessor_rules);
-    let (row, warnings) = state.db.run(move |conn| svc::appoint_panel(conn, &guides, rules, &user.0, &id, input)).await?;
+    let (row, warnings) =
+        state.db.run(move |conn| svc::appoint_panel(conn, &guides, rules, &user.0, &id, input)).await?;
     Ok(with_etag(row.version, &PanelAppointed::new(row, warnings)))
 }
 

@@ -4,8 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
 use crate::error::AppResult;
-use crate::services::{assessors, people};
 use crate::services::views::{NewApprenticeView, NewUserView, OrganisationView};
+use crate::services::{assessors, people};
 use crate::web::{created, post_once, AppState, Body, CurrentUser};
 
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "people", request_body = crate::services::people::NewOrganisation, responses((status = 201, description = "the organisation created", body = crate::services::views::OrganisationView)))]
@@ -36,7 +36,11 @@ pub async fn create_apprentice(state: web::Data<AppState>, user: CurrentUser, bo
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "people", params(("id" = String, Path, description = "the user")), responses((status = 200, description = "the user, with their assessor record (independent assessors)", body = crate::services::assessors::UserView)))]
-pub async fn show_user(state: web::Data<AppState>, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn show_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let out = state.db.run(move |conn| assessors::show_user(conn, &user.0, &id)).await?;
     Ok(HttpResponse::Ok().json(out))
