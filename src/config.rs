@@ -30,6 +30,9 @@ pub struct Config {
     /// `EPA_ASSESSMENT_BODY_CONTACT`: where the outcome email sends questions and appeals (an
     /// email address or a phone number). Unset: the email says to contact the assessment body.
     pub assessment_body_contact: Option<String>,
+    /// `EPA_ASSESSOR_RULES`: `warn` (default) reports an independent assessor who does not meet
+    /// the register's rules at `PUT …/panel`; `enforce` refuses the appointment.
+    pub assessor_rules: crate::domain::eligibility::AssessorRules,
 }
 
 impl Config {
@@ -87,6 +90,8 @@ impl Config {
                 .map_err(|e| anyhow::anyhow!("EPA_TIMEZONE: {e}"))?,
             assessment_body: text("EPA_ASSESSMENT_BODY")?,
             assessment_body_contact: text("EPA_ASSESSMENT_BODY_CONTACT")?,
+            assessor_rules: crate::domain::eligibility::AssessorRules::parse(&var("EPA_ASSESSOR_RULES", "warn"))
+                .map_err(|e| anyhow::anyhow!("EPA_ASSESSOR_RULES {e}"))?,
         })
     }
 
@@ -120,6 +125,7 @@ impl std::fmt::Debug for Config {
             .field("timezone", &self.timezone.name())
             .field("assessment_body", &self.assessment_body)
             .field("assessment_body_contact", &self.assessment_body_contact)
+            .field("assessor_rules", &self.assessor_rules)
             .finish()
     }
 }
@@ -212,6 +218,15 @@ mod tests {
         assert!(e.starts_with("EPA_TIMEZONE") && e.contains("\"BST\""), "{e}");
         let e = config(&[("EPA_ASSESSMENT_BODY", "Fair\nEPA")]).unwrap_err().to_string();
         assert!(e.contains("EPA_ASSESSMENT_BODY"), "{e}");
+    }
+
+    #[test]
+    fn assessor_rules_warn_by_default_and_a_bad_value_is_named() {
+        use crate::domain::eligibility::AssessorRules;
+        assert_eq!(config(&[]).unwrap().assessor_rules, AssessorRules::Warn);
+        assert_eq!(config(&[("EPA_ASSESSOR_RULES", "enforce")]).unwrap().assessor_rules, AssessorRules::Enforce);
+        let e = config(&[("EPA_ASSESSOR_RULES", "strict")]).unwrap_err().to_string();
+        assert!(e.contains("EPA_ASSESSOR_RULES") && e.contains("\"strict\""), "{e}");
     }
 
     #[test]

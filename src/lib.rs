@@ -66,7 +66,13 @@ pub fn prepare(config: &Config) -> anyhow::Result<Prepared> {
         contact: config.assessment_body_contact.clone(),
         zone: config.timezone,
     });
-    let state = aweb::Data::new(AppState { db, guides, composer, mail_queued: Arc::new(Notify::new()) });
+    let state = aweb::Data::new(AppState {
+        db,
+        guides,
+        composer,
+        mail_queued: Arc::new(Notify::new()),
+        assessor_rules: config.assessor_rules,
+    });
     Ok(Prepared {
         state,
         mail: (config.smtp_url.clone(), config.mail_dir.clone()),

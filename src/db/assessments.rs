@@ -31,6 +31,8 @@ pub struct AssessmentRow {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// The reasonable adjustments and special consideration (`StoredAdjustments`), once recorded.
+    pub adjustments_json: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -2,6 +2,7 @@
 //! pool, migrations, and the one seam (`Db::run`) through which every blocking query runs.
 
 pub mod assessments;
+pub mod assessors;
 pub mod audit;
 pub mod copy;
 pub mod idempotency;

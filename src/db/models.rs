@@ -5,6 +5,9 @@ pub use super::assessments::{
     find_assessment, insert_assessment, insert_moderation, latest_moderation_of, lock_assessment, save_assessment,
     AssessmentRow, ModerationRow,
 };
+pub use super::assessors::{
+    assessments_sat_on, assessor_records_of, find_assessor_record, replace_assessor_record, AssessorRecordRow,
+};
 pub use super::audit::{append_audit, audit_head, audit_of, audit_page, AuditEntry};
 pub use super::idempotency::IdempotencyKey;
 pub use super::outbox::{outbox_of, OutboxRow};

@@ -72,6 +72,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Text,
         updated_at -> Text,
+        adjustments_json -> Nullable<Text>,
     }
 }
 
@@ -171,6 +172,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assessor_records (user_id) {
+        user_id -> Text,
+        experience_years -> Integer,
+        standards_json -> Text,
+        trained_on -> Nullable<Text>,
+        standardised_on -> Nullable<Text>,
+        updated_by -> Text,
+        updated_at -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -180,6 +193,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     score_sheets,
     moderations,
     sign_offs,
+    assessor_records,
     audit_entries,
     audit_head,
     audit_sealed,

@@ -70,6 +70,7 @@ pub enum ErrorCode {
     VivaRecordRequired,
     NothingToResend,
     DatabaseNotEmpty,
+    AssessorNotEligible,
     Internal,
     // `Internal` stays last: `ALL`'s length is counted from it.
 }
@@ -135,6 +136,7 @@ impl ErrorCode {
         Self::VivaRecordRequired,
         Self::NothingToResend,
         Self::DatabaseNotEmpty,
+        Self::AssessorNotEligible,
         Self::Internal,
     ];
 
@@ -199,6 +201,7 @@ impl ErrorCode {
             Self::VivaRecordRequired => "viva_record_required",
             Self::NothingToResend => "nothing_to_resend",
             Self::DatabaseNotEmpty => "database_not_empty",
+            Self::AssessorNotEligible => "assessor_not_eligible",
             Self::Internal => "internal",
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod assessment;
 pub mod audit;
+pub mod eligibility;
 pub mod error;
 #[cfg(test)]
 mod fuzz_corpus;

@@ -96,6 +96,8 @@ pub enum Action {
     Moderate,
     /// The line manager's or training provider's agreement with the agreed scores, or dissent.
     SignOff,
+    /// Record the reasonable adjustments and special consideration of an assessment.
+    RecordAdjustments,
     ViewAudit,
     ViewReports,
 }
@@ -114,7 +116,7 @@ fn grant(action: Action) -> Grant {
     let (roles, seats): (&'static [Role], &'static [Seat]) = match action {
         Action::Administer | Action::AppointPanel => (&[Admin], &[]),
         Action::ViewAssessment | Action::ViewAudit => (&[Admin, Moderator], ANY_SEAT),
-        Action::RecordGateway => (&[Admin], &[Seat::LineManager, Seat::TrainingProvider]),
+        Action::RecordGateway | Action::RecordAdjustments => (&[Admin], &[Seat::LineManager, Seat::TrainingProvider]),
         Action::Declare | Action::RecordConsensus | Action::Decide => (&[], &[Seat::IndependentAssessor]),
         Action::RecordViva | Action::Score => (&[], ANY_SEAT),
         Action::Moderate => (&[Moderator], &[]),
@@ -189,6 +191,16 @@ mod tests {
         assert!(!may(Role::Moderator, Some(Seat::IndependentAssessor), Action::Moderate));
         assert!(!may(Role::Admin, None, Action::Moderate));
         assert!(!may(Role::IndependentAssessor, Some(Seat::IndependentAssessor), Action::Moderate));
+    }
+
+    #[test]
+    fn adjustments_are_recorded_by_an_admin_the_line_manager_or_the_provider() {
+        assert!(may(Role::Admin, None, Action::RecordAdjustments));
+        assert!(may(Role::LineManager, Some(Seat::LineManager), Action::RecordAdjustments));
+        assert!(may(Role::TrainingProvider, Some(Seat::TrainingProvider), Action::RecordAdjustments));
+        assert!(!may(Role::IndependentAssessor, Some(Seat::IndependentAssessor), Action::RecordAdjustments));
+        assert!(!may(Role::Moderator, None, Action::RecordAdjustments));
+        assert!(!may(Role::LineManager, None, Action::RecordAdjustments), "a line manager not on this panel");
     }
 
     #[test]

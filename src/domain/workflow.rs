@@ -123,6 +123,7 @@ pub enum Step {
     Decide,
     Moderate,
     SignOff,
+    RecordAdjustments,
 }
 
 impl Step {
@@ -137,6 +138,7 @@ impl Step {
             Self::RecordConsensus | Self::Decide => &[Consensus],
             Self::Moderate => &[Decided],
             Self::SignOff => &[Decided, Released],
+            Self::RecordAdjustments => &[Registered, GatewayPassed, Scheduled],
         }
     }
 
@@ -152,6 +154,7 @@ impl Step {
             Self::Decide => "recording the decision",
             Self::Moderate => "moderation",
             Self::SignOff => "signing off the agreed scores",
+            Self::RecordAdjustments => "recording reasonable adjustments",
         }
     }
 
@@ -167,6 +170,7 @@ impl Step {
             Self::Decide => Action::Decide,
             Self::Moderate => Action::Moderate,
             Self::SignOff => Action::SignOff,
+            Self::RecordAdjustments => Action::RecordAdjustments,
         }
     }
 }
@@ -504,5 +508,15 @@ mod tests {
         assert_eq!(todo(Status::Decided, Role::Moderator, None, &none), Todo::Moderate);
         assert_eq!(todo(Status::Released, Role::LineManager, LM, &none), Todo::Released);
         assert_eq!(todo(Status::Decided, Role::LineManager, LM, &none), Todo::Wait);
+    }
+
+    #[test]
+    fn adjustments_are_recorded_until_the_panel_scores() {
+        for s in Status::ALL {
+            let open = matches!(s, Status::Registered | Status::GatewayPassed | Status::Scheduled);
+            assert_eq!(s.allows(Step::RecordAdjustments).is_ok(), open, "{s:?}");
+        }
+        let e = Status::Consensus.allows(Step::RecordAdjustments).unwrap_err();
+        assert!(e.to_string().contains("recording reasonable adjustments"), "{e}");
     }
 }

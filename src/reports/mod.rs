@@ -87,6 +87,11 @@ pub struct OutcomeRow {
     pub training_provider_name: String,
     pub independent_assessor_name: String,
     pub standard_title: String,
+    /// How many reasonable adjustments the assessment records. Not yet a column of
+    /// `outcomes.csv` (`#[serde(skip)]`): the contract's `adjustments` column is added with the
+    /// other v1 outcome columns, after the existing ones.
+    #[serde(skip)]
+    pub adjustments: usize,
 }
 
 /// One scorer's agreement with the agreed scores.

@@ -4,6 +4,7 @@
 //! check, step, save, audit); `assessments/` holds the EPA's use cases, one file per step.
 
 pub mod assessments;
+pub mod assessors;
 pub mod audit_trail;
 pub mod change;
 pub mod idempotency;

@@ -318,6 +318,7 @@ impl Decided {
             training_provider_name: self.names.training_provider.clone(),
             independent_assessor_name: self.names.independent_assessor.clone(),
             standard_title: self.names.standard_title.clone(),
+            adjustments: crate::services::assessments::adjustments_count(&self.row.adjustments_json),
         }
     }
 }

@@ -418,6 +418,8 @@ pub fn write(
             let viva_at = sim.decided_at - Duration::hours(2);
             epa::appoint_panel(
                 conn,
+                guides,
+                crate::domain::eligibility::AssessorRules::Warn,
                 &admin,
                 id,
                 epa::PanelInput {

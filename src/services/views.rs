@@ -8,14 +8,15 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::assessments::{
-    parse_stored, Confirmation, KnowledgeGap, SignOff, StoredConsensus, StoredDecision, StoredDeclaration,
-    StoredGateway, StoredVivaRecord,
+    parse_stored, Confirmation, KnowledgeGap, SignOff, StoredAdjustments, StoredConsensus, StoredDecision,
+    StoredDeclaration, StoredGateway, StoredVivaRecord,
 };
 use super::Actor;
 use crate::db::assessments::ListRow;
 use crate::db::models::{AssessmentRow, ModerationRow};
 use crate::db::people::{Apprentice, Organisation, User};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
+use crate::domain::eligibility::Warning;
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Seat;
 use crate::domain::workflow::{self, DeclarationState, Facts, NextStep, Panel, Status, Todo};
@@ -38,6 +39,8 @@ pub struct AssessmentView {
     /// The line manager's and training provider's sign-offs of the agreed scores (a v1
     /// addition; empty when none).
     pub sign_off: Vec<SignOff>,
+    /// The reasonable adjustments and special consideration (a v1 addition; null until recorded).
+    pub adjustments: Option<StoredAdjustments>,
     /// Moderation's refer-back, from the refer-back until the next decision.
     pub referred_back: Option<ReferredBack>,
     pub grade: Option<String>,
@@ -230,6 +233,7 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
         consensus: parse_stored("consensus", &row.consensus_json)?,
         decision: parse_stored("decision", &row.decision_json)?,
         sign_off: loaded.sign_offs.iter().map(SignOff::from).collect(),
+        adjustments: parse_stored("adjustments", &row.adjustments_json)?,
         referred_back: referred_back(loaded.latest_moderation.as_ref(), status),
         grade: row.grade.clone(),
         weighted_score: row.weighted_score,
@@ -398,16 +402,20 @@ pub struct PanelAppointed {
     pub viva_at: Option<String>,
     pub mode: Option<String>,
     pub version: i64,
+    /// Why the independent assessor does not meet the assessor register's rules (a v1 addition;
+    /// empty when they do, or with `EPA_ASSESSOR_RULES=enforce`, which refuses instead).
+    pub warnings: Vec<Warning>,
 }
 
-impl From<AssessmentRow> for PanelAppointed {
-    fn from(r: AssessmentRow) -> Self {
+impl PanelAppointed {
+    pub fn new(r: AssessmentRow, warnings: Vec<Warning>) -> Self {
         PanelAppointed {
             status: r.status,
             independent_assessor_id: r.independent_assessor_id,
             viva_at: r.viva_at,
             mode: r.viva_mode,
             version: r.version,
+            warnings,
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct AppState {
     pub composer: Composer,
     /// Wakes the outbox worker when mail is queued.
     pub mail_queued: Arc<Notify>,
+    /// `EPA_ASSESSOR_RULES`: whether an ineligible independent assessor is reported or refused.
+    pub assessor_rules: crate::domain::eligibility::AssessorRules,
 }
 
 /// The route table.
@@ -43,6 +45,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/openapi.json", web::get().to(openapi::openapi_json))
                 .route("/organisations", web::post().to(people::create_organisation))
                 .route("/users", web::post().to(people::create_user))
+                .route("/users/{id}", web::get().to(people::show_user))
+                .route("/users/{id}/assessor-record", web::put().to(people::assessor_record))
                 .route("/apprentices", web::post().to(people::create_apprentice))
                 .route("/standards", web::get().to(standards::list))
                 .route("/standards", web::post().to(standards::import))
@@ -59,6 +63,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/assessments/{id}/consensus", web::put().to(assessments::consensus))
                 .route("/assessments/{id}/decision", web::post().to(assessments::decision))
                 .route("/assessments/{id}/sign-off", web::put().to(assessments::sign_off))
+                .route("/assessments/{id}/adjustments", web::put().to(assessments::adjustments))
                 .route("/assessments/{id}/moderation", web::post().to(assessments::moderation))
                 .route("/assessments/{id}/audit", web::get().to(assessments::audit))
                 .route("/assessments/{id}/emails/resend", web::post().to(assessments::resend_emails))

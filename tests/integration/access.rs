@@ -24,6 +24,8 @@ const fn route(method: &'static str, path: &'static str, action: Option<Action>)
 const ROUTES: &[Route] = &[
     route("POST", "/api/v1/organisations", Some(Action::Administer)),
     route("POST", "/api/v1/users", Some(Action::Administer)),
+    route("GET", "/api/v1/users/{user}", Some(Action::Administer)),
+    route("PUT", "/api/v1/users/{user}/assessor-record", Some(Action::Administer)),
     route("POST", "/api/v1/apprentices", Some(Action::Administer)),
     route("GET", "/api/v1/standards", None),
     route("POST", "/api/v1/standards", Some(Action::Administer)),
@@ -41,6 +43,7 @@ const ROUTES: &[Route] = &[
     route("POST", "/api/v1/assessments/{id}/decision", Some(Action::Decide)),
     route("POST", "/api/v1/assessments/{id}/moderation", Some(Action::Moderate)),
     route("PUT", "/api/v1/assessments/{id}/sign-off", Some(Action::SignOff)),
+    route("PUT", "/api/v1/assessments/{id}/adjustments", Some(Action::RecordAdjustments)),
     route("GET", "/api/v1/assessments/{id}/audit", Some(Action::ViewAudit)),
     route("POST", "/api/v1/assessments/{id}/emails/resend", Some(Action::Administer)),
     route("GET", "/api/v1/reports/scores.csv", Some(Action::ViewReports)),
@@ -56,8 +59,9 @@ impl Route {
         self.path.contains("{id}")
     }
 
-    fn path_for(&self, assessment: &str) -> String {
-        self.path.replace("{id}", assessment).replace("{standard}", STANDARD)
+    /// The path on `assessment`, naming `user` where it names a user.
+    fn path_for(&self, assessment: &str, user: &str) -> String {
+        self.path.replace("{id}", assessment).replace("{standard}", STANDARD).replace("{user}", user)
     }
 
     /// A request body that would be accepted from someone allowed to send it (so that a refusal
@@ -85,6 +89,12 @@ impl Route {
             ("POST", "/decision") => json!({"notes": "walked"}),
             ("POST", "/moderation") => json!({"action": "confirm", "rationale": "walked"}),
             ("PUT", "/sign-off") => json!({"agree": true}),
+            ("PUT", "/adjustments") => {
+                json!({"adjustments": [{"kind": "extra_time", "description": "25% more time."}]})
+            }
+            ("PUT", "/api/v1/users/{user}/assessor-record") => {
+                json!({"experience_years": 6, "standards": [STANDARD], "trained_on": "2025-01-01", "standardised_on": "2026-06-01"})
+            }
             _ => return None,
         };
         Some(("application/json", serde_json::to_vec(&value).expect("JSON")))
@@ -151,7 +161,7 @@ both_backends!(every_route_every_role_matches_the_permission_table, |app| async 
     for caller in &callers {
         for route in ROUTES {
             n += 1;
-            let path = route.path_for(&ours.id);
+            let path = route.path_for(&ours.id, &ours.ia.id);
             let r = caller.client.send(route.method, &path, route.body(&ours, n)).await;
             calls += 1;
             let ok = match expected(route, caller.role, caller.seat) {
@@ -170,8 +180,10 @@ both_backends!(every_route_every_role_matches_the_permission_table, |app| async 
             }
             // Another panel's assessment is indistinguishable from one that does not exist.
             if route.on_assessment() && r.status == 404 {
-                let unknown =
-                    caller.client.send(route.method, &route.path_for("no-such-assessment"), route.body(&ours, n)).await;
+                let unknown = caller
+                    .client
+                    .send(route.method, &route.path_for("no-such-assessment", &ours.ia.id), route.body(&ours, n))
+                    .await;
                 if (unknown.status, &unknown.text) != (r.status, &r.text) {
                     wrong.push(format!(
                         "{} {path} as {}: another panel's assessment answers {} {} but an unknown one {} {}",
@@ -183,7 +195,7 @@ both_backends!(every_route_every_role_matches_the_permission_table, |app| async 
         // An assessment that does not exist is 404 for everyone signed in, on every route.
         for route in ROUTES.iter().filter(|r| r.on_assessment()) {
             n += 1;
-            let path = route.path_for("no-such-assessment");
+            let path = route.path_for("no-such-assessment", &ours.ia.id);
             let r = caller.client.send(route.method, &path, route.body(&ours, n)).await;
             calls += 1;
             if r.status != 404 {
@@ -204,7 +216,7 @@ both_backends!(every_route_every_role_matches_the_permission_table, |app| async 
         for route in ROUTES {
             n += 1;
             for id in [ours.id.as_str(), "no-such-assessment"] {
-                let path = route.path_for(id);
+                let path = route.path_for(id, &ours.ia.id);
                 let r = client.send(route.method, &path, route.body(&ours, n)).await;
                 calls += 1;
                 if r.status != 401 {
@@ -247,8 +259,10 @@ fn the_walk_covers_every_route_of_the_route_table() {
         })
         .collect();
     table.sort();
-    let mut walked: Vec<(String, String)> =
-        ROUTES.iter().map(|r| (r.method.to_string(), r.path.replace("{standard}", "{id}"))).collect();
+    let mut walked: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.replace("{standard}", "{id}").replace("{user}", "{id}")))
+        .collect();
     walked.sort();
     assert_eq!(walked, table, "the access walk must cover exactly the route table");
 }

@@ -16,8 +16,10 @@
 
 #[macro_use]
 mod app;
+mod assessor_register;
 
 mod access;
+mod adjustments;
 mod admin_pages;
 mod audit_chain;
 mod audit_seals;

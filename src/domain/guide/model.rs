@@ -49,6 +49,22 @@ pub struct Guide {
     /// covers (e.g. the CIH certificate's mapping to the apprenticeship's areas).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub qualifications: Vec<Qualification>,
+    /// What an independent assessor needs to sit on this standard's panels (`[assessors]`);
+    /// absent: only an approval for the standard and no earlier attempt of the apprentice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessors: Option<AssessorRequirements>,
+}
+
+/// The guide's `[assessors]` section: what the assessment plan asks of an independent assessor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AssessorRequirements {
+    /// Years of relevant professional experience (the L4 plan: five).
+    pub min_experience_years: u32,
+    /// Trained (with sample scoring) before the first EPA.
+    pub training_required: bool,
+    /// Standardised within this many months before the viva; absent: no window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standardised_within_months: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -30,6 +30,19 @@ pub(super) struct RawGuide {
     pub(super) criteria: Spanned<Vec<Spanned<RawCriterion>>>,
     #[serde(default)]
     pub(super) qualifications: Vec<Spanned<RawQualification>>,
+    #[serde(default)]
+    pub(super) assessors: Option<RawAssessors>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAssessors {
+    #[serde(default)]
+    pub(super) min_experience_years: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) training_required: Option<bool>,
+    #[serde(default)]
+    pub(super) standardised_within_months: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use super::parse::RawGuide;
 use super::{
-    Component, Criterion, Descriptor, GatewayCheck, Grade, Grading, Guide, GuideError, Qualification,
-    QualificationUnit, Scale, PORTFOLIO,
+    AssessorRequirements, Component, Criterion, Descriptor, GatewayCheck, Grade, Grading, Guide, GuideError,
+    Qualification, QualificationUnit, Scale, PORTFOLIO,
 };
 
 /// Turns byte spans into line numbers and collects the first mistake.
@@ -279,6 +279,26 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
         qualifications.push(Qualification { reference, title: q.title, units });
     }
 
+    let assessors = match raw.assessors {
+        None => None,
+        Some(a) => {
+            let min_experience_years = match a.min_experience_years {
+                None => 0,
+                Some(y) if (0..=60).contains(y.get_ref()) => *y.get_ref() as u32,
+                Some(y) => return at.error(y.span(), "assessors.min_experience_years", "must be 0-60 years"),
+            };
+            let standardised_within_months = match a.standardised_within_months {
+                None => None,
+                Some(m) if (1..=120).contains(m.get_ref()) => Some(*m.get_ref() as u32),
+                Some(m) => return at.error(m.span(), "assessors.standardised_within_months", "must be 1-120 months"),
+            };
+            Some(AssessorRequirements {
+                min_experience_years,
+                training_required: a.training_required.unwrap_or(false),
+                standardised_within_months,
+            })
+        }
+    };
     Ok(Guide {
         id: raw.id.into_inner(),
         title: raw.title.into_inner().trim().to_string(),
@@ -292,5 +312,6 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
         gateway,
         criteria,
         qualifications,
+        assessors,
     })
 }

@@ -7,6 +7,7 @@
 //! for stored JSON and times. Each step's items are re-exported here, so callers name them as
 //! `services::assessments::…`.
 
+mod adjustments;
 mod consensus;
 mod decision;
 mod declaration;
@@ -20,6 +21,7 @@ mod scores;
 mod sign_off;
 mod viva;
 
+pub use adjustments::*;
 pub use consensus::*;
 pub use decision::*;
 pub use declaration::*;
@@ -85,6 +87,9 @@ fn forbidden_message(action: Action) -> &'static str {
     match action {
         Action::RecordGateway => {
             "only the assessment's line manager, its training provider or an admin may confirm the gateway"
+        }
+        Action::RecordAdjustments => {
+            "only the assessment's line manager, its training provider or an admin may record reasonable adjustments"
         }
         Action::AppointPanel | Action::Administer => "only an admin of the assessment body may do this",
         Action::Declare => "only the appointed independent assessor declares independence",

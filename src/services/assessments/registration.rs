@@ -72,6 +72,7 @@ pub fn register(
             version: 1,
             created_at: at.clone(),
             updated_at: at,
+            adjustments_json: None,
         };
         insert_assessment(conn, &row)?;
         let id = row.id.clone();

@@ -67,15 +67,23 @@ pub async fn gateway(state: web::Data<AppState>, user: Caller, id: Id, body: Bod
 
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/panel", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::PanelInput, responses((status = 200, description = "the panel (its version as ETag)", body = crate::services::views::PanelAppointed)))]
 pub async fn panel(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
-    let input = body.json();
-    let row = state.run_as(&user, move |conn, actor| svc::appoint_panel(conn, actor, &id, input)).await?;
-    Ok(with_etag(row.version, &PanelAppointed::from(row)))
+    let (input, guides, rules) = (body.json(), state.guides.clone(), state.assessor_rules);
+    let (row, warnings) =
+        state.run_as(&user, move |conn, actor| svc::appoint_panel(conn, &guides, rules, actor, &id, input)).await?;
+    Ok(with_etag(row.version, &PanelAppointed::new(row, warnings)))
 }
 
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/declaration", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::DeclarationInput, responses((status = 200, body = crate::services::assessments::StoredDeclaration)))]
 pub async fn declaration(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
     let input = body.json();
     let out = state.run_as(&user, move |conn, actor| svc::declare(conn, actor, &id, input)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(put, path = "/api/v1/assessments/{id}/adjustments", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::AdjustmentsInput, responses((status = 200, description = "the record as saved (it replaces the one before)", body = crate::services::assessments::StoredAdjustments)))]
+pub async fn adjustments(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
+    let input = body.json();
+    let out = state.run_as(&user, move |conn, actor| svc::record_adjustments(conn, actor, &id, input)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 

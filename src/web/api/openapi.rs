@@ -47,6 +47,8 @@ fn error_codes() -> Object {
     paths(
         people::create_organisation,
         people::create_user,
+        people::show_user,
+        people::assessor_record,
         people::create_apprentice,
         standards::list,
         standards::show,
@@ -58,6 +60,7 @@ fn error_codes() -> Object {
         assessments::panel,
         assessments::declaration,
         assessments::sign_off,
+        assessments::adjustments,
         assessments::viva_record,
         assessments::save_scores,
         assessments::sheets,

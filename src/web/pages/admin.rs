@@ -91,6 +91,19 @@ struct UserRow {
     email: String,
     role: &'static str,
     organisation: Option<String>,
+    /// An independent assessor's register entry in words ("none" when there is no record).
+    assessor_record: Option<String>,
+}
+
+/// An assessor record in one line for the people page.
+fn record_words(r: &crate::services::assessors::AssessorRecordView) -> String {
+    let approved = if r.standards.is_empty() { "no standard".to_string() } else { r.standards.join(", ") };
+    format!(
+        "{} years; approved for {approved}; trained {}; standardised {}",
+        r.experience_years,
+        r.trained_on.as_deref().unwrap_or("never"),
+        r.standardised_on.as_deref().unwrap_or("never")
+    )
 }
 
 #[derive(Debug, Serialize)]
@@ -135,9 +148,12 @@ async fn people_view(
             for role in Role::ALL {
                 users.extend(people::list_users(conn, &actor, role)?);
             }
-            Ok((orgs, users))
+            let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+            let records = crate::services::assessors::records_of(conn, &actor, &ids)?;
+            Ok((orgs, (users, records)))
         })
         .await?;
+    let (users, records) = users;
     let values = values(posted);
     let get = |k: &str| values.get(k).cloned().unwrap_or_default();
     let kinds =
@@ -158,7 +174,14 @@ async fn people_view(
             .collect(),
         users: users
             .into_iter()
-            .map(|u| UserRow { role: role_label(&u.role), name: u.name, email: u.email, organisation: u.organisation })
+            .map(|u| UserRow {
+                assessor_record: (u.role == Role::IndependentAssessor.as_str())
+                    .then(|| records.get(&u.id).map_or_else(|| "none".to_string(), record_words)),
+                role: role_label(&u.role),
+                name: u.name,
+                email: u.email,
+                organisation: u.organisation,
+            })
             .collect(),
         kinds,
         roles,

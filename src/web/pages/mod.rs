@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod assessment;
+pub mod assessors;
 pub mod auth;
 pub mod charts;
 pub mod consensus;

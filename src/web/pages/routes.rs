@@ -3,7 +3,7 @@
 use actix_web::web;
 
 use super::assets::{favicon, static_file};
-use super::{admin, assessment, auth, consensus, home, moderation, reports, scores, standardisation};
+use super::{admin, assessment, assessors, auth, consensus, home, moderation, reports, scores, standardisation};
 
 /// Largest form accepted (a score sheet with a comment on every item).
 const FORM_LIMIT: usize = 1024 * 1024;
@@ -45,6 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/register", web::post().to(admin::register_save))
         .route("/admin/import", web::get().to(admin::import_page))
         .route("/admin/import", web::post().to(admin::import_save))
+        .route("/admin/standardisation-due", web::get().to(assessors::standardisation_due_page))
         .route("/reports", web::get().to(reports::reports_page))
         .route("/reports/standardisation", web::get().to(standardisation::standardisation_page))
         .route("/reports/{name}", web::get().to(reports::download));

@@ -43,6 +43,7 @@ impl AssessmentView {
         ids.extend(self.consensus.as_ref().map(|c| c.by.clone()));
         ids.extend(self.decision.as_ref().map(|d| d.by.clone()));
         ids.extend(self.referred_back.as_ref().map(|r| r.by.clone()));
+        ids.extend(self.adjustments.as_ref().map(|a| a.by.clone()));
         ids.sort();
         ids.dedup();
         ids
@@ -85,6 +86,12 @@ impl Loaded {
             viva: viva_text(self.zone, d.panel.viva_at.as_deref(), d.panel.mode.as_deref()),
             seat: self.seat.map(|s| super::role_label(s.as_str()).to_string()),
             version: d.version,
+            adjustments: d.adjustments.as_ref().map(|a| AdjustmentsShown {
+                items: a.items.clone(),
+                special_consideration: a.special_consideration.clone(),
+                by: self.name(&a.by),
+                at: self.zone.when(&a.at),
+            }),
         }
     }
 }
@@ -103,6 +110,18 @@ pub struct Header {
     /// The viewer's seat on this panel, if any.
     pub seat: Option<String>,
     pub version: i64,
+    /// The reasonable adjustments and special consideration, once recorded (the assessment,
+    /// viva and score-sheet pages show them to the panel).
+    pub adjustments: Option<AdjustmentsShown>,
+}
+
+/// The adjustments as the pages show them: who recorded them by name, when in the zone.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdjustmentsShown {
+    pub items: Vec<crate::services::assessments::Adjustment>,
+    pub special_consideration: Option<String>,
+    pub by: String,
+    pub at: String,
 }
 
 /// Loads an assessment through the service (404 when it is not the actor's to see).

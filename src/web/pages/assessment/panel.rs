@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::{e_status, path_id, Done};
+use crate::domain::eligibility::Warning;
 use crate::domain::permissions::Role;
 use crate::domain::workflow::NextStep;
 use crate::error::AppError;
@@ -35,6 +36,8 @@ struct PanelView {
     viva_zone: String,
     mode: String,
     can_edit: bool,
+    /// Why the appointed independent assessor does not meet the assessor register's rules.
+    warnings: Vec<Warning>,
 }
 
 fn panel_view(
@@ -71,6 +74,7 @@ fn panel_view(
         mode: posted.map(|f| f.text("mode")).or_else(|| p.mode.clone()).unwrap_or_default(),
         // Only while no score sheet is submitted (the service's next steps say so).
         can_edit: loaded.may(NextStep::AppointPanel),
+        warnings: Vec::new(),
     }
 }
 
@@ -82,7 +86,9 @@ async fn panel_view_now(
     error: Option<FormError>,
     notice: Option<&'static str>,
 ) -> Result<PanelView, PageError> {
-    Ok(panel_view(loaded, assessors(page).await?, posted, error, notice))
+    let (actor, guides, id) = (page.actor.clone(), page.state.guides.clone(), loaded.data.id.clone());
+    let warnings = page.run(move |conn| assessments::panel_warnings(conn, &guides, &actor, &id)).await?;
+    Ok(PanelView { warnings, ..panel_view(loaded, assessors(page).await?, posted, error, notice) })
 }
 
 async fn assessors(page: &Page) -> Result<Vec<people::UserSummary>, PageError> {
@@ -148,8 +154,11 @@ pub async fn panel_save(page: Page, path: web::Path<String>, form: Form) -> Resu
         mode: form.text("mode"),
     };
     let (actor, target, if_match) = (page.actor.clone(), id.clone(), form.if_match());
+    let (guides, rules) = (page.state.guides.clone(), page.state.assessor_rules);
     let result = page
-        .attempt(move |conn| assessments::appoint_panel(conn, &actor, &target, Input::new(Ok(input), if_match)))
+        .attempt(move |conn| {
+            assessments::appoint_panel(conn, &guides, rules, &actor, &target, Input::new(Ok(input), if_match))
+        })
         .await?;
     match result {
         Ok(_) => {

@@ -1,0 +1,2 @@
+DROP TABLE assessor_records;
+ALTER TABLE assessments DROP COLUMN adjustments_json;
