@@ -162,6 +162,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    appeals (id) {
+        id -> Text,
+        assessment_id -> Text,
+        status -> Text,
+        grounds -> Text,
+        items_json -> Text,
+        requested_by -> Text,
+        lodged_by -> Text,
+        lodged_at -> Text,
+        reviewer_id -> Nullable<Text>,
+        reviewer_appointed_at -> Nullable<Text>,
+        rationale -> Nullable<Text>,
+        changes_json -> Nullable<Text>,
+        related_json -> Nullable<Text>,
+        decided_at -> Nullable<Text>,
+        grade_before -> Nullable<Text>,
+        weighted_score_before -> Nullable<Double>,
+        grade_after -> Nullable<Text>,
+        weighted_score_after -> Nullable<Double>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -171,6 +194,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     score_sheets,
     moderations,
     sign_offs,
+    appeals,
     audit_entries,
     audit_head,
     idempotency_keys,

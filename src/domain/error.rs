@@ -70,6 +70,8 @@ pub enum ErrorCode {
     VivaRecordRequired,
     NothingToResend,
     DatabaseNotEmpty,
+    ReviewerConflicted,
+    ReviewerNotAssessor,
     Internal,
     // `Internal` stays last: `ALL`'s length is counted from it.
 }
@@ -135,6 +137,8 @@ impl ErrorCode {
         Self::VivaRecordRequired,
         Self::NothingToResend,
         Self::DatabaseNotEmpty,
+        Self::ReviewerConflicted,
+        Self::ReviewerNotAssessor,
         Self::Internal,
     ];
 
@@ -199,6 +203,8 @@ impl ErrorCode {
             Self::VivaRecordRequired => "viva_record_required",
             Self::NothingToResend => "nothing_to_resend",
             Self::DatabaseNotEmpty => "database_not_empty",
+            Self::ReviewerConflicted => "reviewer_conflicted",
+            Self::ReviewerNotAssessor => "reviewer_not_assessor",
             Self::Internal => "internal",
         }
     }

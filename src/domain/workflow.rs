@@ -123,6 +123,8 @@ pub enum Step {
     Decide,
     Moderate,
     SignOff,
+    /// Lodging an appeal against the released outcome (`services::assessments::appeals`).
+    LodgeAppeal,
 }
 
 impl Step {
@@ -137,6 +139,7 @@ impl Step {
             Self::RecordConsensus | Self::Decide => &[Consensus],
             Self::Moderate => &[Decided],
             Self::SignOff => &[Decided, Released],
+            Self::LodgeAppeal => &[Released],
         }
     }
 
@@ -152,6 +155,7 @@ impl Step {
             Self::Decide => "recording the decision",
             Self::Moderate => "moderation",
             Self::SignOff => "signing off the agreed scores",
+            Self::LodgeAppeal => "lodging an appeal",
         }
     }
 
@@ -167,6 +171,7 @@ impl Step {
             Self::Decide => Action::Decide,
             Self::Moderate => Action::Moderate,
             Self::SignOff => Action::SignOff,
+            Self::LodgeAppeal => Action::Administer,
         }
     }
 }
