@@ -10,7 +10,7 @@ use crate::web::{created, post_once, AppState, Body, CurrentUser};
 
 type Id = web::Path<String>;
 
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/appeals", tag = "appeals", params(("id" = String, Path, description = "the released assessment")), request_body = crate::services::assessments::LodgeAppealInput, responses((status = 201, description = "the appeal lodged (status open)", body = crate::services::assessments::AppealView)))]
+#[utoipa::path(post, operation_id = "lodge_appeal", path = "/api/v1/assessments/{id}/appeals", tag = "appeals", params(("id" = String, Path, description = "the released assessment")), request_body = crate::services::assessments::LodgeAppealInput, responses((status = 201, description = "the appeal lodged (status open)", body = crate::services::assessments::AppealView)))]
 pub async fn lodge(state: web::Data<AppState>, user: CurrentUser, id: Id, body: Body) -> AppResult<HttpResponse> {
     let (input, actor, guides) = (body.json(), user.0.clone(), state.guides.clone());
     post_once(&state, &user, &body, move |conn| {
@@ -31,14 +31,14 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, appeal_id: Id) 
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[utoipa::path(put, path = "/api/v1/appeals/{appeal_id}/reviewer", tag = "appeals", params(("appeal_id" = String, Path, description = "the appeal")), request_body = crate::services::assessments::ReviewerInput, responses((status = 200, description = "the appeal, under review", body = crate::services::assessments::AppealView)))]
+#[utoipa::path(put, operation_id = "appoint_reviewer", path = "/api/v1/appeals/{appeal_id}/reviewer", tag = "appeals", params(("appeal_id" = String, Path, description = "the appeal")), request_body = crate::services::assessments::ReviewerInput, responses((status = 200, description = "the appeal, under review", body = crate::services::assessments::AppealView)))]
 pub async fn reviewer(state: web::Data<AppState>, user: CurrentUser, appeal_id: Id, body: Body) -> AppResult<HttpResponse> {
     let input = body.json();
     let out = state.db.run(move |conn| svc::appoint_reviewer(conn, &user.0, &appeal_id, input)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[utoipa::path(post, path = "/api/v1/appeals/{appeal_id}/decision", tag = "appeals", params(("appeal_id" = String, Path, description = "the appeal")), request_body = crate::services::assessments::AppealDecisionInput, responses((status = 200, description = "the appeal, decided (with related)", body = crate::services::assessments::AppealView)))]
+#[utoipa::path(post, operation_id = "decide_appeal", path = "/api/v1/appeals/{appeal_id}/decision", tag = "appeals", params(("appeal_id" = String, Path, description = "the appeal")), request_body = crate::services::assessments::AppealDecisionInput, responses((status = 200, description = "the appeal, decided (with related)", body = crate::services::assessments::AppealView)))]
 pub async fn decision(state: web::Data<AppState>, user: CurrentUser, appeal_id: Id, body: Body) -> AppResult<HttpResponse> {
     let (input, actor, guides, composer) = (body.json(), user.0.clone(), state.guides.clone(), state.composer.clone());
     let reply = post_once(&state, &user, &body, move |conn| {
