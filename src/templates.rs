@@ -8,6 +8,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("email/outcome/subject.txt", include_str!("../templates/email/outcome/subject.txt")),
     ("email/outcome/body.txt", include_str!("../templates/email/outcome/body.txt")),
     ("email/outcome/body.html", include_str!("../templates/email/outcome/body.html")),
+    ("email/amended_outcome/subject.txt", include_str!("../templates/email/amended_outcome/subject.txt")),
+    ("email/amended_outcome/body.txt", include_str!("../templates/email/amended_outcome/body.txt")),
+    ("email/amended_outcome/body.html", include_str!("../templates/email/amended_outcome/body.html")),
     // The web pages (layout and pieces first: templates extend and include them), and the
     // static files, listed so they are checked too (served as bytes by `web::pages`).
     ("partials/base.html", include_str!("../templates/partials/base.html")),

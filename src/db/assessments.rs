@@ -185,6 +185,8 @@ pub struct ListRow {
     pub sign_offs: Vec<super::sign_offs::SignOffRow>,
     /// Its score sheets (behind each viewer's next steps and the moderation queue's flags).
     pub sheets: Vec<super::sheets::ScoreSheetRow>,
+    /// Its appeals, oldest first (behind `amended` and `grade_history`).
+    pub appeals: Vec<super::appeals::AppealRow>,
 }
 
 /// A list's page: after which assessment it starts (the `id` of the last one of the page
@@ -261,11 +263,13 @@ pub fn list_page(
     }
     let mut signed = by_assessment(super::sign_offs::sign_offs_of(conn, &ids)?, |s| &s.assessment_id);
     let mut sheets = by_assessment(super::sheets::sheets_among(conn, &ids)?, |s| &s.assessment_id);
+    let mut appeals = by_assessment(super::appeals::appeals_of(conn, &ids)?, |a| &a.assessment_id);
     Ok(Some(
         rows.into_iter()
             .map(|(row, apprentice)| ListRow {
                 sign_offs: signed.remove(&row.id).unwrap_or_default(),
                 sheets: sheets.remove(&row.id).unwrap_or_default(),
+                appeals: appeals.remove(&row.id).unwrap_or_default(),
                 emails: emails.remove(&row.id).unwrap_or_default(),
                 latest_moderation: latest.remove(&row.id),
                 row,

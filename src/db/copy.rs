@@ -71,6 +71,7 @@ pub fn copy(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Result<Copied> {
             copy_table!(src, dst, score_sheets, ScoreSheetRow, (score_sheets::assessment_id, score_sheets::user_id)),
             copy_table!(src, dst, moderations, ModerationRow, moderations::id),
             copy_table!(src, dst, assessor_records, AssessorRecordRow, assessor_records::user_id),
+            copy_table!(src, dst, appeals, super::appeals::AppealRow, appeals::id),
             copy_table!(src, dst, audit_entries, AuditEntry, audit_entries::seq),
             copy_table!(src, dst, audit_sealed, SealedHead, audit_sealed::chain),
             copy_table!(

@@ -1,6 +1,7 @@
 //! Storage: one diesel connection type over SQLite (the embedded default) and PostgreSQL, the
 //! pool, migrations, and the one seam (`Db::run`) through which every blocking query runs.
 
+pub mod appeals;
 pub mod assessments;
 pub mod assessors;
 pub mod audit;

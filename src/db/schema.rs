@@ -184,6 +184,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    appeals (id) {
+        id -> Text,
+        assessment_id -> Text,
+        status -> Text,
+        grounds -> Text,
+        items_json -> Text,
+        requested_by -> Text,
+        lodged_by -> Text,
+        lodged_at -> Text,
+        reviewer_id -> Nullable<Text>,
+        reviewer_appointed_at -> Nullable<Text>,
+        rationale -> Nullable<Text>,
+        changes_json -> Nullable<Text>,
+        related_json -> Nullable<Text>,
+        decided_at -> Nullable<Text>,
+        grade_before -> Nullable<Text>,
+        weighted_score_before -> Nullable<Double>,
+        grade_after -> Nullable<Text>,
+        weighted_score_after -> Nullable<Double>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -194,6 +217,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     moderations,
     sign_offs,
     assessor_records,
+    appeals,
     audit_entries,
     audit_head,
     audit_sealed,

@@ -71,6 +71,8 @@ pub enum ErrorCode {
     NothingToResend,
     DatabaseNotEmpty,
     AssessorNotEligible,
+    ReviewerConflicted,
+    ReviewerNotAssessor,
     Internal,
     // `Internal` stays last: `ALL`'s length is counted from it.
 }
@@ -137,6 +139,8 @@ impl ErrorCode {
         Self::NothingToResend,
         Self::DatabaseNotEmpty,
         Self::AssessorNotEligible,
+        Self::ReviewerConflicted,
+        Self::ReviewerNotAssessor,
         Self::Internal,
     ];
 
@@ -202,6 +206,8 @@ impl ErrorCode {
             Self::NothingToResend => "nothing_to_resend",
             Self::DatabaseNotEmpty => "database_not_empty",
             Self::AssessorNotEligible => "assessor_not_eligible",
+            Self::ReviewerConflicted => "reviewer_conflicted",
+            Self::ReviewerNotAssessor => "reviewer_not_assessor",
             Self::Internal => "internal",
         }
     }

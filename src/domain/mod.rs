@@ -2,6 +2,7 @@
 //! guards, and who may do what. Nothing here knows about HTTP, SQL, templates or mail, so every
 //! rule can be unit-tested (and fuzzed) on its own.
 
+pub mod appeal;
 pub mod assessment;
 pub mod audit;
 pub mod eligibility;

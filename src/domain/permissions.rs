@@ -138,6 +138,33 @@ pub fn may(role: Role, seat: Option<Seat>, action: Action) -> bool {
     g.roles.contains(&role) || seat.is_some_and(|s| g.seats.contains(&s))
 }
 
+/// What can be asked of an appeal (lodging one is [`Action::Administer`] on its assessment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppealAction {
+    View,
+    /// `GET /appeals`: every appeal.
+    List,
+    AppointReviewer,
+    Decide,
+}
+
+/// Does the appeal exist for this user? Staff see every appeal; its appointed reviewer sees it;
+/// nobody else learns of it.
+pub fn can_see_appeal(role: Role, is_reviewer: bool) -> bool {
+    role.is_staff() || is_reviewer
+}
+
+/// May a user with `role` (the appeal's appointed reviewer or not) do `action` on an appeal?
+/// Only the appointed reviewer decides it; only an admin appoints the reviewer.
+pub fn may_appeal(role: Role, is_reviewer: bool, action: AppealAction) -> bool {
+    match action {
+        AppealAction::View => can_see_appeal(role, is_reviewer),
+        AppealAction::List => role.is_staff(),
+        AppealAction::AppointReviewer => role == Role::Admin,
+        AppealAction::Decide => is_reviewer,
+    }
+}
+
 /// Does the assessment exist for this user? Panel members learn only of their own panels.
 pub fn can_see(role: Role, seat: Option<Seat>) -> bool {
     role.is_staff() || seat.is_some()
@@ -218,6 +245,20 @@ mod tests {
         assert!(may(Role::Moderator, None, Action::ViewReports));
         assert!(!may(Role::Moderator, None, Action::Administer));
         assert!(!may(Role::IndependentAssessor, Some(Seat::IndependentAssessor), Action::ViewReports));
+    }
+
+    #[test]
+    fn appeals_are_for_staff_and_decided_by_their_reviewer_only() {
+        assert!(can_see_appeal(Role::Moderator, false));
+        assert!(can_see_appeal(Role::IndependentAssessor, true));
+        assert!(!can_see_appeal(Role::IndependentAssessor, false));
+        assert!(!can_see_appeal(Role::LineManager, false));
+        assert!(may_appeal(Role::Admin, false, AppealAction::AppointReviewer));
+        assert!(!may_appeal(Role::Moderator, false, AppealAction::AppointReviewer));
+        assert!(may_appeal(Role::IndependentAssessor, true, AppealAction::Decide));
+        assert!(!may_appeal(Role::Admin, false, AppealAction::Decide));
+        assert!(!may_appeal(Role::IndependentAssessor, true, AppealAction::List));
+        assert!(may_appeal(Role::Moderator, false, AppealAction::List));
     }
 
     #[test]

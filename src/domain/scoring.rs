@@ -97,6 +97,8 @@ pub enum DecidedBy {
     Consensus,
     /// The panel could not agree: the independent assessor's own score decides.
     IndependentAssessor,
+    /// An upheld appeal replaced the agreed score (the appeal records the score before).
+    Appeal,
 }
 
 impl DecidedBy {
@@ -105,6 +107,7 @@ impl DecidedBy {
             Self::Unanimous => "unanimous",
             Self::Consensus => "consensus",
             Self::IndependentAssessor => "independent_assessor",
+            Self::Appeal => "appeal",
         }
     }
 }

@@ -124,6 +124,8 @@ pub enum Step {
     Moderate,
     SignOff,
     RecordAdjustments,
+    /// Lodging an appeal against the released outcome (`services::assessments::appeals`).
+    LodgeAppeal,
 }
 
 impl Step {
@@ -139,6 +141,7 @@ impl Step {
             Self::Moderate => &[Decided],
             Self::SignOff => &[Decided, Released],
             Self::RecordAdjustments => &[Registered, GatewayPassed, Scheduled],
+            Self::LodgeAppeal => &[Released],
         }
     }
 
@@ -155,6 +158,7 @@ impl Step {
             Self::Moderate => "moderation",
             Self::SignOff => "signing off the agreed scores",
             Self::RecordAdjustments => "recording reasonable adjustments",
+            Self::LodgeAppeal => "lodging an appeal",
         }
     }
 
@@ -171,6 +175,7 @@ impl Step {
             Self::Moderate => Action::Moderate,
             Self::SignOff => Action::SignOff,
             Self::RecordAdjustments => Action::RecordAdjustments,
+            Self::LodgeAppeal => Action::Administer,
         }
     }
 }

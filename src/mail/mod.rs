@@ -67,6 +67,17 @@ pub struct Outcome<'a> {
     pub assessment_body: Option<&'a str>,
 }
 
+/// What an appeal upheld on review changed, for the amended outcome email.
+#[derive(Debug)]
+pub struct Amendment<'a> {
+    /// The grade before the review.
+    pub previous_grade: &'a str,
+    /// When the reviewer decided (RFC 3339, UTC).
+    pub reviewed_at: &'a str,
+    /// How many agreed scores the review changed.
+    pub scores_changed: usize,
+}
+
 /// Who outcome emails speak for, and the zone their dates are in (from the configuration).
 #[derive(Debug, Clone, Default)]
 pub struct Signature {
@@ -124,6 +135,20 @@ impl Composer {
     }
 
     pub fn render_outcome(&self, outcome: &Outcome<'_>) -> anyhow::Result<Rendered> {
+        self.render("outcome", self.context(outcome)?)
+    }
+
+    /// The amended outcome email, after an appeal upheld on review changed the grade: its own
+    /// templates (`email/amended_outcome/`), saying it is amended and what changed.
+    pub fn render_amended_outcome(&self, outcome: &Outcome<'_>, amendment: &Amendment<'_>) -> anyhow::Result<Rendered> {
+        let mut context = self.context(outcome)?;
+        context.insert("previous_grade", amendment.previous_grade);
+        context.insert("reviewed_on", &self.signature.zone.date_in_words(amendment.reviewed_at));
+        context.insert("scores_changed", &amendment.scores_changed);
+        self.render("amended_outcome", context)
+    }
+
+    fn context(&self, outcome: &Outcome<'_>) -> anyhow::Result<Context> {
         let mut context = Context::from_serialize(outcome)?;
         let name = self.configured_body().or(outcome.assessment_body).map(str::trim).filter(|n| !n.is_empty());
         let body = name.unwrap_or("the assessment body");
@@ -136,11 +161,15 @@ impl Composer {
             contact: self.signature.contact.as_deref(),
         };
         context.extend(Context::from_serialize(&wording)?);
-        let subject = self.tera.render("email/outcome/subject.txt", &context)?;
+        Ok(context)
+    }
+
+    fn render(&self, name: &str, context: Context) -> anyhow::Result<Rendered> {
+        let subject = self.tera.render(&format!("email/{name}/subject.txt"), &context)?;
         Ok(Rendered {
             subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
-            text: self.tera.render("email/outcome/body.txt", &context)?,
-            html: self.tera.render("email/outcome/body.html", &context)?,
+            text: self.tera.render(&format!("email/{name}/body.txt"), &context)?,
+            html: self.tera.render(&format!("email/{name}/body.html"), &context)?,
         })
     }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::assessments::{
-    parse_stored, Confirmation, KnowledgeGap, SignOff, StoredAdjustments, StoredConsensus, StoredDecision,
+    parse_stored, Confirmation, GradeChange, KnowledgeGap, SignOff, StoredAdjustments, StoredConsensus, StoredDecision,
     StoredDeclaration, StoredGateway, StoredVivaRecord,
 };
 use super::Actor;
@@ -45,6 +45,11 @@ pub struct AssessmentView {
     pub referred_back: Option<ReferredBack>,
     pub grade: Option<String>,
     pub weighted_score: Option<f64>,
+    /// Whether an upheld appeal changed its agreed scores (a v1 addition).
+    pub amended: bool,
+    /// Every outcome it has had, oldest first, the last being `grade`: `[]` until an appeal
+    /// amends it (a v1 addition).
+    pub grade_history: Vec<GradeChange>,
     pub decided_at: Option<String>,
     pub released_at: Option<String>,
     pub emails: Vec<EmailView>,
@@ -237,6 +242,8 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
         referred_back: referred_back(loaded.latest_moderation.as_ref(), status),
         grade: row.grade.clone(),
         weighted_score: row.weighted_score,
+        amended: loaded.appeals.iter().any(|a| a.grade_after.is_some()),
+        grade_history: super::assessments::grade_history(row, &loaded.appeals),
         decided_at: row.decided_at.clone(),
         released_at: row.released_at.clone(),
         emails,

@@ -1,6 +1,6 @@
 //! One apprentice's EPA from registration to released outcome, one file per step of the day:
 //! registration, gateway, panel, declaration, viva record, sealed score sheets, consensus,
-//! decision, moderation, the outcome emails, and reading (view, list, audit trail).
+//! decision, moderation, the outcome emails, appeals against a released outcome, and reading (view, list, audit trail).
 //!
 //! This file holds what every step shares: finding the assessment for a caller (404, then 403)
 //! with its row locked for a change, the seat a user holds on its panel, and the small helpers
@@ -8,6 +8,7 @@
 //! `services::assessments::…`.
 
 mod adjustments;
+mod appeals;
 mod consensus;
 mod decision;
 mod declaration;
@@ -22,6 +23,7 @@ mod sign_off;
 mod viva;
 
 pub use adjustments::*;
+pub use appeals::*;
 pub use consensus::*;
 pub use decision::*;
 pub use declaration::*;

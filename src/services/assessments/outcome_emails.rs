@@ -20,6 +20,28 @@ pub(super) fn queue_outcome_emails(
     guide: &Guide,
     row: &AssessmentRow,
 ) -> AppResult<usize> {
+    queue_emails(conn, composer, guide, row, None)
+}
+
+/// Queues one amended outcome email per recipient (the same three), in the caller's
+/// transaction: the grade changed on appeal.
+pub(super) fn queue_amended_outcome_emails(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    guide: &Guide,
+    row: &AssessmentRow,
+    amendment: &crate::mail::Amendment<'_>,
+) -> AppResult<usize> {
+    queue_emails(conn, composer, guide, row, Some(amendment))
+}
+
+fn queue_emails(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    guide: &Guide,
+    row: &AssessmentRow,
+    amendment: Option<&crate::mail::Amendment<'_>>,
+) -> AppResult<usize> {
     let apprentice =
         find_apprentice(conn, &row.apprentice_id)?.ok_or_else(|| anyhow::anyhow!("assessment without apprentice"))?;
     let lm =
@@ -49,8 +71,11 @@ pub(super) fn queue_outcome_emails(
             released_at: row.released_at.as_deref().unwrap_or(&at),
             assessment_body: body.as_deref(),
         };
-        let rendered =
-            composer.render_outcome(&outcome).map_err(|e| anyhow::anyhow!("outcome email template: {e:#}"))?;
+        let rendered = match amendment {
+            None => composer.render_outcome(&outcome),
+            Some(amendment) => composer.render_amended_outcome(&outcome, amendment),
+        }
+        .map_err(|e| anyhow::anyhow!("outcome email template: {e:#}"))?;
         let id = new_id();
         let message = OutboxRow {
             message_id: composer.message_id(&id),

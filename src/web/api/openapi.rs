@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
-use super::{assessments, people, reports, standards};
+use super::{appeals, assessments, people, reports, standards};
 use crate::domain::error::ErrorCode;
 
 /// The contract's error body: `{"error": {"code", "message"}}`, on every 4xx and 5xx.
@@ -69,6 +69,11 @@ fn error_codes() -> Object {
         assessments::moderation,
         assessments::audit,
         assessments::resend_emails,
+        appeals::lodge,
+        appeals::list,
+        appeals::show,
+        appeals::reviewer,
+        appeals::decision,
         reports::scores,
         reports::outcomes,
         reports::assessors,

@@ -1,0 +1,2 @@
+DROP INDEX appeals_assessment;
+DROP TABLE appeals;
