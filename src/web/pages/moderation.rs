@@ -258,7 +258,7 @@ pub async fn moderate_page(
 pub async fn moderate_save(page: Page, path: web::Path<String>, form: Form) -> Result<HttpResponse, PageError> {
     page.check_csrf(&form)?;
     let id = path.as_str().to_string();
-    let input = ModerationInput { action: form.text("action"), rationale: form.text("rationale") };
+    let input = ModerationInput { action: form.text("action"), rationale: form.text("rationale"), items: Vec::new() };
     let confirm = input.action == "confirm";
     let (actor, target, if_match) = (page.actor.clone(), id.clone(), form.if_match());
     let (guides, composer) = (page.state.guides.clone(), page.state.composer.clone());
