@@ -210,8 +210,11 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
         declaration: declaration_state(row)?,
         own_sheet_submitted: sheets.iter().find(|s| s.user_id == actor.id).map(|s| s.submitted_at.is_some()),
         any_sheet_submitted: sheets.iter().any(|s| s.submitted_at.is_some()),
+        own_sign_off: false,
     };
     let seat = panel_of(row).seat_of(&actor.id);
+    let own_sign_off = seat.is_some_and(|seat| loaded.sign_offs.iter().any(|s| s.seat == seat.as_str()));
+    let facts = Facts { own_sign_off, ..facts };
     // A seated member with no sheet saved yet has one to fill.
     let facts = Facts { own_sheet_submitted: facts.own_sheet_submitted.or(seat.map(|_| false)), ..facts };
     Ok(AssessmentView {
