@@ -453,7 +453,8 @@ mod tests {
         let other = sheet(&g, 4);
         let sheets = PanelSheets { line_manager: &lm, training_provider: &other, independent_assessor: &other };
         // The first decision: S1 agreed at 3, K1 at 5.
-        let first = Consensus { items: vec![item("project", "S1", Some(3)), item("viva", "K1", Some(5))], notes: "".into() };
+        let first =
+            Consensus { items: vec![item("project", "S1", Some(3)), item("viva", "K1", Some(5))], notes: "".into() };
         let decided = resolve(&g, &sheets, &first).unwrap();
         // Moderation queries S1 only: K1 stays agreed at 5, S1 is open.
         let kept = kept_after_refer_back(&decided, &[ItemKey::new("project", "S1")]);
@@ -461,7 +462,8 @@ mod tests {
         assert!(!kept.contains_key(&ItemKey::new("project", "S1")));
         assert_eq!(kept[&ItemKey::new("viva", "K1")].agreed_score, 5);
         // A consensus that names K1 again is refused, naming it.
-        let again = Consensus { items: vec![item("project", "S1", Some(4)), item("viva", "K1", Some(4))], notes: "".into() };
+        let again =
+            Consensus { items: vec![item("project", "S1", Some(4)), item("viva", "K1", Some(4))], notes: "".into() };
         let e = check_consensus_open(&again, &kept).unwrap_err();
         assert_eq!(e.code(), "item_not_open");
         assert_eq!(e.fault.field.as_deref(), Some("items[1]"));
@@ -470,7 +472,8 @@ mod tests {
         let second = Consensus { items: vec![item("project", "S1", Some(4))], notes: "".into() };
         check_consensus_open(&second, &kept).unwrap();
         let items = resolve_with(&g, &sheets, &second, &kept).unwrap();
-        let score = |c: &str, k: &str| items.iter().find(|i| i.component == c && i.criterion == k).unwrap().agreed_score;
+        let score =
+            |c: &str, k: &str| items.iter().find(|i| i.component == c && i.criterion == k).unwrap().agreed_score;
         assert_eq!((score("project", "S1"), score("viva", "K1")), (4, 5));
         // Without the kept items, K1 is an unresolved disagreement again.
         assert_eq!(resolve(&g, &sheets, &second).unwrap_err().code(), "unresolved_items");

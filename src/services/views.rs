@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::assessments::{
-    kept_of, parse_stored, referred_items, Confirmation, KnowledgeGap, SignOff, StoredConsensus, StoredDecision, StoredDeclaration,
-    StoredGateway, StoredVivaRecord,
+    kept_of, parse_stored, referred_items, Confirmation, KnowledgeGap, SignOff, StoredConsensus, StoredDecision,
+    StoredDeclaration, StoredGateway, StoredVivaRecord,
 };
 use super::Actor;
 use crate::db::assessments::ListRow;
@@ -17,8 +17,8 @@ use crate::db::models::{AssessmentRow, ModerationRow};
 use crate::db::people::{Apprentice, Organisation, User};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
 use crate::domain::guide::{Guide, ItemKey};
-use crate::domain::scoring::AgreedItem;
 use crate::domain::permissions::Seat;
+use crate::domain::scoring::AgreedItem;
 use crate::domain::workflow::{self, DeclarationState, Facts, NextStep, Panel, Status, Todo};
 use crate::error::AppResult;
 

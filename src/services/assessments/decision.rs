@@ -14,7 +14,9 @@ use crate::services::change::{change, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_text, Actor, Input};
 
-use super::{as_panel, guide_of, kept_now, panel_sheets, parse_stored, to_json, StoredConsensus, StoredVivaRecord, NOTE_MAX};
+use super::{
+    as_panel, guide_of, kept_now, panel_sheets, parse_stored, to_json, StoredConsensus, StoredVivaRecord, NOTE_MAX,
+};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -116,10 +116,9 @@ pub struct OpenItems {
 impl OpenItems {
     pub fn of(loaded: &Loaded) -> OpenItems {
         match loaded.data.referred_back.as_ref() {
-            Some(r) => OpenItems {
-                named: r.items.clone(),
-                kept: r.kept.iter().map(|i| (i.key(), i.clone())).collect(),
-            },
+            Some(r) => {
+                OpenItems { named: r.items.clone(), kept: r.kept.iter().map(|i| (i.key(), i.clone())).collect() }
+            }
             None => OpenItems { named: Vec::new(), kept: BTreeMap::new() },
         }
     }
