@@ -45,6 +45,8 @@ pub struct ModerationRow {
     pub rationale: String,
     pub decision_json: String,
     pub at: String,
+    /// The items a refer-back names (JSON `[{component, criterion}]`); None: every item.
+    pub items_json: Option<String>,
 }
 
 pub fn find_assessment(conn: &mut DbConnection, id: &str) -> QueryResult<Option<AssessmentRow>> {

@@ -97,6 +97,7 @@ diesel::table! {
         rationale -> Text,
         decision_json -> Text,
         at -> Text,
+        items_json -> Nullable<Text>,
     }
 }
 

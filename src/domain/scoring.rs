@@ -184,14 +184,82 @@ pub fn check_consensus_items(guide: &Guide, consensus: &Consensus) -> Result<(),
     Ok(())
 }
 
+/// Items agreed earlier that the consensus now being worked on does not reopen: they stay agreed
+/// as they were (and a consensus item naming one is refused). Empty: every item is open.
+pub type Kept = BTreeMap<ItemKey, AgreedItem>;
+
+/// Checks the items a refer-back names (`items[i]` at fault): each a score item of the guide,
+/// none twice. Returns them as keys, in the order named.
+pub fn check_refer_back_items(guide: &Guide, items: &[ItemKey]) -> Result<Vec<ItemKey>, DomainError> {
+    let mut seen = BTreeSet::new();
+    for (i, key) in items.iter().enumerate() {
+        if !guide.is_score_item(key) {
+            return Err(DomainError::bad_input(
+                ErrorCode::UnknownScoreItem,
+                format!("{key} is not a score item of {} version {}", guide.id, guide.version),
+            )
+            .at(format!("items[{i}]"))
+            .with_items(vec![key.to_string()]));
+        }
+        if !seen.insert(key) {
+            return Err(DomainError::bad_input(ErrorCode::DuplicateItem, format!("{key} is listed twice"))
+                .at(format!("items[{i}]"))
+                .with_items(vec![key.to_string()]));
+        }
+    }
+    Ok(items.to_vec())
+}
+
+/// The rule of a refer-back that names what it queries: after moderation refers `decided` back
+/// naming `named` items, those are open in the next consensus and every other item stays agreed
+/// as `decided` agreed it. A refer-back naming no items reopens everything (nothing is kept).
+pub fn kept_after_refer_back(decided: &[AgreedItem], named: &[ItemKey]) -> Kept {
+    if named.is_empty() {
+        return Kept::new();
+    }
+    decided.iter().filter(|i| !named.contains(&i.key())).map(|i| (i.key(), i.clone())).collect()
+}
+
+/// Refuses (400 `item_not_open`, naming `items[i]` and the item) a consensus item that names an
+/// item kept agreed.
+pub fn check_consensus_open(consensus: &Consensus, kept: &Kept) -> Result<(), DomainError> {
+    for (i, item) in consensus.items.iter().enumerate() {
+        let key = item.key();
+        if kept.contains_key(&key) {
+            return Err(DomainError::bad_input(
+                ErrorCode::ItemNotOpen,
+                format!("{key} was not referred back: it stays agreed at {}", kept[&key].agreed_score),
+            )
+            .at(format!("items[{i}]"))
+            .with_items(vec![key.to_string()]));
+        }
+    }
+    Ok(())
+}
+
 /// Resolves every score item from the sheets and the consensus. Items all three scored alike may
 /// be left out; every other disagreement must be listed, else `unresolved_items` names them.
 pub fn resolve(guide: &Guide, sheets: &PanelSheets<'_>, consensus: &Consensus) -> Result<Vec<AgreedItem>, DomainError> {
+    resolve_with(guide, sheets, consensus, &Kept::new())
+}
+
+/// [`resolve`], with the items in `kept` taken as agreed before (whatever the sheets or the
+/// consensus say of them) and only the others resolved from the sheets and the consensus.
+pub fn resolve_with(
+    guide: &Guide,
+    sheets: &PanelSheets<'_>,
+    consensus: &Consensus,
+    kept: &Kept,
+) -> Result<Vec<AgreedItem>, DomainError> {
     check_consensus_items(guide, consensus)?;
     let listed: BTreeMap<ItemKey, &ConsensusItem> = consensus.items.iter().map(|i| (i.key(), i)).collect();
     let mut agreed = Vec::new();
     let mut unresolved = Vec::new();
     for key in guide.score_items() {
+        if let Some(item) = kept.get(&key) {
+            agreed.push(item.clone());
+            continue;
+        }
         let Some(scores) = sheets.scores_of(&key) else {
             return Err(DomainError::conflict(
                 ErrorCode::SheetsIncomplete,
@@ -377,6 +445,62 @@ mod tests {
         assert!(e.to_string().contains("viva/B1") && !e.to_string().contains("project/S1"), "{e}");
         assert_eq!(e.fault.items, vec!["viva/B1".to_string()], "the items are data too");
         assert_eq!(e.fault.field.as_deref(), Some("items"));
+    }
+
+    #[test]
+    fn a_partial_refer_back_keeps_the_items_it_does_not_name() {
+        let g = small();
+        let mut lm = sheet(&g, 4);
+        set(&mut lm, "project", "S1", 2);
+        set(&mut lm, "viva", "K1", 5);
+        let other = sheet(&g, 4);
+        let sheets = PanelSheets { line_manager: &lm, training_provider: &other, independent_assessor: &other };
+        // The first decision: S1 agreed at 3, K1 at 5.
+        let first =
+            Consensus { items: vec![item("project", "S1", Some(3)), item("viva", "K1", Some(5))], notes: "".into() };
+        let decided = resolve(&g, &sheets, &first).unwrap();
+        // Moderation queries S1 only: K1 stays agreed at 5, S1 is open.
+        let kept = kept_after_refer_back(&decided, &[ItemKey::new("project", "S1")]);
+        assert_eq!(kept.keys().cloned().collect::<Vec<_>>().len(), g.score_items().len() - 1);
+        assert!(!kept.contains_key(&ItemKey::new("project", "S1")));
+        assert_eq!(kept[&ItemKey::new("viva", "K1")].agreed_score, 5);
+        // A consensus that names K1 again is refused, naming it.
+        let again =
+            Consensus { items: vec![item("project", "S1", Some(4)), item("viva", "K1", Some(4))], notes: "".into() };
+        let e = check_consensus_open(&again, &kept).unwrap_err();
+        assert_eq!(e.code(), "item_not_open");
+        assert_eq!(e.fault.field.as_deref(), Some("items[1]"));
+        assert_eq!(e.fault.items, vec!["viva/K1".to_string()]);
+        // The reconsidered S1 and the kept K1 make the new decision, even with no K1 listed.
+        let second = Consensus { items: vec![item("project", "S1", Some(4))], notes: "".into() };
+        check_consensus_open(&second, &kept).unwrap();
+        let items = resolve_with(&g, &sheets, &second, &kept).unwrap();
+        let score =
+            |c: &str, k: &str| items.iter().find(|i| i.component == c && i.criterion == k).unwrap().agreed_score;
+        assert_eq!((score("project", "S1"), score("viva", "K1")), (4, 5));
+        // Without the kept items, K1 is an unresolved disagreement again.
+        assert_eq!(resolve(&g, &sheets, &second).unwrap_err().code(), "unresolved_items");
+    }
+
+    #[test]
+    fn a_refer_back_naming_nothing_reopens_everything() {
+        let g = small();
+        let decided = unanimous(&g, &[], 4).items;
+        assert!(kept_after_refer_back(&decided, &[]).is_empty());
+        let c = Consensus { items: vec![item("viva", "K1", Some(3))], notes: "".into() };
+        check_consensus_open(&c, &Kept::new()).unwrap();
+    }
+
+    #[test]
+    fn refer_back_items_are_checked() {
+        let g = small();
+        let k = ItemKey::new;
+        assert_eq!(check_refer_back_items(&g, &[k("viva", "K1"), k("project", "S1")]).unwrap().len(), 2);
+        let e = check_refer_back_items(&g, &[k("viva", "K1"), k("project", "K1")]).unwrap_err();
+        assert_eq!((e.code(), e.fault.field.as_deref()), ("unknown_score_item", Some("items[1]")));
+        assert!(e.to_string().contains("project/K1"), "{e}");
+        let e = check_refer_back_items(&g, &[k("viva", "K1"), k("viva", "K1")]).unwrap_err();
+        assert_eq!(e.code(), "duplicate_item");
     }
 
     #[test]

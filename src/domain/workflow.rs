@@ -276,6 +276,8 @@ pub struct Facts {
     pub own_sheet_submitted: Option<bool>,
     /// Whether any member has submitted their score sheet (the panel can no longer change).
     pub any_sheet_submitted: bool,
+    /// Whether the viewer's seat has signed off the agreed scores (after the decision).
+    pub own_sign_off: bool,
 }
 
 /// Something the viewer may do now on this assessment, in the order of the day.
@@ -334,6 +336,8 @@ pub enum Todo {
     RecordConsensus,
     /// A panel member who does not record the consensus can compare the scores.
     SeeConsensus,
+    /// A seat that signs off has not yet signed off the decision's agreed scores.
+    SignOff,
     Moderate,
     Released,
     /// Nothing for the viewer now.
@@ -357,6 +361,7 @@ pub fn todo(status: Status, role: Role, seat: Option<Seat>, facts: &Facts) -> To
         Status::Scheduled if seat.is_some() => Todo::AwaitSheets,
         Status::Consensus if can(Action::RecordConsensus) => Todo::RecordConsensus,
         Status::Consensus if seat.is_some() => Todo::SeeConsensus,
+        Status::Decided | Status::Released if can(Action::SignOff) && !facts.own_sign_off => Todo::SignOff,
         Status::Decided if can(Action::Moderate) => Todo::Moderate,
         Status::Released => Todo::Released,
         _ => Todo::Wait,
@@ -371,7 +376,7 @@ mod tests {
     const LM: Option<Seat> = Some(Seat::LineManager);
 
     fn facts(declaration: DeclarationState, own: Option<bool>) -> Facts {
-        Facts { declaration, own_sheet_submitted: own, any_sheet_submitted: false }
+        Facts { declaration, own_sheet_submitted: own, any_sheet_submitted: false, own_sign_off: false }
     }
 
     #[test]
@@ -511,8 +516,25 @@ mod tests {
         assert_eq!(todo(Status::Consensus, Role::IndependentAssessor, IA, &none), Todo::RecordConsensus);
         assert_eq!(todo(Status::Consensus, Role::LineManager, LM, &none), Todo::SeeConsensus);
         assert_eq!(todo(Status::Decided, Role::Moderator, None, &none), Todo::Moderate);
-        assert_eq!(todo(Status::Released, Role::LineManager, LM, &none), Todo::Released);
-        assert_eq!(todo(Status::Decided, Role::LineManager, LM, &none), Todo::Wait);
+        assert_eq!(todo(Status::Released, Role::IndependentAssessor, IA, &none), Todo::Released);
+    }
+
+    #[test]
+    fn the_seats_that_sign_off_are_due_to_until_they_have() {
+        const TP: Option<Seat> = Some(Seat::TrainingProvider);
+        let none = Facts::default();
+        let signed = Facts { own_sign_off: true, ..Facts::default() };
+        for status in [Status::Decided, Status::Released] {
+            assert_eq!(todo(status, Role::LineManager, LM, &none), Todo::SignOff, "{status}");
+            assert_eq!(todo(status, Role::TrainingProvider, TP, &none), Todo::SignOff, "{status}");
+            // The independent assessor breaks deadlocks and does not sign off.
+            assert_ne!(todo(status, Role::IndependentAssessor, IA, &none), Todo::SignOff, "{status}");
+        }
+        assert_eq!(todo(Status::Decided, Role::LineManager, LM, &signed), Todo::Wait);
+        assert_eq!(todo(Status::Released, Role::LineManager, LM, &signed), Todo::Released);
+        assert_eq!(todo(Status::Decided, Role::Moderator, None, &none), Todo::Moderate);
+        // Not before the decision.
+        assert_eq!(todo(Status::Consensus, Role::LineManager, LM, &none), Todo::SeeConsensus);
     }
 
     #[test]

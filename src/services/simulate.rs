@@ -493,7 +493,7 @@ pub fn write(
                 composer,
                 &moderator,
                 id,
-                epa::ModerationInput { action: "confirm".into(), rationale: String::new() }.into(),
+                epa::ModerationInput { action: "confirm".into(), rationale: String::new(), items: Vec::new() }.into(),
             )?;
             emails_withheld += crate::db::outbox::delete_messages_of(conn, id)?;
             // The decision and release move into the simulated past; the audit trail keeps the

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::assessments::{
-    parse_stored, Confirmation, GradeChange, KnowledgeGap, SignOff, StoredAdjustments, StoredConsensus, StoredDecision,
+    kept_of, parse_stored, referred_items, Confirmation, GradeChange, KnowledgeGap, SignOff, StoredAdjustments,
+    StoredConsensus, StoredDecision,
     StoredDeclaration, StoredGateway, StoredVivaRecord,
 };
 use super::Actor;
@@ -17,8 +18,9 @@ use crate::db::models::{AssessmentRow, ModerationRow};
 use crate::db::people::{Apprentice, Organisation, User};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
 use crate::domain::eligibility::Warning;
-use crate::domain::guide::Guide;
+use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::Seat;
+use crate::domain::scoring::AgreedItem;
 use crate::domain::workflow::{self, DeclarationState, Facts, NextStep, Panel, Status, Todo};
 use crate::error::AppResult;
 
@@ -132,6 +134,12 @@ pub struct ReferredBack {
     pub at: String,
     pub by: String,
     pub rationale: String,
+    /// The items moderation queries (a v1 addition): only these are open in the consensus.
+    /// Empty: the refer-back named none, and every item is open (as in v1).
+    pub items: Vec<ItemKey>,
+    /// The items that stay agreed as the referred-back decision agreed them (every item the
+    /// refer-back did not name; empty when it named none).
+    pub kept: Vec<AgreedItem>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -211,8 +219,11 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
         declaration: declaration_state(row)?,
         own_sheet_submitted: sheets.iter().find(|s| s.user_id == actor.id).map(|s| s.submitted_at.is_some()),
         any_sheet_submitted: sheets.iter().any(|s| s.submitted_at.is_some()),
+        own_sign_off: false,
     };
     let seat = panel_of(row).seat_of(&actor.id);
+    let own_sign_off = seat.is_some_and(|seat| loaded.sign_offs.iter().any(|s| s.seat == seat.as_str()));
+    let facts = Facts { own_sign_off, ..facts };
     // A seated member with no sheet saved yet has one to fill.
     let facts = Facts { own_sheet_submitted: facts.own_sheet_submitted.or(seat.map(|_| false)), ..facts };
     Ok(AssessmentView {
@@ -239,7 +250,7 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
         decision: parse_stored("decision", &row.decision_json)?,
         sign_off: loaded.sign_offs.iter().map(SignOff::from).collect(),
         adjustments: parse_stored("adjustments", &row.adjustments_json)?,
-        referred_back: referred_back(loaded.latest_moderation.as_ref(), status),
+        referred_back: referred_back(loaded.latest_moderation.as_ref(), status)?,
         grade: row.grade.clone(),
         weighted_score: row.weighted_score,
         amended: loaded.appeals.iter().any(|a| a.grade_after.is_some()),
@@ -282,15 +293,19 @@ fn saved_gateway(g: StoredGateway) -> SavedGateway {
 
 /// Moderation's refer-back the panel is answering: from the refer-back until the next decision
 /// (the assessment is back in `consensus`), else none.
-fn referred_back(latest_moderation: Option<&ModerationRow>, status: Status) -> Option<ReferredBack> {
+fn referred_back(latest_moderation: Option<&ModerationRow>, status: Status) -> AppResult<Option<ReferredBack>> {
     if status != Status::Consensus {
-        return None;
+        return Ok(None);
     }
     match latest_moderation {
-        Some(m) if m.action == ModerationAction::ReferBack.as_str() => {
-            Some(ReferredBack { at: m.at.clone(), by: m.moderator_id.clone(), rationale: m.rationale.clone() })
-        }
-        _ => None,
+        Some(m) if m.action == ModerationAction::ReferBack.as_str() => Ok(Some(ReferredBack {
+            at: m.at.clone(),
+            by: m.moderator_id.clone(),
+            rationale: m.rationale.clone(),
+            items: referred_items(m)?,
+            kept: kept_of(Some(m), status)?.into_values().collect(),
+        })),
+        _ => Ok(None),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::services::change::{change, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_length, Actor, Input};
 
-use super::{as_panel, guide_of, panel_sheets, to_json, NOTE_MAX};
+use super::{as_panel, guide_of, kept_now, panel_sheets, to_json, NOTE_MAX};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -74,10 +74,13 @@ pub fn record_consensus(
         };
         let guide = guide_of(conn, guides, row)?;
         scoring::check_consensus_items(&guide, &consensus)?;
+        let kept = kept_now(conn, row)?;
+        scoring::check_consensus_open(&consensus, &kept)?;
         status.allows(Step::RecordConsensus)?;
         let sheets = panel_sheets(conn, row)?;
-        let items = scoring::resolve(&guide, &as_panel(&sheets), &consensus)?;
-        let disagreements = scoring::disagreements(&guide, &as_panel(&sheets));
+        let items = scoring::resolve_with(&guide, &as_panel(&sheets), &consensus, &kept)?;
+        let mut disagreements = scoring::disagreements(&guide, &as_panel(&sheets));
+        disagreements.retain(|k| !kept.contains_key(k));
         let detail = json!({"items": consensus.items, "notes": consensus.notes});
         row.consensus_json = Some(to_json(&StoredConsensus { consensus, by: actor.id.clone(), at: now() }));
         Ok(Done::saved(ConsensusOutcome { items, disagreements }, "consensus.recorded", detail))

@@ -14,7 +14,9 @@ use crate::services::change::{change, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_text, Actor, Input};
 
-use super::{as_panel, guide_of, panel_sheets, parse_stored, to_json, StoredConsensus, StoredVivaRecord, NOTE_MAX};
+use super::{
+    as_panel, guide_of, kept_now, panel_sheets, parse_stored, to_json, StoredConsensus, StoredVivaRecord, NOTE_MAX,
+};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,7 +38,8 @@ pub fn resolve_decision(conn: &mut DbConnection, guide: &Guide, row: &Assessment
     let sheets = panel_sheets(conn, row)?;
     let stored: Option<StoredConsensus> = parse_stored("consensus", &row.consensus_json)?;
     let consensus = stored.map(|s| s.consensus).unwrap_or_default();
-    let items = scoring::resolve(guide, &as_panel(&sheets), &consensus).map_err(|e| {
+    let kept = kept_now(conn, row)?;
+    let items = scoring::resolve_with(guide, &as_panel(&sheets), &consensus, &kept).map_err(|e| {
         AppError::conflict(
             ErrorCode::ConsensusIncomplete,
             format!("the consensus does not resolve every disagreement yet: {e}"),

@@ -42,14 +42,50 @@ use serde::Serialize;
 
 use crate::db::models::*;
 use crate::db::{format_time, DbConnection};
-use crate::domain::assessment::Status;
-use crate::domain::guide::Guide;
+use crate::domain::assessment::{ModerationAction, Status};
+use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::{can_see, may, Action, Seat};
+use crate::domain::scoring::{self, Kept};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::standards::Guides;
 use crate::services::Actor;
 
 const NOTE_MAX: usize = 20_000;
+
+/// The items moderation's latest moderation named when it referred the decision back (empty:
+/// none named, every item reopened, as in v1; also for a confirmation).
+pub fn referred_items(moderation: &ModerationRow) -> AppResult<Vec<ItemKey>> {
+    Ok(parse_stored::<Vec<ItemKey>>("refer-back items", &moderation.items_json)?.unwrap_or_default())
+}
+
+/// The agreed items the consensus now being worked on does not reopen, from the assessment's
+/// latest moderation (read beside it): while the assessment is back in `consensus` after a
+/// refer-back that named items, every item it did not name stays agreed as the decision it
+/// referred back agreed it ([`scoring::kept_after_refer_back`]); otherwise none.
+pub fn kept_of(latest_moderation: Option<&ModerationRow>, status: Status) -> AppResult<Kept> {
+    let Some(m) = latest_moderation.filter(|m| m.action == ModerationAction::ReferBack.as_str()) else {
+        return Ok(Kept::new());
+    };
+    if status != Status::Consensus {
+        return Ok(Kept::new());
+    }
+    let named = referred_items(m)?;
+    if named.is_empty() {
+        return Ok(Kept::new());
+    }
+    let decided: Option<StoredDecision> = parse_stored("referred-back decision", &Some(m.decision_json.clone()))?;
+    Ok(scoring::kept_after_refer_back(decided.as_ref().map_or(&[][..], |d| &d.decision.items), &named))
+}
+
+/// The one place a step asks which items stay agreed for the consensus it works on (reads the
+/// latest moderation; see [`kept_of`]).
+fn kept_now(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Kept> {
+    let status: Status = row.status.parse().map_err(|e: String| anyhow::anyhow!("assessment {}: {e}", row.id))?;
+    if status != Status::Consensus {
+        return Ok(Kept::new());
+    }
+    kept_of(latest_moderation_of(conn, &row.id)?.as_ref(), status)
+}
 
 /// An assessment as found for one caller, with the caller's seat on its panel.
 pub struct Found {

@@ -7,15 +7,17 @@ use serde_json::json;
 use crate::db::models::*;
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::assessment::{ModerationAction, Status};
+use crate::domain::guide::ItemKey;
 use crate::domain::permissions::Action;
+use crate::domain::scoring;
 use crate::domain::workflow::{Event, Step};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::mail::Composer;
 use crate::services::change::{change, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_length, check_text, Actor, Input};
 
-use super::{guide_of, queue_outcome_emails, NOTE_MAX};
+use super::{guide_of, queue_outcome_emails, to_json, NOTE_MAX};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +25,10 @@ pub struct ModerationInput {
     pub action: String,
     #[serde(default)]
     pub rationale: String,
+    /// With `refer_back`: the items moderation queries; only those are open in the next
+    /// consensus, the others stay agreed. Left out (or empty): every item reopens.
+    #[serde(default)]
+    pub items: Vec<ItemKey>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -47,7 +53,16 @@ pub fn moderate(
             check_text("rationale", &input.rationale, NOTE_MAX)?;
         } else {
             check_length("rationale", &input.rationale, NOTE_MAX)?;
+            if !input.items.is_empty() {
+                return Err(AppError::bad_input(
+                    ErrorCode::InvalidChoice,
+                    "only a refer-back names items; a confirmation confirms the whole decision",
+                )
+                .at("items"));
+            }
         }
+        let guide = guide_of(conn, guides, row)?;
+        let named = scoring::check_refer_back_items(&guide, &input.items)?;
         status.allows(Step::Moderate)?;
         let at = now();
         let moderation = ModerationRow {
@@ -58,14 +73,17 @@ pub fn moderate(
             rationale: input.rationale.trim().to_string(),
             decision_json: row.decision_json.clone().unwrap_or_else(|| "null".into()),
             at: at.clone(),
+            items_json: (!named.is_empty()).then(|| to_json(&named)),
         };
         insert_moderation(conn, &moderation)?;
         let next = status.after(Event::Moderated(action))?;
         let mut detail = json!({"action": action, "rationale": moderation.rationale, "grade": row.grade});
+        if !named.is_empty() {
+            detail["items"] = json!(named);
+        }
         match action {
             ModerationAction::Confirm => {
                 row.released_at = Some(at);
-                let guide = guide_of(conn, guides, row)?;
                 let queued = queue_outcome_emails(conn, composer, &guide, row)?;
                 detail["emails_queued"] = json!(queued);
             }

@@ -3,6 +3,8 @@
 //! or mark a deadlock (the assessor's own score decides). Then the decision page: the grade and
 //! weighted score the service resolves, before the assessor confirms.
 
+use std::collections::BTreeMap;
+
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
@@ -12,7 +14,7 @@ use super::view::{component_title, when, Header, Loaded};
 use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::guide::ItemKey;
 use crate::domain::permissions::Action;
-use crate::domain::scoring::Decision;
+use crate::domain::scoring::{AgreedItem, Decision};
 use crate::domain::workflow::{NextStep, Step};
 use crate::error::AppError;
 use crate::services::assessments::{
@@ -64,6 +66,8 @@ pub struct ConsensusRow {
     pub rationale: String,
     pub agreed: Option<String>,
     pub error: bool,
+    /// Not referred back: agreed as before the refer-back, read-only.
+    pub kept: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -82,6 +86,8 @@ pub struct ConsensusView {
     pub members: Vec<Member>,
     pub disagreements: Vec<ConsensusRow>,
     pub agreed: Vec<ConsensusRow>,
+    /// After a refer-back naming items: every other item, agreed as before and read-only.
+    pub kept: Vec<ConsensusRow>,
     pub notes: String,
     pub can_edit: bool,
     pub recorded: Option<String>,
@@ -95,20 +101,48 @@ pub struct ReferredBackView {
     pub by: String,
     pub at: String,
     pub rationale: String,
+    /// The items moderation queries ("criterion (component)"); empty: every item.
+    pub items: Vec<String>,
+}
+
+/// The items open in the consensus the panel works on now, beside those kept agreed: after a
+/// refer-back naming items, the named ones are open (listed even where the three scored alike,
+/// so the panel can reconsider them) and the rest are kept; otherwise the disagreements are open.
+pub struct OpenItems {
+    pub named: Vec<ItemKey>,
+    pub kept: BTreeMap<ItemKey, AgreedItem>,
+}
+
+impl OpenItems {
+    pub fn of(loaded: &Loaded) -> OpenItems {
+        match loaded.data.referred_back.as_ref() {
+            Some(r) => {
+                OpenItems { named: r.items.clone(), kept: r.kept.iter().map(|i| (i.key(), i.clone())).collect() }
+            }
+            None => OpenItems { named: Vec::new(), kept: BTreeMap::new() },
+        }
+    }
+
+    /// Whether the console lists `key` to agree, given whether the three scores differ.
+    pub fn is_open(&self, key: &ItemKey, differ: bool) -> bool {
+        !self.kept.contains_key(key) && (differ || self.named.contains(key))
+    }
 }
 
 /// Rows for every score item: disagreements first (widest range first, then the guide's order),
-/// then the items all three scored alike. `posted` re-shows a refused form as it was sent.
+/// then the items all three scored alike, then (after a refer-back naming items) the items kept
+/// agreed. `posted` re-shows a refused form as it was sent.
 pub fn rows(
     loaded: &Loaded,
     sheets: &SheetsView,
     posted: Option<&Form>,
     unresolved: &[String],
-) -> (Vec<ConsensusRow>, Vec<ConsensusRow>) {
+) -> (Vec<ConsensusRow>, Vec<ConsensusRow>, Vec<ConsensusRow>) {
     let guide = &loaded.guide;
+    let open = OpenItems::of(loaded);
     let scores = by_item(sheets);
     let stored = loaded.data.consensus.as_ref().map(|c| &c.consensus);
-    let mut rows: Vec<(usize, ConsensusRow)> = Vec::new();
+    let mut rows: Vec<(usize, ConsensusRow, bool)> = Vec::new();
     for (order, key) in guide.score_items().into_iter().enumerate() {
         let by_seat = scores.get(&key);
         let values: Vec<Option<i32>> = SEATS.iter().map(|s| by_seat.and_then(|m| m.get(s)).map(|x| x.score)).collect();
@@ -140,7 +174,9 @@ pub fn rows(
             ),
         };
         let assessor_score = values[2];
+        let kept = open.kept.get(&key);
         let agreed = match (disagreement, saved) {
+            _ if kept.is_some() => kept.map(|k| format!("{}: kept as agreed before the refer-back", k.agreed_score)),
             (false, _) => Some(format!("{min}: all three")),
             (true, Some(i)) => Some(match i.agreed_score {
                 Some(s) => format!("{s}: agreed"),
@@ -176,12 +212,16 @@ pub fn rows(
                 rationale,
                 agreed,
                 error: unresolved.contains(&item_name),
+                kept: kept.is_some(),
             },
+            open.is_open(&key, disagreement),
         ));
     }
-    let (mut split, rest): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, r)| r.disagreement);
-    split.sort_by(|(oa, a), (ob, b)| b.range.cmp(&a.range).then(oa.cmp(ob)));
-    (split.into_iter().map(|(_, r)| r).collect(), rest.into_iter().map(|(_, r)| r).collect())
+    let (kept, rows): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, r, _)| r.kept);
+    let (mut split, rest): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, _, open)| *open);
+    split.sort_by(|(oa, a, _), (ob, b, _)| b.range.cmp(&a.range).then(oa.cmp(ob)));
+    let strip = |v: Vec<(usize, ConsensusRow, bool)>| v.into_iter().map(|(_, r, _)| r).collect();
+    (strip(split), strip(rest), strip(kept))
 }
 
 /// The items a refusal names as unresolved (the disagreements the consensus leaves open).
@@ -217,7 +257,8 @@ fn console_view(
 ) -> ConsensusView {
     let sealed = !sheets.all_submitted;
     let unresolved = error.map(unresolved_in).unwrap_or_default();
-    let (disagreements, agreed) = if sealed { (vec![], vec![]) } else { rows(loaded, sheets, posted, &unresolved) };
+    let (disagreements, agreed, kept) =
+        if sealed { (vec![], vec![], vec![]) } else { rows(loaded, sheets, posted, &unresolved) };
     let can_edit = loaded.may(NextStep::RecordConsensus);
     let error = error.map(|e| {
         let mut f = FormError::from_app(e);
@@ -242,6 +283,7 @@ fn console_view(
         members: members(loaded, sheets),
         disagreements,
         agreed,
+        kept,
         notes: posted
             .map(|f| f.text("notes"))
             .or_else(|| loaded.data.consensus.as_ref().map(|c| c.consensus.notes.clone()))
@@ -257,6 +299,11 @@ fn console_view(
             by: loaded.name(&r.by),
             at: when(loaded.zone, &r.at),
             rationale: r.rationale.clone(),
+            items: r
+                .items
+                .iter()
+                .map(|k| format!("{} ({})", k.criterion, component_title(&loaded.guide, &k.component)))
+                .collect(),
         }),
     }
 }
@@ -300,13 +347,14 @@ pub async fn console_save(page: Page, path: web::Path<String>, form: Form) -> Re
     let id = path.as_str().to_string();
     let (loaded, sheets) = context(&page, &id).await?;
     let scores = by_item(&sheets);
+    let open = OpenItems::of(&loaded);
     let disagreements: Vec<ItemKey> = loaded
         .guide
         .score_items()
         .into_iter()
         .filter(|k| {
             let s: Vec<i32> = scores.get(k).map(|m| m.values().map(|x| x.score).collect()).unwrap_or_default();
-            s.iter().min() != s.iter().max()
+            open.is_open(k, s.iter().min() != s.iter().max())
         })
         .collect();
     let input = posted_consensus(&disagreements, &form);

@@ -20,18 +20,20 @@ pub enum Step {
     Declare,
     Score,
     Agree,
+    SignOff,
     Moderate,
     Waiting,
     Done,
 }
 
 impl Step {
-    pub const ALL: [Step; 8] = [
+    pub const ALL: [Step; 9] = [
         Self::Gateway,
         Self::Panel,
         Self::Declare,
         Self::Score,
         Self::Agree,
+        Self::SignOff,
         Self::Moderate,
         Self::Waiting,
         Self::Done,
@@ -44,6 +46,7 @@ impl Step {
             Self::Declare => "Declare your independence",
             Self::Score => "Score",
             Self::Agree => "Agree the scores",
+            Self::SignOff => "Sign off the agreed scores",
             Self::Moderate => "Moderate",
             Self::Waiting => "Waiting for others",
             Self::Done => "Released",
@@ -73,6 +76,7 @@ fn wording(todo: Todo) -> (Step, &'static str, &'static str) {
         Todo::AwaitSheets => (Step::Waiting, "Waiting for the other sheets", "/scores"),
         Todo::RecordConsensus => (Step::Agree, "Open the consensus console", "/consensus"),
         Todo::SeeConsensus => (Step::Agree, "See the scores side by side", "/consensus"),
+        Todo::SignOff => (Step::SignOff, "Sign off the agreed scores", "#sign-off"),
         Todo::Moderate => (Step::Moderate, "Moderate", "/moderation"),
         Todo::Released => (Step::Done, "See the outcome", ""),
         Todo::Wait => (Step::Waiting, "Open", ""),
@@ -91,6 +95,8 @@ pub struct Row {
     pub grade: Option<String>,
     /// Moderation's reason for referring the decision back, until the next decision.
     pub referred_back: Option<String>,
+    /// The items the refer-back queries ("criterion (component)"); empty: every item.
+    pub referred_items: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -144,6 +150,11 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
                         href,
                         grade: data.grade.clone(),
                         referred_back: data.referred_back.as_ref().map(|r| r.rationale.clone()),
+                        referred_items: data
+                            .referred_back
+                            .as_ref()
+                            .map(|r| r.items.iter().map(|k| format!("{} ({})", k.criterion, k.component)).collect())
+                            .unwrap_or_default(),
                     },
                 ));
             }
@@ -177,7 +188,7 @@ mod tests {
         declaration: DeclarationState,
         own: Option<bool>,
     ) -> (Step, &'static str, &'static str) {
-        let facts = Facts { declaration, own_sheet_submitted: own, any_sheet_submitted: false };
+        let facts = Facts { declaration, own_sheet_submitted: own, any_sheet_submitted: false, own_sign_off: false };
         wording(workflow::todo(status, role, seat, &facts))
     }
 
@@ -195,7 +206,8 @@ mod tests {
         assert_eq!(step_of(Consensus, ia, IA, true, None), Step::Agree);
         assert_eq!(step_of(Decided, moderator, None, true, None), Step::Moderate);
         assert_eq!(step_of(Decided, admin, None, true, None), Step::Waiting);
-        assert_eq!(step_of(Released, lm, LM, true, None), Step::Done);
+        assert_eq!(step_of(Released, lm, LM, true, None), Step::SignOff);
+        assert_eq!(step_of(Released, ia, IA, true, None), Step::Done);
     }
 
     #[test]
@@ -220,6 +232,7 @@ mod tests {
             href: String::new(),
             grade: None,
             referred_back: None,
+            referred_items: Vec::new(),
         };
         let groups = group(vec![(Step::Moderate, row("m")), (Step::Gateway, row("g")), (Step::Moderate, row("n"))]);
         let steps: Vec<Step> = groups.iter().map(|g| g.step).collect();

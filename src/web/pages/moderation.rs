@@ -8,11 +8,11 @@ use serde::Serialize;
 use super::assessment::{email_rows, sign_off_lines, Done, EmailRow, SignOffLine};
 use super::consensus::{decided_by_label, rows, ConsensusRow};
 use super::scores::by_item;
-use super::view::{day, status_label, when, Header};
+use super::view::{component_title, day, status_label, when, Header};
 use super::{see_other, Form, FormError, Page, PageError};
-use crate::domain::guide::Guide;
+use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::Role;
-use crate::domain::workflow::{NextStep, Status};
+use crate::domain::workflow::{NextStep, Status, Step};
 use crate::error::AppError;
 use crate::services::assessments::{self, ModerationInput, SheetsView};
 use crate::services::views::AssessmentView;
@@ -135,34 +135,31 @@ pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
                 let data = crate::services::views::assessment(&actor, l)?;
                 let guide = guides.get(conn, &data.standard_id, &data.standard_version)?;
                 let standard = guide.as_ref().map(|g| g.title.clone()).unwrap_or_default();
-                match data.status {
-                    Status::Decided => {
-                        let sheets = assessments::sheets_view_of(&actor, l)?;
-                        let flags = guide.as_ref().map(|g| Flags::of(g, &data, &sheets)).unwrap_or_default();
-                        queue.push(QueueRow {
-                            id: data.id.clone(),
-                            apprentice: data.apprentice_name(),
-                            standard,
-                            grade: data.grade.clone().unwrap_or_default(),
-                            weighted_score: data.weighted_score.map(|w| format!("{w:.2}")).unwrap_or_default(),
-                            decided: data.decided_at.as_deref().map(|t| day(zone, t)).unwrap_or_default(),
-                            reasons: flags.reasons(),
-                            weight: flags.weight(),
-                            decided_at: data.decided_at.clone().unwrap_or_default(),
-                        });
-                    }
-                    Status::Released => {
-                        let emails = email_rows(zone, &data.emails);
-                        released.push(ReleasedRow {
-                            id: data.id.clone(),
-                            apprentice: data.apprentice_name(),
-                            grade: data.grade.clone().unwrap_or_default(),
-                            released: data.released_at.as_deref().map(|t| day(zone, t)).unwrap_or_default(),
-                            all_delivered: emails.iter().all(|e| e.status == "sent" || e.status == "written"),
-                            emails,
-                        });
-                    }
-                    _ => {}
+                // The workflow says which group: awaiting moderation, or released.
+                if data.status.is_open(Step::Moderate) {
+                    let sheets = assessments::sheets_view_of(&actor, l)?;
+                    let flags = guide.as_ref().map(|g| Flags::of(g, &data, &sheets)).unwrap_or_default();
+                    queue.push(QueueRow {
+                        id: data.id.clone(),
+                        apprentice: data.apprentice_name(),
+                        standard,
+                        grade: data.grade.clone().unwrap_or_default(),
+                        weighted_score: data.weighted_score.map(|w| format!("{w:.2}")).unwrap_or_default(),
+                        decided: data.decided_at.as_deref().map(|t| day(zone, t)).unwrap_or_default(),
+                        reasons: flags.reasons(),
+                        weight: flags.weight(),
+                        decided_at: data.decided_at.clone().unwrap_or_default(),
+                    });
+                } else if data.status.is_released() {
+                    let emails = email_rows(zone, &data.emails);
+                    released.push(ReleasedRow {
+                        id: data.id.clone(),
+                        apprentice: data.apprentice_name(),
+                        grade: data.grade.clone().unwrap_or_default(),
+                        released: data.released_at.as_deref().map(|t| day(zone, t)).unwrap_or_default(),
+                        all_delivered: emails.iter().all(|e| e.status == "sent" || e.status == "written"),
+                        emails,
+                    });
                 }
             }
             Ok((queue, released))
@@ -193,6 +190,26 @@ struct ModerateView {
     emails: Vec<EmailRow>,
     sign_offs: Vec<SignOffLine>,
     status_label: &'static str,
+    /// The score items a refer-back may name (`query` checkboxes, value `component:criterion`).
+    queryable: Vec<QueryOption>,
+}
+
+#[derive(Debug, Serialize)]
+struct QueryOption {
+    value: String,
+    label: String,
+    checked: bool,
+}
+
+/// The items a moderation form names (`query` checkboxes, `component:criterion`).
+fn queried_items(form: &Form) -> Vec<ItemKey> {
+    form.all("query")
+        .iter()
+        .map(|v| match v.split_once(':') {
+            Some((component, criterion)) => ItemKey::new(component, criterion),
+            None => ItemKey::new(v.as_str(), ""),
+        })
+        .collect()
 }
 
 async fn moderate_view(
@@ -207,8 +224,8 @@ async fn moderate_view(
     let sheets = page.run(move |conn| assessments::view_sheets(conn, &actor, &target)).await?;
     let d = &loaded.data;
     let flags = Flags::of(&loaded.guide, d, &sheets);
-    let (mut disagreements, agreed) =
-        if sheets.all_submitted { rows(&loaded, &sheets, None, &[]) } else { (vec![], vec![]) };
+    let (mut disagreements, agreed, _) =
+        if sheets.all_submitted { rows(&loaded, &sheets, None, &[]) } else { (vec![], vec![], vec![]) };
     // What the decision says for each item (the agreed score and who decided it).
     if let Some(decision) = d.decision.as_ref() {
         for row in disagreements.iter_mut() {
@@ -241,6 +258,19 @@ async fn moderate_view(
         emails: email_rows(loaded.zone, &d.emails),
         sign_offs: sign_off_lines(&loaded),
         status_label: status_label(d.status),
+        queryable: {
+            let ticked = posted.map(queried_items).unwrap_or_default();
+            loaded
+                .guide
+                .score_items()
+                .into_iter()
+                .map(|k| QueryOption {
+                    value: format!("{}:{}", k.component, k.criterion),
+                    label: format!("{} ({})", k.criterion, component_title(&loaded.guide, &k.component)),
+                    checked: ticked.contains(&k),
+                })
+                .collect()
+        },
     })
 }
 
@@ -258,7 +288,8 @@ pub async fn moderate_page(
 pub async fn moderate_save(page: Page, path: web::Path<String>, form: Form) -> Result<HttpResponse, PageError> {
     page.check_csrf(&form)?;
     let id = path.as_str().to_string();
-    let input = ModerationInput { action: form.text("action"), rationale: form.text("rationale") };
+    let items = if form.text("action") == "refer_back" { queried_items(&form) } else { Vec::new() };
+    let input = ModerationInput { action: form.text("action"), rationale: form.text("rationale"), items };
     let confirm = input.action == "confirm";
     let (actor, target, if_match) = (page.actor.clone(), id.clone(), form.if_match());
     let (guides, composer) = (page.state.guides.clone(), page.state.composer.clone());

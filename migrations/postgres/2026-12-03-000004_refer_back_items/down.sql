@@ -1,0 +1,1 @@
+ALTER TABLE moderations DROP COLUMN items_json;
