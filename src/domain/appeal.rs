@@ -223,7 +223,8 @@ pub struct Involved<'a> {
 /// (then the tie cannot be ruled out) — and then anyone who is not an independent assessor (409
 /// `reviewer_not_assessor`). The conflict is named first: it is the reason that would still hold.
 pub fn check_reviewer(candidate: Candidate<'_>, involved: Involved<'_>) -> Result<(), DomainError> {
-    let conflicted = |why: &str| DomainError::conflict(ErrorCode::ReviewerConflicted, why.to_string()).at("reviewer_id");
+    let conflicted =
+        |why: &str| DomainError::conflict(ErrorCode::ReviewerConflicted, why.to_string()).at("reviewer_id");
     if involved.panel.contains(&candidate.user_id) {
         return Err(conflicted("sat on this assessment's panel; the review must be independent of it"));
     }
@@ -307,7 +308,8 @@ mod tests {
 
     #[test]
     fn a_reviewer_must_be_independent_of_the_assessment() {
-        let involved = Involved { panel: &["lm", "tp", "ia"], moderators: &["mod"], employer_id: "emp", provider_id: "prov" };
+        let involved =
+            Involved { panel: &["lm", "tp", "ia"], moderators: &["mod"], employer_id: "emp", provider_id: "prov" };
         let ok = Candidate { user_id: "other", role: Role::IndependentAssessor, organisation_id: Some("body") };
         assert!(check_reviewer(ok, involved).is_ok());
         let cases = [

@@ -9,8 +9,7 @@ use serde::Serialize;
 
 use super::assessments::{
     kept_of, parse_stored, referred_items, Confirmation, GradeChange, KnowledgeGap, SignOff, StoredAdjustments,
-    StoredConsensus, StoredDecision,
-    StoredDeclaration, StoredGateway, StoredVivaRecord,
+    StoredConsensus, StoredDecision, StoredDeclaration, StoredGateway, StoredVivaRecord,
 };
 use super::Actor;
 use crate::db::assessments::ListRow;

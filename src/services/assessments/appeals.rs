@@ -14,7 +14,9 @@ use chrono::{DateTime, Months, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::appeals::{all_appeals, appeals_of, find_appeal, insert_appeal, released_decided_by, save_appeal, AppealRow};
+use crate::db::appeals::{
+    all_appeals, appeals_of, find_appeal, insert_appeal, released_decided_by, save_appeal, AppealRow,
+};
 use crate::db::models::*;
 use crate::db::{format_time, new_id, now, DbConnection};
 use crate::domain::appeal::{self, AppealOutcome, AppealStatus, Candidate, Involved, RequestedBy, ScoreChange};
@@ -160,8 +162,7 @@ fn stored_status(row: &AppealRow) -> AppResult<AppealStatus> {
 fn view_of(row: &AppealRow, names: &HashMap<String, String>) -> AppResult<AppealView> {
     let status = stored_status(row)?;
     let items: Vec<AppealItem> = parse_stored("appeal items", &Some(row.items_json.clone()))?.unwrap_or_default();
-    let requested_by =
-        RequestedBy::parse(&row.requested_by).map_err(|e| anyhow::anyhow!("appeal {}: {e}", row.id))?;
+    let requested_by = RequestedBy::parse(&row.requested_by).map_err(|e| anyhow::anyhow!("appeal {}: {e}", row.id))?;
     let reviewer = match (&row.reviewer_id, &row.reviewer_appointed_at) {
         (Some(id), Some(at)) => Some(ReviewerView {
             id: id.clone(),
@@ -302,11 +303,10 @@ pub fn appoint_reviewer(
         let mut appeal = find_appeal_for(conn, actor, appeal_id, AppealAction::AppointReviewer)?;
         let input = input.body?;
         let reviewer_id = input.reviewer_id.trim();
-        let reviewer = find_user(conn, reviewer_id)?
-            .filter(|u| u.revoked_at.is_none() && u.disabled_at.is_none())
-            .ok_or_else(|| {
-                AppError::bad_input(ErrorCode::UnknownUser, format!("no user {reviewer_id:?}")).at("reviewer_id")
-            })?;
+        let reviewer =
+            find_user(conn, reviewer_id)?.filter(|u| u.revoked_at.is_none() && u.disabled_at.is_none()).ok_or_else(
+                || AppError::bad_input(ErrorCode::UnknownUser, format!("no user {reviewer_id:?}")).at("reviewer_id"),
+            )?;
         let row = assessment_of(conn, &appeal)?;
         let apprentice = find_apprentice(conn, &row.apprentice_id)?
             .ok_or_else(|| anyhow::anyhow!("assessment {} without its apprentice", row.id))?;
@@ -402,7 +402,8 @@ pub fn decide_appeal(
             appeal.weighted_score_after = row.weighted_score;
             if grade_before != row.grade {
                 let previous = grade_before.clone().unwrap_or_default();
-                let amendment = Amendment { previous_grade: &previous, reviewed_at: &at, scores_changed: changes.len() };
+                let amendment =
+                    Amendment { previous_grade: &previous, reviewed_at: &at, scores_changed: changes.len() };
                 queued = queue_amended_outcome_emails(conn, composer, &guide, &row, &amendment)?;
             }
             appeal.grade_before = grade_before;

@@ -21,7 +21,7 @@ pub async fn lodge(state: web::Data<AppState>, user: Caller, id: Id, body: Body)
 
 #[utoipa::path(get, operation_id = "list_appeals", path = "/api/v1/appeals", tag = "appeals", responses((status = 200, description = "every appeal, newest first", body = Vec<crate::services::assessments::AppealView>)))]
 pub async fn list(state: web::Data<AppState>, user: Caller) -> AppResult<HttpResponse> {
-    let out = state.read_as(&user, move |conn, actor| svc::list_appeals(conn, actor)).await?;
+    let out = state.read_as(&user, svc::list_appeals).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -36,11 +36,7 @@ pub async fn create_apprentice(state: web::Data<AppState>, user: Caller, body: B
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "people", params(("id" = String, Path, description = "the user")), responses((status = 200, description = "the user, with their assessor record (independent assessors)", body = crate::services::assessors::UserView)))]
-pub async fn show_user(
-    state: web::Data<AppState>,
-    user: Caller,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
+pub async fn show_user(state: web::Data<AppState>, user: Caller, id: web::Path<String>) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let out = state.read_as(&user, move |conn, actor| assessors::show_user(conn, actor, &id)).await?;
     Ok(HttpResponse::Ok().json(out))
@@ -54,6 +50,8 @@ pub async fn assessor_record(
     body: Body,
 ) -> AppResult<HttpResponse> {
     let (id, input, guides) = (id.into_inner(), body.json(), state.guides.clone());
-    let out = state.run_as(&user, move |conn, actor| assessors::save_assessor_record(conn, &guides, actor, &id, input)).await?;
+    let out = state
+        .run_as(&user, move |conn, actor| assessors::save_assessor_record(conn, &guides, actor, &id, input))
+        .await?;
     Ok(HttpResponse::Ok().json(out))
 }
