@@ -40,6 +40,7 @@ mod migrations;
 mod moderation_mail;
 mod openapi;
 mod panel_day;
+mod refer_back_items;
 mod reports;
 mod restart;
 mod save_path;

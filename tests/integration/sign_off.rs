@@ -183,3 +183,13 @@ both_backends!(the_pages_sign_off_and_the_moderation_page_shows_each_seat, |app|
     let page = ia.get_ok(&format!("/assessments/{}", p.id)).await;
     assert!(!page.body.contains("/sign-off\""), "{}", page.body);
 });
+
+both_backends!(the_home_page_lists_sign_off_as_due_until_the_seat_has_signed, |app| async move {
+    let p = decided(app).await;
+    let mut lm = Web::signed_in(app, &p.lm.email).await;
+    let home = lm.get_ok("/assessments").await.body;
+    assert!(home.contains("Sign off the agreed scores"), "due after the decision");
+    p.lm.expect(200, "PUT", &p.path("/sign-off"), json!({"agree": true})).await;
+    let home = lm.get_ok("/assessments").await.body;
+    assert!(!home.contains("Sign off the agreed scores"), "no longer due once signed");
+});
