@@ -612,7 +612,7 @@ fn engine_save(e: &mut Engine, s: &Scorer, scores_json: &str, head: bool) {
     exec!(e, "UPDATE score_sheets SET assessment_id = ?, user_id = ?, seat = ?, scores_json = ?, submitted_at = ?, version = ?, updated_at = ? WHERE assessment_id = ? AND user_id = ?",
         Text => &s.assessment_id, Text => &s.user_id, Text => "line_manager", Text => scores_json,
         Nullable<Text> => None::<String>, BigInt => version, Text => &at, Text => &s.assessment_id, Text => &s.user_id);
-    let detail = r#"{"items_saved":26,"missing":0,"seat":"line_manager","submitted":false}"#;
+    let detail = r#"{"items_saved":25,"missing":0,"seat":"line_manager","submitted":false}"#;
     let (seq, prev) = if head {
         exec!(e, "UPDATE audit_head SET last_seq = last_seq WHERE id = ?", diesel::sql_types::Integer => 1);
         let h =
@@ -848,8 +848,8 @@ fn postgres_backend() -> Option<Backend> {
         }
     };
     let name = format!("epa_bench_{}", std::process::id());
-    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"))
-        .expect("create the bench database");
+    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("drop an old bench database");
+    conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the bench database");
     let (head, _) = admin_url.rsplit_once('/').expect("a postgres URL with a database name");
     Some(Backend { name: "PostgreSQL", url: format!("{head}/{name}"), drop: Some((admin_url, name)) })
 }
