@@ -70,6 +70,7 @@ pub fn copy(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Result<Copied> {
             copy_table!(src, dst, assessments, AssessmentRow, assessments::id),
             copy_table!(src, dst, score_sheets, ScoreSheetRow, (score_sheets::assessment_id, score_sheets::user_id)),
             copy_table!(src, dst, moderations, ModerationRow, moderations::id),
+            copy_table!(src, dst, sign_offs, super::sign_offs::SignOffRow, (sign_offs::assessment_id, sign_offs::seat)),
             copy_table!(src, dst, assessor_records, AssessorRecordRow, assessor_records::user_id),
             copy_table!(src, dst, appeals, super::appeals::AppealRow, appeals::id),
             copy_table!(src, dst, audit_entries, AuditEntry, audit_entries::seq),

@@ -153,3 +153,23 @@ async fn a_sqlite_installation_moves_to_postgres_and_reads_the_same() {
     assert!(out.status.success(), "{}", said(&out));
     eprintln!("copy test: {:?}", started.elapsed());
 }
+
+/// Every table of the schema is copied (or, for the audit heads, rebuilt from the copied entries),
+/// so a table added later cannot be left behind by `copy` unnoticed.
+#[test]
+fn copy_names_every_table_of_the_schema() {
+    let schema = include_str!("../../src/db/schema.rs");
+    let copy = include_str!("../../src/db/copy.rs");
+    let tables: Vec<&str> =
+        schema.split("diesel::table! {").skip(1).filter_map(|block| block.split_whitespace().next()).collect();
+    assert!(tables.len() > 10, "tables read from schema.rs: {tables:?}");
+    let missing: Vec<&&str> = tables
+        .iter()
+        // `audit_head` is set from the copied chains' heads (`set_chain_heads`), not copied.
+        .filter(|t| **t != "audit_head")
+        .filter(|t| {
+            !copy.contains(&format!("copy_table!(src, dst, {t},")) && !copy.contains(&format!("                {t},\n"))
+        })
+        .collect();
+    assert!(missing.is_empty(), "tables `epa-panel copy` leaves behind: {missing:?}");
+}
