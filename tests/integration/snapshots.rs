@@ -10,7 +10,7 @@ use crate::app::*;
 
 /// Replaces what changes from run to run: the ids named in `ids` by their labels, every RFC 3339
 /// time by `[time]`, today's date (as a date and in words) by `[today]`.
-fn mask(text: &str, ids: &[(&str, &str)]) -> String {
+pub(crate) fn mask(text: &str, ids: &[(&str, &str)]) -> String {
     let mut ids = ids.to_vec();
     ids.sort_by_key(|(id, _)| std::cmp::Reverse(id.len()));
     let mut text = text.replace("\r\n", "\n");
@@ -82,7 +82,7 @@ async fn released_panel(app: &TestApp) -> Panel {
     panel
 }
 
-fn ids_of(panel: &Panel) -> Vec<(&str, &str)> {
+pub(crate) fn ids_of(panel: &Panel) -> Vec<(&str, &str)> {
     vec![
         (panel.id.as_str(), "assessment"),
         (panel.apprentice.id.as_str(), "apprentice"),
