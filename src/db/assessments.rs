@@ -97,6 +97,11 @@ pub fn insert_moderation(conn: &mut DbConnection, row: &ModerationRow) -> QueryR
     Ok(())
 }
 
+/// Everyone who moderated assessment `id` (any moderation, confirm or refer back).
+pub fn moderators_of(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<String>> {
+    moderations::table.filter(moderations::assessment_id.eq(id)).select(moderations::moderator_id).distinct().load(conn)
+}
+
 /// The assessment's latest moderation, if any.
 pub fn latest_moderation_of(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Option<ModerationRow>> {
     moderations::table

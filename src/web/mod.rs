@@ -112,32 +112,6 @@ pub fn compression() -> actix_web::middleware::Compress {
     actix_web::middleware::Compress::default()
 }
 
-/// The user behind the request's bearer token (401 when missing, unknown or revoked), looked up
-/// in a hop of its own: handlers use [`Caller`] and [`AppState::run_as`], which share one.
-pub struct CurrentUser(pub Actor);
-
-impl FromRequest for CurrentUser {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(|t| t.trim().to_string());
-        Box::pin(async move {
-            let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-            let token = token
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| AppError::Unauthorized("send your token as `Authorization: Bearer <token>`".into()))?;
-            Ok(CurrentUser(state.db.read(move |conn| authenticate(conn, &token)).await?))
-        })
-    }
-}
-
 /// The caller's bearer token, taken from the header without touching the database (401 when
 /// missing). Who it belongs to is looked up by [`AppState::run_as`] / [`AppState::read_as`] on
 /// the connection and in the blocking hop that also runs the request's service call: one hop

@@ -140,16 +140,8 @@ both_backends!(the_reviewer_has_no_part_in_the_assessment, |app| async move {
         assert!(e.message.starts_with("reviewer_id:") && e.message.contains(why), "{who}: {e:?}");
     }
     // No organisation: the tie cannot be ruled out.
-    let loner = p
-        .admin
-        .expect(
-            201,
-            "POST",
-            "/api/v1/users",
-            json!({"email": "lone@nowhere.test", "name": "Lone Assessor", "role": "independent_assessor"}),
-        )
-        .await;
-    let e = p.admin.refused(409, "PUT", &path, json!({"reviewer_id": id_of(&loner)})).await;
+    let loner = app.assessor_without_organisation("lone@nowhere.test").await;
+    let e = p.admin.refused(409, "PUT", &path, json!({"reviewer_id": loner})).await;
     assert_eq!(e.code, "reviewer_conflicted");
     assert!(e.message.contains("no organisation") && e.message.contains("cannot be ruled out"), "{e:?}");
     // Not an assessor (and otherwise unconflicted).

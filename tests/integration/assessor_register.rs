@@ -162,16 +162,7 @@ both_backends!(each_shortfall_is_warned_on_its_own_at_the_panel, |app| async mov
 both_backends!(an_assessor_without_an_organisation_or_who_sat_before_is_warned, |app| async move {
     let p = app.registered().await;
     p.pass_gateway().await;
-    let loner = p
-        .admin
-        .expect(
-            201,
-            "POST",
-            "/api/v1/users",
-            json!({"email": "lone@assessors.test", "name": "Lone Assessor", "role": "independent_assessor"}),
-        )
-        .await;
-    let loner_id = id_of(&loner);
+    let loner_id = app.assessor_without_organisation("lone@assessors.test").await;
     p.admin.expect(200, "PUT", &record_path(&loner_id), good()).await;
     let body = json!({"independent_assessor_id": loner_id, "viva_at": "2026-12-01T10:00:00Z", "mode": "video"});
     let answer = p.admin.expect(200, "PUT", &p.path("/panel"), body).await;

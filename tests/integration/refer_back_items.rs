@@ -6,23 +6,12 @@ use crate::app::*;
 use crate::web::Web;
 use serde_json::json;
 
-/// A panel decided on unanimous 3s (no consensus call needed), not yet moderated.
-async fn decided(app: &TestApp) -> Panel {
-    let p = app.panel().await;
-    let s = sheet(p.items(), 3);
-    p.submit_all(&s, &s, &s).await;
-    p.record_viva().await;
-    p.decide().await;
-    assert_eq!(p.status().await, "decided");
-    p
-}
-
 fn key(item: &Item) -> serde_json::Value {
     json!({"component": item.component, "criterion": item.criterion})
 }
 
 both_backends!(only_the_named_items_reopen_and_the_rest_stay_agreed, |app| async move {
-    let p = decided(app).await;
+    let p = app.decided().await;
     let (queried, kept) = (p.items()[0].clone(), p.items()[1].clone());
     let body =
         json!({"action": "refer_back", "rationale": "Is the first criterion really a 3?", "items": [key(&queried)]});
@@ -58,7 +47,7 @@ both_backends!(only_the_named_items_reopen_and_the_rest_stay_agreed, |app| async
 });
 
 both_backends!(a_refer_back_naming_an_unknown_item_is_refused_and_v1_reopens_everything, |app| async move {
-    let p = decided(app).await;
+    let p = app.decided().await;
     let body = json!({"action": "refer_back", "rationale": "Look again",
                       "items": [{"component": "nonsense", "criterion": "nope"}]});
     let e = p.moderator.refused(400, "POST", &p.path("/moderation"), body).await;

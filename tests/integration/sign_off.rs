@@ -6,17 +6,6 @@ use crate::app::*;
 use crate::web::{hidden, input_value, Web};
 use serde_json::{json, Value};
 
-/// A panel that has decided (unanimous 3s), not yet moderated.
-async fn decided(app: &TestApp) -> Panel {
-    let p = app.panel().await;
-    let s = sheet(p.items(), 3);
-    p.submit_all(&s, &s, &s).await;
-    p.record_viva().await;
-    p.decide().await;
-    assert_eq!(p.status().await, "decided");
-    p
-}
-
 fn seats(view: &Value) -> Vec<(String, bool, Value)> {
     let list = view["sign_off"].as_array().unwrap_or_else(|| panic!("sign_off: {view}"));
     list.iter()
@@ -96,7 +85,7 @@ both_backends!(both_seats_sign_off_after_the_decision_and_each_call_replaces, |a
 });
 
 both_backends!(a_dissent_needs_its_text_and_an_agreement_has_none, |app| async move {
-    let p = decided(app).await;
+    let p = app.decided().await;
     let path = p.path("/sign-off");
     for body in [json!({"agree": false}), json!({"agree": false, "dissent": "   "})] {
         let e = p.lm.refused(400, "PUT", &path, body).await;
@@ -113,7 +102,7 @@ both_backends!(a_dissent_needs_its_text_and_an_agreement_has_none, |app| async m
 });
 
 both_backends!(only_the_two_seats_sign_off_and_others_learn_nothing, |app| async move {
-    let p = decided(app).await;
+    let p = app.decided().await;
     let path = p.path("/sign-off");
     // 401 first, then 404 for someone not on the panel, 403 for those who see it but may not.
     let anonymous = app.client(None);
@@ -148,7 +137,7 @@ async fn sign_off_through_the_page(web: &mut Web, id: &str, fields: &[(&str, &st
 }
 
 both_backends!(the_pages_sign_off_and_the_moderation_page_shows_each_seat, |app| async move {
-    let p = decided(app).await;
+    let p = app.decided().await;
     let mut moderator = Web::signed_in(app, &p.moderator.email).await;
     let page = moderator.get_ok(&format!("/assessments/{}/moderation", p.id)).await;
     assert_eq!(page.body.matches("Not yet signed off").count(), 2, "{}", page.body);
@@ -185,7 +174,7 @@ both_backends!(the_pages_sign_off_and_the_moderation_page_shows_each_seat, |app|
 });
 
 both_backends!(the_home_page_lists_sign_off_as_due_until_the_seat_has_signed, |app| async move {
-    let p = decided(app).await;
+    let p = app.decided().await;
     let mut lm = Web::signed_in(app, &p.lm.email).await;
     let home = lm.get_ok("/assessments").await.body;
     assert!(home.contains("Sign off the agreed scores"), "due after the decision");

@@ -312,7 +312,7 @@ pub fn appoint_reviewer(
             .ok_or_else(|| anyhow::anyhow!("assessment {} without its apprentice", row.id))?;
         let mut panel = vec![row.line_manager_id.as_str(), row.training_provider_user_id.as_str()];
         panel.extend(row.independent_assessor_id.as_deref());
-        let moderators = moderators_of(conn, &row.id)?;
+        let moderators = crate::db::assessments::moderators_of(conn, &row.id)?;
         let moderators: Vec<&str> = moderators.iter().map(String::as_str).collect();
         let role: Role = reviewer.role.parse().map_err(|e: String| anyhow::anyhow!("user {}: {e}", reviewer.id))?;
         appeal::check_reviewer(
@@ -341,17 +341,6 @@ fn prefix_name(e: crate::domain::DomainError, name: &str) -> AppError {
     let mut e = e;
     e.fault.reason = format!("{name} {}", e.fault.reason);
     e.into()
-}
-
-/// Everyone who moderated assessment `id` (any moderation, confirm or refer back).
-fn moderators_of(conn: &mut DbConnection, id: &str) -> AppResult<Vec<String>> {
-    use crate::db::schema::moderations;
-    use diesel::prelude::*;
-    Ok(moderations::table
-        .filter(moderations::assessment_id.eq(id))
-        .select(moderations::moderator_id)
-        .distinct()
-        .load::<String>(conn)?)
 }
 
 /// The appointed reviewer decides the appeal, once: 400 naming `outcome`, `rationale` or

@@ -149,12 +149,20 @@ impl Panel {
         }
     }
 
-    /// Scores, decides and releases with everyone scoring `score` on every item.
-    pub async fn release_unanimous(&self, score: i64) -> Value {
+    /// Scores and decides with everyone scoring `score` on every item (no consensus call is
+    /// needed): `decided`, not yet moderated. Returns the decision.
+    pub async fn decide_unanimous(&self, score: i64) -> Value {
         let s = sheet(self.items(), score);
         self.submit_all(&s, &s, &s).await;
         self.record_viva().await;
         let d = self.decide().await;
+        assert_eq!(self.status().await, "decided");
+        d
+    }
+
+    /// Scores, decides and releases with everyone scoring `score` on every item.
+    pub async fn release_unanimous(&self, score: i64) -> Value {
+        let d = self.decide_unanimous(score).await;
         self.moderate("confirm", "Due process followed.").await;
         d
     }

@@ -345,6 +345,20 @@ impl TestApp {
         self.panel_for(STANDARD, Names::default()).await
     }
 
+    /// A panel that has decided on unanimous 3s, not yet moderated: `decided`.
+    pub async fn decided(&self) -> Panel {
+        let panel = self.panel().await;
+        panel.decide_unanimous(3).await;
+        panel
+    }
+
+    /// An independent assessor who belongs to no organisation (so no conflict check can clear
+    /// them); returns their id.
+    pub async fn assessor_without_organisation(&self, email: &str) -> String {
+        let body = serde_json::json!({"email": email, "name": "Lone Assessor", "role": "independent_assessor"});
+        id_of(&self.admin.expect(201, "POST", "/api/v1/users", body).await)
+    }
+
     pub async fn panel_for(&self, standard: &str, names: Names) -> Panel {
         let panel = self.registered_for(standard, names).await;
         panel.pass_gateway().await;
