@@ -189,8 +189,12 @@ impl AppState {
 
 /// A request's body (size limit answered as the contract's 413) and the headers that qualify it:
 /// `If-Match` (the version the caller last saw) and `Idempotency-Key`.
+///
+/// A body over the limit is not refused while it is extracted: the refusal waits until the body
+/// is used, after the caller's token is checked, so an unknown token is 401 whatever it sent.
 pub struct Body {
-    pub bytes: web::Bytes,
+    bytes: web::Bytes,
+    too_large: bool,
     pub if_match: Option<String>,
     pub idempotency_key: Option<String>,
     /// Method and path, which with the bytes identify a request for idempotency.
@@ -198,9 +202,17 @@ pub struct Body {
 }
 
 impl Body {
+    /// The body's bytes, or the contract's 413 when it was over the limit.
+    pub fn bytes(&self) -> Result<&web::Bytes, AppError> {
+        if self.too_large {
+            return Err(AppError::TooLarge(BODY_LIMIT));
+        }
+        Ok(&self.bytes)
+    }
+
     /// The body as JSON for a service, with the caller's `If-Match`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Input<T> {
-        Input::new(parse_json(&self.bytes), self.if_match.clone())
+        Input::new(self.bytes().and_then(|bytes| parse_json(bytes)), self.if_match.clone())
     }
 
     fn fingerprint(&self) -> String {
@@ -219,14 +231,14 @@ impl FromRequest for Body {
         let idempotency_key = header("idempotency-key");
         let request = (req.method().to_string(), req.path().to_string());
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::TooLarge(BODY_LIMIT)
-                } else {
-                    AppError::bad_input(ErrorCode::InvalidBody, format!("{e}")).at("body")
+            let (bytes, too_large) = match bytes.await {
+                Ok(bytes) => (bytes, false),
+                Err(e) if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    (web::Bytes::new(), true)
                 }
-            })?;
-            Ok(Body { bytes, if_match, idempotency_key, request })
+                Err(e) => return Err(AppError::bad_input(ErrorCode::InvalidBody, format!("{e}")).at("body")),
+            };
+            Ok(Body { bytes, too_large, if_match, idempotency_key, request })
         })
     }
 }
@@ -238,15 +250,25 @@ pub async fn post_once<F>(state: &AppState, caller: &Caller, body: &Body, f: F) 
 where
     F: FnOnce(&mut DbConnection, &Actor) -> Result<(u16, serde_json::Value), AppError> + Send + 'static,
 {
+    // Over the limit: refused once the token is known good, before the key is looked at.
+    let too_large = body.bytes().err();
     let response = match body.idempotency_key.clone() {
         None => {
-            let (status, body) = state.run_as(caller, f).await?;
+            let (status, body) = state
+                .run_as(caller, move |conn, actor| match too_large {
+                    Some(e) => Err(e),
+                    None => f(conn, actor),
+                })
+                .await?;
             idempotency::Response { status, body, replayed: false }
         }
         Some(key) => {
             let request = body.fingerprint();
             state
                 .run_as(caller, move |conn, actor| {
+                    if let Some(e) = too_large {
+                        return Err(e);
+                    }
                     let actor = actor.clone();
                     idempotency::once(conn, &actor.id, &key, &request, |conn| f(conn, &actor), error::answer_of)
                 })

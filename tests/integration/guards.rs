@@ -404,6 +404,27 @@ both_backends!(a_body_over_the_limit_is_413, |app| async move {
     assert!(panel.view().await["viva_record"].is_null(), "nothing saved");
 });
 
+both_backends!(an_unknown_token_is_401_even_with_a_body_over_the_limit, |app| async move {
+    // The token is checked before the body's size: 401 first, as the contract orders them.
+    let panel = app.panel().await;
+    let huge = "x".repeat(1536 * 1024);
+    let body = json!({"questions": [{"question": "Tell us everything.", "response": huge}]});
+    let stranger = app.client(Some("not-a-token"));
+    let e = stranger.refused(401, "PUT", &panel.path("/viva-record"), body.clone()).await;
+    assert_eq!(e.code, "unauthorized", "{e:?}");
+    let e = stranger.refused(401, "POST", &panel.path("/appeals"), body.clone()).await;
+    assert_eq!(e.code, "unauthorized", "{e:?}");
+    // A known caller still gets 413, on a PUT and on a POST (with and without a key).
+    let e = panel.admin.refused(413, "POST", &panel.path("/appeals"), body).await;
+    assert_eq!(e.code, "payload_too_large", "{e:?}");
+    let guide = "x".repeat(1536 * 1024);
+    let r = panel.admin.expect_raw(413, "POST", "/api/v1/standards", "application/toml", &guide).await;
+    assert!(r.text.contains("payload_too_large"), "{}", r.text);
+    let r =
+        app.client(Some("not-a-token")).expect_raw(401, "POST", "/api/v1/standards", "application/toml", &guide).await;
+    assert!(r.text.contains("unauthorized"), "{}", r.text);
+});
+
 both_backends!(a_declared_conflict_blocks_scoring_until_another_assessor_is_appointed, |app| async move {
     let panel = app.registered().await;
     panel.pass_gateway().await;

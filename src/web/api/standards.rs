@@ -30,8 +30,10 @@ pub async fn show(state: web::Data<AppState>, user: Caller, id: web::Path<String
 
 #[utoipa::path(post, path = "/api/v1/standards", tag = "standards", request_body(content = String, content_type = "application/toml", description = "a panel guide file"), responses((status = 201, description = "a new guide or version", body = crate::services::views::ImportedStandard), (status = 200, description = "the same guide again", body = crate::services::views::ImportedStandard)))]
 pub async fn import(state: web::Data<AppState>, user: Caller, body: Body) -> AppResult<HttpResponse> {
-    let text = String::from_utf8(body.bytes.to_vec())
-        .map_err(|_| AppError::bad_input(ErrorCode::InvalidBody, "a panel guide must be UTF-8 TOML").at("body"));
+    let text = body.bytes().and_then(|bytes| {
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| AppError::bad_input(ErrorCode::InvalidBody, "a panel guide must be UTF-8 TOML").at("body"))
+    });
     let guides = state.guides.clone();
     post_once(&state, &user, &body, move |conn, actor| {
         if actor.role != Role::Admin {
