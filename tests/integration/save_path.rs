@@ -62,6 +62,8 @@ both_backends!(a_draft_save_runs_a_known_number_of_statements, |app| async move 
 
 both_backends!(reads_do_not_wait_for_a_held_writer, |app| async move {
     let panel = app.panel().await;
+    // Signed in before the writer is held (signing in writes the session).
+    let mut lm_pages = crate::web::Web::signed_in(&app, &panel.lm.email).await;
     let db = app.db().clone();
     let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
@@ -82,6 +84,13 @@ both_backends!(reads_do_not_wait_for_a_held_writer, |app| async move {
     assert!(app.admin.get("/api/v1/assessments").await.as_array().is_some_and(|a| !a.is_empty()));
     panel.lm.get(&panel.path("/scores")).await;
     panel.lm.get("/api/v1/standards").await;
+    // The pages too: the session is looked up, and a GET page read, on a reader.
+    for path in
+        ["/assessments".to_string(), format!("/assessments/{}", panel.id), format!("/assessments/{}/scores", panel.id)]
+    {
+        let page = lm_pages.get(&path).await;
+        assert_eq!(page.status, 200, "GET {path} while the writer is held: {}", page.body);
+    }
     release_tx.send(()).expect("release the writer");
     holder.join().expect("the holder");
     panel.save(&panel.lm, &sheet(&panel.items()[..2], 3), false).await;

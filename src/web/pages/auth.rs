@@ -44,7 +44,7 @@ fn sign_in_form(
 /// `GET /`: the sign-in form, or on to my assessments when already signed in.
 pub async fn sign_in_page(visitor: Visitor, query: web::Query<SignInQuery>) -> Result<HttpResponse, PageError> {
     if let Some(sid) = visitor.session.as_ref().and_then(|s| s.sid.clone()) {
-        let user = visitor.state.db.run(move |conn| people::session_user(conn, &sid)).await;
+        let user = visitor.state.db.read(move |conn| people::session_user(conn, &sid)).await;
         if let Ok(Some(_)) = user {
             return Ok(see_other(&safe_next(query.next.as_deref())));
         }

@@ -116,13 +116,14 @@ impl Page {
         self.pages.error_page(Some(self.layout(error_title(e.status_code()))), e)
     }
 
-    /// Runs service code on the database; any error becomes its error page.
+    /// Runs service code on the database (the writer for a form's POST, a reader for a GET);
+    /// any error becomes its error page.
     pub async fn run<T, F>(&self, f: F) -> Result<T, PageError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
     {
-        self.state.db.run(f).await.map_err(|e| self.fail(&e))
+        self.on_db(f).await.map_err(|e| self.fail(&e))
     }
 
     /// Runs service code and hands back its refusal, for forms that show it beside the field.
@@ -131,10 +132,23 @@ impl Page {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
     {
-        match self.state.db.run(f).await {
+        match self.on_db(f).await {
             Ok(v) => Ok(Ok(v)),
             Err(e) if is_form_error(&e) => Ok(Err(e)),
             Err(e) => Err(self.fail(&e)),
+        }
+    }
+
+    /// The writer for a request that may change something, else a reader.
+    async fn on_db<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    {
+        if self.writes {
+            self.state.db.run(f).await
+        } else {
+            self.state.db.read(f).await
         }
     }
 

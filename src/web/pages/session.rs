@@ -148,6 +148,9 @@ pub struct Page {
     pub sid: String,
     /// The request's path and query, for links back here.
     pub here: String,
+    /// Whether the request may change anything (not a GET or HEAD): a page that only reads runs
+    /// on SQLite's read-only readers, which never wait for the writer.
+    pub writes: bool,
 }
 
 impl FromRequest for Page {
@@ -159,6 +162,7 @@ impl FromRequest for Page {
         let here = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
         let session = found.as_ref().ok().and_then(|(_, pages)| open(&pages.key, pages.cookie_secure, req));
         let is_get = req.method() == actix_web::http::Method::GET;
+        let writes = !(is_get || req.method() == actix_web::http::Method::HEAD);
         Box::pin(async move {
             let (state, pages) = found?;
             let sign_in = || {
@@ -168,14 +172,15 @@ impl FromRequest for Page {
             let session = session.ok_or_else(sign_in)?;
             let sid = session.sid.clone().ok_or_else(sign_in)?;
             let lookup = sid.clone();
+            // The session is only read: a reader, so that pages never queue behind the writer.
             let user = state
                 .db
-                .run(move |conn| people::session_user(conn, &lookup))
+                .read(move |conn| people::session_user(conn, &lookup))
                 .await
                 .map_err(|e| pages.error_page(None, &e))?
                 .ok_or_else(sign_in)?;
             let actor = Actor::from_user(&user).map_err(|e| pages.error_page(None, &e))?;
-            Ok(Page { state, pages, actor, email: user.email, csrf: session.csrf, sid, here })
+            Ok(Page { state, pages, actor, email: user.email, csrf: session.csrf, sid, here, writes })
         })
     }
 }
