@@ -58,7 +58,8 @@ pub struct Outcome<'a> {
     pub recipient_role: &'a str,
     pub apprentice_name: &'a str,
     pub standard_title: &'a str,
-    pub standard_level: u32,
+    /// Null when the guide has no level.
+    pub standard_level: Option<u32>,
     pub grade: &'a str,
     pub achieved: bool,
     /// When moderation confirmed the outcome (RFC 3339, UTC); the email gives the date in words.
@@ -361,7 +362,7 @@ mod tests {
             recipient_role: "apprentice",
             apprentice_name: name,
             standard_title: "Senior Housing/Property Management",
-            standard_level: 4,
+            standard_level: Some(4),
             grade,
             achieved,
             released_at: "2026-12-02T10:00:00.000000Z",
