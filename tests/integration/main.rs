@@ -47,6 +47,7 @@ mod restart;
 mod save_path;
 mod scores;
 mod security;
+mod shipped_guides;
 mod sign_off;
 mod simulate;
 mod snapshots;
