@@ -33,6 +33,7 @@ mod demo;
 mod errors;
 mod gateway;
 mod guards;
+mod guides_drive;
 mod idempotency;
 mod lists;
 mod local_times;
