@@ -68,3 +68,19 @@ both_backends!(a_v1_guide_still_needs_the_viva_record, |app| async move {
     let e = panel.ia.refused(409, "POST", &panel.path("/decision"), json!({"notes": "Decided."})).await;
     assert_eq!(e.code, "viva_record_required");
 });
+
+both_backends!(the_outcome_email_takes_its_wording_from_the_guide, |app| async move {
+    let guide = SMALL_V1.replace("id = \"small-l3\"", "id = \"worded\"").replace("level = 3\n", "")
+        + "\n[outcome]\naward = \"Licentiateship (LCGI)\"\non_success = \"Use the letters LCGI after your name.\"\n";
+    app.import_guide(&guide).await;
+    let panel = app.panel_for("worded", Names::default()).await;
+    panel.release_unanimous(3).await;
+    let emails = app.wait_for_emails(3).await;
+    for e in &emails {
+        let text = e.all_text();
+        assert!(text.contains("Licentiateship (LCGI) to be issued"), "{text}");
+        assert!(text.contains("Use the letters LCGI after your name."), "{text}");
+        assert!(!text.to_lowercase().contains("apprenticeship"), "no apprenticeship wording: {text}");
+        assert!(!text.contains("(Level"), "no level: {text}");
+    }
+});

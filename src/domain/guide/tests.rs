@@ -360,3 +360,43 @@ fn hostile_ids_and_levels_are_refused() {
     assert_eq!(error_of(&with_additions("", "maps_to = [\"../x\"]")).field, "criteria.maps_to");
     assert_eq!(error_of(&with_additions("", "maps_to = [\"K1\", \"K1\"]")).field, "criteria.maps_to");
 }
+
+/// No standard's own words in the code or the shared templates: the L4 standard's name, its
+/// field, its professional body and the phrase its plan uses for itself belong in its guide.
+/// (The part of a Rust file after `#[cfg(test)]` is its tests, which may name it.)
+#[test]
+fn no_standard_is_written_in_the_code_or_templates() {
+    const OWN_WORDS: [&str; 5] = [
+        "Senior Housing",
+        "Property Management",
+        "apprenticeship standard",
+        "Chartered Institute of Housing",
+        "Certified Practitioner",
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    let mut stack = vec![root.join("src"), root.join("templates")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            let is_rust = path.extension().is_some_and(|e| e == "rs");
+            if is_rust
+                && (path.ends_with("tests.rs") || path.ends_with("fuzz_corpus.rs") || path.ends_with("proptests.rs"))
+            {
+                continue;
+            }
+            let code = if is_rust { text.split("#[cfg(test)]").next().unwrap_or_default() } else { &text };
+            for word in OWN_WORDS {
+                if code.contains(word) {
+                    found.push(format!("{}: {word}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "a standard's own words outside its guide: {found:#?}");
+}
