@@ -350,7 +350,7 @@ fn simulate(config: Config, plan: services::simulate::Plan, standard: Option<Str
 }
 
 /// A demo on an empty database: an assessment body, an employer, a provider, a panel, a
-/// moderator and an apprentice registered for the Senior Housing/Property Management L4 EPA.
+/// moderator and an apprentice registered for the shipped L4 guide's EPA.
 fn seed_demo(conn: &mut DbConnection, guides: &services::standards::Guides, bind: &str) -> anyhow::Result<()> {
     let users = crate::db::people::count_users(conn)?;
     if users > 0 {

@@ -58,13 +58,23 @@ pub struct Outcome<'a> {
     pub recipient_role: &'a str,
     pub apprentice_name: &'a str,
     pub standard_title: &'a str,
-    pub standard_level: u32,
+    /// Null when the guide has no level.
+    pub standard_level: Option<u32>,
     pub grade: &'a str,
     pub achieved: bool,
     /// When moderation confirmed the outcome (RFC 3339, UTC); the email gives the date in words.
     pub released_at: &'a str,
     /// The assessment body found in the database (used when `EPA_ASSESSMENT_BODY` is unset).
     pub assessment_body: Option<&'a str>,
+    /// The guide's `[outcome]` award name (absent: "certificate").
+    pub award: Option<&'a str>,
+    /// The guide's `[outcome]` text on what follows a success.
+    pub on_success: Option<&'a str>,
+    /// The guide's `[outcome]` text on what follows a failure.
+    pub on_failure: Option<&'a str>,
+    /// The guide's `[outcome]` contact, used when the body's configuration names none.
+    #[serde(skip)]
+    pub guide_contact: Option<&'a str>,
 }
 
 /// What an appeal upheld on review changed, for the amended outcome email.
@@ -158,7 +168,7 @@ impl Composer {
             body,
             body_capital: name.map_or_else(|| "The assessment body".to_string(), str::to_string),
             body_known: name.is_some(),
-            contact: self.signature.contact.as_deref(),
+            contact: self.signature.contact.as_deref().or(outcome.guide_contact),
         };
         context.extend(Context::from_serialize(&wording)?);
         Ok(context)
@@ -361,11 +371,16 @@ mod tests {
             recipient_role: "apprentice",
             apprentice_name: name,
             standard_title: "Senior Housing/Property Management",
-            standard_level: 4,
+            standard_level: Some(4),
             grade,
             achieved,
             released_at: "2026-12-02T10:00:00.000000Z",
             assessment_body: None,
+            // The L4 guide's `[outcome]` award.
+            award: Some("apprenticeship certificate"),
+            on_success: None,
+            on_failure: None,
+            guide_contact: None,
         }
     }
 
@@ -379,6 +394,38 @@ mod tests {
             contact: contact.map(str::to_string),
             zone: crate::local_time::Zone::default(),
         })
+    }
+
+    #[test]
+    fn the_wording_comes_from_the_guide_and_is_neutral_without_it() {
+        let c = signed(Some("Fair EPA Ltd"), None);
+        let neutral = Outcome {
+            award: None,
+            standard_title: "Lead involvement",
+            standard_level: None,
+            ..outcome("Competent", true, "Amy Apprentice")
+        };
+        let plain = c.render_outcome(&neutral).unwrap();
+        for text in [&plain.subject, &plain.text, &plain.html] {
+            assert!(!text.to_lowercase().contains("apprenticeship"), "{text}");
+            assert!(!text.contains("(Level"), "no level for a guide without one: {text}");
+        }
+        assert!(plain.text.contains("your certificate to be issued"), "{}", plain.text);
+        let worded = Outcome {
+            award: Some("Licentiateship (LCGI)"),
+            on_success: Some("Use the post-nominal letters LCGI."),
+            guide_contact: Some("the centre's co-ordinator"),
+            ..neutral
+        };
+        let text = c.render_outcome(&worded).unwrap().text;
+        assert!(
+            text.contains("your Licentiateship (LCGI) to be issued")
+                && text.contains("- Use the post-nominal letters LCGI."),
+            "{text}"
+        );
+        assert!(text.contains("at the centre's co-ordinator"), "the guide's contact when none is configured: {text}");
+        let failed = Outcome { on_failure: Some("You may re-submit within 12 months."), achieved: false, ..neutral };
+        assert!(c.render_outcome(&failed).unwrap().text.contains("- You may re-submit within 12 months."));
     }
 
     #[test]

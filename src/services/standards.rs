@@ -110,7 +110,8 @@ impl Guides {
                 version: guide.version.clone(),
                 revision: revision.unwrap_or(0) + 1,
                 title: guide.title.clone(),
-                level: guide.level as i32,
+                // The column is informative only (the guide JSON is the record): 0 when the guide has no level.
+                level: guide.level.map_or(0, |l| l as i32),
                 guide_json: json.clone(),
                 source_toml: source.to_string(),
                 created_at: now(),

@@ -313,7 +313,8 @@ fn referred_back(latest_moderation: Option<&ModerationRow>, status: Status) -> A
 pub struct StandardSummary {
     pub id: String,
     pub title: String,
-    pub level: u32,
+    /// Null when the guide has no level (a NOS).
+    pub level: Option<u32>,
     pub version: String,
 }
 

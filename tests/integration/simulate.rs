@@ -23,7 +23,9 @@ fn simulate(app: &TestApp, args: &[&str]) -> std::process::Output {
 
 both_backends!(a_planted_lean_is_flagged_over_the_months_and_nobody_is_emailed, |app| async move {
     let planted = "assessor2@simulated-epa.test=+0.8";
-    let args = ["--epas", "60", "--months", "6", "--assessors", "4", "--seed", "3", "--lean", planted];
+    // The L4 EPA by name: panel-guides/ ships several standards, and the default is the first by id.
+    let args =
+        ["--epas", "60", "--months", "6", "--assessors", "4", "--seed", "3", "--lean", planted, "--standard", STANDARD];
     let out = simulate(app, &args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "simulate failed: {stderr}");

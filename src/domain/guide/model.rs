@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::permissions::Seat;
+
 /// The method name that is recorded against a criterion but never scored at the EPA.
 pub const PORTFOLIO: &str = "portfolio";
 
@@ -33,7 +35,9 @@ impl fmt::Display for ItemKey {
 pub struct Guide {
     pub id: String,
     pub title: String,
-    pub level: u32,
+    /// The standard's level; absent for a framework without one (a NOS).
+    #[serde(default)]
+    pub level: Option<u32>,
     pub version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -53,6 +57,81 @@ pub struct Guide {
     /// absent: only an approval for the standard and no earlier attempt of the apprentice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessors: Option<AssessorRequirements>,
+    /// Who scores, who breaks a deadlock, whether a viva record is required (`[panel]`);
+    /// absent: the three v1 seats with the independent assessor breaking ties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel: Option<PanelRules>,
+    /// Criterion kinds declared beyond the built-in knowledge, skill and behaviour.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<KindOfCriterion>,
+    /// Headings above the criteria (a unit, a NOS section, a C&G standard).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<CriterionGroup>,
+    /// Reference text for the panel (scope, values, eligibility).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+    /// The kinds of evidence record a panel member may attach to criteria.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_kinds: Vec<EvidenceKind>,
+    /// The outcome email's wording; absent: neutral wording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeWording>,
+}
+
+/// The guide's `[panel]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PanelRules {
+    /// The panel roles that score, in order (at least one, no repeats).
+    #[schema(value_type = Vec<String>)]
+    pub seats: Vec<Seat>,
+    /// The seat whose own score decides a deadlock; none for a one-seat panel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub tie_breaker: Option<Seat>,
+    /// Whether a viva record is required before the decision; absent: from the components.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viva_required: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KindOfCriterion {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CriterionGroup {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Note {
+    pub title: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EvidenceKind {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The guide's `[outcome]` section: what the outcome email says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OutcomeWording {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub award: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_success: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
 }
 
 /// The guide's `[assessors]` section: what the assessment plan asks of an independent assessor.
@@ -105,6 +184,9 @@ pub struct Component {
     pub weight: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The component is scored in the viva / interview.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interview: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -130,27 +212,38 @@ pub struct GatewayCheck {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CriterionKind {
-    Knowledge,
-    Skill,
-    Behaviour,
-}
+/// A criterion's kind as the guide names it: a built-in (knowledge, skill, behaviour) or one the
+/// guide declares in `[[kinds]]` (performance criterion, standard statement, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct CriterionKind(pub String);
 
 impl CriterionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Knowledge => "knowledge",
-            Self::Skill => "skill",
-            Self::Behaviour => "behaviour",
-        }
+    pub const KNOWLEDGE: &'static str = "knowledge";
+    pub const SKILL: &'static str = "skill";
+    pub const BEHAVIOUR: &'static str = "behaviour";
+    /// The kinds every guide may use without declaring them.
+    pub const BUILT_IN: [&'static str; 3] = [Self::KNOWLEDGE, Self::SKILL, Self::BEHAVIOUR];
+
+    pub fn new(kind: impl Into<String>) -> Self {
+        Self(kind.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_knowledge(&self) -> bool {
+        self.0 == Self::KNOWLEDGE
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Criterion {
     pub id: String,
+    /// A short title (null when the guide gives none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     pub kind: CriterionKind,
     pub area: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::validate::{validate, Locator};
-use super::{CriterionKind, Guide, GuideError};
+use super::{Guide, GuideError};
 
 // ---- the file as written, with the positions needed to point at a mistake
 
@@ -15,7 +15,8 @@ use super::{CriterionKind, Guide, GuideError};
 pub(super) struct RawGuide {
     pub(super) id: Spanned<String>,
     pub(super) title: Spanned<String>,
-    pub(super) level: Spanned<i64>,
+    #[serde(default)]
+    pub(super) level: Option<Spanned<i64>>,
     pub(super) version: Spanned<String>,
     #[serde(default)]
     pub(super) source: Option<String>,
@@ -32,6 +33,58 @@ pub(super) struct RawGuide {
     pub(super) qualifications: Vec<Spanned<RawQualification>>,
     #[serde(default)]
     pub(super) assessors: Option<RawAssessors>,
+    #[serde(default)]
+    pub(super) panel: Option<Spanned<RawPanel>>,
+    #[serde(default)]
+    pub(super) kinds: Vec<Spanned<RawNamed>>,
+    #[serde(default)]
+    pub(super) groups: Vec<Spanned<RawNamed>>,
+    #[serde(default)]
+    pub(super) notes: Vec<Spanned<RawNote>>,
+    #[serde(default)]
+    pub(super) evidence_kinds: Vec<Spanned<RawNamed>>,
+    #[serde(default)]
+    pub(super) outcome: Option<RawOutcome>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPanel {
+    pub(super) seats: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub(super) tie_breaker: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) viva_required: Option<bool>,
+}
+
+/// An `id` + `title` (+ `description`) entry: `[[kinds]]`, `[[groups]]`, `[[evidence_kinds]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNamed {
+    pub(super) id: Spanned<String>,
+    pub(super) title: Spanned<String>,
+    #[serde(default)]
+    pub(super) description: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNote {
+    pub(super) title: Spanned<String>,
+    pub(super) text: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOutcome {
+    #[serde(default)]
+    pub(super) award: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) on_success: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) on_failure: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) contact: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +139,8 @@ pub(super) struct RawComponent {
     pub(super) weight: Spanned<i64>,
     #[serde(default)]
     pub(super) description: Option<String>,
+    #[serde(default)]
+    pub(super) interview: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -117,7 +172,9 @@ pub(super) struct RawGatewayCheck {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCriterion {
     pub(super) id: Spanned<String>,
-    pub(super) kind: CriterionKind,
+    #[serde(default)]
+    pub(super) title: Option<Spanned<String>>,
+    pub(super) kind: Spanned<String>,
     pub(super) area: Spanned<String>,
     #[serde(default)]
     pub(super) requirement: Option<String>,
@@ -125,11 +182,11 @@ pub(super) struct RawCriterion {
     pub(super) indicators: Vec<String>,
     pub(super) methods: Spanned<Vec<Spanned<String>>>,
     #[serde(default)]
-    pub(super) level: Option<u32>,
+    pub(super) level: Option<Spanned<i64>>,
     #[serde(default)]
-    pub(super) group: Option<String>,
+    pub(super) group: Option<Spanned<String>>,
     #[serde(default)]
-    pub(super) maps_to: Vec<String>,
+    pub(super) maps_to: Vec<Spanned<String>>,
 }
 
 impl Guide {

@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{Component, Criterion, CriterionKind, Grade, Guide, ItemKey, Qualification};
+use crate::domain::permissions::Seat;
+
+use super::{Component, Criterion, Grade, Guide, ItemKey, Qualification};
 
 impl Qualification {
     /// The knowledge criteria none of `units` covers: where the viva should probe. Unknown unit
@@ -15,11 +17,7 @@ impl Qualification {
             let unit = self.units.iter().find(|u| u.id == *id).ok_or_else(|| id.clone())?;
             covered.extend(unit.covers.iter().map(String::as_str));
         }
-        Ok(guide
-            .criteria
-            .iter()
-            .filter(|c| c.kind == CriterionKind::Knowledge && !covered.contains(c.id.as_str()))
-            .collect())
+        Ok(guide.criteria.iter().filter(|c| c.kind.is_knowledge() && !covered.contains(c.id.as_str())).collect())
     }
 }
 
@@ -32,6 +30,66 @@ impl Guide {
 
     pub fn from_json(text: &str) -> Result<Guide, serde_json::Error> {
         serde_json::from_str(text)
+    }
+
+    /// The panel roles that score, in order: the guide's `[panel] seats`, else the three v1 seats.
+    pub fn seats(&self) -> Vec<Seat> {
+        match &self.panel {
+            Some(p) => p.seats.clone(),
+            None => Seat::ALL.to_vec(),
+        }
+    }
+
+    /// The seat whose own score decides a deadlock (and who makes the consensus and decision when
+    /// there is more than one seat); `None` for a one-seat panel, whose only seat decides.
+    pub fn tie_breaker(&self) -> Option<Seat> {
+        match &self.panel {
+            Some(p) => p.tie_breaker,
+            None => Some(Seat::IndependentAssessor),
+        }
+    }
+
+    /// The seat that records the consensus and makes the decision: the tie-breaker, or the only
+    /// seat of a one-seat panel.
+    pub fn deciding_seat(&self) -> Seat {
+        self.tie_breaker().or_else(|| self.seats().first().copied()).unwrap_or(Seat::IndependentAssessor)
+    }
+
+    /// The component scored in the viva / interview: the one marked `interview = true`; for a
+    /// guide that marks none, the one whose id or title names a viva or interview, else the last.
+    pub fn viva_component(&self) -> Option<&Component> {
+        if self.components.iter().any(|c| c.interview.is_some()) {
+            return self.components.iter().find(|c| c.interview == Some(true));
+        }
+        self.named_viva_component().or_else(|| self.components.last())
+    }
+
+    fn named_viva_component(&self) -> Option<&Component> {
+        self.components.iter().find(|c| {
+            let text = format!("{} {}", c.id, c.title.clone().unwrap_or_default()).to_lowercase();
+            text.contains("viva") || text.contains("interview")
+        })
+    }
+
+    /// Whether a viva record is required before the decision: `[panel] viva_required`, else
+    /// whether a component is marked `interview = true`, else (a v1 guide, which marks none)
+    /// whether a component's id or title names a viva or interview.
+    pub fn viva_required(&self) -> bool {
+        if let Some(required) = self.panel.as_ref().and_then(|p| p.viva_required) {
+            return required;
+        }
+        if self.components.iter().any(|c| c.interview.is_some()) {
+            return self.components.iter().any(|c| c.interview == Some(true));
+        }
+        self.named_viva_component().is_some()
+    }
+
+    /// "Title (level 4)", or the title alone for a guide without a level.
+    pub fn title_with_level(&self) -> String {
+        match self.level {
+            Some(level) => format!("{} (level {level})", self.title),
+            None => self.title.clone(),
+        }
     }
 
     pub fn criterion(&self, id: &str) -> Option<&Criterion> {

@@ -1,6 +1,7 @@
 //! The guide's tests, and the small guide other domain tests use.
 
 use super::*;
+use crate::domain::permissions::Seat;
 
 /// A small guide in the contract's shape, for tests across the domain.
 pub(crate) const SMALL: &str = r#"
@@ -138,12 +139,6 @@ fn missing_fields_are_named() {
 }
 
 #[test]
-fn portfolio_is_not_a_component() {
-    let e = error_of(&SMALL.replace(r#"id = "viva""#, r#"id = "portfolio""#));
-    assert_eq!(e.field, "components.id");
-}
-
-#[test]
 fn a_weighted_component_needs_a_criterion() {
     let text = SMALL
         .replace(r#"methods = ["portfolio", "viva"]"#, r#"methods = ["portfolio"]"#)
@@ -233,4 +228,175 @@ fn the_shipped_guides_are_valid() {
         }
     }
     assert!(seen >= 1, "no guide found in {}", dir.display());
+}
+
+/// The small guide with the format's additions, for the tests below.
+fn with_additions(extra_top: &str, criterion_extra: &str) -> String {
+    let text =
+        SMALL.replace("id = \"S2\"\nkind = \"skill\"", &format!("id = \"S2\"\n{criterion_extra}\nkind = \"skill\""));
+    format!("{text}\n{extra_top}\n")
+}
+
+#[test]
+fn level_is_optional() {
+    let g = Guide::from_toml(&SMALL.replace("level = 4\n", "")).unwrap();
+    assert_eq!(g.level, None);
+    assert_eq!(g.title_with_level(), "Small standard");
+    assert_eq!(small().title_with_level(), "Small standard (level 4)");
+    let e = error_of(&SMALL.replace("level = 4", "level = 9"));
+    assert_eq!(e.field, "level");
+}
+
+#[test]
+fn a_v1_guide_has_three_seats_and_requires_the_viva() {
+    let g = small();
+    assert_eq!(g.seats(), Seat::ALL.to_vec());
+    assert_eq!(g.tie_breaker(), Some(Seat::IndependentAssessor));
+    assert!(g.viva_required());
+    assert_eq!(g.viva_component().map(|c| c.id.as_str()), Some("viva"));
+}
+
+#[test]
+fn the_panel_section_is_read_and_checked() {
+    let one = "[panel]\nseats = [\"independent_assessor\"]\nviva_required = false";
+    let g = Guide::from_toml(&format!("{SMALL}\n{one}\n")).unwrap();
+    assert_eq!(g.seats(), [Seat::IndependentAssessor]);
+    assert_eq!(g.tie_breaker(), None);
+    assert_eq!(g.deciding_seat(), Seat::IndependentAssessor);
+    assert!(!g.viva_required());
+
+    let two = "[panel]\nseats = [\"line_manager\", \"independent_assessor\"]\ntie_breaker = \"independent_assessor\"";
+    let g = Guide::from_toml(&format!("{SMALL}\n{two}\n")).unwrap();
+    assert_eq!(g.tie_breaker(), Some(Seat::IndependentAssessor));
+
+    let bad = |panel: &str| error_of(&format!("{SMALL}\n[panel]\n{panel}\n"));
+    assert_eq!(bad("seats = []").field, "panel.seats");
+    assert_eq!(bad("seats = [\"moderator\"]").field, "panel.seats");
+    assert_eq!(bad("seats = [\"line_manager\", \"line_manager\"]").field, "panel.seats");
+    let e = bad("seats = [\"line_manager\", \"independent_assessor\"]");
+    assert_eq!(e.field, "panel.tie_breaker");
+    let e = bad("seats = [\"line_manager\", \"independent_assessor\"]\ntie_breaker = \"training_provider\"");
+    assert_eq!(e.field, "panel.tie_breaker");
+    assert!(e.line.is_some(), "{e}");
+    let e = bad("seats = [\"independent_assessor\"]\ntie_breaker = \"independent_assessor\"");
+    assert_eq!(e.field, "panel.tie_breaker");
+}
+
+#[test]
+fn interview_marks_the_viva_component() {
+    let text = SMALL.replace("id = \"project\"\nweight = 80", "id = \"project\"\nweight = 80\ninterview = true");
+    let g = Guide::from_toml(&text).unwrap();
+    assert_eq!(g.viva_component().map(|c| c.id.as_str()), Some("project"));
+    assert!(g.viva_required());
+    let text = SMALL.replace("id = \"viva\"\nweight = 20", "id = \"viva\"\nweight = 20\ninterview = false");
+    let g = Guide::from_toml(&text).unwrap();
+    assert!(!g.viva_required(), "a guide that marks no interview component needs no viva record");
+    assert!(g.viva_component().is_none());
+}
+
+#[test]
+fn a_component_may_be_called_portfolio() {
+    let text = SMALL
+        .replace(r#"id = "project""#, r#"id = "portfolio""#)
+        .replace(r#"methods = ["project", "portfolio"]"#, r#"methods = ["portfolio"]"#)
+        .replace(r#"methods = ["project", "viva"]"#, r#"methods = ["portfolio", "viva"]"#);
+    let g = Guide::from_toml(&text).unwrap();
+    assert!(g.score_items().iter().any(|i| i.component == "portfolio" && i.criterion == "S2"));
+}
+
+#[test]
+fn declared_kinds_groups_notes_evidence_and_outcome_are_read() {
+    let top = r#"[[kinds]]
+id = "performance_criterion"
+title = "Performance criterion"
+[[groups]]
+id = "unit-1"
+title = "Unit 1"
+[[notes]]
+title = "Scope"
+text = "Who this is for."
+[[evidence_kinds]]
+id = "observation_record"
+title = "Observation record"
+[outcome]
+award = "Licentiateship"
+on_success = "The certificate follows."
+on_failure = "You may re-submit."
+contact = "the centre""#;
+    let crit = "title = \"Plan\"\ngroup = \"unit-1\"";
+    let text = with_additions(top, crit).replace(
+        "id = \"S2\"\ntitle = \"Plan\"\ngroup = \"unit-1\"\nkind = \"skill\"",
+        "id = \"S2\"\ntitle = \"Plan\"\ngroup = \"unit-1\"\nkind = \"performance_criterion\"",
+    );
+    let g = Guide::from_toml(&text).unwrap();
+    let s2 = g.criterion("S2").unwrap();
+    assert_eq!(s2.kind.as_str(), "performance_criterion");
+    assert_eq!(s2.title.as_deref(), Some("Plan"));
+    assert_eq!(s2.group.as_deref(), Some("unit-1"));
+    assert_eq!(g.kinds[0].title, "Performance criterion");
+    assert_eq!(g.notes[0].title, "Scope");
+    assert_eq!(g.evidence_kinds[0].id, "observation_record");
+    assert_eq!(g.outcome.as_ref().and_then(|o| o.award.as_deref()), Some("Licentiateship"));
+    assert_eq!(Guide::from_json(&g.to_json()).unwrap(), g);
+
+    let e = error_of(&text.replace("kind = \"performance_criterion\"", "kind = \"statement\""));
+    assert_eq!(e.field, "criteria.kind");
+    assert!(e.line.is_some());
+    let e = error_of(&text.replace("group = \"unit-1\"\nkind", "group = \"unit-2\"\nkind"));
+    assert_eq!(e.field, "criteria.group");
+    let e = error_of(&text.replace("id = \"performance_criterion\"", "id = \"skill\""));
+    assert_eq!(e.field, "kinds.id");
+    let e = error_of(&text.replace("text = \"Who this is for.\"", "text = \" \""));
+    assert_eq!(e.field, "notes.text");
+    let e = error_of(&text.replace("award = \"Licentiateship\"", "award = \"\""));
+    assert_eq!(e.field, "outcome.award");
+}
+
+#[test]
+fn hostile_ids_and_levels_are_refused() {
+    assert_eq!(error_of(&SMALL.replace(r#"id = "K1""#, r#"id = "..""#)).field, "criteria.id");
+    assert_eq!(error_of(&SMALL.replace(r#"id = "K1""#, r#"id = "a/b""#)).field, "criteria.id");
+    assert_eq!(error_of(&with_additions("", "level = 0")).field, "criteria.level");
+    assert_eq!(error_of(&with_additions("", "maps_to = [\"../x\"]")).field, "criteria.maps_to");
+    assert_eq!(error_of(&with_additions("", "maps_to = [\"K1\", \"K1\"]")).field, "criteria.maps_to");
+}
+
+/// No standard's own words in the code or the shared templates: the L4 standard's name, its
+/// field, its professional body and the phrase its plan uses for itself belong in its guide.
+/// (The part of a Rust file after `#[cfg(test)]` is its tests, which may name it.)
+#[test]
+fn no_standard_is_written_in_the_code_or_templates() {
+    const OWN_WORDS: [&str; 5] = [
+        "Senior Housing",
+        "Property Management",
+        "apprenticeship standard",
+        "Chartered Institute of Housing",
+        "Certified Practitioner",
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    let mut stack = vec![root.join("src"), root.join("templates")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            let is_rust = path.extension().is_some_and(|e| e == "rs");
+            if is_rust
+                && (path.ends_with("tests.rs") || path.ends_with("fuzz_corpus.rs") || path.ends_with("proptests.rs"))
+            {
+                continue;
+            }
+            let code = if is_rust { text.split("#[cfg(test)]").next().unwrap_or_default() } else { &text };
+            for word in OWN_WORDS {
+                if code.contains(word) {
+                    found.push(format!("{}: {word}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "a standard's own words outside its guide: {found:#?}");
 }

@@ -4,11 +4,15 @@
 
 use std::collections::HashSet;
 
-use super::parse::RawGuide;
+use toml::Spanned;
+
+use super::parse::{RawGuide, RawNamed, RawPanel};
 use super::{
-    AssessorRequirements, Component, Criterion, Descriptor, GatewayCheck, Grade, Grading, Guide, GuideError,
-    Qualification, QualificationUnit, Scale, PORTFOLIO,
+    AssessorRequirements, Component, Criterion, CriterionGroup, CriterionKind, Descriptor, EvidenceKind, GatewayCheck,
+    Grade, Grading, Guide, GuideError, KindOfCriterion, Note, OutcomeWording, PanelRules, Qualification,
+    QualificationUnit, Scale, PORTFOLIO,
 };
+use crate::domain::permissions::Seat;
 
 /// Turns byte spans into line numbers and collects the first mistake.
 pub(super) struct Locator<'a> {
@@ -31,24 +35,67 @@ impl Locator<'_> {
     }
 }
 
+/// An id: 1-100 letters, digits, '-', '_' or '.', and not only dots (no path-like `.`/`..`).
 fn is_id(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 100
         && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !text.chars().all(|c| c == '.')
+}
+
+const ID_RULE: &str = "must be 1-100 letters, digits, '-', '_' or '.', and not only dots";
+
+/// The most entries of one kind a guide may have (a hostile file cannot make every page huge).
+const MAX_ENTRIES: usize = 2000;
+/// The longest text a guide's string may be.
+const MAX_TEXT: usize = 20_000;
+
+fn check_count(at: &Locator<'_>, span: std::ops::Range<usize>, field: &str, n: usize) -> Result<(), GuideError> {
+    if n > MAX_ENTRIES {
+        return at.error(span, field, format!("{n} entries: at most {MAX_ENTRIES}"));
+    }
+    Ok(())
+}
+
+/// A required text: not blank and not longer than [`MAX_TEXT`]; returned trimmed.
+fn required_text(at: &Locator<'_>, text: Spanned<String>, field: &str) -> Result<String, GuideError> {
+    let span = text.span();
+    let value = text.into_inner().trim().to_string();
+    if value.is_empty() {
+        return at.error(span, field, "must not be empty");
+    }
+    if value.chars().count() > MAX_TEXT {
+        return at.error(span, field, format!("must be at most {MAX_TEXT} characters"));
+    }
+    Ok(value)
+}
+
+fn optional_text(at: &Locator<'_>, text: Option<Spanned<String>>, field: &str) -> Result<Option<String>, GuideError> {
+    text.map(|t| required_text(at, t, field)).transpose()
+}
+
+fn level_of(at: &Locator<'_>, level: Option<Spanned<i64>>, field: &str) -> Result<Option<u32>, GuideError> {
+    match level {
+        None => Ok(None),
+        Some(l) if (1..=8).contains(l.get_ref()) => Ok(Some(*l.get_ref() as u32)),
+        Some(l) => at.error(l.span(), field, "must be a level from 1 to 8"),
+    }
+}
+
+fn seat_named(name: &str) -> Option<Seat> {
+    Seat::ALL.into_iter().find(|s| s.as_str() == name)
 }
 
 pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideError> {
     if !is_id(raw.id.get_ref()) {
-        return at.error(raw.id.span(), "id", "must be 1-100 letters, digits, '-', '_' or '.'");
+        return at.error(raw.id.span(), "id", ID_RULE);
     }
     if raw.title.get_ref().trim().is_empty() {
         return at.error(raw.title.span(), "title", "must not be empty");
     }
-    if !(1..=8).contains(raw.level.get_ref()) {
-        return at.error(raw.level.span(), "level", "must be a level from 1 to 8");
-    }
+    let level = level_of(at, raw.level, "level")?;
     if !is_id(raw.version.get_ref()) {
-        return at.error(raw.version.span(), "version", "must be 1-100 letters, digits, '-', '_' or '.'");
+        return at.error(raw.version.span(), "version", ID_RULE);
     }
 
     let scale = match raw.scale {
@@ -85,6 +132,8 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
         }
     };
 
+    check_count(at, raw.components.span(), "components", raw.components.get_ref().len())?;
+    check_count(at, raw.criteria.span(), "criteria", raw.criteria.get_ref().len())?;
     let components_span = raw.components.span();
     let mut components = Vec::new();
     let mut total_weight = 0i64;
@@ -92,14 +141,7 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
         let c = c.into_inner();
         let id = c.id.get_ref();
         if !is_id(id) {
-            return at.error(c.id.span(), "components.id", "must be 1-100 letters, digits, '-', '_' or '.'");
-        }
-        if id == PORTFOLIO {
-            return at.error(
-                c.id.span(),
-                "components.id",
-                "`portfolio` is recorded, never scored: it cannot be a component",
-            );
+            return at.error(c.id.span(), "components.id", ID_RULE);
         }
         if components.iter().any(|k: &Component| k.id == *id) {
             return at.error(c.id.span(), "components.id", format!("`{id}` is used twice"));
@@ -114,6 +156,7 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
             title: c.title,
             weight: weight as u32,
             description: c.description,
+            interview: c.interview,
         });
     }
     if components.is_empty() {
@@ -173,7 +216,7 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
     for g in raw.gateway {
         let g = g.into_inner();
         if !is_id(g.id.get_ref()) {
-            return at.error(g.id.span(), "gateway.id", "must be 1-100 letters, digits, '-', '_' or '.'");
+            return at.error(g.id.span(), "gateway.id", ID_RULE);
         }
         if gateway.iter().any(|k| k.id == *g.id.get_ref()) {
             return at.error(g.id.span(), "gateway.id", format!("`{}` is used twice", g.id.get_ref()));
@@ -181,13 +224,28 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
         gateway.push(GatewayCheck { id: g.id.into_inner(), title: g.title, description: g.description });
     }
 
+    let kinds = named_entries(at, raw.kinds, "kinds")?;
+    if let Some(k) = kinds.iter().find(|k| CriterionKind::BUILT_IN.contains(&k.0.as_str())) {
+        return at.error(k.3.clone(), "kinds.id", format!("`{}` is built in: it needs no declaration", k.0));
+    }
+    let kinds: Vec<KindOfCriterion> =
+        kinds.into_iter().map(|(id, title, _, _)| KindOfCriterion { id, title }).collect();
+    let groups: Vec<CriterionGroup> = named_entries(at, raw.groups, "groups")?
+        .into_iter()
+        .map(|(id, title, description, _)| CriterionGroup { id, title, description })
+        .collect();
+    let evidence_kinds: Vec<EvidenceKind> = named_entries(at, raw.evidence_kinds, "evidence_kinds")?
+        .into_iter()
+        .map(|(id, title, description, _)| EvidenceKind { id, title, description })
+        .collect();
+
     let criteria_span = raw.criteria.span();
     let mut criteria: Vec<Criterion> = Vec::new();
     for c in raw.criteria.into_inner() {
         let c = c.into_inner();
         let id = c.id.get_ref();
         if !is_id(id) {
-            return at.error(c.id.span(), "criteria.id", "must be 1-100 letters, digits, '-', '_' or '.'");
+            return at.error(c.id.span(), "criteria.id", ID_RULE);
         }
         if criteria.iter().any(|k| k.id == *id) {
             return at.error(c.id.span(), "criteria.id", format!("`{id}` is used twice"));
@@ -214,16 +272,51 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
         if methods.is_empty() {
             return at.error(methods_span, "criteria.methods", format!("criterion `{id}` needs at least one method"));
         }
+        let kind = c.kind.get_ref().as_str();
+        if !CriterionKind::BUILT_IN.contains(&kind) && !kinds.iter().any(|k| k.id == kind) {
+            return at.error(
+                c.kind.span(),
+                "criteria.kind",
+                format!(
+                    "criterion `{id}`: `{kind}` is neither knowledge, skill, behaviour nor a kind declared in [[kinds]]"
+                ),
+            );
+        }
+        let group = match c.group {
+            Some(g) if !groups.is_empty() && !groups.iter().any(|k| k.id == *g.get_ref()) => {
+                return at.error(
+                    g.span(),
+                    "criteria.group",
+                    format!("criterion `{id}`: `{}` is not a group declared in [[groups]]", g.get_ref()),
+                )
+            }
+            g => optional_text(at, g, "criteria.group")?,
+        };
+        let mut maps_to: Vec<String> = Vec::new();
+        for m in c.maps_to {
+            if !is_id(m.get_ref()) {
+                return at.error(m.span(), "criteria.maps_to", format!("criterion `{id}`: {ID_RULE}"));
+            }
+            if maps_to.contains(m.get_ref()) {
+                return at.error(
+                    m.span(),
+                    "criteria.maps_to",
+                    format!("criterion `{id}`: `{}` is listed twice", m.get_ref()),
+                );
+            }
+            maps_to.push(m.into_inner());
+        }
         criteria.push(Criterion {
             id: id.clone(),
-            kind: c.kind,
+            title: optional_text(at, c.title, "criteria.title")?,
+            kind: CriterionKind::new(kind),
             area: c.area.into_inner(),
             requirement: c.requirement,
             indicators: c.indicators,
             methods,
-            level: c.level,
-            group: c.group,
-            maps_to: c.maps_to,
+            level: level_of(at, c.level, "criteria.level")?,
+            group,
+            maps_to,
         });
     }
     if criteria.is_empty() {
@@ -299,10 +392,31 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
             })
         }
     };
+    let panel = match raw.panel {
+        None => None,
+        Some(p) => Some(panel_rules(at, p)?),
+    };
+    let mut notes = Vec::new();
+    for n in raw.notes {
+        let n = n.into_inner();
+        notes.push(Note {
+            title: required_text(at, n.title, "notes.title")?,
+            text: required_text(at, n.text, "notes.text")?,
+        });
+    }
+    let outcome = match raw.outcome {
+        None => None,
+        Some(o) => Some(OutcomeWording {
+            award: optional_text(at, o.award, "outcome.award")?,
+            on_success: optional_text(at, o.on_success, "outcome.on_success")?,
+            on_failure: optional_text(at, o.on_failure, "outcome.on_failure")?,
+            contact: optional_text(at, o.contact, "outcome.contact")?,
+        }),
+    };
     Ok(Guide {
         id: raw.id.into_inner(),
         title: raw.title.into_inner().trim().to_string(),
-        level: *raw.level.get_ref() as u32,
+        level,
         version: raw.version.into_inner(),
         source: raw.source,
         description: raw.description,
@@ -313,5 +427,83 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
         criteria,
         qualifications,
         assessors,
+        panel,
+        kinds,
+        groups,
+        notes,
+        evidence_kinds,
+        outcome,
     })
+}
+
+/// `[panel]`: seats are panel roles, at least one and none twice; more than one seat needs a
+/// tie-breaker among them, and one seat has none.
+fn panel_rules(at: &Locator<'_>, panel: Spanned<RawPanel>) -> Result<PanelRules, GuideError> {
+    let span = panel.span();
+    let panel = panel.into_inner();
+    let seats_span = panel.seats.span();
+    let mut seats: Vec<Seat> = Vec::new();
+    for s in panel.seats.into_inner() {
+        let Some(seat) = seat_named(s.get_ref()) else {
+            return at.error(
+                s.span(),
+                "panel.seats",
+                format!(
+                    "`{}` is not a panel role (line_manager, training_provider, independent_assessor)",
+                    s.get_ref()
+                ),
+            );
+        };
+        if seats.contains(&seat) {
+            return at.error(s.span(), "panel.seats", format!("`{}` is listed twice", s.get_ref()));
+        }
+        seats.push(seat);
+    }
+    if seats.is_empty() {
+        return at.error(seats_span, "panel.seats", "at least one seat is needed");
+    }
+    let tie_breaker = match panel.tie_breaker {
+        None if seats.len() > 1 => {
+            return at.error(span, "panel.tie_breaker", "a panel of more than one seat needs a tie-breaker")
+        }
+        None => None,
+        Some(t) if seats.len() == 1 => {
+            return at.error(t.span(), "panel.tie_breaker", "a one-seat panel has no tie-breaker")
+        }
+        Some(t) => match seat_named(t.get_ref()).filter(|s| seats.contains(s)) {
+            Some(seat) => Some(seat),
+            None => {
+                return at.error(t.span(), "panel.tie_breaker", format!("`{}` is not one of the seats", t.get_ref()))
+            }
+        },
+    };
+    Ok(PanelRules { seats, tie_breaker, viva_required: panel.viva_required })
+}
+
+/// `[[kinds]]`, `[[groups]]`, `[[evidence_kinds]]`: ids unique and well formed, titles given.
+#[expect(clippy::type_complexity, reason = "a private helper's (id, title, description, span)")]
+fn named_entries(
+    at: &Locator<'_>,
+    entries: Vec<Spanned<RawNamed>>,
+    field: &str,
+) -> Result<Vec<(String, String, Option<String>, std::ops::Range<usize>)>, GuideError> {
+    if let Some(first) = entries.first() {
+        check_count(at, first.span(), field, entries.len())?;
+    }
+    let mut out: Vec<(String, String, Option<String>, std::ops::Range<usize>)> = Vec::new();
+    for e in entries {
+        let e = e.into_inner();
+        let id = e.id.get_ref();
+        if !is_id(id) {
+            return at.error(e.id.span(), format!("{field}.id"), ID_RULE);
+        }
+        if out.iter().any(|k| k.0 == *id) {
+            return at.error(e.id.span(), format!("{field}.id"), format!("`{id}` is used twice"));
+        }
+        let (id, span) = (id.clone(), e.id.span());
+        let title = required_text(at, e.title, &format!("{field}.title"))?;
+        let description = optional_text(at, e.description, &format!("{field}.description"))?;
+        out.push((id, title, description, span));
+    }
+    Ok(out)
 }

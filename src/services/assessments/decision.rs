@@ -59,14 +59,14 @@ pub fn decide(
     change(conn, actor, id, Action::Decide, input, |Change { conn, row, status, body: input, .. }| {
         check_text("notes", &input.notes, NOTE_MAX)?;
         let next = status.after(Event::Decided)?;
+        let guide = guide_of(conn, guides, row)?;
         let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
-        if viva.is_none_or(|v| v.questions.is_empty()) {
+        if guide.viva_required() && viva.is_none_or(|v| v.questions.is_empty()) {
             return Err(AppError::conflict(
                 ErrorCode::VivaRecordRequired,
                 "record the viva's questions and responses before the decision",
             ));
         }
-        let guide = guide_of(conn, guides, row)?;
         let mut decision = resolve_decision(conn, &guide, row)?;
         decision.weighted_score = round4(decision.weighted_score);
         let at = now();

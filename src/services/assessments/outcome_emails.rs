@@ -59,6 +59,7 @@ fn queue_emails(
         Some(_) => None,
         None => sole_assessment_body(conn)?,
     };
+    let wording = guide.outcome.as_ref();
     for (role, name, email) in recipients {
         let outcome = crate::mail::Outcome {
             recipient_name: name,
@@ -70,6 +71,10 @@ fn queue_emails(
             achieved: guide.grading.grades.first().is_none_or(|lowest| lowest.name != grade),
             released_at: row.released_at.as_deref().unwrap_or(&at),
             assessment_body: body.as_deref(),
+            award: wording.and_then(|w| w.award.as_deref()),
+            on_success: wording.and_then(|w| w.on_success.as_deref()),
+            on_failure: wording.and_then(|w| w.on_failure.as_deref()),
+            guide_contact: wording.and_then(|w| w.contact.as_deref()),
         };
         let rendered = match amendment {
             None => composer.render_outcome(&outcome),

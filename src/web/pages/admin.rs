@@ -295,7 +295,15 @@ async fn register_view(
                 guides
                     .list_latest(conn)?
                     .iter()
-                    .map(|g| (g.id.clone(), format!("{} (level {}, version {})", g.title, g.level, g.version)))
+                    .map(|g| {
+                        (
+                            g.id.clone(),
+                            match g.level {
+                                Some(level) => format!("{} (level {level}, version {})", g.title, g.version),
+                                None => format!("{} (version {})", g.title, g.version),
+                            },
+                        )
+                    })
                     .collect(),
                 people::list_users(conn, &actor, Role::LineManager)?,
                 people::list_users(conn, &actor, Role::TrainingProvider)?,

@@ -136,7 +136,7 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
                 let (step, action, href) = next_step(&data);
                 let standard = guides
                     .get(conn, &data.standard_id, &data.standard_version)?
-                    .map(|g| format!("{} (level {})", g.title, g.level))
+                    .map(|g| g.title_with_level())
                     .unwrap_or_else(|| data.standard_id.clone());
                 rows.push((
                     step,

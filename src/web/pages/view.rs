@@ -78,7 +78,7 @@ impl Loaded {
         Header {
             id: d.id.clone(),
             apprentice: d.apprentice_name(),
-            standard: format!("{} (level {})", self.guide.title, self.guide.level),
+            standard: self.guide.title_with_level(),
             status: d.status.as_str().to_string(),
             status_label: d.status_label().to_string(),
             employer: self.employer.clone(),

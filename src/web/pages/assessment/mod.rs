@@ -15,7 +15,7 @@ pub use declaration::{declaration_page, declaration_save};
 pub use gateway::{field_label, gateway_page, gateway_save};
 pub use panel::{panel_page, panel_save, viva_time};
 pub use sign_off::{sign_off_lines, sign_off_save, SignOffLine};
-pub use viva::{posted_questions, viva_component, viva_page, viva_save};
+pub use viva::{posted_questions, viva_page, viva_save};
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};

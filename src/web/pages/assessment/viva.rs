@@ -54,15 +54,6 @@ struct VivaView {
     new_response: String,
 }
 
-/// The component the viva is: the one named like it, else the last one.
-pub fn viva_component(guide: &crate::domain::guide::Guide) -> Option<&crate::domain::guide::Component> {
-    let looks_like = |c: &&crate::domain::guide::Component| {
-        let text = format!("{} {}", c.id, c.title.clone().unwrap_or_default()).to_lowercase();
-        text.contains("viva") || text.contains("interview")
-    };
-    guide.components.iter().find(looks_like).or_else(|| guide.components.last())
-}
-
 fn viva_view(
     loaded: &Loaded,
     posted: Option<&Form>,
@@ -70,15 +61,15 @@ fn viva_view(
     notice: Option<&'static str>,
 ) -> VivaView {
     let guide = &loaded.guide;
-    let component = viva_component(guide);
+    let component = guide.viva_component();
     let cid = component.map(|c| c.id.clone()).unwrap_or_default();
     let mut groups: BTreeMap<u8, PrepGroup> = BTreeMap::new();
     for c in guide.criteria.iter().filter(|c| c.methods.contains(&cid)) {
-        let kind = c.kind.as_str();
-        let order = match kind {
-            "knowledge" => 0,
-            "skill" => 1,
-            _ => 2,
+        let (order, kind) = match c.kind.as_str() {
+            "knowledge" => (0, "knowledge"),
+            "skill" => (1, "skill"),
+            "behaviour" => (2, "behaviour"),
+            _ => (3, "other"),
         };
         let group =
             groups.entry(order).or_insert_with(|| PrepGroup { kind, heading: kind_label(kind), criteria: vec![] });
