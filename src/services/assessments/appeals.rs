@@ -139,7 +139,6 @@ pub fn amends(appeal: &AppealRow) -> bool {
 
 /// The outcomes assessment `row` has had, oldest first, the last being the current one: empty
 /// while no appeal has amended it.
-
 pub fn grade_history(row: &AssessmentRow, appeals: &[AppealRow]) -> Vec<GradeChange> {
     let mut amending: Vec<&AppealRow> =
         appeals.iter().filter(|a| a.assessment_id == row.id && a.grade_after.is_some()).collect();
