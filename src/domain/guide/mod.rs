@@ -14,6 +14,6 @@ pub(crate) mod tests;
 mod validate;
 
 pub use model::{
-    AssessorRequirements, Component, Criterion, CriterionKind, Descriptor, GatewayCheck, Grade, Grading, Guide,
-    GuideError, ItemKey, Qualification, QualificationUnit, Scale, PORTFOLIO,
+    AssessorRequirements, AttemptRules, Component, Criterion, CriterionKind, Descriptor, GatewayCheck, Grade, Grading,
+    Guide, GuideError, ItemKey, Qualification, QualificationUnit, Scale, PORTFOLIO,
 };

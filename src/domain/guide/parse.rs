@@ -32,6 +32,17 @@ pub(super) struct RawGuide {
     pub(super) qualifications: Vec<Spanned<RawQualification>>,
     #[serde(default)]
     pub(super) assessors: Option<RawAssessors>,
+    #[serde(default)]
+    pub(super) attempts: Option<RawAttempts>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAttempts {
+    #[serde(default)]
+    pub(super) grade_cap: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) window_months: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

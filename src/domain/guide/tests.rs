@@ -234,3 +234,20 @@ fn the_shipped_guides_are_valid() {
     }
     assert!(seen >= 1, "no guide found in {}", dir.display());
 }
+
+#[test]
+fn the_attempts_section_is_optional_and_its_cap_names_a_grade() {
+    assert_eq!(small().attempts, None);
+    let g = Guide::from_toml(&format!("{SMALL}\n[attempts]\ngrade_cap = \"Pass\"\nwindow_months = 6\n")).unwrap();
+    let rules = g.attempts.clone().unwrap();
+    assert_eq!((rules.grade_cap.as_deref(), rules.window_months), (Some("Pass"), Some(6)));
+    let back: Guide = serde_json::from_str(&serde_json::to_string(&g).unwrap()).unwrap();
+    assert_eq!(back, g);
+    let e = error_of(&format!("{SMALL}\n[attempts]\ngrade_cap = \"Merit\"\n"));
+    assert_eq!(e.field, "attempts.grade_cap", "{e}");
+    assert!(e.line.is_some() && e.message.contains("Merit"), "{e}");
+    let e = error_of(&format!("{SMALL}\n[attempts]\nwindow_months = 0\n"));
+    assert_eq!(e.field, "attempts.window_months", "{e}");
+    let e = error_of(&format!("{SMALL}\n[attempts]\nretries = 2\n"));
+    assert!(e.line.is_some(), "{e}");
+}

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use super::parse::RawGuide;
 use super::{
-    AssessorRequirements, Component, Criterion, Descriptor, GatewayCheck, Grade, Grading, Guide, GuideError,
-    Qualification, QualificationUnit, Scale, PORTFOLIO,
+    AssessorRequirements, AttemptRules, Component, Criterion, Descriptor, GatewayCheck, Grade, Grading, Guide,
+    GuideError, Qualification, QualificationUnit, Scale, PORTFOLIO,
 };
 
 /// Turns byte spans into line numbers and collects the first mistake.
@@ -299,6 +299,28 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
             })
         }
     };
+    let attempts = match raw.attempts {
+        None => None,
+        Some(a) => {
+            let grade_cap = match a.grade_cap {
+                None => None,
+                Some(c) if grades.iter().any(|g| g.name == c.get_ref().trim()) => Some(c.get_ref().trim().to_string()),
+                Some(c) => {
+                    return at.error(
+                        c.span(),
+                        "attempts.grade_cap",
+                        format!("`{}` is not a grade of this guide", c.get_ref()),
+                    )
+                }
+            };
+            let window_months = match a.window_months {
+                None => None,
+                Some(m) if (1..=60).contains(m.get_ref()) => Some(*m.get_ref() as u32),
+                Some(m) => return at.error(m.span(), "attempts.window_months", "must be 1-60 months"),
+            };
+            Some(AttemptRules { grade_cap, window_months })
+        }
+    };
     Ok(Guide {
         id: raw.id.into_inner(),
         title: raw.title.into_inner().trim().to_string(),
@@ -313,5 +335,6 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
         criteria,
         qualifications,
         assessors,
+        attempts,
     })
 }
