@@ -4,6 +4,7 @@
 
 pub mod appeal;
 pub mod assessment;
+pub mod attempt;
 pub mod audit;
 pub mod eligibility;
 pub mod error;

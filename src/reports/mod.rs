@@ -87,11 +87,13 @@ pub struct OutcomeRow {
     pub training_provider_name: String,
     pub independent_assessor_name: String,
     pub standard_title: String,
-    /// How many reasonable adjustments the assessment records. Not yet a column of
-    /// `outcomes.csv` (`#[serde(skip)]`): the contract's `adjustments` column is added with the
-    /// other v1 outcome columns, after the existing ones.
-    #[serde(skip)]
+    /// Which attempt of the apprentice's EPA this is (1: the first). The v1 columns
+    /// `attempt,adjustments,amended` come after every earlier column, in that order.
+    pub attempt: i64,
+    /// How many reasonable adjustments the assessment records.
     pub adjustments: usize,
+    /// Whether an upheld appeal changed its grade.
+    pub amended: bool,
 }
 
 /// One scorer's agreement with the agreed scores.
@@ -260,6 +262,9 @@ pub const OUTCOME_COLUMNS: &[&str] = &[
     "training_provider_name",
     "independent_assessor_name",
     "standard_title",
+    "attempt",
+    "adjustments",
+    "amended",
 ];
 
 pub const ASSESSOR_COLUMNS: &[&str] = &[

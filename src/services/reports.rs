@@ -194,6 +194,8 @@ pub struct Decided {
     /// (seat name, user id, submitted at) of the same sheets.
     pub submitted: Vec<(&'static str, String, String)>,
     pub names: Names,
+    /// Whether an upheld appeal changed its grade (`outcomes.csv`'s `amended`).
+    pub amended: bool,
 }
 
 /// The names the reports print beside ids (formula-safe).
@@ -318,7 +320,10 @@ impl Decided {
             training_provider_name: self.names.training_provider.clone(),
             independent_assessor_name: self.names.independent_assessor.clone(),
             standard_title: self.names.standard_title.clone(),
+            // Resits and retakes are not recorded yet: every assessment is a first attempt.
+            attempt: 1,
             adjustments: crate::services::assessments::adjustments_count(&self.row.adjustments_json),
+            amended: self.amended,
         }
     }
 }
@@ -340,6 +345,11 @@ pub fn page(
     let rows = decided_page(conn, &decided, after, PAGE)?;
     let ids: Vec<String> = rows.iter().map(|(r, _)| r.id.clone()).collect();
     let lookup = page_names(conn, &rows)?;
+    let amended: std::collections::HashSet<String> = crate::db::appeals::appeals_of(conn, &ids)?
+        .into_iter()
+        .filter(crate::services::assessments::amends)
+        .map(|a| a.assessment_id)
+        .collect();
     let mut sheets_by: HashMap<String, Vec<(crate::db::models::ScoreSheetRow, Sheet)>> = HashMap::new();
     for (assessment, row, sheet) in submitted_sheets(conn, &ids)? {
         sheets_by.entry(assessment).or_default().push((row, sheet));
@@ -367,7 +377,8 @@ pub fn page(
                 independent_assessor: name(&lookup.users, row.independent_assessor_id.as_deref().unwrap_or_default()),
                 standard_title: name(&lookup.standards, &format!("{}\n{}", row.standard_id, row.standard_version)),
             };
-            Ok(Decided { row, apprentice, decision, sheets, submitted, names })
+            let amended = amended.contains(&row.id);
+            Ok(Decided { row, apprentice, decision, sheets, submitted, names, amended })
         })
         .collect()
 }

@@ -252,7 +252,7 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
         referred_back: referred_back(loaded.latest_moderation.as_ref(), status)?,
         grade: row.grade.clone(),
         weighted_score: row.weighted_score,
-        amended: loaded.appeals.iter().any(|a| a.grade_after.is_some()),
+        amended: loaded.appeals.iter().any(super::assessments::amends),
         grade_history: super::assessments::grade_history(row, &loaded.appeals),
         decided_at: row.decided_at.clone(),
         released_at: row.released_at.clone(),

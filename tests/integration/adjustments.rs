@@ -131,3 +131,17 @@ both_backends!(the_panel_sees_the_adjustments_where_it_plans_and_scores, |app| a
         assert!(r.body.contains(&p.lm.name), "recorded by, by name: {page}");
     }
 });
+
+both_backends!(outcomes_csv_counts_the_adjustments, |app| async move {
+    let p = app.registered().await;
+    p.lm.expect(200, "PUT", &p.path("/adjustments"), body()).await;
+    p.pass_gateway().await;
+    p.appoint().await;
+    p.declare().await;
+    p.decide_unanimous(3).await;
+    let outcomes = app.admin.csv("/api/v1/reports/outcomes.csv").await;
+    let rows = outcomes.rows_where("assessment_id", &p.id);
+    assert_eq!(rows.len(), 1, "{outcomes:?}");
+    assert_eq!((rows[0]["attempt"].as_str(), rows[0]["adjustments"].as_str()), ("1", "2"), "{:?}", rows[0]);
+    assert_eq!(rows[0]["amended"], "false");
+});

@@ -242,6 +242,9 @@ both_backends!(upheld_changes_the_grade_keeps_the_old_and_emails_each_recipient_
     assert_eq!((&history[1]["reason"], &history[1]["appeal_id"]), (&json!("appeal_upheld"), &json!(id)));
     assert_eq!(before["amended"], json!(false));
     assert_eq!(before["grade_history"], json!([]));
+    let outcomes = app.admin.csv("/api/v1/reports/outcomes.csv").await;
+    let rows = outcomes.rows_where("assessment_id", &p.id);
+    assert_eq!((rows.len(), rows[0]["amended"].as_str(), rows[0]["grade"].as_str()), (1, "true", "Distinction"));
 
     // Exactly one amended email per recipient, on the real SMTP server.
     app.wait_for_emails(6).await;

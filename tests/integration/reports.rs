@@ -10,7 +10,7 @@ use serde_json::Value;
 pub use crate::app::REPORT_GUIDE;
 
 const SCORE_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,component,criterion,scorer_role,scorer_id,score,agreed_score,difference,decided_by,grade,moderation,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title";
-const OUTCOME_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,grade,weighted_score,items,unanimous_items,tie_breaks,moderation,released_at,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title";
+const OUTCOME_COLUMNS: &str = "assessment_id,standard_id,apprentice_id,employer_id,training_provider_id,independent_assessor_id,decided_on,grade,weighted_score,items,unanimous_items,tie_breaks,moderation,released_at,apprentice_name,employer_name,training_provider_name,independent_assessor_name,standard_title,attempt,adjustments,amended";
 const ASSESSOR_COLUMNS: &str = "scorer_id,name,role,assessments,items_scored,mean_difference,exact_agreement,adjacent_agreement,tie_breaks_decided,epas,lean,lean_low,lean_high,flag,tie_break_direction";
 const INDEPENDENCE_COLUMNS: &str =
     "assessment_id,seat,scorer_id,first_saved_at,submitted_at,revealed_at,audit_seq,scorer_name";
@@ -231,6 +231,9 @@ both_backends!(reports_match_a_hand_computation, |app| async move {
         assert_eq!(r["unanimous_items"], unanimous, "{r:?}");
         assert_eq!(r["tie_breaks"], tie_breaks, "{r:?}");
         assert_eq!(r["moderation"], moderation, "{r:?}");
+        assert_eq!(r["attempt"], "1", "every assessment is a first attempt: {r:?}");
+        assert_eq!(r["adjustments"], "0", "none recorded: {r:?}");
+        assert_eq!(r["amended"], "false", "no appeal: {r:?}");
         let score_row = scores.rows_where("assessment_id", &panel.id)[0];
         for column in [
             "apprentice_name",

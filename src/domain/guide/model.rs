@@ -76,6 +76,23 @@ pub struct Guide {
     /// The outcome email's wording; absent: neutral wording.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<OutcomeWording>,
+    /// How later attempts (resits and retakes) are graded and when they must be taken
+    /// (`[attempts]`); absent: no cap and no window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<AttemptRules>,
+}
+
+/// The guide's `[attempts]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AttemptRules {
+    /// The highest grade a later attempt may be awarded (a grade name of this guide), unless
+    /// exceptional circumstances are recorded; absent: no cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade_cap: Option<String>,
+    /// Months after the previous attempt's release within which a later attempt must be
+    /// requested; absent: no window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_months: Option<u32>,
 }
 
 /// The guide's `[panel]` section.

@@ -45,6 +45,17 @@ pub(super) struct RawGuide {
     pub(super) evidence_kinds: Vec<Spanned<RawNamed>>,
     #[serde(default)]
     pub(super) outcome: Option<RawOutcome>,
+    #[serde(default)]
+    pub(super) attempts: Option<RawAttempts>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAttempts {
+    #[serde(default)]
+    pub(super) grade_cap: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) window_months: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

@@ -400,3 +400,36 @@ fn no_standard_is_written_in_the_code_or_templates() {
     }
     assert!(found.is_empty(), "a standard's own words outside its guide: {found:#?}");
 }
+
+#[test]
+fn the_attempts_section_is_optional_and_its_cap_names_a_grade() {
+    assert_eq!(small().attempts, None);
+    let g = Guide::from_toml(&format!("{SMALL}\n[attempts]\ngrade_cap = \"Pass\"\nwindow_months = 6\n")).unwrap();
+    let rules = g.attempts.clone().unwrap();
+    assert_eq!((rules.grade_cap.as_deref(), rules.window_months), (Some("Pass"), Some(6)));
+    let back: Guide = serde_json::from_str(&serde_json::to_string(&g).unwrap()).unwrap();
+    assert_eq!(back, g);
+    let e = error_of(&format!("{SMALL}\n[attempts]\ngrade_cap = \"Merit\"\n"));
+    assert_eq!(e.field, "attempts.grade_cap", "{e}");
+    assert!(e.line.is_some() && e.message.contains("Merit"), "{e}");
+    let e = error_of(&format!("{SMALL}\n[attempts]\nwindow_months = 0\n"));
+    assert_eq!(e.field, "attempts.window_months", "{e}");
+    let e = error_of(&format!("{SMALL}\n[attempts]\nretries = 2\n"));
+    assert!(e.line.is_some(), "{e}");
+}
+
+#[test]
+fn only_the_three_v1_seats_with_the_assessor_breaking_ties_are_run_for_now() {
+    assert_eq!(small().panel_not_yet_run(), None);
+    let three = "[panel]\nseats = [\"independent_assessor\", \"line_manager\", \"training_provider\"]\ntie_breaker = \"independent_assessor\"";
+    assert_eq!(Guide::from_toml(&format!("{SMALL}\n{three}\n")).unwrap().panel_not_yet_run(), None);
+    for panel in [
+        "[panel]\nseats = [\"independent_assessor\"]",
+        "[panel]\nseats = [\"line_manager\", \"independent_assessor\"]\ntie_breaker = \"independent_assessor\"",
+        "[panel]\nseats = [\"line_manager\", \"training_provider\", \"independent_assessor\"]\ntie_breaker = \"training_provider\"",
+    ] {
+        let g = Guide::from_toml(&format!("{SMALL}\n{panel}\n")).unwrap();
+        let why = g.panel_not_yet_run().expect(panel);
+        assert!(why.contains("not run by this service yet"), "{why}");
+    }
+}

@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::parse::{RawGuide, RawNamed, RawPanel};
 use super::{
-    AssessorRequirements, Component, Criterion, CriterionGroup, CriterionKind, Descriptor, EvidenceKind, GatewayCheck,
+    AssessorRequirements, AttemptRules, Component, Criterion, CriterionGroup, CriterionKind, Descriptor, EvidenceKind, GatewayCheck,
     Grade, Grading, Guide, GuideError, KindOfCriterion, Note, OutcomeWording, PanelRules, Qualification,
     QualificationUnit, Scale, PORTFOLIO,
 };
@@ -413,6 +413,28 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
             contact: optional_text(at, o.contact, "outcome.contact")?,
         }),
     };
+    let attempts = match raw.attempts {
+        None => None,
+        Some(a) => {
+            let grade_cap = match a.grade_cap {
+                None => None,
+                Some(c) if grades.iter().any(|g| g.name == c.get_ref().trim()) => Some(c.get_ref().trim().to_string()),
+                Some(c) => {
+                    return at.error(
+                        c.span(),
+                        "attempts.grade_cap",
+                        format!("`{}` is not a grade of this guide", c.get_ref()),
+                    )
+                }
+            };
+            let window_months = match a.window_months {
+                None => None,
+                Some(m) if (1..=60).contains(m.get_ref()) => Some(*m.get_ref() as u32),
+                Some(m) => return at.error(m.span(), "attempts.window_months", "must be 1-60 months"),
+            };
+            Some(AttemptRules { grade_cap, window_months })
+        }
+    };
     Ok(Guide {
         id: raw.id.into_inner(),
         title: raw.title.into_inner().trim().to_string(),
@@ -433,6 +455,7 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
         notes,
         evidence_kinds,
         outcome,
+        attempts,
     })
 }
 

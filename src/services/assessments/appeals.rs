@@ -131,6 +131,12 @@ pub struct GradeChange {
     pub appeal_id: Option<String>,
 }
 
+/// Whether `appeal` amended its assessment: upheld, it replaced agreed scores and chose the
+/// grade again (`GET …/{id}`'s `amended`, `outcomes.csv`'s `amended`).
+pub fn amends(appeal: &AppealRow) -> bool {
+    appeal.grade_after.is_some()
+}
+
 /// The outcomes assessment `row` has had, oldest first, the last being the current one: empty
 /// while no appeal has amended it.
 pub fn grade_history(row: &AssessmentRow, appeals: &[AppealRow]) -> Vec<GradeChange> {
