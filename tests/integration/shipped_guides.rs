@@ -161,7 +161,6 @@ fn the_transcription_script_writes_exactly_the_committed_guides() {
 /// saying why, and nothing is stored — the workflow still runs only the three v1 seats.
 mod through_the_api {
     use super::*;
-    use crate::app::*;
 
     both_backends!(each_held_back_guide_is_refused_on_import_naming_its_panel, |app| async move {
         let mut names: Vec<String> = std::fs::read_dir(transcribed_dir())
