@@ -25,6 +25,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("errors/error.html", include_str!("../templates/errors/error.html")),
     ("pages/signin.html", include_str!("../templates/pages/signin.html")),
     ("pages/home.html", include_str!("../templates/pages/home.html")),
+    ("pages/appeals.html", include_str!("../templates/pages/appeals.html")),
+    ("pages/appeal.html", include_str!("../templates/pages/appeal.html")),
     ("pages/assessment.html", include_str!("../templates/pages/assessment.html")),
     ("pages/gateway.html", include_str!("../templates/pages/gateway.html")),
     ("pages/panel.html", include_str!("../templates/pages/panel.html")),

@@ -21,6 +21,7 @@ mod assessor_register;
 mod access;
 mod adjustments;
 mod admin_pages;
+mod appeal_pages;
 mod appeals;
 mod audit_chain;
 mod audit_seals;
