@@ -3,7 +3,6 @@
 //! reviewer (a conflicted one refused in words), and the reviewer finds the appeal on their home
 //! page and decides it (upheld, with a new agreed score); panel members are refused the list.
 
-use crate::app::*;
 use crate::web::*;
 
 /// The appeal's id in a `/appeals/{id}?done=…` redirect.

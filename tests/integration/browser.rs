@@ -1344,7 +1344,10 @@ async fn a_reviewer_decides_an_upheld_appeal_on_the_page() {
     let reviewer = app.user("rita@fairepa.test", "Rita Reviewer", "independent_assessor", &panel.body_id).await;
     let a = panel.admin.expect(201, "POST", &panel.path("/appeals"), json!({"grounds": "Marked too low."})).await;
     let id = a["id"].as_str().expect("an appeal id").to_string();
-    panel.admin.expect(200, "PUT", &format!("/api/v1/appeals/{id}/reviewer"), json!({"reviewer_id": reviewer.id})).await;
+    panel
+        .admin
+        .expect(200, "PUT", &format!("/api/v1/appeals/{id}/reviewer"), json!({"reviewer_id": reviewer.id}))
+        .await;
     set_password(&app, &reviewer.email);
     let rita = Person::new(&driver, &app, "reviewer").await;
     rita.sign_in(&reviewer.email).await;
