@@ -18,8 +18,9 @@ use crate::services::assessments::{self, ModerationInput, SheetsView};
 use crate::services::views::AssessmentView;
 use crate::services::Input;
 
-/// A spread of this many points or more between the panel's scores on one item is worth a look.
-pub const LARGE_SPREAD: i32 = 2;
+/// A spread of this many points or more between the panel's scores on one item is worth a look
+/// (the external-verification sample's wide spread: one rule, in the domain).
+pub const LARGE_SPREAD: i32 = crate::domain::verification::WIDE_SPREAD;
 
 /// Why a decided assessment deserves a moderator's look, most telling first.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
