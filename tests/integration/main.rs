@@ -54,6 +54,7 @@ mod snapshots;
 mod standardisation_page;
 mod standards;
 mod two_servers;
+mod verification_sample;
 mod versions;
 mod web;
 mod workflow;
