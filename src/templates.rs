@@ -39,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("pages/moderation.html", include_str!("../templates/pages/moderation.html")),
     ("pages/moderate.html", include_str!("../templates/pages/moderate.html")),
     ("pages/reports.html", include_str!("../templates/pages/reports.html")),
+    ("pages/verification_sample.html", include_str!("../templates/pages/verification_sample.html")),
     ("pages/standardisation.html", include_str!("../templates/pages/standardisation.html")),
     ("pages/audit.html", include_str!("../templates/pages/audit.html")),
     ("pages/admin_people.html", include_str!("../templates/pages/admin_people.html")),

@@ -55,5 +55,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/standardisation-due", web::get().to(assessors::standardisation_due_page))
         .route("/reports", web::get().to(reports::reports_page))
         .route("/reports/standardisation", web::get().to(standardisation::standardisation_page))
+        .route("/reports/verification-sample", web::get().to(reports::verification_sample_page))
+        .route("/reports/verification-sample.csv", web::get().to(reports::verification_sample_csv))
         .route("/reports/{name}", web::get().to(reports::download));
 }
