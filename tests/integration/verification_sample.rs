@@ -127,14 +127,14 @@ both_backends!(the_sample_refuses_bad_parameters_naming_them, |app| async move {
     let base = "/api/v1/reports/verification-sample.csv";
     let p = &panel.provider_id;
     for (query, words) in [
-        (format!("from=2026-01-01&to=2026-12-31"), "(training_provider_id) is required"),
+        ("from=2026-01-01&to=2026-12-31".to_string(), "(training_provider_id) is required"),
         (format!("training_provider_id={p}&to=2026-12-31"), "(from) is required"),
         (format!("training_provider_id={p}&from=2026-01-01"), "(to) is required"),
         (format!("training_provider_id={p}&from=2026-1-1&to=2026-12-31"), "The start date (from) must be a date"),
         (format!("training_provider_id={p}&from=2026-01-01&to=31/12/2026"), "The end date (to) must be a date"),
         (format!("training_provider_id={p}&from=2026-02-01&to=2026-01-01"), "is after the end date"),
         (format!("training_provider_id={}&from=2026-01-01&to=2026-12-31", panel.employer_id), "(training_provider_id)"),
-        (format!("training_provider_id=nobody&from=2026-01-01&to=2026-12-31"), "(training_provider_id)"),
+        ("training_provider_id=nobody&from=2026-01-01&to=2026-12-31".to_string(), "(training_provider_id)"),
         (format!("training_provider_id={p}&from=2026-01-01&to=2026-12-31&standard_id=x"), "standard_id"),
     ] {
         let e = app.admin.refused(400, "GET", &format!("{base}?{query}"), Value::Null).await;
