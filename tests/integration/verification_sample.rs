@@ -34,7 +34,7 @@ async fn release(panel: &Panel, lm: &Sheet, tp: &Sheet, ia: &Sheet, consensus: V
 }
 
 fn sample_path(provider: &str) -> String {
-    format!("/api/v1/reports/verification-sample.csv?training_provider_id={provider}&from=2000-01-01&to=2099-12-31")
+    format!("/api/v1/reports/verification-sample.csv?training_provider_id={provider}&from=2000-01-01&to=9999-12-31")
 }
 
 fn column<'a>(csv: &'a Csv, name: &str) -> Vec<&'a str> {
@@ -160,7 +160,7 @@ both_backends!(the_sample_page_shows_the_table_and_links_the_csv, |app| async mo
     assert!(body.contains(&format!("<option value=\"{}\"", first.provider_id)), "{body}");
     assert!(!body.contains("<table"), "{body}");
 
-    let query = format!("training_provider_id={}&from=2000-01-01&to=2099-12-31", first.provider_id);
+    let query = format!("training_provider_id={}&from=0001-01-01&to=9999-12-31", first.provider_id);
     let Page { status, body, .. } = admin.get(&format!("/reports/verification-sample?{query}")).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(&format!("href=\"/assessments/{}\"", first.id)), "links the assessment: {body}");
