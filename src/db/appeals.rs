@@ -82,3 +82,23 @@ pub fn released_decided_by(
         .select(assessments::id)
         .load(conn)
 }
+
+/// The appeals under review whose appointed reviewer is `reviewer_id`, oldest lodged first.
+pub fn under_review_by(conn: &mut DbConnection, reviewer_id: &str) -> QueryResult<Vec<AppealRow>> {
+    appeals::table
+        .filter(appeals::reviewer_id.eq(reviewer_id))
+        .filter(appeals::status.eq("under_review"))
+        .order((appeals::lodged_at.asc(), appeals::id.asc()))
+        .select(AppealRow::as_select())
+        .load(conn)
+}
+
+/// (assessment id, apprentice id, apprentice's name) of the assessments `ids`: one query.
+pub fn apprentices_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(String, String, String)>> {
+    use super::schema::apprentices;
+    assessments::table
+        .inner_join(apprentices::table.on(apprentices::id.eq(assessments::apprentice_id)))
+        .filter(assessments::id.eq_any(ids))
+        .select((assessments::id, apprentices::id, apprentices::name))
+        .load(conn)
+}

@@ -172,6 +172,20 @@ pub fn decided_page(
         .load(conn)
 }
 
+/// How many assessments the independent assessor had decided before the one decided at
+/// `decided_at` with id `id` (decision time, then id, as the reports order them).
+pub fn decided_before(conn: &mut DbConnection, assessor_id: &str, decided_at: &str, id: &str) -> QueryResult<i64> {
+    assessments::table
+        .filter(assessments::independent_assessor_id.eq(assessor_id))
+        .filter(
+            assessments::decided_at
+                .lt(decided_at)
+                .or(assessments::decided_at.eq(decided_at).and(assessments::id.lt(id))),
+        )
+        .count()
+        .get_result(conn)
+}
+
 /// Whose assessments a list holds: every one (assessment-body staff) or those a person sits
 /// on the panel of.
 #[derive(Debug, Clone, Copy)]

@@ -17,6 +17,7 @@ mod proptests;
 pub mod scoring;
 pub mod statistics;
 pub mod text;
+pub mod verification;
 pub mod workflow;
 
 pub use error::{DomainError, ErrorCode, Fault, Refusal};

@@ -13,6 +13,7 @@ pub mod people;
 pub mod reports;
 pub mod simulate;
 pub mod standards;
+pub mod verification;
 pub mod views;
 
 use serde::de::DeserializeOwned;

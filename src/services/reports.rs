@@ -336,7 +336,13 @@ pub fn page(
 ) -> AppResult<Vec<Decided>> {
     let decided = DecidedFilter {
         decided_from: filter.from.map(|from| from.format("%Y-%m-%d").to_string()),
-        decided_before: filter.to.and_then(|d| d.succ_opt()).map(|to| to.format("%Y-%m-%d").to_string()),
+        // The day after `to`; after 9999-12-31 there is no bound (year 10000 would print as
+        // "+10000-01-01", which sorts before every decision time).
+        decided_before: filter
+            .to
+            .and_then(|d| d.succ_opt())
+            .filter(|d| chrono::Datelike::year(d) <= 9999)
+            .map(|to| to.format("%Y-%m-%d").to_string()),
         standard_id: filter.standard_id.clone(),
         employer_id: filter.employer_id.clone(),
         training_provider_id: filter.training_provider_id.clone(),

@@ -77,7 +77,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/reports/assessors.csv", web::get().to(reports::assessors))
                 .route("/reports/agreement.csv", web::get().to(reports::agreement))
                 .route("/reports/independence.csv", web::get().to(reports::independence))
-                .route("/reports/trends.csv", web::get().to(reports::trends)),
+                .route("/reports/trends.csv", web::get().to(reports::trends))
+                .route("/reports/verification-sample.csv", web::get().to(reports::verification_sample)),
         )
         .default_service(web::to(not_found));
 }

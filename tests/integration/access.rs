@@ -53,6 +53,7 @@ const ROUTES: &[Route] = &[
     route("GET", "/api/v1/reports/agreement.csv", Some(Action::ViewReports)),
     route("GET", "/api/v1/reports/independence.csv", Some(Action::ViewReports)),
     route("GET", "/api/v1/reports/trends.csv", Some(Action::ViewReports)),
+    route("GET", "/api/v1/reports/verification-sample.csv", Some(Action::ViewReports)),
 ];
 
 impl Route {

@@ -1331,3 +1331,42 @@ async fn the_standardisation_page_fits_phones_and_tablets() {
     checks.assert_all();
     admin.close().await;
 }
+
+/// An appointed reviewer decides an upheld appeal on the page: from their home page to the
+/// appeal, every agreed score raised, the decision recorded, the grade before and after shown.
+#[actix_web::test]
+async fn a_reviewer_decides_an_upheld_appeal_on_the_page() {
+    let Some((app, driver)) = setup("a_reviewer_decides_an_upheld_appeal_on_the_page", Backend::Sqlite).await else {
+        return;
+    };
+    let panel = app.panel().await;
+    panel.release_unanimous(3).await;
+    let reviewer = app.user("rita@fairepa.test", "Rita Reviewer", "independent_assessor", &panel.body_id).await;
+    let a = panel.admin.expect(201, "POST", &panel.path("/appeals"), json!({"grounds": "Marked too low."})).await;
+    let id = a["id"].as_str().expect("an appeal id").to_string();
+    panel
+        .admin
+        .expect(200, "PUT", &format!("/api/v1/appeals/{id}/reviewer"), json!({"reviewer_id": reviewer.id}))
+        .await;
+    set_password(&app, &reviewer.email);
+    let rita = Person::new(&driver, &app, "reviewer").await;
+    rita.sign_in(&reviewer.email).await;
+    rita.wait_text("Decide an appeal").await;
+    rita.follow("Decide the appeal").await;
+    rita.wait_text("Your decision").await;
+    rita.click("#outcome-upheld").await;
+    for item in panel.items() {
+        let css = format!(r#"select[name="score:{}:{}"] option[value="4"]"#, item.component, item.criterion);
+        rita.click(&css).await;
+    }
+    rita.fill("#field-rationale", "The evidence meets the higher descriptor throughout.").await;
+    rita.shot("60-appeal-decision").await;
+    rita.press("Record the decision").await;
+    let text = rita.wait_text("The decision on the appeal is recorded.").await;
+    assert!(text.contains("Upheld") && text.contains("Grade before") && text.contains("Grade after"), "{text}");
+    rita.shot("61-appeal-decided").await;
+    let shown = panel.admin.get(&format!("/api/v1/appeals/{id}")).await;
+    assert_eq!(shown["status"], "upheld", "{shown}");
+    assert_ne!(shown["decision"]["grade_before"], shown["decision"]["grade_after"], "{shown}");
+    rita.close().await;
+}

@@ -451,3 +451,89 @@ pub fn appeals_of_assessment(conn: &mut DbConnection, actor: &Actor, id: &str) -
     let rows = appeals_of(conn, &[id.to_string()])?;
     views_of(conn, &rows)
 }
+
+/// An agreed score an appeal queries, as it stands now (the appeal's page shows it beside the
+/// reviewer's new score).
+#[derive(Debug, Clone, Serialize)]
+pub struct QueriedScore {
+    pub component: String,
+    pub criterion: String,
+    pub agreed_score: i32,
+}
+
+/// An appeal with what its pages show around it: whose assessment it is and, on its own page,
+/// the agreed scores it queries.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppealInContext {
+    pub appeal: AppealView,
+    pub apprentice_id: String,
+    pub apprentice_name: String,
+    /// The agreed scores of the items queried (every item when the appeal names none); empty
+    /// in lists.
+    pub queried: Vec<QueriedScore>,
+    /// The assessment's guide (standard id and version), for the items' words.
+    pub standard_id: String,
+    pub standard_version: String,
+}
+
+fn in_context(conn: &mut DbConnection, views: Vec<AppealView>) -> AppResult<Vec<AppealInContext>> {
+    let ids: Vec<String> = views.iter().map(|v| v.assessment_id.clone()).collect();
+    let apprentices: HashMap<String, (String, String)> = crate::db::appeals::apprentices_of(conn, &ids)?
+        .into_iter()
+        .map(|(assessment, id, name)| (assessment, (id, name)))
+        .collect();
+    Ok(views
+        .into_iter()
+        .map(|appeal| {
+            let (apprentice_id, apprentice_name) = apprentices.get(&appeal.assessment_id).cloned().unwrap_or_default();
+            AppealInContext {
+                appeal,
+                apprentice_id,
+                apprentice_name,
+                queried: Vec::new(),
+                standard_id: String::new(),
+                standard_version: String::new(),
+            }
+        })
+        .collect())
+}
+
+/// Every appeal with its apprentice, newest first (admin, moderator): `GET /appeals` as a page.
+pub fn list_appeals_in_context(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<AppealInContext>> {
+    let views = list_appeals(conn, actor)?;
+    in_context(conn, views)
+}
+
+/// The appeals `actor` is appointed to review and has not decided yet, oldest first (their
+/// home page lists them).
+pub fn appeals_to_decide(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<AppealInContext>> {
+    let rows = crate::db::appeals::under_review_by(conn, &actor.id)?;
+    let views = views_of(conn, &rows)?;
+    in_context(conn, views)
+}
+
+/// One appeal as its page shows it (admin, moderator, its appointed reviewer; else 404): with
+/// the agreed scores it queries, read from the assessment's decision.
+pub fn appeal_in_context(conn: &mut DbConnection, actor: &Actor, appeal_id: &str) -> AppResult<AppealInContext> {
+    let row = find_appeal_for(conn, actor, appeal_id, AppealAction::View)?;
+    let assessment = assessment_of(conn, &row)?;
+    let view = one_view(conn, &row)?;
+    let stored: Option<StoredDecision> = parse_stored("decision", &assessment.decision_json)?;
+    let agreed = stored.map(|s| s.decision.items).unwrap_or_default();
+    let queried = agreed
+        .iter()
+        .filter(|i| {
+            view.items.is_empty() || view.items.iter().any(|q| q.component == i.component && q.criterion == i.criterion)
+        })
+        .map(|i| QueriedScore {
+            component: i.component.clone(),
+            criterion: i.criterion.clone(),
+            agreed_score: i.agreed_score,
+        })
+        .collect();
+    let mut out = in_context(conn, vec![view])?.pop().ok_or_else(|| anyhow::anyhow!("an appeal without its view"))?;
+    out.queried = queried;
+    out.standard_id = assessment.standard_id;
+    out.standard_version = assessment.standard_version;
+    Ok(out)
+}

@@ -80,6 +80,7 @@ fn error_codes() -> Object {
         reports::agreement,
         reports::independence,
         reports::trends,
+        reports::verification_sample,
         openapi_json,
     ),
     // SavedGateway's parts: GatewayView describes its fields inline (present once saved), so

@@ -5,6 +5,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::reports::{self as svc, Report, TrendOptions};
+use crate::services::verification;
 use crate::web::{authenticate, AppState, Caller};
 
 async fn respond(
@@ -65,4 +66,21 @@ pub async fn independence(state: web::Data<AppState>, user: Caller, req: HttpReq
 #[utoipa::path(get, path = "/api/v1/reports/trends.csv", tag = "reports", responses((status = 200, description = "the trends report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
 pub async fn trends(state: web::Data<AppState>, user: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     respond(state, user, req, Report::Trends(TrendOptions::default()), "trends.csv").await
+}
+
+/// `?training_provider_id=…&from=YYYY-MM-DD&to=YYYY-MM-DD`, all three required.
+#[utoipa::path(get, path = "/api/v1/reports/verification-sample.csv", tag = "reports", responses((status = 200, description = "the external verifier's sample: twelve released assessments of one training provider decided in the period, or all where fewer, risk first (query: training_provider_id, from, to, all required)", content_type = "text/csv", body = String)))]
+pub async fn verification_sample(
+    state: web::Data<AppState>,
+    user: Caller,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let query: AppResult<Vec<(String, String)>> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| AppError::bad_input(ErrorCode::InvalidQuery, format!("{e}")).at("query"));
+    let (_, rows) = state.read_as(&user, move |conn, actor| verification::sample(conn, actor, query)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"verification-sample.csv\""))
+        .body(verification::csv(&rows)?))
 }

@@ -181,6 +181,10 @@ pub fn field_words(field: &str) -> String {
         "notes" => "the notes",
         "rationale" => "the reasons",
         "action" => "your moderation choice",
+        "grounds" => "the grounds",
+        "requested_by" => "who asked for it",
+        "reviewer_id" => "the reviewer",
+        "outcome" => "the outcome",
         "body" | "version" => "the form",
         other => return format!("the {}", other.trim_end_matches("_id").replace('_', " ")),
     };

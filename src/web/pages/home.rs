@@ -22,12 +22,14 @@ pub enum Step {
     Agree,
     SignOff,
     Moderate,
+    /// An appeal the viewer is appointed to review and decide.
+    DecideAppeal,
     Waiting,
     Done,
 }
 
 impl Step {
-    pub const ALL: [Step; 9] = [
+    pub const ALL: [Step; 10] = [
         Self::Gateway,
         Self::Panel,
         Self::Declare,
@@ -35,6 +37,7 @@ impl Step {
         Self::Agree,
         Self::SignOff,
         Self::Moderate,
+        Self::DecideAppeal,
         Self::Waiting,
         Self::Done,
     ];
@@ -48,6 +51,7 @@ impl Step {
             Self::Agree => "Agree the scores",
             Self::SignOff => "Sign off the agreed scores",
             Self::Moderate => "Moderate",
+            Self::DecideAppeal => "Decide an appeal",
             Self::Waiting => "Waiting for others",
             Self::Done => "Released",
         }
@@ -155,6 +159,24 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
                             .as_ref()
                             .map(|r| r.items.iter().map(|k| format!("{} ({})", k.criterion, k.component)).collect())
                             .unwrap_or_default(),
+                    },
+                ));
+            }
+            // The appeals this person is appointed to decide (not on their panels, so not above).
+            for a in assessments::appeals_to_decide(conn, &actor)? {
+                rows.push((
+                    Step::DecideAppeal,
+                    Row {
+                        id: a.appeal.assessment_id.clone(),
+                        apprentice: a.apprentice_name.clone(),
+                        standard: "Review or appeal".into(),
+                        status_label: crate::web::pages::appeals::appeal_status_label(a.appeal.status).to_string(),
+                        viva: None,
+                        action: "Decide the appeal",
+                        href: format!("/appeals/{}", a.appeal.id),
+                        grade: None,
+                        referred_back: None,
+                        referred_items: Vec::new(),
                     },
                 ));
             }

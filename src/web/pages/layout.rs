@@ -77,6 +77,7 @@ impl Page {
             nav.push(NavItem { href: "/admin/people", label: "People", current: false });
         }
         if role.is_staff() {
+            nav.push(NavItem { href: "/appeals", label: "Appeals", current: false });
             nav.push(NavItem { href: "/reports", label: "Reports", current: false });
             nav.push(NavItem { href: "/reports/standardisation", label: "Standardisation", current: false });
         }

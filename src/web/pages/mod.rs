@@ -13,6 +13,7 @@
 //! `assets` (static files) and `routes` (the route table); then one module per group of pages.
 
 pub mod admin;
+pub mod appeals;
 pub mod assessment;
 pub mod assessors;
 pub mod auth;

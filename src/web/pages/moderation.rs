@@ -18,8 +18,9 @@ use crate::services::assessments::{self, ModerationInput, SheetsView};
 use crate::services::views::AssessmentView;
 use crate::services::Input;
 
-/// A spread of this many points or more between the panel's scores on one item is worth a look.
-pub const LARGE_SPREAD: i32 = 2;
+/// A spread of this many points or more between the panel's scores on one item is worth a look
+/// (the external-verification sample's wide spread: one rule, in the domain).
+pub const LARGE_SPREAD: i32 = crate::domain::verification::WIDE_SPREAD;
 
 /// Why a decided assessment deserves a moderator's look, most telling first.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -194,15 +195,34 @@ struct ModerateView {
     queryable: Vec<QueryOption>,
 }
 
+/// A score item a form may query (a `query` checkbox, value `component:criterion`).
 #[derive(Debug, Serialize)]
-struct QueryOption {
-    value: String,
-    label: String,
-    checked: bool,
+pub struct QueryOption {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
 }
 
-/// The items a moderation form names (`query` checkboxes, `component:criterion`).
-fn queried_items(form: &Form) -> Vec<ItemKey> {
+/// The guide's score items as `query` checkboxes, those in `ticked` ticked.
+pub fn query_options(guide: &Guide, ticked: &[ItemKey]) -> Vec<QueryOption> {
+    guide
+        .score_items()
+        .into_iter()
+        .map(|k| QueryOption {
+            value: format!("{}:{}", k.component, k.criterion),
+            label: item_label(guide, &k.component, &k.criterion),
+            checked: ticked.contains(&k),
+        })
+        .collect()
+}
+
+/// A score item in words: "criterion (component's title)".
+pub fn item_label(guide: &Guide, component: &str, criterion: &str) -> String {
+    format!("{criterion} ({})", component_title(guide, component))
+}
+
+/// The items a form names (`query` checkboxes, `component:criterion`).
+pub fn queried_items(form: &Form) -> Vec<ItemKey> {
     form.all("query")
         .iter()
         .map(|v| match v.split_once(':') {
@@ -258,19 +278,7 @@ async fn moderate_view(
         emails: email_rows(loaded.zone, &d.emails),
         sign_offs: sign_off_lines(&loaded),
         status_label: status_label(d.status),
-        queryable: {
-            let ticked = posted.map(queried_items).unwrap_or_default();
-            loaded
-                .guide
-                .score_items()
-                .into_iter()
-                .map(|k| QueryOption {
-                    value: format!("{}:{}", k.component, k.criterion),
-                    label: format!("{} ({})", k.criterion, component_title(&loaded.guide, &k.component)),
-                    checked: ticked.contains(&k),
-                })
-                .collect()
-        },
+        queryable: query_options(&loaded.guide, &posted.map(queried_items).unwrap_or_default()),
     })
 }
 

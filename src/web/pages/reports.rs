@@ -14,6 +14,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::reports::AssessorTally;
 use crate::services::people;
 use crate::services::reports::{self as svc, Report, ReportFilter, TrendOptions};
+use crate::services::verification;
 
 /// The query's filters without the empty ones a form sends for fields left blank.
 pub(super) fn filled(req: &HttpRequest) -> Result<Vec<(String, String)>, AppError> {
@@ -221,4 +222,93 @@ pub async fn download(page: Page, path: web::Path<String>, req: HttpRequest) -> 
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
         .streaming(ReceiverStream::new(rx)))
+}
+
+#[derive(Serialize)]
+struct SampleView {
+    error: Option<String>,
+    from: String,
+    to: String,
+    providers: Vec<Choice>,
+    /// Whether a sample was asked for and read.
+    shown: bool,
+    provider_name: String,
+    rows: Vec<SampleLine>,
+    /// The query again (encoded), for the link to the CSV.
+    csv_query: String,
+    sample_size: usize,
+}
+
+#[derive(Serialize)]
+struct SampleLine {
+    #[serde(flatten)]
+    row: verification::SampleRow,
+    /// The reasons for a person: `tie_break, wide_spread`.
+    reasons_words: String,
+}
+
+/// The sample `pairs` ask for, as the caller: a refused query (400) comes back to be said on
+/// the page; any other failure is the error page.
+async fn read_sample(
+    page: &Page,
+    pairs: &[(String, String)],
+) -> Result<Result<(String, Vec<verification::SampleRow>), AppError>, PageError> {
+    let (actor, query) = (page.actor.clone(), pairs.to_vec());
+    match page.state.db.read(move |conn| verification::sample(conn, &actor, Ok(query))).await {
+        Err(AppError::BadInput(fault)) => Ok(Err(AppError::BadInput(fault))),
+        Err(e) => Err(page.fail(&e)),
+        Ok(found) => Ok(Ok(found)),
+    }
+}
+
+/// `GET /reports/verification-sample`: the provider and period form, and once asked the sample
+/// with links to its assessments and to the same sample as CSV.
+pub async fn verification_sample_page(page: Page, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    svc::authorise(&page.actor).map_err(|e| page.fail(&e))?;
+    let pairs = filled(&req).map_err(|e| page.fail(&e))?;
+    let given = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
+    let (from, to, provider) = (given("from"), given("to"), given("training_provider_id"));
+    let actor = page.actor.clone();
+    let providers = page.run(move |conn| people::list_organisations(conn, &actor, "training_provider")).await?;
+    let mut view = SampleView {
+        error: None,
+        from,
+        to,
+        providers: choices(providers, Some(provider.as_str())),
+        shown: false,
+        provider_name: String::new(),
+        rows: Vec::new(),
+        csv_query: pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+            .collect::<Vec<_>>()
+            .join("&"),
+        sample_size: crate::domain::verification::SAMPLE_SIZE,
+    };
+    if !pairs.is_empty() {
+        match read_sample(&page, &pairs).await? {
+            Ok((name, rows)) => {
+                view.shown = true;
+                view.provider_name = name;
+                view.rows = rows
+                    .into_iter()
+                    .map(|row| SampleLine { reasons_words: row.reasons.replace(';', ", "), row })
+                    .collect();
+            }
+            Err(e) => view.error = Some(e.to_string()),
+        }
+    }
+    page.render("pages/verification_sample.html", "External-verification sample", &view)
+}
+
+/// `GET /reports/verification-sample.csv`: the same CSV as the API, for a signed-in person.
+pub async fn verification_sample_csv(page: Page, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    svc::authorise(&page.actor).map_err(|e| page.fail(&e))?;
+    let pairs = filled(&req).map_err(|e| page.fail(&e))?;
+    let (_, rows) = read_sample(&page, &pairs).await?.map_err(|e| page.fail(&e))?;
+    let body = verification::csv(&rows).map_err(|e| page.fail(&e))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"verification-sample.csv\""))
+        .body(body))
 }

@@ -3,7 +3,9 @@
 use actix_web::web;
 
 use super::assets::{favicon, static_file};
-use super::{admin, assessment, assessors, auth, consensus, home, moderation, reports, scores, standardisation};
+use super::{
+    admin, appeals, assessment, assessors, auth, consensus, home, moderation, reports, scores, standardisation,
+};
 
 /// Largest form accepted (a score sheet with a comment on every item).
 const FORM_LIMIT: usize = 1024 * 1024;
@@ -38,7 +40,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/assessments/{id}/decision", web::post().to(consensus::decision_save))
         .route("/assessments/{id}/moderation", web::get().to(moderation::moderate_page))
         .route("/assessments/{id}/moderation", web::post().to(moderation::moderate_save))
+        .route("/assessments/{id}/appeals", web::post().to(assessment::appeal_lodge_save))
         .route("/moderation", web::get().to(moderation::queue_page))
+        .route("/appeals", web::get().to(appeals::list_page))
+        .route("/appeals/{id}", web::get().to(appeals::appeal_page))
+        .route("/appeals/{id}/reviewer", web::post().to(appeals::reviewer_save))
+        .route("/appeals/{id}/decision", web::post().to(appeals::decision_save))
         .route("/admin/people", web::get().to(admin::people_page))
         .route("/admin/people", web::post().to(admin::people_save))
         .route("/admin/register", web::get().to(admin::register_page))
@@ -48,5 +55,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/standardisation-due", web::get().to(assessors::standardisation_due_page))
         .route("/reports", web::get().to(reports::reports_page))
         .route("/reports/standardisation", web::get().to(standardisation::standardisation_page))
+        .route("/reports/verification-sample", web::get().to(reports::verification_sample_page))
+        .route("/reports/verification-sample.csv", web::get().to(reports::verification_sample_csv))
         .route("/reports/{name}", web::get().to(reports::download));
 }

@@ -3,6 +3,7 @@
 //! preparation and record, the sign-off of the agreed scores, and the audit trail. Each POST calls the service the JSON API calls,
 //! then redirects back (POST/redirect/GET).
 
+mod appeal;
 mod audit;
 mod declaration;
 mod gateway;
@@ -10,6 +11,7 @@ mod panel;
 mod sign_off;
 mod viva;
 
+pub use appeal::lodge_save as appeal_lodge_save;
 pub use audit::{audit_page, detail_rows};
 pub use declaration::{declaration_page, declaration_save};
 pub use gateway::{field_label, gateway_page, gateway_save};
@@ -51,6 +53,9 @@ impl Done {
             "referred" => "Referred back to the panel.",
             "sign_off" => "Your sign-off is recorded.",
             "registered" => "The EPA is registered. Next, the gateway checks.",
+            "appeal" => "The review or appeal is lodged. Next, appoint its reviewer on the appeal's page.",
+            "reviewer" => "The reviewer is appointed. The appeal is theirs to decide now.",
+            "appeal_decided" => "The decision on the appeal is recorded.",
             _ => return None,
         })
     }
@@ -92,6 +97,8 @@ struct OverviewView {
     sign_offs: Vec<SignOffLine>,
     /// The viewer's sign-off form, when they may sign off now.
     sign_off: Option<sign_off::SignOffForm>,
+    /// The appeals against the outcome (staff) and the admin's form to lodge one.
+    appeals: appeal::AppealsShown,
 }
 
 #[derive(Debug, Serialize)]
@@ -200,7 +207,8 @@ fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
 /// `GET /assessments/{id}`
 pub async fn overview(page: Page, path: web::Path<String>, done: web::Query<Done>) -> Result<HttpResponse, PageError> {
     let loaded = page.load(&path_id(&path)).await?;
-    let view = overview_view(&page, &loaded, done.message(), None);
+    let mut view = overview_view(&page, &loaded, done.message(), None);
+    view.appeals = appeal::appeals_shown(&page, &loaded, None).await?;
     page.render("pages/assessment.html", "End-point assessment", &view)
 }
 
@@ -240,6 +248,7 @@ fn overview_view(
         emails: email_rows(loaded.zone, &d.emails),
         sign_offs: if d.status.is_decided() { sign_off_lines(loaded) } else { vec![] },
         sign_off: loaded.may(NextStep::SignOff).then(|| posted.unwrap_or_default()),
+        appeals: appeal::AppealsShown::default(),
     }
 }
 

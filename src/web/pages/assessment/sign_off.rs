@@ -81,7 +81,8 @@ pub async fn sign_off_save(page: Page, path: web::Path<String>, form: Form) -> R
                 dissent: form.text("dissent"),
                 error: Some(FormError::from_app(&e)),
             };
-            let view = overview_view(&page, &loaded, None, Some(posted));
+            let mut view = overview_view(&page, &loaded, None, Some(posted));
+            view.appeals = super::appeal::appeals_shown(&page, &loaded, None).await?;
             page.render_status(e_status(&e), "pages/assessment.html", "End-point assessment", &view)
         }
     }
