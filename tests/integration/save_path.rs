@@ -63,7 +63,7 @@ both_backends!(a_draft_save_runs_a_known_number_of_statements, |app| async move 
 both_backends!(reads_do_not_wait_for_a_held_writer, |app| async move {
     let panel = app.panel().await;
     // Signed in before the writer is held (signing in writes the session).
-    let mut lm_pages = crate::web::Web::signed_in(&app, &panel.lm.email).await;
+    let mut lm_pages = crate::web::Web::signed_in(app, &panel.lm.email).await;
     let db = app.db().clone();
     let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
