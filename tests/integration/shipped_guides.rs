@@ -178,7 +178,10 @@ mod through_the_api {
             let body: serde_json::Value = serde_json::from_str(&r.text).unwrap();
             assert_eq!(body["error"]["code"], "invalid_guide", "{name}: {body}");
             let message = body["error"]["message"].as_str().unwrap_or_default();
-            assert!(message.contains("panel.seats") && message.contains("not run by this service yet"), "{name}: {message}");
+            assert!(
+                message.contains("panel.seats") && message.contains("not run by this service yet"),
+                "{name}: {message}"
+            );
             let listed = app.admin.get("/api/v1/standards").await;
             assert!(!listed.to_string().contains(&guide.id), "{name}: nothing stored: {listed}");
         }

@@ -8,8 +8,8 @@ use toml::Spanned;
 
 use super::parse::{RawGuide, RawNamed, RawPanel};
 use super::{
-    AssessorRequirements, AttemptRules, Component, Criterion, CriterionGroup, CriterionKind, Descriptor, EvidenceKind, GatewayCheck,
-    Grade, Grading, Guide, GuideError, KindOfCriterion, Note, OutcomeWording, PanelRules, Qualification,
+    AssessorRequirements, AttemptRules, Component, Criterion, CriterionGroup, CriterionKind, Descriptor, EvidenceKind,
+    GatewayCheck, Grade, Grading, Guide, GuideError, KindOfCriterion, Note, OutcomeWording, PanelRules, Qualification,
     QualificationUnit, Scale, PORTFOLIO,
 };
 use crate::domain::permissions::Seat;

@@ -8,6 +8,7 @@
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
+use super::assessment::panel::AssessorOption;
 use super::assessment::Done;
 use super::moderation::item_label;
 use super::view::{day, when};
@@ -97,13 +98,6 @@ struct QueriedRow {
     label: String,
     agreed_score: i32,
     new_score: String,
-}
-
-#[derive(Debug, Serialize)]
-struct AssessorOption {
-    id: String,
-    label: String,
-    selected: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -222,17 +216,7 @@ async fn appeal_view(
         scale: guide.as_ref().map(|g| (g.scale.min..=g.scale.max).map(|s| s.to_string()).collect()).unwrap_or_default(),
         is_staff: role.is_staff(),
         can_appoint,
-        assessors: assessors
-            .into_iter()
-            .map(|u| AssessorOption {
-                selected: chosen.as_deref() == Some(u.id.as_str()),
-                label: match &u.organisation {
-                    Some(org) => format!("{} ({org})", u.name),
-                    None => u.name.clone(),
-                },
-                id: u.id,
-            })
-            .collect(),
+        assessors: AssessorOption::list(assessors, chosen.as_deref()),
         can_decide: is_reviewer && a.status == AppealStatus::UnderReview,
         outcome: posted.map(|f| f.text("outcome")).unwrap_or_default(),
         rationale: posted.map(|f| f.text("rationale")).unwrap_or_default(),

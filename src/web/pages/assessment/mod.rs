@@ -7,7 +7,7 @@ mod appeal;
 mod audit;
 mod declaration;
 mod gateway;
-mod panel;
+pub(crate) mod panel;
 mod sign_off;
 mod viva;
 

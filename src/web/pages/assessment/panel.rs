@@ -16,11 +16,30 @@ use crate::services::{people, Input};
 use crate::web::pages::view::{Header, Loaded};
 use crate::web::pages::{see_other, Form, FormError, Page, PageError};
 
-#[derive(Serialize)]
-struct AssessorOption {
+/// An independent assessor in a select (the panel's appointment, an appeal's reviewer): the
+/// name with the organisation they work for, so a conflict can be seen before choosing.
+#[derive(Debug, Serialize)]
+pub(crate) struct AssessorOption {
     id: String,
     label: String,
     selected: bool,
+}
+
+impl AssessorOption {
+    /// The options for `assessors`, with `chosen` selected.
+    pub(crate) fn list(assessors: Vec<people::UserSummary>, chosen: Option<&str>) -> Vec<AssessorOption> {
+        assessors
+            .into_iter()
+            .map(|u| AssessorOption {
+                selected: chosen == Some(u.id.as_str()),
+                label: match &u.organisation {
+                    Some(org) => format!("{} ({org})", u.name),
+                    None => u.name.clone(),
+                },
+                id: u.id,
+            })
+            .collect()
+    }
 }
 
 #[derive(Serialize)]
@@ -58,17 +77,7 @@ fn panel_view(
         error,
         line_manager: loaded.name(&p.line_manager_id),
         training_provider: loaded.name(&p.training_provider_user_id),
-        assessors: assessors
-            .into_iter()
-            .map(|u| AssessorOption {
-                selected: chosen.as_deref() == Some(u.id.as_str()),
-                label: match &u.organisation {
-                    Some(org) => format!("{} ({org})", u.name),
-                    None => u.name.clone(),
-                },
-                id: u.id,
-            })
-            .collect(),
+        assessors: AssessorOption::list(assessors, chosen.as_deref()),
         viva_at,
         viva_zone: loaded.zone.describe(),
         mode: posted.map(|f| f.text("mode")).or_else(|| p.mode.clone()).unwrap_or_default(),
