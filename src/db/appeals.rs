@@ -87,7 +87,7 @@ pub fn released_decided_by(
 pub fn under_review_by(conn: &mut DbConnection, reviewer_id: &str) -> QueryResult<Vec<AppealRow>> {
     appeals::table
         .filter(appeals::reviewer_id.eq(reviewer_id))
-        .filter(appeals::status.eq("under_review"))
+        .filter(appeals::status.eq(crate::domain::appeal::AppealStatus::UnderReview.as_str()))
         .order((appeals::lodged_at.asc(), appeals::id.asc()))
         .select(AppealRow::as_select())
         .load(conn)

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::guide::{Guide, ItemKey};
-use super::permissions::Role;
+use super::permissions::{may_appeal, AppealAction, Role};
 use super::scoring::{self, DecidedBy, Decision};
 use super::{DomainError, ErrorCode};
 
@@ -43,6 +43,17 @@ impl AppealStatus {
         matches!(self, Self::Upheld | Self::NotUpheld)
     }
 
+    /// Whether the appeal's state lets `action` happen now: the same answer
+    /// [`after_appointment`](Self::after_appointment) and [`after_decision`](Self::after_decision)
+    /// give, for pages that offer only what would be taken.
+    pub fn allows(self, action: AppealAction) -> bool {
+        match action {
+            AppealAction::View | AppealAction::List => true,
+            AppealAction::AppointReviewer => self.after_appointment().is_ok(),
+            AppealAction::Decide => self.after_decision(AppealOutcome::Upheld).is_ok(),
+        }
+    }
+
     /// The status a reviewer's appointment leads to: 409 once decided (a decided appeal keeps its
     /// reviewer); appointing again while under review replaces the reviewer.
     pub fn after_appointment(self) -> Result<Self, DomainError> {
@@ -69,6 +80,12 @@ impl AppealStatus {
             )),
         }
     }
+}
+
+/// May a user with `role` (the appointed reviewer or not) do `action` on an appeal in `status`
+/// now: allowed to, and the appeal's state lets it happen.
+pub fn can_now(role: Role, is_reviewer: bool, status: AppealStatus, action: AppealAction) -> bool {
+    may_appeal(role, is_reviewer, action) && status.allows(action)
 }
 
 /// Who asked the assessment body for the appeal.
@@ -340,6 +357,21 @@ mod tests {
         assert_eq!(RequestedBy::parse("employer").unwrap(), RequestedBy::Employer);
         assert_eq!(RequestedBy::parse("friend").unwrap_err().fault.field.as_deref(), Some("requested_by"));
         assert!(AppealOutcome::parse("maybe").is_err());
+        // What a page offers is what the service would take.
+        use AppealAction::{AppointReviewer, Decide};
+        assert!(
+            can_now(Role::Admin, false, Open, AppointReviewer)
+                && can_now(Role::Admin, false, UnderReview, AppointReviewer)
+        );
+        assert!(
+            !can_now(Role::Admin, false, Upheld, AppointReviewer)
+                && !can_now(Role::Moderator, false, Open, AppointReviewer)
+        );
+        assert!(can_now(Role::IndependentAssessor, true, UnderReview, Decide));
+        assert!(
+            !can_now(Role::IndependentAssessor, true, NotUpheld, Decide)
+                && !can_now(Role::Admin, false, UnderReview, Decide)
+        );
         for s in AppealStatus::ALL {
             assert_eq!(AppealStatus::parse(s.as_str()), Some(s));
         }

@@ -313,6 +313,23 @@ pub struct Decision {
     pub items: Vec<AgreedItem>,
 }
 
+impl Decision {
+    /// How many agreed scores a deadlock left to the independent assessor's own score.
+    pub fn tie_breaks(&self) -> usize {
+        self.items.iter().filter(|i| i.decided_by == DecidedBy::IndependentAssessor).count()
+    }
+}
+
+/// How far apart the panel's scores of one item are (0 for one score or none).
+pub fn spread(scores: impl IntoIterator<Item = i32>) -> i32 {
+    let (lo, hi) = scores.into_iter().fold((i32::MAX, i32::MIN), |(lo, hi), s| (lo.min(s), hi.max(s)));
+    if lo > hi {
+        0
+    } else {
+        hi - lo
+    }
+}
+
 pub fn decide(guide: &Guide, items: Vec<AgreedItem>) -> Decision {
     let agreed: BTreeMap<ItemKey, i32> = items.iter().map(|i| (i.key(), i.agreed_score)).collect();
     let grade = guide.grade_for(agreed.values().copied()).name.clone();
@@ -323,6 +340,30 @@ pub fn decide(guide: &Guide, items: Vec<AgreedItem>) -> Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spread_and_tie_breaks_are_counted_once_here() {
+        assert_eq!(spread([3, 5, 4]), 2);
+        assert_eq!(spread([4]), 0);
+        assert_eq!(spread(Vec::<i32>::new()), 0);
+        let agreed = |decided_by| AgreedItem {
+            component: "project".into(),
+            criterion: "S1".into(),
+            agreed_score: 3,
+            decided_by,
+            rationale: None,
+        };
+        let d = Decision {
+            grade: "Pass".into(),
+            weighted_score: 3.0,
+            items: vec![
+                agreed(DecidedBy::IndependentAssessor),
+                agreed(DecidedBy::Unanimous),
+                agreed(DecidedBy::IndependentAssessor),
+            ],
+        };
+        assert_eq!(d.tie_breaks(), 2);
+    }
     use crate::domain::guide::tests::small;
 
     fn sheet(guide: &Guide, score: i32) -> Sheet {

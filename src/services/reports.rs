@@ -20,7 +20,7 @@ use crate::domain::scoring::Sheet;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::reports::*;
 
-const PAGE: i64 = 200;
+pub(crate) const PAGE: i64 = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Report {
@@ -312,7 +312,7 @@ impl Decided {
             weighted_score: Number(self.decision.decision.weighted_score),
             items: items.len(),
             unanimous_items: count(crate::domain::scoring::DecidedBy::Unanimous),
-            tie_breaks: count(crate::domain::scoring::DecidedBy::IndependentAssessor),
+            tie_breaks: self.decision.decision.tie_breaks(),
             moderation: self.moderation().to_string(),
             released_at: self.row.released_at.clone().unwrap_or_default(),
             apprentice_name: safe_text(&self.apprentice.name),
@@ -500,7 +500,6 @@ fn add_trend(
         ),
         TrendBy::Assessor => (assessor, names.independent_assessor.as_str(), Some(assessor)),
     };
-    let items = &decided.decision.decision.items;
     let score_rows = decided.score_rows();
     let no_grades = Vec::new();
     trends.add(&TrendAssessment {
@@ -510,10 +509,7 @@ fn add_trend(
         grade: &decided.decision.decision.grade,
         guide_grades: grade_orders.get(&(row.standard_id.clone(), row.standard_version.clone())).unwrap_or(&no_grades),
         weighted_score: decided.decision.decision.weighted_score,
-        tie_breaks: items
-            .iter()
-            .filter(|i| i.decided_by == crate::domain::scoring::DecidedBy::IndependentAssessor)
-            .count(),
+        tie_breaks: decided.decision.decision.tie_breaks(),
         lean_of,
         score_rows: &score_rows,
     });

@@ -65,12 +65,6 @@ impl Guide {
         ))
     }
 
-    /// The seat that records the consensus and makes the decision: the tie-breaker, or the only
-    /// seat of a one-seat panel.
-    pub fn deciding_seat(&self) -> Seat {
-        self.tie_breaker().or_else(|| self.seats().first().copied()).unwrap_or(Seat::IndependentAssessor)
-    }
-
     /// The component scored in the viva / interview: the one marked `interview = true`; for a
     /// guide that marks none, the one whose id or title names a viva or interview, else the last.
     pub fn viva_component(&self) -> Option<&Component> {

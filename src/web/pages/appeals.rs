@@ -13,8 +13,9 @@ use super::assessment::Done;
 use super::moderation::item_label;
 use super::view::{day, when};
 use super::{see_other, Form, FormError, Page, PageError};
-use crate::domain::appeal::{AppealStatus, RequestedBy};
+use crate::domain::appeal::{can_now, AppealStatus, RequestedBy};
 use crate::domain::guide::Guide;
+use crate::domain::permissions::AppealAction;
 use crate::domain::permissions::Role;
 use crate::error::{AppError, ErrorCode};
 use crate::local_time::Zone;
@@ -162,22 +163,19 @@ async fn appeal_view(
     notice: Option<&'static str>,
 ) -> Result<AppealPageView, PageError> {
     let (actor, guides, target) = (page.actor.clone(), page.state.guides.clone(), id.to_string());
-    let (found, guide, names): (AppealInContext, Option<std::sync::Arc<Guide>>, _) = page
+    let (found, guide, names, assessors): (AppealInContext, Option<std::sync::Arc<Guide>>, _, _) = page
         .run(move |conn| {
             let found = assessments::appeal_in_context(conn, &actor, &target)?;
             let guide = guides.get(conn, &found.standard_id, &found.standard_version)?;
             let names = people::names_of(conn, std::slice::from_ref(&found.appeal.lodged_by))?;
-            Ok((found, guide, names))
+            let is_reviewer = found.appeal.reviewer.as_ref().is_some_and(|r| r.id == actor.id);
+            let may_appoint = can_now(actor.role, is_reviewer, found.appeal.status, AppealAction::AppointReviewer);
+            let assessors =
+                if may_appoint { people::list_users(conn, &actor, Role::IndependentAssessor)? } else { Vec::new() };
+            Ok((found, guide, names, assessors))
         })
         .await?;
     let role = page.actor.role;
-    let can_appoint = role == Role::Admin && !found.appeal.status.is_decided();
-    let assessors = if can_appoint {
-        let actor = page.actor.clone();
-        page.run(move |conn| people::list_users(conn, &actor, Role::IndependentAssessor)).await?
-    } else {
-        Vec::new()
-    };
     let zone = page.pages.zone;
     let a = &found.appeal;
     let label = |component: &str, criterion: &str| match &guide {
@@ -186,6 +184,7 @@ async fn appeal_view(
     };
     let chosen = posted.map(|f| f.text("reviewer_id")).or_else(|| a.reviewer.as_ref().map(|r| r.id.clone()));
     let is_reviewer = a.reviewer.as_ref().is_some_and(|r| r.id == page.actor.id);
+    let can_appoint = can_now(role, is_reviewer, a.status, AppealAction::AppointReviewer);
     Ok(AppealPageView {
         notice,
         error: error.map(|(e, _)| FormError::from_app(e)),
@@ -217,7 +216,7 @@ async fn appeal_view(
         is_staff: role.is_staff(),
         can_appoint,
         assessors: AssessorOption::list(assessors, chosen.as_deref()),
-        can_decide: is_reviewer && a.status == AppealStatus::UnderReview,
+        can_decide: can_now(role, is_reviewer, a.status, AppealAction::Decide),
         outcome: posted.map(|f| f.text("outcome")).unwrap_or_default(),
         rationale: posted.map(|f| f.text("rationale")).unwrap_or_default(),
         decision: a.decision.as_ref().map(|d| DecisionShown {

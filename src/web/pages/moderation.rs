@@ -38,15 +38,11 @@ impl Flags {
         let grades = &guide.grading.grades;
         let widest_spread = by_item(sheets)
             .values()
-            .map(|by_seat| {
-                let scores: Vec<i32> = by_seat.values().map(|s| s.score).collect();
-                scores.iter().max().copied().unwrap_or(0) - scores.iter().min().copied().unwrap_or(0)
-            })
+            .map(|by_seat| crate::domain::scoring::spread(by_seat.values().map(|s| s.score)))
             .max()
             .unwrap_or(0);
         Flags {
-            tie_breaks: decision
-                .map_or(0, |d| d.items.iter().filter(|i| i.decided_by.as_str() == "independent_assessor").count()),
+            tie_breaks: decision.map_or(0, crate::domain::scoring::Decision::tie_breaks),
             top_grade: grades.len() > 1 && grade.is_some_and(|g| grades.last().is_some_and(|t| t.name == g)),
             lowest_grade: grade.is_some_and(|g| grades.first().is_some_and(|l| l.name == g)),
             widest_spread,
