@@ -172,18 +172,24 @@ pub fn decided_page(
         .load(conn)
 }
 
-/// How many assessments the independent assessor had decided before the one decided at
-/// `decided_at` with id `id` (decision time, then id, as the reports order them).
-pub fn decided_before(conn: &mut DbConnection, assessor_id: &str, decided_at: &str, id: &str) -> QueryResult<i64> {
+/// Every decided assessment of the independent assessors `assessor_ids` up to `until`, as
+/// (assessor, decided_at, id) in decision order (time, then id, as the reports order them):
+/// one query, for counting which of an assessor's EPAs one was.
+pub fn decided_by_assessors(
+    conn: &mut DbConnection,
+    assessor_ids: &[String],
+    until: &str,
+) -> QueryResult<Vec<(String, String, String)>> {
     assessments::table
-        .filter(assessments::independent_assessor_id.eq(assessor_id))
-        .filter(
-            assessments::decided_at
-                .lt(decided_at)
-                .or(assessments::decided_at.eq(decided_at).and(assessments::id.lt(id))),
-        )
-        .count()
-        .get_result(conn)
+        .filter(assessments::independent_assessor_id.eq_any(assessor_ids))
+        .filter(assessments::decided_at.le(until))
+        .order((assessments::decided_at.asc(), assessments::id.asc()))
+        .select((
+            assessments::independent_assessor_id.assume_not_null(),
+            assessments::decided_at.assume_not_null(),
+            assessments::id,
+        ))
+        .load(conn)
 }
 
 /// Whose assessments a list holds: every one (assessment-body staff) or those a person sits

@@ -11,7 +11,7 @@ use super::Actor;
 use crate::db::DbConnection;
 use crate::domain::assessment::Status;
 use crate::domain::guide::ItemKey;
-use crate::domain::scoring::DecidedBy;
+use crate::domain::scoring::spread;
 use crate::domain::verification::{at_boundary, choose, Candidate};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::reports::{safe_text, CsvChunks, Number};
@@ -88,6 +88,7 @@ pub struct SampleRow {
 /// 403 before 400. Reads in one read-only snapshot. Also returns the provider's name.
 pub fn sample(
     conn: &mut DbConnection,
+    guides: &Guides,
     actor: &Actor,
     query: AppResult<Vec<(String, String)>>,
 ) -> AppResult<(String, Vec<SampleRow>)> {
@@ -95,11 +96,11 @@ pub fn sample(
     let query = SampleQuery::parse(&query?)?;
     crate::db::transaction(conn, |conn| {
         crate::db::read_only_snapshot(conn)?;
-        sample_in(conn, &query)
+        sample_in(conn, guides, &query)
     })
 }
 
-fn sample_in(conn: &mut DbConnection, query: &SampleQuery) -> AppResult<(String, Vec<SampleRow>)> {
+fn sample_in(conn: &mut DbConnection, guides: &Guides, query: &SampleQuery) -> AppResult<(String, Vec<SampleRow>)> {
     let provider = crate::db::people::organisations_of_kind(conn, "training_provider")?
         .into_iter()
         .find(|(id, _)| *id == query.training_provider_id)
@@ -120,7 +121,6 @@ fn sample_in(conn: &mut DbConnection, query: &SampleQuery) -> AppResult<(String,
         training_provider_id: Some(query.training_provider_id.clone()),
         ..ReportFilter::default()
     };
-    let guides = Guides::new();
     let mut candidates = Vec::new();
     let mut rows = Vec::new();
     let mut after: Option<(String, String)> = None;
@@ -135,9 +135,7 @@ fn sample_in(conn: &mut DbConnection, query: &SampleQuery) -> AppResult<(String,
                 .iter()
                 .map(|item| {
                     let key = ItemKey::new(&item.component, &item.criterion);
-                    let scores: Vec<i32> =
-                        d.sheets.iter().filter_map(|(_, _, s)| s.get(&key)).map(|e| e.score).collect();
-                    scores.iter().max().zip(scores.iter().min()).map_or(0, |(hi, lo)| hi - lo)
+                    spread(d.sheets.iter().filter_map(|(_, _, s)| s.get(&key)).map(|e| e.score))
                 })
                 .max()
                 .unwrap_or(0);
@@ -147,14 +145,14 @@ fn sample_in(conn: &mut DbConnection, query: &SampleQuery) -> AppResult<(String,
                 .is_some_and(|guide| at_boundary(&guide, &agreed));
             let decided_at = d.row.decided_at.clone().unwrap_or_default();
             let assessor = d.row.independent_assessor_id.clone().unwrap_or_default();
-            let before = crate::db::assessments::decided_before(conn, &assessor, &decided_at, &d.row.id)?;
             candidates.push(Candidate {
                 id: d.row.id.clone(),
                 decided_at: decided_at.clone(),
-                tie_breaks: decision.items.iter().filter(|i| i.decided_by == DecidedBy::IndependentAssessor).count(),
+                tie_breaks: decision.tie_breaks(),
                 widest_spread,
                 at_boundary: boundary,
-                assessors_nth: usize::try_from(before).unwrap_or(usize::MAX).saturating_add(1),
+                // Counted below, for every candidate in one query.
+                assessors_nth: 0,
             });
             rows.push(SampleRow {
                 assessment_id: d.row.id.clone(),
@@ -171,10 +169,11 @@ fn sample_in(conn: &mut DbConnection, query: &SampleQuery) -> AppResult<(String,
                 reasons: String::new(),
             });
         }
-        if chunk.len() < 200 {
+        if chunk.len() < super::reports::PAGE as usize {
             break;
         }
     }
+    number_each_assessors_epas(conn, &rows, &mut candidates)?;
     let chosen = choose(&candidates)
         .into_iter()
         .filter_map(|c| {
@@ -185,6 +184,30 @@ fn sample_in(conn: &mut DbConnection, query: &SampleQuery) -> AppResult<(String,
         })
         .collect();
     Ok((provider, chosen))
+}
+
+/// Which of its assessor's decided EPAs each candidate is (1 for the first), from one read of
+/// those assessors' decisions up to the latest candidate.
+fn number_each_assessors_epas(
+    conn: &mut DbConnection,
+    rows: &[SampleRow],
+    candidates: &mut [Candidate],
+) -> AppResult<()> {
+    let mut assessors: Vec<String> = rows.iter().map(|r| r.independent_assessor_id.clone()).collect();
+    assessors.sort();
+    assessors.dedup();
+    let until = candidates.iter().map(|c| c.decided_at.as_str()).max().unwrap_or_default().to_string();
+    let mut nth: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (assessor, _, id) in crate::db::assessments::decided_by_assessors(conn, &assessors, &until)? {
+        let n = seen.entry(assessor).or_default();
+        *n += 1;
+        nth.insert(id, *n);
+    }
+    for c in candidates.iter_mut() {
+        c.assessors_nth = nth.get(&c.id).copied().unwrap_or(usize::MAX);
+    }
+    Ok(())
 }
 
 /// The sample as CSV: the header, then one row per chosen assessment in the sample's order.

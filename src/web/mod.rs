@@ -289,6 +289,15 @@ pub fn created<T: serde::Serialize>(status: StatusCode, value: &T) -> Result<(u1
     Ok((status.as_u16(), serde_json::to_value(value).map_err(anyhow::Error::from)?))
 }
 
+/// The start of a CSV download named `name` (the API's reports and the pages' alike).
+pub fn csv_attachment(name: &str) -> actix_web::HttpResponseBuilder {
+    let mut reply = HttpResponse::Ok();
+    reply
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")));
+    reply
+}
+
 /// A JSON response carrying the version it shows as its `ETag`.
 pub fn with_etag<T: serde::Serialize>(version: i64, body: &T) -> HttpResponse {
     HttpResponse::Ok().insert_header(("ETag", crate::services::etag(version))).json(body)

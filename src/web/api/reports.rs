@@ -31,10 +31,7 @@ async fn respond(
         svc::export(&db, start, ready, tx)
     });
     started.await.map_err(|e| anyhow::anyhow!("the report did not start: {e}"))??;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
-        .streaming(ReceiverStream::new(rx)))
+    Ok(crate::web::csv_attachment(name).streaming(ReceiverStream::new(rx)))
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/scores.csv", tag = "reports", responses((status = 200, description = "the scores report (filters in the query: from, to, standard_id, employer_id, training_provider_id, assessor_id)", content_type = "text/csv", body = String)))]
@@ -78,9 +75,7 @@ pub async fn verification_sample(
     let query: AppResult<Vec<(String, String)>> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .map_err(|e| AppError::bad_input(ErrorCode::InvalidQuery, format!("{e}")).at("query"));
-    let (_, rows) = state.read_as(&user, move |conn, actor| verification::sample(conn, actor, query)).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", "attachment; filename=\"verification-sample.csv\""))
-        .body(verification::csv(&rows)?))
+    let guides = state.guides.clone();
+    let (_, rows) = state.read_as(&user, move |conn, actor| verification::sample(conn, &guides, actor, query)).await?;
+    Ok(crate::web::csv_attachment("verification-sample.csv").body(verification::csv(&rows)?))
 }

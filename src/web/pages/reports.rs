@@ -218,10 +218,7 @@ pub async fn download(page: Page, path: web::Path<String>, req: HttpRequest) -> 
         filled(&req).and_then(|pairs| svc::parse_query(report, &pairs)).map_err(|e| page.fail(&e))?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     svc::stream(page.state.db.clone(), report, filter, tx);
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
-        .streaming(ReceiverStream::new(rx)))
+    Ok(crate::web::csv_attachment(name).streaming(ReceiverStream::new(rx)))
 }
 
 #[derive(Serialize)]
@@ -253,12 +250,8 @@ async fn read_sample(
     page: &Page,
     pairs: &[(String, String)],
 ) -> Result<Result<(String, Vec<verification::SampleRow>), AppError>, PageError> {
-    let (actor, query) = (page.actor.clone(), pairs.to_vec());
-    match page.state.db.read(move |conn| verification::sample(conn, &actor, Ok(query))).await {
-        Err(AppError::BadInput(fault)) => Ok(Err(AppError::BadInput(fault))),
-        Err(e) => Err(page.fail(&e)),
-        Ok(found) => Ok(Ok(found)),
-    }
+    let (actor, guides, query) = (page.actor.clone(), page.state.guides.clone(), pairs.to_vec());
+    page.attempt(move |conn| verification::sample(conn, &guides, &actor, Ok(query))).await
 }
 
 /// `GET /reports/verification-sample`: the provider and period form, and once asked the sample
@@ -307,8 +300,5 @@ pub async fn verification_sample_csv(page: Page, req: HttpRequest) -> Result<Htt
     let pairs = filled(&req).map_err(|e| page.fail(&e))?;
     let (_, rows) = read_sample(&page, &pairs).await?.map_err(|e| page.fail(&e))?;
     let body = verification::csv(&rows).map_err(|e| page.fail(&e))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", "attachment; filename=\"verification-sample.csv\""))
-        .body(body))
+    Ok(crate::web::csv_attachment("verification-sample.csv").body(body))
 }
