@@ -33,6 +33,12 @@ pub struct AssessmentRow {
     pub updated_at: String,
     /// The reasonable adjustments and special consideration (`StoredAdjustments`), once recorded.
     pub adjustments_json: Option<String>,
+    /// Which attempt of the apprentice's EPA this is: 1, then 2 for its resit or retake, …
+    pub attempt: i32,
+    /// The attempt before this one (None for a first attempt).
+    pub previous_id: Option<String>,
+    /// What a later attempt was opened with (`StoredAttempt`); None for a first attempt.
+    pub attempt_json: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -214,6 +220,8 @@ pub struct ListRow {
     pub sheets: Vec<super::sheets::ScoreSheetRow>,
     /// Its appeals, oldest first (behind `amended` and `grade_history`).
     pub appeals: Vec<super::appeals::AppealRow>,
+    /// The id of its later attempt (resit or retake), if one was opened.
+    pub next_id: Option<String>,
 }
 
 /// A list's page: after which assessment it starts (the `id` of the last one of the page
@@ -291,12 +299,14 @@ pub fn list_page(
     let mut signed = by_assessment(super::sign_offs::sign_offs_of(conn, &ids)?, |s| &s.assessment_id);
     let mut sheets = by_assessment(super::sheets::sheets_among(conn, &ids)?, |s| &s.assessment_id);
     let mut appeals = by_assessment(super::appeals::appeals_of(conn, &ids)?, |a| &a.assessment_id);
+    let mut next = later_attempts_of(conn, &ids)?;
     Ok(Some(
         rows.into_iter()
             .map(|(row, apprentice)| ListRow {
                 sign_offs: signed.remove(&row.id).unwrap_or_default(),
                 sheets: sheets.remove(&row.id).unwrap_or_default(),
                 appeals: appeals.remove(&row.id).unwrap_or_default(),
+                next_id: next.remove(&row.id),
                 emails: emails.remove(&row.id).unwrap_or_default(),
                 latest_moderation: latest.remove(&row.id),
                 row,
@@ -304,6 +314,18 @@ pub fn list_page(
             })
             .collect(),
     ))
+}
+
+/// The later attempt of each of `ids` that has one: previous id → the later attempt's id.
+pub fn later_attempts_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    let pairs: Vec<(Option<String>, String)> = assessments::table
+        .filter(assessments::previous_id.eq_any(ids))
+        .select((assessments::previous_id, assessments::id))
+        .load(conn)?;
+    Ok(pairs.into_iter().filter_map(|(previous, id)| Some((previous?, id))).collect())
 }
 
 /// Rows of several assessments grouped by the assessment they belong to, in their order.

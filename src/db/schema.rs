@@ -73,6 +73,9 @@ diesel::table! {
         created_at -> Text,
         updated_at -> Text,
         adjustments_json -> Nullable<Text>,
+        attempt -> Integer,
+        previous_id -> Nullable<Text>,
+        attempt_json -> Nullable<Text>,
     }
 }
 

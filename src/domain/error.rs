@@ -74,6 +74,9 @@ pub enum ErrorCode {
     AssessorNotEligible,
     ReviewerConflicted,
     ReviewerNotAssessor,
+    ResitNotAllowed,
+    ResitWindowPassed,
+    ItemCarriedOver,
     Internal,
     // `Internal` stays last: `ALL`'s length is counted from it.
 }
@@ -143,6 +146,9 @@ impl ErrorCode {
         Self::AssessorNotEligible,
         Self::ReviewerConflicted,
         Self::ReviewerNotAssessor,
+        Self::ResitNotAllowed,
+        Self::ResitWindowPassed,
+        Self::ItemCarriedOver,
         Self::Internal,
     ];
 
@@ -211,6 +217,9 @@ impl ErrorCode {
             Self::AssessorNotEligible => "assessor_not_eligible",
             Self::ReviewerConflicted => "reviewer_conflicted",
             Self::ReviewerNotAssessor => "reviewer_not_assessor",
+            Self::ResitNotAllowed => "resit_not_allowed",
+            Self::ResitWindowPassed => "resit_window_passed",
+            Self::ItemCarriedOver => "item_carried_over",
             Self::Internal => "internal",
         }
     }

@@ -29,9 +29,19 @@ pub struct ScoreInput {
 }
 
 /// Checks a batch of scores against the guide: known items, scores on the scale, no item twice.
-pub fn check_scores(guide: &Guide, scores: &[ScoreInput]) -> Result<(), DomainError> {
+pub fn check_scores(guide: &Guide, scores: &[ScoreInput], kept: &Kept) -> Result<(), DomainError> {
     let mut seen = BTreeSet::new();
     for (i, s) in scores.iter().enumerate() {
+        if let Some(item) = kept.get(&s.key) {
+            return Err(DomainError::bad_input(
+                ErrorCode::ItemCarriedOver,
+                format!(
+                    "{} is carried over from the attempt before (agreed at {}), not scored again",
+                    s.key, item.agreed_score
+                ),
+            )
+            .at(format!("scores[{i}]")));
+        }
         if !guide.is_score_item(&s.key) {
             return Err(DomainError::bad_input(
                 ErrorCode::UnknownScoreItem,
@@ -66,8 +76,8 @@ pub fn merge_scores(sheet: &mut Sheet, scores: Vec<ScoreInput>) {
 }
 
 /// The score items a sheet still lacks, in the guide's order.
-pub fn missing_items(guide: &Guide, sheet: &Sheet) -> Vec<ItemKey> {
-    guide.score_items().into_iter().filter(|k| !sheet.contains_key(k)).collect()
+pub fn missing_items(guide: &Guide, sheet: &Sheet, kept: &Kept) -> Vec<ItemKey> {
+    guide.score_items().into_iter().filter(|k| !sheet.contains_key(k) && !kept.contains_key(k)).collect()
 }
 
 /// The three submitted sheets, by seat.
@@ -99,6 +109,9 @@ pub enum DecidedBy {
     IndependentAssessor,
     /// An upheld appeal replaced the agreed score (the appeal records the score before).
     Appeal,
+    /// Agreed in the attempt before and carried over into this later attempt (its component
+    /// was not assessed again).
+    CarriedOver,
 }
 
 impl DecidedBy {
@@ -108,6 +121,7 @@ impl DecidedBy {
             Self::Consensus => "consensus",
             Self::IndependentAssessor => "independent_assessor",
             Self::Appeal => "appeal",
+            Self::CarriedOver => "carried_over",
         }
     }
 }
@@ -220,18 +234,19 @@ pub fn kept_after_refer_back(decided: &[AgreedItem], named: &[ItemKey]) -> Kept 
     decided.iter().filter(|i| !named.contains(&i.key())).map(|i| (i.key(), i.clone())).collect()
 }
 
-/// Refuses (400 `item_not_open`, naming `items[i]` and the item) a consensus item that names an
-/// item kept agreed.
+/// Refuses (400 `item_not_open`, or `item_carried_over` for a later attempt's carried-over item,
+/// naming `items[i]` and the item) a consensus item that names an item kept agreed.
 pub fn check_consensus_open(consensus: &Consensus, kept: &Kept) -> Result<(), DomainError> {
     for (i, item) in consensus.items.iter().enumerate() {
         let key = item.key();
-        if kept.contains_key(&key) {
-            return Err(DomainError::bad_input(
-                ErrorCode::ItemNotOpen,
-                format!("{key} was not referred back: it stays agreed at {}", kept[&key].agreed_score),
-            )
-            .at(format!("items[{i}]"))
-            .with_items(vec![key.to_string()]));
+        if let Some(item) = kept.get(&key) {
+            let (code, why) = match item.decided_by {
+                DecidedBy::CarriedOver => (ErrorCode::ItemCarriedOver, "is carried over from the attempt before"),
+                _ => (ErrorCode::ItemNotOpen, "was not referred back"),
+            };
+            return Err(DomainError::bad_input(code, format!("{key} {why}: it stays agreed at {}", item.agreed_score))
+                .at(format!("items[{i}]"))
+                .with_items(vec![key.to_string()]));
         }
     }
     Ok(())
@@ -311,6 +326,12 @@ pub struct Decision {
     pub grade: String,
     pub weighted_score: f64,
     pub items: Vec<AgreedItem>,
+    /// A later attempt's grade lowered to the guide's cap (only present when it was).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub grade_capped: bool,
+    /// What the agreed scores alone give, when the cap lowered the grade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncapped_grade: Option<String>,
 }
 
 impl Decision {
@@ -334,7 +355,7 @@ pub fn decide(guide: &Guide, items: Vec<AgreedItem>) -> Decision {
     let agreed: BTreeMap<ItemKey, i32> = items.iter().map(|i| (i.key(), i.agreed_score)).collect();
     let grade = guide.grade_for(agreed.values().copied()).name.clone();
     let weighted_score = guide.weighted_score(&agreed);
-    Decision { grade, weighted_score, items }
+    Decision { grade, weighted_score, items, grade_capped: false, uncapped_grade: None }
 }
 
 #[cfg(test)]
@@ -361,6 +382,8 @@ mod tests {
                 agreed(DecidedBy::Unanimous),
                 agreed(DecidedBy::IndependentAssessor),
             ],
+            grade_capped: false,
+            uncapped_grade: None,
         };
         assert_eq!(d.tie_breaks(), 2);
     }
@@ -557,17 +580,35 @@ mod tests {
     fn scores_are_checked_and_merged() {
         let g = small();
         let input = |c: &str, k: &str, s: i64| ScoreInput { key: ItemKey::new(c, k), score: s, comment: None };
-        assert_eq!(check_scores(&g, &[input("viva", "S1", 3)]).unwrap_err().code(), "unknown_score_item");
-        assert_eq!(check_scores(&g, &[input("viva", "K1", 0)]).unwrap_err().code(), "score_out_of_scale");
+        assert_eq!(check_scores(&g, &[input("viva", "S1", 3)], &Kept::new()).unwrap_err().code(), "unknown_score_item");
+        assert_eq!(check_scores(&g, &[input("viva", "K1", 0)], &Kept::new()).unwrap_err().code(), "score_out_of_scale");
         assert_eq!(
-            check_scores(&g, &[input("viva", "K1", 3), input("viva", "K1", 4)]).unwrap_err().code(),
+            check_scores(&g, &[input("viva", "K1", 3), input("viva", "K1", 4)], &Kept::new()).unwrap_err().code(),
             "duplicate_score_item"
         );
         let mut s = Sheet::new();
         merge_scores(&mut s, vec![input("viva", "K1", 3)]);
         merge_scores(&mut s, vec![input("viva", "K1", 4), input("project", "S1", 2)]);
         assert_eq!(s[&ItemKey::new("viva", "K1")].score, 4);
-        assert_eq!(missing_items(&g, &s).len(), 2);
+        assert_eq!(missing_items(&g, &s, &Kept::new()).len(), 2);
+
+        // A later attempt's carried-over items are neither scored again nor missing.
+        let kept: Kept = [ItemKey::new("viva", "B1")]
+            .into_iter()
+            .map(|k| {
+                let item = AgreedItem {
+                    component: k.component.clone(),
+                    criterion: k.criterion.clone(),
+                    agreed_score: 3,
+                    decided_by: DecidedBy::CarriedOver,
+                    rationale: None,
+                };
+                (k, item)
+            })
+            .collect();
+        let e = check_scores(&g, &[input("project", "S1", 3), input("viva", "B1", 3)], &kept).unwrap_err();
+        assert_eq!((e.code(), e.fault.field.as_deref()), ("item_carried_over", Some("scores[1]")));
+        assert_eq!(missing_items(&g, &s, &kept).len(), 1);
     }
 
     #[test]

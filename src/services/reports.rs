@@ -320,8 +320,7 @@ impl Decided {
             training_provider_name: self.names.training_provider.clone(),
             independent_assessor_name: self.names.independent_assessor.clone(),
             standard_title: self.names.standard_title.clone(),
-            // Resits and retakes are not recorded yet: every assessment is a first attempt.
-            attempt: 1,
+            attempt: i64::from(self.row.attempt),
             adjustments: crate::services::assessments::adjustments_count(&self.row.adjustments_json),
             amended: self.amended,
         }

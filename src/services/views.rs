@@ -57,6 +57,14 @@ pub struct AssessmentView {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// Which attempt of the apprentice's EPA this is (1 for a first attempt; a v1 addition).
+    pub attempt: i32,
+    /// The attempt before this one and the attempt after it, or null (v1 additions).
+    pub previous_id: Option<String>,
+    pub next_id: Option<String>,
+    /// For a later attempt, what it was opened with: resit or retake, the components assessed
+    /// again, the agreed scores carried over, exceptional circumstances (null for a first attempt).
+    pub later_attempt: Option<super::assessments::StoredAttempt>,
     /// What the viewer may do now (a v1 addition).
     pub next_steps: Vec<NextStep>,
     /// The one step the viewer is due to take (the home page's grouping); not in the JSON.
@@ -260,6 +268,10 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
         version: row.version,
         created_at: row.created_at.clone(),
         updated_at: row.updated_at.clone(),
+        attempt: row.attempt,
+        previous_id: row.previous_id.clone(),
+        next_id: loaded.next_id.clone(),
+        later_attempt: super::assessments::attempt_of(row)?,
         next_steps: workflow::next_steps(status, actor.role, seat, &facts),
         todo: workflow::todo(status, actor.role, seat, &facts),
     })

@@ -67,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/assessments/{id}/moderation", web::post().to(assessments::moderation))
                 .route("/assessments/{id}/audit", web::get().to(assessments::audit))
                 .route("/assessments/{id}/emails/resend", web::post().to(assessments::resend_emails))
+                .route("/assessments/{id}/resits", web::post().to(assessments::resits))
                 .route("/assessments/{id}/appeals", web::post().to(appeals::lodge))
                 .route("/appeals", web::get().to(appeals::list))
                 .route("/appeals/{appeal_id}", web::get().to(appeals::show))

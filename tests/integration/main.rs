@@ -23,6 +23,7 @@ mod adjustments;
 mod admin_pages;
 mod appeal_pages;
 mod appeals;
+mod attempts;
 mod audit_chain;
 mod audit_seals;
 mod browser;

@@ -83,7 +83,7 @@ pub struct Guide {
 }
 
 /// The guide's `[attempts]` section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AttemptRules {
     /// The highest grade a later attempt may be awarded (a grade name of this guide), unless
     /// exceptional circumstances are recorded; absent: no cap.

@@ -29,7 +29,7 @@ use crate::services::change::{change, record, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_text, Actor, Input};
 
-use super::{guide_of, parse_stored, queue_amended_outcome_emails, round4, to_json, StoredDecision, NOTE_MAX};
+use super::{graded, guide_of, parse_stored, queue_amended_outcome_emails, round4, to_json, StoredDecision, NOTE_MAX};
 
 /// An item of the guide an appeal names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -386,7 +386,7 @@ pub fn decide_appeal(
         let mut queued = 0;
         if !changes.is_empty() {
             let (grade_before, score_before) = (row.grade.clone(), row.weighted_score);
-            let mut decision = amended;
+            let mut decision = graded(&guide, &row, amended)?;
             decision.weighted_score = round4(decision.weighted_score);
             row.grade = Some(decision.grade.clone());
             row.weighted_score = Some(decision.weighted_score);

@@ -15,7 +15,8 @@ use crate::services::standards::Guides;
 use crate::services::{check_text, Actor, Input};
 
 use super::{
-    as_panel, guide_of, kept_now, panel_sheets, parse_stored, to_json, StoredConsensus, StoredVivaRecord, NOTE_MAX,
+    as_panel, graded, guide_of, kept_now, panel_sheets, parse_stored, to_json, viva_record_required, StoredConsensus,
+    StoredVivaRecord, NOTE_MAX,
 };
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -46,7 +47,7 @@ pub fn resolve_decision(conn: &mut DbConnection, guide: &Guide, row: &Assessment
         )
         .with_items(e.fault.items)
     })?;
-    Ok(scoring::decide(guide, items))
+    graded(guide, row, scoring::decide(guide, items))
 }
 
 pub fn decide(
@@ -61,7 +62,7 @@ pub fn decide(
         let next = status.after(Event::Decided)?;
         let guide = guide_of(conn, guides, row)?;
         let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
-        if guide.viva_required() && viva.is_none_or(|v| v.questions.is_empty()) {
+        if viva_record_required(&guide, row)? && viva.is_none_or(|v| v.questions.is_empty()) {
             return Err(AppError::conflict(
                 ErrorCode::VivaRecordRequired,
                 "record the viva's questions and responses before the decision",
@@ -81,7 +82,11 @@ pub fn decide(
         row.weighted_score = Some(decision.weighted_score);
         row.decided_at = Some(at);
         row.status = next.as_str().to_string();
-        let detail = json!({"grade": decision.grade, "weighted_score": decision.weighted_score, "notes": stored.notes});
+        let mut detail =
+            json!({"grade": decision.grade, "weighted_score": decision.weighted_score, "notes": stored.notes});
+        if let Some(uncapped) = &decision.uncapped_grade {
+            detail["uncapped_grade"] = json!(uncapped);
+        }
         Ok(Done::saved(decision, "decision.recorded", detail))
     })
 }

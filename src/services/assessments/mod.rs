@@ -9,6 +9,7 @@
 
 mod adjustments;
 mod appeals;
+mod attempts;
 mod consensus;
 mod decision;
 mod declaration;
@@ -24,6 +25,7 @@ mod viva;
 
 pub use adjustments::*;
 pub use appeals::*;
+pub use attempts::*;
 pub use consensus::*;
 pub use decision::*;
 pub use declaration::*;
@@ -77,14 +79,16 @@ pub fn kept_of(latest_moderation: Option<&ModerationRow>, status: Status) -> App
     Ok(scoring::kept_after_refer_back(decided.as_ref().map_or(&[][..], |d| &d.decision.items), &named))
 }
 
-/// The one place a step asks which items stay agreed for the consensus it works on (reads the
-/// latest moderation; see [`kept_of`]).
+/// The one place a step asks which items stay agreed for the consensus it works on: a later
+/// attempt's carried-over items ([`carried_over_of`]), and after a refer-back that named items
+/// the others (reads the latest moderation; see [`kept_of`]).
 fn kept_now(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<Kept> {
     let status: Status = row.status.parse().map_err(|e: String| anyhow::anyhow!("assessment {}: {e}", row.id))?;
-    if status != Status::Consensus {
-        return Ok(Kept::new());
+    let mut kept = carried_over_of(row)?;
+    if status == Status::Consensus {
+        kept.extend(kept_of(latest_moderation_of(conn, &row.id)?.as_ref(), status)?);
     }
-    kept_of(latest_moderation_of(conn, &row.id)?.as_ref(), status)
+    Ok(kept)
 }
 
 /// An assessment as found for one caller, with the caller's seat on its panel.

@@ -31,6 +31,8 @@ pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<(i64,
         sign_offs: sign_offs_of(conn, std::slice::from_ref(&found.row.id))?,
         sheets: score_sheets_of(conn, &found.row.id)?,
         appeals: crate::db::appeals::appeals_of(conn, std::slice::from_ref(&found.row.id))?,
+        next_id: crate::db::assessments::later_attempts_of(conn, std::slice::from_ref(&found.row.id))?
+            .remove(&found.row.id),
         row: found.row,
     };
     Ok((loaded.row.version, views::assessment(actor, &loaded)?))

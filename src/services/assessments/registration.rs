@@ -73,6 +73,9 @@ pub fn register(
             created_at: at.clone(),
             updated_at: at,
             adjustments_json: None,
+            attempt: 1,
+            previous_id: None,
+            attempt_json: None,
         };
         insert_assessment(conn, &row)?;
         let id = row.id.clone();

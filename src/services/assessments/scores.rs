@@ -15,7 +15,7 @@ use crate::services::change::{change_with, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_optional, Actor, Input};
 
-use super::{declaration_holds, find_for, guide_of, to_json, Found};
+use super::{carried_over_of, declaration_holds, find_for, guide_of, to_json, Found};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -117,7 +117,8 @@ pub fn save_scores(
         for (i, s) in scores.iter().enumerate() {
             check_optional(&format!("scores[{i}].comment"), s.comment.as_deref(), 4000)?;
         }
-        scoring::check_scores(&guide, &scores)?;
+        let carried_over = carried_over_of(row)?;
+        scoring::check_scores(&guide, &scores, &carried_over)?;
         status.allows(Step::Score)?;
         if !declaration_holds(row)? {
             return Err(AppError::conflict(
@@ -132,7 +133,7 @@ pub fn save_scores(
         let mut sheet = existing.map(read_sheet).transpose()?.unwrap_or_default();
         let saved = scores.len();
         scoring::merge_scores(&mut sheet, scores);
-        let missing = scoring::missing_items(&guide, &sheet);
+        let missing = scoring::missing_items(&guide, &sheet, &carried_over);
         if input.submit && !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
             return Err(AppError::bad_input(

@@ -141,6 +141,15 @@ pub async fn moderation(state: web::Data<AppState>, user: Caller, id: Id, body: 
     Ok(reply)
 }
 
+#[utoipa::path(post, operation_id = "open_later_attempt", path = "/api/v1/assessments/{id}/resits", tag = "assessments", params(("id" = String, Path, description = "the released attempt that did not pass")), request_body = crate::services::assessments::LaterAttemptInput, responses((status = 201, description = "the later attempt (resit or retake) opened", body = crate::services::assessments::LaterAttemptOpened)))]
+pub async fn resits(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
+    let (input, guides) = (body.json(), state.guides.clone());
+    post_once(&state, &user, &body, move |conn, actor| {
+        created(StatusCode::CREATED, &svc::open_later_attempt(conn, &guides, actor, &id, input)?)
+    })
+    .await
+}
+
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/emails/resend", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, description = "how many failed emails were queued again", body = crate::services::views::Requeued)))]
 pub async fn resend_emails(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
     let input = crate::services::Input::new(Ok(()), body.if_match.clone());

@@ -69,6 +69,7 @@ fn error_codes() -> Object {
         assessments::moderation,
         assessments::audit,
         assessments::resend_emails,
+        assessments::resits,
         appeals::lodge,
         appeals::list,
         appeals::show,

@@ -41,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/assessments/{id}/moderation", web::get().to(moderation::moderate_page))
         .route("/assessments/{id}/moderation", web::post().to(moderation::moderate_save))
         .route("/assessments/{id}/appeals", web::post().to(assessment::appeal_lodge_save))
+        .route("/assessments/{id}/resits", web::post().to(assessment::later_attempt_save))
         .route("/moderation", web::get().to(moderation::queue_page))
         .route("/appeals", web::get().to(appeals::list_page))
         .route("/appeals/{id}", web::get().to(appeals::appeal_page))

@@ -16,7 +16,8 @@ use super::view::{component_title, kind_singular, when, Header, Loaded};
 use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::guide::{Guide, ItemKey};
 
-use crate::domain::scoring::{self, ScoreEntry, Sheet};
+use crate::domain::attempt;
+use crate::domain::scoring::{self, Kept, ScoreEntry, Sheet};
 use crate::domain::workflow::{NextStep, Step};
 use crate::error::AppError;
 use crate::services::assessments::{self, ScoreItemInput, ScoresInput, SheetsView, StoredScore};
@@ -137,9 +138,15 @@ pub struct SheetPageView {
 }
 
 /// Builds the sheet from the guide and the member's own scores (or what they just posted).
-pub fn components(guide: &Guide, own: &Sheet, posted: Option<&Form>, missing: &[ItemKey]) -> Vec<ComponentView> {
+pub fn components(
+    guide: &Guide,
+    own: &Sheet,
+    posted: Option<&Form>,
+    missing: &[ItemKey],
+    carried_over: &Kept,
+) -> Vec<ComponentView> {
     let mut out: Vec<ComponentView> = Vec::new();
-    for key in guide.score_items() {
+    for key in attempt::items_assessed(guide, carried_over) {
         let Some(criterion) = guide.criterion(&key.criterion) else { continue };
         let saved = own.get(&key);
         let score = match posted {
@@ -189,6 +196,11 @@ pub fn components(guide: &Guide, own: &Sheet, posted: Option<&Form>, missing: &[
         }
     }
     out
+}
+
+/// A later attempt's carried-over items: not on its sheets.
+fn carried_over(loaded: &Loaded) -> Kept {
+    loaded.data.later_attempt.as_ref().map(|a| a.kept()).unwrap_or_default()
 }
 
 /// The member's own sheet from the service's (sealed) view of the panel's sheets.
@@ -256,9 +268,10 @@ fn sheet_view(
         None
     };
     // Coming from the review's "still to score" list: every item still to score is marked.
-    let missing = if show_missing && !submitted { scoring::missing_items(guide, &own) } else { vec![] };
-    let comps = components(guide, &own, posted, &missing);
-    let total = guide.score_items().len();
+    let carried_over = carried_over(loaded);
+    let missing = if show_missing && !submitted { scoring::missing_items(guide, &own, &carried_over) } else { vec![] };
+    let comps = components(guide, &own, posted, &missing, &carried_over);
+    let total = attempt::items_assessed(guide, &carried_over).len();
     let scored = comps.iter().flat_map(|c| &c.areas).flat_map(|a| &a.items).filter(|i| i.score.is_some()).count();
     SheetPageView {
         header: loaded.header(),
@@ -399,7 +412,7 @@ fn review_view(page: &Page, ctx: &SheetContext, error: Option<FormError>) -> Rev
     let loaded = &ctx.loaded;
     let guide = &loaded.guide;
     let (own, submitted) = own_sheet(&ctx.sheets, &page.actor.id);
-    let missing = scoring::missing_items(guide, &own);
+    let missing = scoring::missing_items(guide, &own, &carried_over(loaded));
     let id = &loaded.data.id;
     ReviewView {
         header: loaded.header(),
@@ -511,7 +524,7 @@ mod tests {
         let mut own = Sheet::new();
         let first = g.score_items()[0].clone();
         own.insert(first.clone(), ScoreEntry { score: 3, comment: Some("ok".into()) });
-        let comps = components(&g, &own, None, &[]);
+        let comps = components(&g, &own, None, &[], &Kept::new());
         let ids: Vec<&str> = comps.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, vec!["project", "viva"]);
         assert_eq!(comps.iter().map(|c| c.count).sum::<usize>(), g.score_items().len());

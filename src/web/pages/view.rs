@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::db::DbConnection;
+use crate::domain::attempt::AttemptKind;
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Seat;
 use crate::domain::workflow::{NextStep, Status};
@@ -92,8 +93,57 @@ impl Loaded {
                 by: self.name(&a.by),
                 at: self.zone.when(&a.at),
             }),
+            attempt: d.attempt,
+            previous_id: d.previous_id.clone(),
+            next_id: d.next_id.clone(),
+            later_attempt: d.later_attempt.as_ref().map(|a| LaterAttemptShown {
+                kind: match a.kind {
+                    AttemptKind::Resit => "Resit",
+                    AttemptKind::Retake => "Retake",
+                },
+                components: a.components.iter().map(|c| component_title(&self.guide, c)).collect(),
+                carried_over: a
+                    .carried_over
+                    .iter()
+                    .map(|i| CarriedOverShown {
+                        criterion: i.criterion.clone(),
+                        component: component_title(&self.guide, &i.component),
+                        agreed_score: i.agreed_score,
+                        descriptor: self.guide.descriptor(i.agreed_score).unwrap_or_default().to_string(),
+                    })
+                    .collect(),
+                exceptional_circumstances: a.exceptional_circumstances,
+                reason: a.reason.clone(),
+                cap: a.cap().map(str::to_string),
+                by: self.name(&a.by),
+                at: self.zone.when(&a.at),
+            }),
         }
     }
+}
+
+/// A later attempt as the pages show it: what is assessed again, what carries over.
+#[derive(Debug, Clone, Serialize)]
+pub struct LaterAttemptShown {
+    pub kind: &'static str,
+    /// The components assessed again, by title.
+    pub components: Vec<String>,
+    pub carried_over: Vec<CarriedOverShown>,
+    pub exceptional_circumstances: bool,
+    pub reason: Option<String>,
+    /// The grade this attempt is capped at (None: no cap, or lifted).
+    pub cap: Option<String>,
+    pub by: String,
+    pub at: String,
+}
+
+/// One agreed score carried over from the attempt before.
+#[derive(Debug, Clone, Serialize)]
+pub struct CarriedOverShown {
+    pub criterion: String,
+    pub component: String,
+    pub agreed_score: i32,
+    pub descriptor: String,
 }
 
 /// The top of every assessment page.
@@ -113,6 +163,12 @@ pub struct Header {
     /// The reasonable adjustments and special consideration, once recorded (the assessment,
     /// viva and score-sheet pages show them to the panel).
     pub adjustments: Option<AdjustmentsShown>,
+    /// Which attempt this is, and the attempts before and after it.
+    pub attempt: i32,
+    pub previous_id: Option<String>,
+    pub next_id: Option<String>,
+    /// For a later attempt: what it assesses again and what carries over.
+    pub later_attempt: Option<LaterAttemptShown>,
 }
 
 /// The adjustments as the pages show them: who recorded them by name, when in the zone.

@@ -8,6 +8,7 @@ mod audit;
 mod declaration;
 mod gateway;
 pub(crate) mod panel;
+mod resit;
 mod sign_off;
 mod viva;
 
@@ -16,6 +17,7 @@ pub use audit::{audit_page, detail_rows};
 pub use declaration::{declaration_page, declaration_save};
 pub use gateway::{field_label, gateway_page, gateway_save};
 pub use panel::{panel_page, panel_save, viva_time};
+pub use resit::later_attempt_save;
 pub use sign_off::{sign_off_lines, sign_off_save, SignOffLine};
 pub use viva::{posted_questions, viva_page, viva_save};
 
@@ -56,6 +58,7 @@ impl Done {
             "appeal" => "The review or appeal is lodged. Next, appoint its reviewer on the appeal's page.",
             "reviewer" => "The reviewer is appointed. The appeal is theirs to decide now.",
             "appeal_decided" => "The decision on the appeal is recorded.",
+            "later_attempt" => "The later attempt is opened. Only the components assessed again are scored; the others carry over.",
             _ => return None,
         })
     }
@@ -99,6 +102,8 @@ struct OverviewView {
     sign_off: Option<sign_off::SignOffForm>,
     /// The appeals against the outcome (staff) and the admin's form to lodge one.
     appeals: appeal::AppealsShown,
+    /// The admin's form to open a resit or retake, when one may follow now.
+    later_attempt: Option<resit::LaterAttemptForm>,
 }
 
 #[derive(Debug, Serialize)]
@@ -249,6 +254,7 @@ fn overview_view(
         sign_offs: if d.status.is_decided() { sign_off_lines(loaded) } else { vec![] },
         sign_off: loaded.may(NextStep::SignOff).then(|| posted.unwrap_or_default()),
         appeals: appeal::AppealsShown::default(),
+        later_attempt: resit::later_attempt_form(page, loaded, None),
     }
 }
 
