@@ -245,8 +245,11 @@ pub fn list_page(
     use super::outbox::OutboxRow;
     use super::people::Apprentice;
     use super::schema::{apprentices, outbox};
+    // Each assessment's later attempt, if any, in the same query (its `next_id`).
+    let later = diesel::alias!(assessments as later_attempts);
     let mut q = assessments::table
         .left_join(apprentices::table.on(apprentices::id.eq(assessments::apprentice_id)))
+        .left_join(later.on(later.field(assessments::previous_id).eq(assessments::id.nullable())))
         .into_boxed();
     if let Visible::SeatedOn(user) = visible {
         q = q.filter(
@@ -272,12 +275,17 @@ pub fn list_page(
     if let Some(limit) = page.limit {
         q = q.limit(limit);
     }
-    let rows: Vec<(AssessmentRow, Option<Apprentice>)> =
-        q.select((AssessmentRow::as_select(), Option::<Apprentice>::as_select())).load(conn)?;
+    let rows: Vec<(AssessmentRow, Option<Apprentice>, Option<String>)> = q
+        .select((
+            AssessmentRow::as_select(),
+            Option::<Apprentice>::as_select(),
+            later.field(assessments::id).nullable(),
+        ))
+        .load(conn)?;
     if rows.is_empty() {
         return Ok(Some(Vec::new()));
     }
-    let ids: Vec<String> = rows.iter().map(|(r, _)| r.id.clone()).collect();
+    let ids: Vec<String> = rows.iter().map(|(r, _, _)| r.id.clone()).collect();
     let mut emails = by_assessment(
         outbox::table
             .filter(outbox::assessment_id.eq_any(&ids))
@@ -299,14 +307,13 @@ pub fn list_page(
     let mut signed = by_assessment(super::sign_offs::sign_offs_of(conn, &ids)?, |s| &s.assessment_id);
     let mut sheets = by_assessment(super::sheets::sheets_among(conn, &ids)?, |s| &s.assessment_id);
     let mut appeals = by_assessment(super::appeals::appeals_of(conn, &ids)?, |a| &a.assessment_id);
-    let mut next = later_attempts_of(conn, &ids)?;
     Ok(Some(
         rows.into_iter()
-            .map(|(row, apprentice)| ListRow {
+            .map(|(row, apprentice, next_id)| ListRow {
                 sign_offs: signed.remove(&row.id).unwrap_or_default(),
                 sheets: sheets.remove(&row.id).unwrap_or_default(),
                 appeals: appeals.remove(&row.id).unwrap_or_default(),
-                next_id: next.remove(&row.id),
+                next_id,
                 emails: emails.remove(&row.id).unwrap_or_default(),
                 latest_moderation: latest.remove(&row.id),
                 row,

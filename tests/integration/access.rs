@@ -45,6 +45,7 @@ const ROUTES: &[Route] = &[
     route("PUT", "/api/v1/assessments/{id}/sign-off", Some(Action::SignOff)),
     route("PUT", "/api/v1/assessments/{id}/adjustments", Some(Action::RecordAdjustments)),
     route("POST", "/api/v1/assessments/{id}/appeals", Some(Action::Administer)),
+    route("POST", "/api/v1/assessments/{id}/resits", Some(Action::Administer)),
     route("GET", "/api/v1/assessments/{id}/audit", Some(Action::ViewAudit)),
     route("POST", "/api/v1/assessments/{id}/emails/resend", Some(Action::Administer)),
     route("GET", "/api/v1/reports/scores.csv", Some(Action::ViewReports)),

@@ -85,6 +85,9 @@ both_backends!(a_resit_scores_only_what_failed_carries_the_rest_and_is_capped, |
     for field in ["decision", "grade", "weighted_score", "status", "version", "released_at", "updated_at"] {
         assert_eq!(after[field], before[field], "{field} of the first attempt changed");
     }
+    let listed = first.admin.get("/api/v1/assessments").await;
+    let row = listed.as_array().expect("a list").iter().find(|a| a["id"] == first.id.as_str()).expect("listed");
+    assert_eq!(row["next_id"], second.id.as_str(), "the list links them too: {row}");
     let view = second.view().await;
     assert_eq!((view["attempt"].clone(), view["previous_id"].clone()), (json!(2), json!(first.id)), "{view}");
     assert_eq!(view["next_id"], Value::Null, "{view}");
