@@ -122,6 +122,10 @@ both_backends!(a_resit_scores_only_what_failed_carries_the_rest_and_is_capped, |
     let e = second.ia.refused(409, "POST", &second.path("/decision"), json!({"notes": "x"})).await;
     assert_eq!(e.code, "viva_record_required", "{e:?}");
     second.record_viva().await;
+    let mut ia = Web::signed_in(app, &second.ia.email).await;
+    let preview = ia.get_ok(&format!("/assessments/{}/decision", second.id)).await.body;
+    assert!(preview.contains("Capped at Pass") && preview.contains("the scores alone give Distinction"), "{preview}");
+    assert!(preview.contains("Carried over from the attempt before"), "{preview}");
     let decision = second.decide().await;
     assert_eq!(decision["grade"], "Pass", "capped: {decision}");
     assert_eq!(decision["grade_capped"], true, "{decision}");
@@ -141,7 +145,6 @@ both_backends!(a_resit_scores_only_what_failed_carries_the_rest_and_is_capped, |
     assert!(trail.as_array().expect("trail").iter().any(|e| e["action"] == "attempt.opened"), "{trail}");
 
     // The pages say so: the attempt, the link back, what carries over.
-    let mut ia = Web::signed_in(app, &second.ia.email).await;
     let page = ia.get_ok(&format!("/assessments/{}", second.id)).await.body;
     assert!(page.contains("Resit: attempt 2") && page.contains("carried over from the attempt before"), "{page}");
     assert!(page.contains(&format!("/assessments/{}", first.id)), "a link to the attempt before");
@@ -184,7 +187,10 @@ both_backends!(no_resit_after_a_pass_and_none_outside_the_window_without_excepti
     retake.declare().await;
     let project = sheet(&of(&failed, "project"), 5);
     retake.submit_all(&project, &project, &project).await;
-    // The viva carries over, so its record is not needed again.
+    // The viva carries over, so its record is not needed again (nor asked for on the page).
+    let mut ia = Web::signed_in(app, &retake.ia.email).await;
+    let preview = ia.get_ok(&format!("/assessments/{}/decision", retake.id)).await.body;
+    assert!(preview.contains("Confirm the decision") && !preview.contains("The viva record is empty"), "{preview}");
     let decision = retake.decide().await;
     assert_eq!(decision["grade"], "Pass", "viva 3s carried over: {decision}");
     assert_eq!(decision.get("grade_capped"), None, "{decision}");

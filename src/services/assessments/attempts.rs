@@ -91,12 +91,11 @@ pub fn graded(guide: &Guide, row: &AssessmentRow, decision: Decision) -> AppResu
     Ok(attempt::apply_cap(guide, decision, stored.as_ref().and_then(StoredAttempt::cap)))
 }
 
-/// Whether the decision of `row` needs the viva record: the guide requires one and, for a later
-/// attempt, the viva's component is assessed again.
-pub fn viva_record_required(guide: &Guide, row: &AssessmentRow) -> AppResult<bool> {
-    let stored = attempt_of(row)?;
+/// Whether the decision needs the viva record: the guide requires one and, for a later attempt
+/// (`later`), the viva's component is assessed again.
+pub fn viva_record_required(guide: &Guide, later: Option<&StoredAttempt>) -> bool {
     let viva: Vec<&str> = guide.viva_component().map(|c| c.id.as_str()).into_iter().collect();
-    Ok(attempt::viva_record_required(guide.viva_required(), &viva, stored.as_ref().map(|a| a.components.as_slice())))
+    attempt::viva_record_required(guide.viva_required(), &viva, later.map(|a| a.components.as_slice()))
 }
 
 /// Opens a resit or retake of the released attempt `id` (admin): 409 `resit_not_allowed` unless

@@ -15,8 +15,8 @@ use crate::services::standards::Guides;
 use crate::services::{check_text, Actor, Input};
 
 use super::{
-    as_panel, graded, guide_of, kept_now, panel_sheets, parse_stored, to_json, viva_record_required, StoredConsensus,
-    StoredVivaRecord, NOTE_MAX,
+    as_panel, attempt_of, graded, guide_of, kept_now, panel_sheets, parse_stored, to_json, viva_record_required,
+    StoredConsensus, StoredVivaRecord, NOTE_MAX,
 };
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -62,7 +62,7 @@ pub fn decide(
         let next = status.after(Event::Decided)?;
         let guide = guide_of(conn, guides, row)?;
         let viva: Option<StoredVivaRecord> = parse_stored("viva record", &row.viva_record_json)?;
-        if viva_record_required(&guide, row)? && viva.is_none_or(|v| v.questions.is_empty()) {
+        if viva_record_required(&guide, attempt_of(row)?.as_ref()) && viva.is_none_or(|v| v.questions.is_empty()) {
             return Err(AppError::conflict(
                 ErrorCode::VivaRecordRequired,
                 "record the viva's questions and responses before the decision",

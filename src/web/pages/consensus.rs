@@ -393,11 +393,15 @@ pub struct DecisionView {
     pub error: Option<FormError>,
     pub problem: Option<String>,
     pub grade: Option<String>,
+    /// What the scores alone give when a later attempt's cap lowered the grade.
+    pub uncapped_grade: Option<String>,
     pub weighted_score: Option<String>,
     pub items: Vec<DecisionItem>,
     pub unanimous: Vec<DecisionItem>,
     pub tie_breaks: usize,
     pub viva_questions: usize,
+    /// Whether the decision waits for the viva record (not when a later attempt carries the viva over).
+    pub viva_required: bool,
     pub consensus_notes: Option<String>,
     pub notes: String,
     pub decided: Option<String>,
@@ -409,6 +413,8 @@ pub fn decided_by_label(by: &str) -> &'static str {
         "unanimous" => "All three",
         "consensus" => "Agreed by the panel",
         "independent_assessor" => "The independent assessor's score (no agreement)",
+        "carried_over" => "Carried over from the attempt before",
+        "appeal" => "Amended on appeal",
         _ => "",
     }
 }
@@ -460,7 +466,7 @@ async fn decision_view(
             Some(dec.grade.clone()),
             Some(format!("{:.2}", dec.weighted_score)),
             decision_items(&loaded, dec),
-            dec.items.iter().filter(|i| i.decided_by.as_str() == "independent_assessor").count(),
+            dec.tie_breaks(),
             None,
         ),
         Err(message) => (None, None, vec![], 0, Some(message.clone())),
@@ -475,10 +481,12 @@ async fn decision_view(
         can_decide: loaded.may(NextStep::Decide) && problem.is_none(),
         problem,
         grade,
+        uncapped_grade: preview.as_ref().ok().and_then(|d| d.uncapped_grade.clone()),
         weighted_score: weighted,
         items,
         tie_breaks,
         viva_questions,
+        viva_required: crate::services::assessments::viva_record_required(&loaded.guide, d.later_attempt.as_ref()),
         consensus_notes: d.consensus.as_ref().map(|c| c.consensus.notes.clone()).filter(|n| !n.is_empty()),
         notes: posted.map(|f| f.text("notes")).unwrap_or_default(),
         decided: d
