@@ -28,6 +28,8 @@ pub async fn show(state: web::Data<AppState>, user: Caller, id: web::Path<String
     body["seats"] = serde_json::json!(guide.seats().iter().map(|s| s.as_str()).collect::<Vec<_>>());
     body["tie_breaker"] = serde_json::json!(guide.tie_breaker().map(|s| s.as_str()));
     body["viva_required"] = serde_json::json!(guide.viva_required());
+    // The guide's gateway checks, in order (the four v1 checks for a guide that lists none).
+    body["gateway"] = serde_json::to_value(guide.gateway_checks()).map_err(anyhow::Error::from)?;
     if let Some(criteria) = body["criteria"].as_array_mut() {
         for c in criteria.iter_mut().filter_map(|c| c.as_object_mut()) {
             for key in ["title", "group"] {

@@ -126,7 +126,7 @@ pub struct AdjustmentsShown {
 
 /// Loads an assessment through the service (404 when it is not the actor's to see).
 pub fn load(conn: &mut DbConnection, guides: &Guides, actor: &Actor, id: &str, zone: Zone) -> AppResult<Loaded> {
-    let (_, data) = assessments::view(conn, actor, id)?;
+    let (_, data) = assessments::view(conn, guides, actor, id)?;
     let guide = guides
         .get(conn, &data.standard_id, &data.standard_version)?
         .ok_or_else(|| anyhow::anyhow!("assessment {id} names a missing standard version"))?;

@@ -8,7 +8,7 @@ use super::{e_status, path_id, Done};
 use crate::domain::assessment::KnowledgeRoute;
 use crate::domain::permissions::{may, Action};
 use crate::domain::workflow::NextStep;
-use crate::services::assessments::{self, GatewayInput};
+use crate::services::assessments::{self, GatewayBody, GatewayInput};
 use crate::services::Input;
 use crate::web::pages::view::{when, Header, Loaded};
 use crate::web::pages::{see_other, Form, FormError, Page, PageError};
@@ -156,7 +156,7 @@ fn gateway_view(
                             }
                         }
                     };
-                    let met = !g.unmet.iter().any(|u| u == f);
+                    let met = !g.unmet.iter().any(|u| u.as_str() == *f);
                     GatewayField {
                         name: f,
                         label: field_label(f),
@@ -251,7 +251,13 @@ pub async fn gateway_save(page: Page, path: web::Path<String>, form: Form) -> Re
         (page.actor.clone(), id.clone(), form.if_match(), page.state.guides.clone());
     let result = page
         .attempt(move |conn| {
-            assessments::record_gateway(conn, &guides, &actor, &target, Input::new(Ok(input), if_match))
+            assessments::record_gateway(
+                conn,
+                &guides,
+                &actor,
+                &target,
+                Input::new(Ok(GatewayBody::Fields(input)), if_match),
+            )
         })
         .await?;
     match result {
