@@ -320,7 +320,7 @@ async fn a_whole_panel_day_through_the_pages(backend: Backend) {
     lm.wait_text("Confirm the gateway").await;
     lm.shot("03-home-line-manager").await;
     lm.follow("Confirm the gateway").await;
-    lm.wait_text("The four checks").await;
+    lm.wait_text("The gateway checks").await;
     lm.shot("04-gateway-unmet").await;
     for field in ["portfolio_complete", "english_level2", "maths_level2", "employer_ready", "provider_ready"] {
         lm.click(&format!("#field-{field}")).await;

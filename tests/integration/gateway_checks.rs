@@ -234,3 +234,93 @@ both_backends!(units_that_do_not_make_the_cih_certificate_leave_the_knowledge_ch
     assert!(g["certificate"].is_null(), "{g}");
     assert_eq!(g["status"], "gateway_passed");
 });
+
+both_backends!(the_gateway_page_shows_and_saves_the_guides_own_checks, |app| async move {
+    app.import_guide(&checks_guide()).await;
+    let panel = app.registered_for("checks-l3", Names::default()).await;
+    let path = format!("/assessments/{}/gateway", panel.id);
+    let mut lm = crate::web::Web::signed_in(app, &panel.lm.email).await;
+    let page = lm.get_ok(&path).await;
+    for text in ["Age group approved 18+", "Current occupational currency", "Authenticity of Evidence"] {
+        assert!(page.body.contains(text), "{text}: {}", page.body);
+    }
+    assert!(page.body.contains("Have current occupational currency"), "the guide's description");
+    assert!(page.body.contains("Not yet confirmed") && page.body.contains("name=\"evidence.age_group\""));
+    assert!(!page.body.contains("knowledge_route"), "no v1 fields for a guide's own checks");
+
+    // Ticked with evidence: saved as the line manager's, shown with who and when.
+    let all = [("check", "age_group"), ("check", "occupational_currency"), ("check", "authenticity_declaration")];
+    let mut fields = all.to_vec();
+    fields.extend([("holds.age_group", "true"), ("evidence.age_group", "Passport seen on 1 Dec")]);
+    let r = lm.submit(&path, &fields).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = lm.get_ok(&path).await;
+    assert!(page.body.contains("Passport seen on 1 Dec"), "{}", page.body);
+    assert!(page.body.contains("Confirmed by Lena Line on"), "{}", page.body);
+    assert!(page.body.contains("2 of the 3 checks still needed"), "{}", page.body);
+    let view = panel.view().await;
+    let age = check(&view["gateway"]["checks"], "age_group");
+    assert_eq!((age["holds"].clone(), age["by"].clone()), (json!(true), json!(panel.lm.id)), "{view}");
+    assert!(check(&view["gateway"]["checks"], "occupational_currency")["by"].is_null(), "unchanged: {view}");
+
+    // Evidence over the limit: refused beside its box, with what was typed kept; nothing saved.
+    let long = "x".repeat(2001);
+    let mut fields = all.to_vec();
+    fields.extend([("holds.age_group", "true"), ("holds.occupational_currency", "true")]);
+    fields.push(("evidence.occupational_currency", &long));
+    let r = lm.submit(&path, &fields).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("Shorten or correct the evidence") && r.body.contains("aria-invalid"), "{}", r.body);
+    assert!(r.body.contains("href=\"#field-evidence.occupational_currency\""), "{}", r.body);
+    assert_eq!(panel.view().await["version"], view["version"], "nothing saved");
+
+    // Every check ticked: the gateway passes; the evidence left as it was keeps its author.
+    let mut fields = all.to_vec();
+    fields.extend([
+        ("holds.age_group", "true"),
+        ("evidence.age_group", "Passport seen on 1 Dec"),
+        ("holds.occupational_currency", "true"),
+        ("holds.authenticity_declaration", "true"),
+    ]);
+    let mut tp = crate::web::Web::signed_in(app, &panel.tp.email).await;
+    let r = tp.submit(&path, &fields).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = tp.get_ok(&path).await;
+    assert!(page.body.contains("Every gateway check is met"), "{}", page.body);
+    assert!(page.body.contains("Confirmed by Tom Tutor on"), "{}", page.body);
+    let view = panel.view().await;
+    assert_eq!(view["status"], "gateway_passed");
+    assert_eq!(check(&view["gateway"]["checks"], "age_group")["by"], json!(panel.lm.id), "{view}");
+    assert_eq!(check(&view["gateway"]["checks"], "authenticity_declaration")["by"], json!(panel.tp.id));
+});
+
+both_backends!(the_l4_gateway_page_keeps_the_v1_fields_and_says_when_units_miss_the_certificate, |app| async move {
+    let panel = app.registered().await;
+    let path = format!("/assessments/{}/gateway", panel.id);
+    let mut lm = crate::web::Web::signed_in(app, &panel.lm.email).await;
+    let page = lm.get_ok(&path).await;
+    assert!(page.body.contains("Knowledge demonstrated") && page.body.contains("name=\"knowledge_route\""));
+    assert!(!page.body.contains("name=\"check\""), "the v1 form for the L4 guide");
+    let fields = [
+        ("portfolio_complete", "true"),
+        ("knowledge_route", "qualification"),
+        ("knowledge_reference", "CIH 603/1433/3"),
+        ("knowledge_units", "F/507/9169"),
+        ("knowledge_units", "H/504/4186"),
+        ("english_level2", "true"),
+        ("maths_level2", "true"),
+        ("employer_ready", "true"),
+        ("provider_ready", "true"),
+    ];
+    let r = lm.submit(&path, &fields).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = lm.get_ok(&path).await;
+    assert!(page.body.contains("The units named do not make the qualification"), "{}", page.body);
+    assert!(page.body.contains("needs at least 36 credits"), "{}", page.body);
+    assert!(page.body.contains("Units achieved that make the qualification"), "named in unmet: {}", page.body);
+    let view = panel.view().await;
+    assert_eq!(
+        (view["status"].clone(), view["gateway"]["unmet"].clone()),
+        (json!("registered"), json!(["knowledge_units"]))
+    );
+});

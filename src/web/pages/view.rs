@@ -38,6 +38,7 @@ impl AssessmentView {
         let mut ids = vec![self.panel.line_manager_id.clone(), self.panel.training_provider_user_id.clone()];
         ids.extend(self.panel.independent_assessor_id.clone());
         ids.extend(self.gateway.saved.iter().flat_map(|g| g.confirmations.values()).map(|c| c.by.clone()));
+        ids.extend(self.gateway.checks.iter().filter_map(|c| c.by.clone()));
         ids.extend(self.panel.declaration.as_ref().map(|d| d.by.clone()));
         ids.extend(self.viva_record.as_ref().map(|v| v.by.clone()));
         ids.extend(self.consensus.as_ref().map(|c| c.by.clone()));
