@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::gateway::Certificate;
 pub use super::workflow::Status;
 use super::{DomainError, ErrorCode};
 
@@ -66,11 +67,27 @@ impl GatewayAnswers {
         "provider_ready",
     ];
 
-    fn holds(&self, field: &str) -> bool {
+    /// The fields `unmet` can name, in the contract's order; `knowledge_units` (a v1 addition)
+    /// after the reference it belongs to.
+    const UNMET_ORDER: [&'static str; 8] = [
+        "portfolio_complete",
+        "knowledge_route",
+        "knowledge_reference",
+        "knowledge_units",
+        "english_level2",
+        "maths_level2",
+        "employer_ready",
+        "provider_ready",
+    ];
+
+    fn holds(&self, field: &str, certificate: Option<&Certificate>) -> bool {
         match field {
             "portfolio_complete" => self.portfolio_complete,
             "knowledge_route" => self.knowledge_route.is_some(),
             "knowledge_reference" => self.knowledge_reference.as_deref().is_some_and(|r| !r.trim().is_empty()),
+            // The units named hold unless the qualification's rule of combination says they do
+            // not make it (then the knowledge is not shown by that qualification alone).
+            "knowledge_units" => certificate.is_none_or(|c| c.achieved),
             "english_level2" => self.english_level2,
             "maths_level2" => self.maths_level2,
             "employer_ready" => self.employer_ready,
@@ -79,9 +96,10 @@ impl GatewayAnswers {
         }
     }
 
-    /// The fields that do not hold, in the contract's order.
-    pub fn unmet(&self) -> Vec<&'static str> {
-        Self::FIELDS.into_iter().filter(|f| !self.holds(f)).collect()
+    /// The fields that do not hold, in the contract's order, given what the rule of combination
+    /// says of the units named (None: nothing to judge).
+    pub fn unmet(&self, certificate: Option<&Certificate>) -> Vec<&'static str> {
+        Self::UNMET_ORDER.into_iter().filter(|f| !self.holds(f, certificate)).collect()
     }
 
     /// The fields whose value differs from `before`; with no `before` (the first save), the
@@ -197,13 +215,13 @@ mod tests {
 
     #[test]
     fn gateway_passes_only_when_every_check_holds() {
-        assert_eq!(all_met().unmet(), Vec::<&str>::new());
+        assert_eq!(all_met().unmet(None), Vec::<&str>::new());
         let mut g = all_met();
         g.english_level2 = false;
         g.knowledge_reference = Some("  ".into());
-        assert_eq!(g.unmet(), ["knowledge_reference", "english_level2"]);
+        assert_eq!(g.unmet(None), ["knowledge_reference", "english_level2"]);
         g.knowledge_route = None;
-        assert_eq!(g.unmet()[0], "knowledge_route");
+        assert_eq!(g.unmet(None)[0], "knowledge_route");
     }
 
     #[test]

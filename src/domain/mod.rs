@@ -10,6 +10,7 @@ pub mod eligibility;
 pub mod error;
 #[cfg(test)]
 mod fuzz_corpus;
+pub mod gateway;
 pub mod guide;
 pub mod permissions;
 #[cfg(test)]

@@ -59,6 +59,11 @@ impl<T> Input<T> {
         Input { body, if_match }
     }
 
+    /// The same input, its body turned into another type.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Input<U> {
+        Input { body: self.body.map(f), if_match: self.if_match }
+    }
+
     /// 412 when the caller's `If-Match` names another version than `current`.
     pub fn precondition(&self, current: i64) -> AppResult<()> {
         match self.if_match.as_deref().map(str::trim) {

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::db::{format_time, DbConnection};
 use crate::domain::assessment::VivaQuestion;
+use crate::domain::gateway::CheckAnswer;
 use crate::domain::guide::Guide;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::mail::Composer;
@@ -398,12 +399,9 @@ pub fn write(
                 .into(),
             )?;
             let id = row.id.as_str();
-            epa::record_gateway(
-                conn,
-                guides,
-                lm,
-                id,
-                epa::GatewayInput {
+            // The gateway as the guide asks it: the v1 fields, or every one of its own checks.
+            let gateway = match guide.gateway_takes_fields() {
+                true => epa::GatewayBody::Fields(epa::GatewayInput {
                     portfolio_complete: true,
                     knowledge_route: Some("assessment".into()),
                     knowledge_reference: Some("Knowledge test passed (simulated)".into()),
@@ -412,9 +410,19 @@ pub fn write(
                     maths_level2: true,
                     employer_ready: true,
                     provider_ready: true,
-                }
-                .into(),
-            )?;
+                }),
+                false => epa::GatewayBody::Checks(epa::GatewayChecksInput {
+                    checks: guide
+                        .gateway_checks()
+                        .into_iter()
+                        .map(|c| {
+                            let answer = CheckAnswer { holds: true, evidence: Some("Confirmed (simulated)".into()) };
+                            (c.id, answer)
+                        })
+                        .collect(),
+                }),
+            };
+            epa::record_gateway(conn, guides, lm, id, gateway.into())?;
             let viva_at = sim.decided_at - Duration::hours(2);
             epa::appoint_panel(
                 conn,

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::assessments::{
-    kept_of, parse_stored, referred_items, Confirmation, GradeChange, KnowledgeGap, SignOff, StoredAdjustments,
-    StoredConsensus, StoredDecision, StoredDeclaration, StoredGateway, StoredVivaRecord,
+    check_views, kept_of, parse_stored, referred_items, unmet_of, CheckView, Confirmation, GradeChange, KnowledgeGap,
+    SignOff, StoredAdjustments, StoredConsensus, StoredDecision, StoredDeclaration, StoredGateway, StoredVivaRecord,
 };
 use super::Actor;
 use crate::db::assessments::ListRow;
@@ -17,6 +17,7 @@ use crate::db::models::{AssessmentRow, ModerationRow};
 use crate::db::people::{Apprentice, Organisation, User};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
 use crate::domain::eligibility::Warning;
+use crate::domain::gateway::Certificate;
 use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::Seat;
 use crate::domain::scoring::AgreedItem;
@@ -90,13 +91,18 @@ pub struct PanelView {
     pub declaration: Option<StoredDeclaration>,
 }
 
-/// The gateway: what is unmet, and once saved the answers and who changed each.
+/// The gateway: what is unmet, the guide's checks (who last changed each and when), and once
+/// saved the v1 answers and who changed each field.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GatewayView {
     #[serde(flatten)]
     #[schema(schema_with = saved_gateway_until_saved)]
     pub saved: Option<SavedGateway>,
-    pub unmet: Vec<&'static str>,
+    /// What does not hold: v1 field names when the guide takes the v1 fields and no save gave
+    /// checks, else the guide's check ids.
+    pub unmet: Vec<String>,
+    /// The guide's checks, in order (a v1 addition).
+    pub checks: Vec<CheckView>,
 }
 
 /// [`SavedGateway`]'s fields as [`GatewayView`] shows them: each present once the gateway is
@@ -124,6 +130,9 @@ pub struct SavedGateway {
     pub knowledge_units: Vec<String>,
     /// Knowledge the named qualification's achieved units do not cover (where the viva probes).
     pub knowledge_gaps: Option<Vec<KnowledgeGap>>,
+    /// Whether the units named make the qualification by its rule of combination (null when
+    /// nothing was judged).
+    pub certificate: Option<Certificate>,
     pub confirmations: BTreeMap<String, Confirmation>,
     pub changes: BTreeMap<&'static str, GatewayChange>,
 }
@@ -198,9 +207,9 @@ impl AssessmentView {
 }
 
 /// The assessment as `actor` sees it, from its row, what was read beside it and its score
-/// sheets (behind the viewer's next steps). Reads nothing: a list reads what every view of its
-/// page needs at once.
-pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> {
+/// sheets (behind the viewer's next steps), on its guide. Reads nothing: a list reads what every
+/// view of its page needs at once.
+pub fn assessment(actor: &Actor, loaded: &ListRow, guide: &Guide) -> AppResult<AssessmentView> {
     let (row, sheets) = (&loaded.row, &loaded.sheets);
     let status: Status = row.status.parse().map_err(|e: String| anyhow::anyhow!("assessment {}: {e}", row.id))?;
     let apprentice = loaded.apprentice.clone().map(|a| ApprenticeView {
@@ -249,7 +258,8 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
             declaration: parse_stored("declaration", &row.declaration_json)?,
         },
         gateway: GatewayView {
-            unmet: gateway.as_ref().map_or(GatewayAnswers::FIELDS.to_vec(), |g| g.answers.unmet()),
+            unmet: unmet_of(guide, gateway.as_ref()),
+            checks: check_views(guide, &gateway.as_ref().map(StoredGateway::states).unwrap_or_default()),
             saved: gateway.map(saved_gateway),
         },
         viva_record: parse_stored("viva record", &row.viva_record_json)?,
@@ -278,7 +288,7 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
 }
 
 fn saved_gateway(g: StoredGateway) -> SavedGateway {
-    let unmet = g.answers.unmet();
+    let unmet = g.answers.unmet(g.certificate.as_ref());
     let changes = GatewayAnswers::FIELDS
         .into_iter()
         .filter_map(|f| {
@@ -297,6 +307,7 @@ fn saved_gateway(g: StoredGateway) -> SavedGateway {
         provider_ready: a.provider_ready,
         knowledge_units: a.knowledge_units,
         knowledge_gaps: g.knowledge_gaps,
+        certificate: g.certificate,
         confirmations: g.confirmations,
         changes,
     }

@@ -320,16 +320,18 @@ async fn a_whole_panel_day_through_the_pages(backend: Backend) {
     lm.wait_text("Confirm the gateway").await;
     lm.shot("03-home-line-manager").await;
     lm.follow("Confirm the gateway").await;
-    lm.wait_text("The four checks").await;
+    lm.wait_text("The gateway checks").await;
     lm.shot("04-gateway-unmet").await;
     for field in ["portfolio_complete", "english_level2", "maths_level2", "employer_ready", "provider_ready"] {
         lm.click(&format!("#field-{field}")).await;
     }
     lm.click(r#"input[name="knowledge_route"][value="qualification"]"#).await;
     lm.fill("#field-knowledge_reference", "CIH Level 4 Certificate 603/1433/3").await;
-    // The apprentice's units: the legal framework (K1) and financial management (K2, K3, K4, K6).
-    lm.click(r#"input[name="knowledge_units"][value="H/504/4186"]"#).await;
-    lm.click(r#"input[name="knowledge_units"][value="L/504/4179"]"#).await;
+    // The apprentice's units (the certificate: the mandatory unit and five optional ones), among
+    // them the legal framework (K1) and financial management (K2, K3, K4, K6); K5 is not covered.
+    for unit in ["F/507/9169", "H/504/4186", "L/504/4179", "F/504/4180", "M/504/4188", "R/507/9256"] {
+        lm.click(&format!(r#"input[name="knowledge_units"][value="{unit}"]"#)).await;
+    }
     lm.press("Save the gateway checks").await;
     let text = lm.wait_text("The gateway checks are saved").await;
     assert!(text.contains("Every gateway check is met"), "{text}");

@@ -105,18 +105,26 @@ both_backends!(the_qualifications_units_show_the_knowledge_it_did_not_cover, |ap
         body
     };
     let cih = "CIH Level 4 Certificate in Managing Housing Maintenance 603/1433/3";
-    // Professional practice skills (no knowledge area) + The legal framework (Legislation, K1).
-    let g = panel
-        .lm
-        .expect(200, "PUT", &panel.path("/gateway"), with_units("qualification", cih, &["F/507/9169", "H/504/4186"]))
-        .await;
+    // Professional practice skills (no knowledge area) + The legal framework (Legislation, K1) +
+    // four optional units that cover no knowledge area beyond K1-K4 and K6: the certificate (36
+    // credits: the mandatory unit and five optional ones), K5 left for the viva.
+    let units = ["F/507/9169", "H/504/4186", "F/504/4180", "M/504/4188", "R/507/9256", "F/507/9172"];
+    let g = panel.lm.expect(200, "PUT", &panel.path("/gateway"), with_units("qualification", cih, &units)).await;
     assert_eq!(g["status"], "gateway_passed", "{g}");
     let gaps: Vec<&str> =
         g["knowledge_gaps"].as_array().expect("gaps").iter().map(|c| c["criterion"].as_str().unwrap()).collect();
-    assert_eq!(gaps, ["K2", "K3", "K4", "K5", "K6"], "{g}");
+    assert_eq!(gaps, ["K5"], "{g}");
     let view = panel.view().await;
     assert_eq!(view["gateway"]["knowledge_gaps"], g["knowledge_gaps"], "{view}");
-    assert_eq!(view["gateway"]["knowledge_units"], json!(["F/507/9169", "H/504/4186"]));
+    assert_eq!(view["gateway"]["knowledge_units"], json!(units));
+
+    // Two units leave more gaps (and do not make the certificate: see gateway_checks.rs).
+    let two = ["F/507/9169", "H/504/4186"];
+    let g = panel.lm.expect(200, "PUT", &panel.path("/gateway"), with_units("qualification", cih, &two)).await;
+    let gaps: Vec<&str> =
+        g["knowledge_gaps"].as_array().expect("gaps").iter().map(|c| c["criterion"].as_str().unwrap()).collect();
+    assert_eq!(gaps, ["K2", "K3", "K4", "K5", "K6"], "{g}");
+    assert_eq!(g["status"], "registered", "{g}");
 
     // Units that cover every knowledge area leave no gap.
     let all = ["H/504/4186", "L/504/4179", "Y/503/1175"];

@@ -34,6 +34,7 @@ mod crash;
 mod demo;
 mod errors;
 mod gateway;
+mod gateway_checks;
 mod guards;
 mod guides_drive;
 mod idempotency;

@@ -14,7 +14,7 @@ pub(crate) mod tests;
 mod validate;
 
 pub use model::{
-    AssessorRequirements, AttemptRules, Component, Criterion, CriterionGroup, CriterionKind, Descriptor, EvidenceKind,
-    GatewayCheck, Grade, Grading, Guide, GuideError, ItemKey, KindOfCriterion, Note, OutcomeWording, PanelRules,
-    Qualification, QualificationUnit, Scale, PORTFOLIO,
+    AssessorRequirements, AttemptRules, Combination, Component, Criterion, CriterionGroup, CriterionKind, Descriptor,
+    EvidenceKind, GatewayCheck, Grade, Grading, Guide, GuideError, ItemKey, KindOfCriterion, Note, OutcomeWording,
+    PanelRules, Pathway, Qualification, QualificationUnit, Scale, UnitGroup, PORTFOLIO,
 };

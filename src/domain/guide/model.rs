@@ -169,6 +169,41 @@ pub struct Qualification {
     pub reference: String,
     pub title: String,
     pub units: Vec<QualificationUnit>,
+    /// The rule of combination: which units, and how many credits, make the qualification;
+    /// absent: the guide does not say (the units named are not judged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combination: Option<Combination>,
+}
+
+/// A qualification's rule of combination (`[qualifications.combination]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Combination {
+    /// Credits the qualification needs in all.
+    pub min_credits: u32,
+    /// Groups of units (mandatory, optional) with the credits each needs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<UnitGroup>,
+    /// Named pathways: units that must all be achieved, and credits from the other units.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pathways: Vec<Pathway>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UnitGroup {
+    pub title: String,
+    /// Credits that must be achieved from this group's units.
+    pub min_credits: u32,
+    /// The group's units, by id.
+    pub units: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Pathway {
+    pub title: String,
+    /// Units the pathway requires, by id.
+    pub units: Vec<String>,
+    /// Credits needed from units other than these.
+    pub further_credits: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -177,6 +212,9 @@ pub struct QualificationUnit {
     pub title: String,
     /// The criteria this unit covers (indicative, as the awarding body maps them).
     pub covers: Vec<String>,
+    /// The unit's credit value (required when the qualification has a rule of combination).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

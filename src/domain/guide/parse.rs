@@ -115,6 +115,34 @@ pub(super) struct RawQualification {
     pub(super) reference: Spanned<String>,
     pub(super) title: String,
     pub(super) units: Vec<Spanned<RawUnit>>,
+    #[serde(default)]
+    pub(super) combination: Option<Spanned<RawCombination>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCombination {
+    pub(super) min_credits: Spanned<i64>,
+    #[serde(default)]
+    pub(super) groups: Vec<Spanned<RawUnitGroup>>,
+    #[serde(default)]
+    pub(super) pathways: Vec<Spanned<RawPathway>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUnitGroup {
+    pub(super) title: Spanned<String>,
+    pub(super) min_credits: Spanned<i64>,
+    pub(super) units: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPathway {
+    pub(super) title: Spanned<String>,
+    pub(super) units: Vec<Spanned<String>>,
+    pub(super) further_credits: Spanned<i64>,
 }
 
 #[derive(Deserialize)]
@@ -123,6 +151,8 @@ pub(super) struct RawUnit {
     pub(super) id: Spanned<String>,
     pub(super) title: String,
     pub(super) covers: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) credits: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

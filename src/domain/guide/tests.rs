@@ -215,6 +215,51 @@ fn qualification_units_show_the_knowledge_gaps() {
     assert_eq!(e.field, "qualifications.units.covers");
 }
 
+/// A qualification of two 6-credit units with a rule of combination (written after `SMALL`).
+fn with_rule(rule: &str) -> String {
+    format!(
+        "{SMALL}\n[[qualifications]]\nreference = \"603/1433/3\"\ntitle = \"CIH L4\"\n{rule}\n[[qualifications.units]]\nid = \"M1\"\ntitle = \"Practice\"\ncovers = [\"B1\"]\ncredits = 6\n[[qualifications.units]]\nid = \"O1\"\ntitle = \"Law\"\ncovers = [\"K1\"]\ncredits = 6\n"
+    )
+}
+
+#[test]
+fn a_rule_of_combination_is_read_and_checked_against_the_units() {
+    let rule = "[qualifications.combination]\nmin_credits = 12\n[[qualifications.combination.groups]]\ntitle = \"Mandatory\"\nmin_credits = 6\nunits = [\"M1\"]\n[[qualifications.combination.pathways]]\ntitle = \"Law\"\nunits = [\"O1\"]\nfurther_credits = 6\n";
+    let g = Guide::from_toml(&with_rule(rule)).unwrap();
+    let c = g.qualifications[0].combination.as_ref().expect("a rule");
+    assert_eq!((c.min_credits, c.groups[0].units.clone(), c.pathways[0].further_credits), (12, vec!["M1".into()], 6));
+    assert_eq!(g.qualifications[0].units[0].credits, Some(6));
+
+    // Each mistake names its field and line.
+    for (bad, field) in [
+        (rule.replace("units = [\"M1\"]", "units = [\"X9\"]"), "qualifications.combination.groups.units"),
+        (rule.replace("units = [\"M1\"]", "units = [\"M1\", \"M1\"]"), "qualifications.combination.groups.units"),
+        (rule.replace("min_credits = 6\n", "min_credits = 7\n"), "qualifications.combination.groups.min_credits"),
+        (rule.replace("min_credits = 12", "min_credits = 13"), "qualifications.combination.min_credits"),
+        (rule.replace("min_credits = 12", "min_credits = -1"), "qualifications.combination.min_credits"),
+        (rule.replace("units = [\"O1\"]", "units = [\"Z\"]"), "qualifications.combination.pathways.units"),
+        (rule.replace("title = \"Mandatory\"", "title = \"  \""), "qualifications.combination.groups.title"),
+        (rule.replace("further_credits = 6", "further_credits = 6\nspare = 1"), "spare"),
+    ] {
+        let e = error_of(&with_rule(&bad));
+        assert_eq!(e.field, field, "{bad}: {e}");
+        assert!(e.line.is_some(), "{e}");
+    }
+    // With a rule every unit needs its credits; credits are 1-9999.
+    let e = error_of(&with_rule(rule).replace("[\"B1\"]\ncredits = 6\n", "[\"B1\"]\n"));
+    assert_eq!(e.field, "qualifications.units.credits", "{e}");
+    let e = error_of(&with_rule(rule).replace("[\"B1\"]\ncredits = 6\n", "[\"B1\"]\ncredits = 0\n"));
+    assert_eq!(e.field, "qualifications.units.credits", "{e}");
+    // Two groups cannot share a unit.
+    let twice =
+        format!("{rule}[[qualifications.combination.groups]]\ntitle = \"Again\"\nmin_credits = 0\nunits = [\"M1\"]\n");
+    assert_eq!(error_of(&with_rule(&twice)).field, "qualifications.combination.groups.units");
+    // Without a rule, credits are optional and nothing is judged.
+    let g = Guide::from_toml(&with_rule("")).unwrap();
+    assert!(g.qualifications[0].combination.is_none());
+    assert!(g.qualifications[0].certificate(&["M1".to_string()]).is_none());
+}
+
 #[test]
 fn the_shipped_guides_are_valid() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("panel-guides");

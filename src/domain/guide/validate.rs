@@ -6,11 +6,11 @@ use std::collections::HashSet;
 
 use toml::Spanned;
 
-use super::parse::{RawGuide, RawNamed, RawPanel};
+use super::parse::{RawCombination, RawGuide, RawNamed, RawPanel};
 use super::{
-    AssessorRequirements, AttemptRules, Component, Criterion, CriterionGroup, CriterionKind, Descriptor, EvidenceKind,
-    GatewayCheck, Grade, Grading, Guide, GuideError, KindOfCriterion, Note, OutcomeWording, PanelRules, Qualification,
-    QualificationUnit, Scale, PORTFOLIO,
+    AssessorRequirements, AttemptRules, Combination, Component, Criterion, CriterionGroup, CriterionKind, Descriptor,
+    EvidenceKind, GatewayCheck, Grade, Grading, Guide, GuideError, KindOfCriterion, Note, OutcomeWording, PanelRules,
+    Pathway, Qualification, QualificationUnit, Scale, UnitGroup, PORTFOLIO,
 };
 use crate::domain::permissions::Seat;
 
@@ -367,9 +367,21 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
                 }
                 covers.push(c.into_inner());
             }
-            units.push(QualificationUnit { id, title: u.title, covers });
+            let credits = match u.credits {
+                None => None,
+                Some(c) if (1..=MAX_CREDITS).contains(c.get_ref()) => Some(*c.get_ref() as u32),
+                Some(c) => {
+                    return at.error(
+                        c.span(),
+                        "qualifications.units.credits",
+                        format!("unit `{id}`: credits must be a whole number from 1 to {MAX_CREDITS}"),
+                    )
+                }
+            };
+            units.push(QualificationUnit { id, title: u.title, covers, credits });
         }
-        qualifications.push(Qualification { reference, title: q.title, units });
+        let combination = q.combination.map(|c| combination(at, &units, c)).transpose()?;
+        qualifications.push(Qualification { reference, title: q.title, units, combination });
     }
 
     let assessors = match raw.assessors {
@@ -461,6 +473,106 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
 
 /// `[panel]`: seats are panel roles, at least one and none twice; more than one seat needs a
 /// tie-breaker among them, and one seat has none.
+/// The most credits a unit, a group or a qualification may ask for.
+const MAX_CREDITS: i64 = 9999;
+
+/// A credit count of a rule of combination: 0 to [`MAX_CREDITS`].
+fn credits_of(at: &Locator<'_>, value: Spanned<i64>, field: &str) -> Result<u32, GuideError> {
+    match *value.get_ref() {
+        n @ 0..=MAX_CREDITS => Ok(n as u32),
+        _ => at.error(value.span(), field, format!("must be a whole number from 0 to {MAX_CREDITS}")),
+    }
+}
+
+/// Unit ids of a group or pathway: each a unit of the qualification, none twice.
+fn unit_ids(
+    at: &Locator<'_>,
+    units: &[QualificationUnit],
+    ids: Vec<Spanned<String>>,
+    field: &str,
+) -> Result<Vec<String>, GuideError> {
+    let mut out: Vec<String> = Vec::new();
+    for id in ids {
+        let name = id.get_ref().trim().to_string();
+        if !units.iter().any(|u| u.id == name) {
+            return at.error(id.span(), field, format!("`{name}` is not a unit of this qualification"));
+        }
+        if out.contains(&name) {
+            return at.error(id.span(), field, format!("`{name}` is listed twice"));
+        }
+        out.push(name);
+    }
+    Ok(out)
+}
+
+/// A qualification's rule of combination: every unit has credits, groups and pathways name its
+/// units, and no group asks for more credits than its units carry.
+fn combination(
+    at: &Locator<'_>,
+    units: &[QualificationUnit],
+    raw: Spanned<RawCombination>,
+) -> Result<Combination, GuideError> {
+    let span = raw.span();
+    let raw = raw.into_inner();
+    if units.iter().any(|u| u.credits.is_none()) {
+        let unit = units.iter().find(|u| u.credits.is_none()).map(|u| u.id.as_str()).unwrap_or_default();
+        return at.error(
+            span,
+            "qualifications.units.credits",
+            format!("unit `{unit}` has no credits: with a rule of combination every unit needs its credit value"),
+        );
+    }
+    let credits_of_units =
+        |ids: &[String]| -> u32 { units.iter().filter(|u| ids.contains(&u.id)).filter_map(|u| u.credits).sum() };
+    let min_span = raw.min_credits.span();
+    let min_credits = credits_of(at, raw.min_credits, "qualifications.combination.min_credits")?;
+    let all: Vec<String> = units.iter().map(|u| u.id.clone()).collect();
+    if min_credits > credits_of_units(&all) {
+        return at.error(
+            min_span,
+            "qualifications.combination.min_credits",
+            format!("{min_credits} credits are more than all the units carry ({})", credits_of_units(&all)),
+        );
+    }
+    check_count(at, span.clone(), "qualifications.combination.groups", raw.groups.len())?;
+    let mut groups: Vec<UnitGroup> = Vec::new();
+    for g in raw.groups {
+        let g = g.into_inner();
+        let title = required_text(at, g.title, "qualifications.combination.groups.title")?;
+        let min_span = g.min_credits.span();
+        let min_credits = credits_of(at, g.min_credits, "qualifications.combination.groups.min_credits")?;
+        let ids = unit_ids(at, units, g.units, "qualifications.combination.groups.units")?;
+        if let Some(unit) = ids.iter().find(|id| groups.iter().any(|k| k.units.contains(id))) {
+            return at.error(
+                min_span,
+                "qualifications.combination.groups.units",
+                format!("group `{title}`: unit `{unit}` is already in another group"),
+            );
+        }
+        if min_credits > credits_of_units(&ids) {
+            return at.error(
+                min_span,
+                "qualifications.combination.groups.min_credits",
+                format!(
+                    "group `{title}`: {min_credits} credits are more than its units carry ({})",
+                    credits_of_units(&ids)
+                ),
+            );
+        }
+        groups.push(UnitGroup { title, min_credits, units: ids });
+    }
+    check_count(at, span, "qualifications.combination.pathways", raw.pathways.len())?;
+    let mut pathways: Vec<Pathway> = Vec::new();
+    for p in raw.pathways {
+        let p = p.into_inner();
+        let title = required_text(at, p.title, "qualifications.combination.pathways.title")?;
+        let ids = unit_ids(at, units, p.units, "qualifications.combination.pathways.units")?;
+        let further_credits = credits_of(at, p.further_credits, "qualifications.combination.pathways.further_credits")?;
+        pathways.push(Pathway { title, units: ids, further_credits });
+    }
+    Ok(Combination { min_credits, groups, pathways })
+}
+
 fn panel_rules(at: &Locator<'_>, panel: Spanned<RawPanel>) -> Result<PanelRules, GuideError> {
     let span = panel.span();
     let panel = panel.into_inner();

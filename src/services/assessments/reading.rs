@@ -14,11 +14,12 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::services::views::{self, AssessmentView};
 use crate::services::Actor;
 
-use super::find_for;
+use super::{find_for, guide_of};
+use crate::services::standards::Guides;
 
 /// The assessment as the contract's `GET /assessments/{id}` shows it to `actor`, with its
 /// version (for the `ETag`).
-pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<(i64, AssessmentView)> {
+pub fn view(conn: &mut DbConnection, guides: &Guides, actor: &Actor, id: &str) -> AppResult<(i64, AssessmentView)> {
     let found = find_for(conn, actor, id, Action::ViewAssessment)?;
     let loaded = ListRow {
         apprentice: find_apprentice(conn, &found.row.apprentice_id)?,
@@ -35,15 +36,16 @@ pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<(i64,
             .remove(&found.row.id),
         row: found.row,
     };
-    Ok((loaded.row.version, views::assessment(actor, &loaded)?))
+    let guide = guide_of(conn, guides, &loaded.row)?;
+    Ok((loaded.row.version, views::assessment(actor, &loaded, &guide)?))
 }
 
 /// Most assessments one page of `GET /assessments` holds.
 pub const LIST_LIMIT_MAX: i64 = 500;
 
 /// The assessments `actor` may see, newest first (the whole list).
-pub fn list(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<AssessmentView>> {
-    list_page(conn, actor, None, &Page::default())
+pub fn list(conn: &mut DbConnection, guides: &Guides, actor: &Actor) -> AppResult<Vec<AssessmentView>> {
+    list_page(conn, guides, actor, None, &Page::default())
 }
 
 /// One page of the assessments `actor` may see whose status is one of `statuses` (None: any),
@@ -52,6 +54,7 @@ pub fn list(conn: &mut DbConnection, actor: &Actor) -> AppResult<Vec<AssessmentV
 /// when it is not an assessment of this list.
 pub fn list_page(
     conn: &mut DbConnection,
+    guides: &Guides,
     actor: &Actor,
     statuses: Option<&[&str]>,
     page: &Page,
@@ -66,12 +69,24 @@ pub fn list_page(
         }
     }
     let loaded = list_loaded(conn, actor, statuses, page)?;
-    views_of(actor, &loaded)
+    views_of(conn, guides, actor, &loaded)
 }
 
-/// The views of assessments a list already read (with everything they show): reads nothing.
-pub fn views_of(actor: &Actor, loaded: &[ListRow]) -> AppResult<Vec<AssessmentView>> {
-    loaded.iter().map(|l| views::assessment(actor, l)).collect()
+/// The views of assessments a list already read (with everything they show): reads nothing
+/// but a guide not yet cached.
+pub fn views_of(
+    conn: &mut DbConnection,
+    guides: &Guides,
+    actor: &Actor,
+    loaded: &[ListRow],
+) -> AppResult<Vec<AssessmentView>> {
+    loaded
+        .iter()
+        .map(|l| {
+            let guide = guide_of(conn, guides, &l.row)?;
+            views::assessment(actor, l, &guide)
+        })
+        .collect()
 }
 
 /// The rows of [`list_page`], each with what its view shows beside it (for pages that show

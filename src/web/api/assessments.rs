@@ -23,7 +23,8 @@ pub async fn register(state: web::Data<AppState>, user: Caller, body: Body) -> A
 #[utoipa::path(get, operation_id = "list_assessments", path = "/api/v1/assessments", tag = "assessments", params(("limit" = Option<i64>, Query, description = "at most this many (1-500)"), ("after" = Option<String>, Query, description = "start after the assessment with this id")), responses((status = 200, description = "the assessments the caller may see", body = Vec<crate::services::views::AssessmentView>)))]
 pub async fn list(state: web::Data<AppState>, user: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     let page = page_of(req.query_string())?;
-    let all = state.read_as(&user, move |conn, actor| svc::list_page(conn, actor, None, &page)).await?;
+    let guides = state.guides.clone();
+    let all = state.read_as(&user, move |conn, actor| svc::list_page(conn, &guides, actor, None, &page)).await?;
     Ok(HttpResponse::Ok().json(all))
 }
 
@@ -54,13 +55,24 @@ fn page_of(query: &str) -> AppResult<svc::Page> {
 
 #[utoipa::path(get, operation_id = "show_assessment", path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, description = "the assessment (its version as ETag)", body = crate::services::views::AssessmentView)))]
 pub async fn show(state: web::Data<AppState>, user: Caller, id: Id) -> AppResult<HttpResponse> {
-    let (version, view) = state.read_as(&user, move |conn, actor| svc::view(conn, actor, &id)).await?;
+    let guides = state.guides.clone();
+    let (version, view) = state.read_as(&user, move |conn, actor| svc::view(conn, &guides, actor, &id)).await?;
     Ok(with_etag(version, &view))
 }
 
-#[utoipa::path(put, path = "/api/v1/assessments/{id}/gateway", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::GatewayInput, responses((status = 200, body = crate::services::assessments::GatewayOutcome)))]
+#[utoipa::path(put, path = "/api/v1/assessments/{id}/gateway", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::GatewayBody, responses((status = 200, body = crate::services::assessments::GatewayOutcome)))]
 pub async fn gateway(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
-    let (input, guides) = (body.json(), state.guides.clone());
+    // A body with `checks` answers the guide's checks; any other is the v1 fields.
+    let names_checks = body
+        .bytes()
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .is_some_and(|v| v.get("checks").is_some());
+    let input = match names_checks {
+        true => body.json().map(svc::GatewayBody::Checks),
+        false => body.json().map(svc::GatewayBody::Fields),
+    };
+    let guides = state.guides.clone();
     let out = state.run_as(&user, move |conn, actor| svc::record_gateway(conn, &guides, actor, &id, input)).await?;
     Ok(HttpResponse::Ok().json(out))
 }

@@ -157,7 +157,18 @@ mod tests {
         let codes = &schemas["ErrorDetail"]["properties"]["code"]["enum"];
         assert_eq!(codes.as_array().map(Vec::len), Some(ErrorCode::ALL.len()), "{codes}");
         assert!(codes.as_array().unwrap().contains(&serde_json::json!("stale_version")), "{codes}");
-        for name in ["GatewayInput", "ScoresInput", "SheetsView", "Decision", "ErrorBody", "ItemKey"] {
+        for name in [
+            "GatewayInput",
+            "GatewayChecksInput",
+            "CheckAnswer",
+            "CheckView",
+            "Certificate",
+            "ScoresInput",
+            "SheetsView",
+            "Decision",
+            "ErrorBody",
+            "ItemKey",
+        ] {
             assert!(schemas.contains_key(name), "{name} missing: {schemas:?}");
         }
     }

@@ -16,7 +16,7 @@ pub async fn list(state: web::Data<AppState>, user: Caller) -> AppResult<HttpRes
     Ok(HttpResponse::Ok().json(all.iter().map(|g| StandardSummary::from(&**g)).collect::<Vec<_>>()))
 }
 
-#[utoipa::path(get, operation_id = "show_standard", path = "/api/v1/standards/{id}", tag = "standards", params(("id" = String, Path, description = "the standard")), responses((status = 200, description = "the latest version of the guide, with its score_items: [{component, criterion}], seats, tie_breaker (null for one seat), viva_required, and each criterion's title and group (or null)", body = crate::domain::guide::Guide)))]
+#[utoipa::path(get, operation_id = "show_standard", path = "/api/v1/standards/{id}", tag = "standards", params(("id" = String, Path, description = "the standard")), responses((status = 200, description = "the latest version of the guide, with its score_items: [{component, criterion}], seats, tie_breaker (null for one seat), viva_required, gateway (the guide's checks, or the four v1 checks when it lists none), and each criterion's title and group (or null)", body = crate::domain::guide::Guide)))]
 pub async fn show(state: web::Data<AppState>, user: Caller, id: web::Path<String>) -> AppResult<HttpResponse> {
     let guides = state.guides.clone();
     let guide = state
@@ -28,6 +28,8 @@ pub async fn show(state: web::Data<AppState>, user: Caller, id: web::Path<String
     body["seats"] = serde_json::json!(guide.seats().iter().map(|s| s.as_str()).collect::<Vec<_>>());
     body["tie_breaker"] = serde_json::json!(guide.tie_breaker().map(|s| s.as_str()));
     body["viva_required"] = serde_json::json!(guide.viva_required());
+    // The guide's gateway checks, in order (the four v1 checks for a guide that lists none).
+    body["gateway"] = serde_json::to_value(guide.gateway_checks()).map_err(anyhow::Error::from)?;
     if let Some(criteria) = body["criteria"].as_array_mut() {
         for c in criteria.iter_mut().filter_map(|c| c.as_object_mut()) {
             for key in ["title", "group"] {

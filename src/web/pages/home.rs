@@ -136,7 +136,7 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
     let rows = page
         .run(move |conn| {
             let mut rows = Vec::new();
-            for data in assessments::list(conn, &actor)? {
+            for data in assessments::list(conn, &guides, &actor)? {
                 let (step, action, href) = next_step(&data);
                 let standard = guides
                     .get(conn, &data.standard_id, &data.standard_version)?

@@ -129,8 +129,11 @@ pub async fn queue_page(page: Page) -> Result<HttpResponse, PageError> {
             let statuses = [Status::Decided.as_str(), Status::Released.as_str()];
             let loaded = assessments::list_loaded(conn, &actor, Some(&statuses), &assessments::Page::default())?;
             for l in &loaded {
-                let data = crate::services::views::assessment(&actor, l)?;
-                let guide = guides.get(conn, &data.standard_id, &data.standard_version)?;
+                let guide = guides.get(conn, &l.row.standard_id, &l.row.standard_version)?;
+                let data = match &guide {
+                    Some(g) => crate::services::views::assessment(&actor, l, g)?,
+                    None => Err(anyhow::anyhow!("assessment {} names a missing standard version", l.row.id))?,
+                };
                 let standard = guide.as_ref().map(|g| g.title.clone()).unwrap_or_default();
                 // The workflow says which group: awaiting moderation, or released.
                 if data.status.is_open(Step::Moderate) {

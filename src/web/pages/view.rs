@@ -39,6 +39,7 @@ impl AssessmentView {
         let mut ids = vec![self.panel.line_manager_id.clone(), self.panel.training_provider_user_id.clone()];
         ids.extend(self.panel.independent_assessor_id.clone());
         ids.extend(self.gateway.saved.iter().flat_map(|g| g.confirmations.values()).map(|c| c.by.clone()));
+        ids.extend(self.gateway.checks.iter().filter_map(|c| c.by.clone()));
         ids.extend(self.panel.declaration.as_ref().map(|d| d.by.clone()));
         ids.extend(self.viva_record.as_ref().map(|v| v.by.clone()));
         ids.extend(self.consensus.as_ref().map(|c| c.by.clone()));
@@ -182,7 +183,7 @@ pub struct AdjustmentsShown {
 
 /// Loads an assessment through the service (404 when it is not the actor's to see).
 pub fn load(conn: &mut DbConnection, guides: &Guides, actor: &Actor, id: &str, zone: Zone) -> AppResult<Loaded> {
-    let (_, data) = assessments::view(conn, actor, id)?;
+    let (_, data) = assessments::view(conn, guides, actor, id)?;
     let guide = guides
         .get(conn, &data.standard_id, &data.standard_version)?
         .ok_or_else(|| anyhow::anyhow!("assessment {id} names a missing standard version"))?;

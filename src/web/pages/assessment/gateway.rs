@@ -1,25 +1,22 @@
-//! The gateway page: the plan's four checks, who confirmed each and when, and the form that
-//! saves them (the line manager, the training provider or an admin).
+//! The gateway page: the guide's checks by their titles, who last changed each and when, and the
+//! form that saves them (the line manager, the training provider or an admin). A guide whose
+//! checks are the four v1 ones is answered through the v1 fields (with the knowledge route, the
+//! reference and the qualification's units); any other by its checks, each with its evidence.
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::{e_status, path_id, Done};
+use std::collections::BTreeMap;
+
 use crate::domain::assessment::KnowledgeRoute;
+use crate::domain::gateway::{Certificate, CheckAnswer, EVIDENCE_MAX, V1_CHECKS};
 use crate::domain::permissions::{may, Action};
 use crate::domain::workflow::NextStep;
-use crate::services::assessments::{self, GatewayInput};
+use crate::services::assessments::{self, GatewayBody, GatewayChecksInput, GatewayInput};
 use crate::services::Input;
 use crate::web::pages::view::{when, Header, Loaded};
 use crate::web::pages::{see_other, Form, FormError, Page, PageError};
-
-/// The contract's gateway fields, grouped under the plan's four checks.
-const CHECKS: [(&str, &str, &[&str]); 4] = [
-    ("portfolio_complete", "Portfolio reviewed and complete", &["portfolio_complete"]),
-    ("knowledge", "Knowledge demonstrated", &["knowledge_route", "knowledge_reference"]),
-    ("english_maths", "English and mathematics at Level 2", &["english_level2", "maths_level2"]),
-    ("ready", "Ready for the final assessment", &["employer_ready", "provider_ready"]),
-];
 
 pub fn field_label(field: &str) -> &'static str {
     match field {
@@ -30,6 +27,7 @@ pub fn field_label(field: &str) -> &'static str {
         "maths_level2" => "Mathematics at Level 2 achieved",
         "employer_ready" => "The employer (line manager) judges the apprentice ready",
         "provider_ready" => "The training provider judges the apprentice ready",
+        "knowledge_units" => "Units achieved that make the qualification",
         _ => "Unknown check",
     }
 }
@@ -63,11 +61,32 @@ fn change_text(loaded: &Loaded, field: &str, met: bool) -> String {
 
 #[derive(Serialize)]
 struct GatewayCheckView {
-    id: &'static str,
+    id: String,
     title: String,
     description: Option<String>,
     met: bool,
+    /// The v1 fields that answer it (none for a guide's own check).
     fields: Vec<GatewayField>,
+    /// Whether it is ticked in the form (as saved, or as just posted).
+    checked: bool,
+    /// Its evidence (as saved, or as just posted).
+    evidence: String,
+    /// Who last changed it and when, in words.
+    changed: String,
+    error: Option<String>,
+}
+
+/// "Confirmed by X on …" for a check that holds, "Set to No by X on …" for one that does not,
+/// "Not yet confirmed" when no save has changed it.
+fn check_change_text(loaded: &Loaded, check: &assessments::CheckView) -> String {
+    let (Some(by), Some(at)) = (check.by.as_deref(), check.at.as_deref()) else {
+        return "Not yet confirmed".into();
+    };
+    let (who, at) = (loaded.name(by), when(loaded.zone, at));
+    match check.holds {
+        true => format!("Confirmed by {who} on {at}"),
+        false => format!("Set to No by {who} on {at}"),
+    }
 }
 
 #[derive(Serialize)]
@@ -76,8 +95,12 @@ struct GatewayView {
     notice: Option<&'static str>,
     error: Option<FormError>,
     checks: Vec<GatewayCheckView>,
-    unmet: Vec<&'static str>,
+    /// The guide's own checks are answered (else the v1 fields).
+    by_checks: bool,
+    evidence_max: usize,
+    unmet: Vec<String>,
     unmet_checks: usize,
+    certificate: Option<Certificate>,
     knowledge_route: String,
     knowledge_reference: String,
     /// The units of each qualification the guide maps, to tick those achieved.
@@ -128,12 +151,19 @@ fn gateway_view(
         .unwrap_or_else(|| saved_route.map(|r| r.as_str().to_string()).unwrap_or_default());
     let reference =
         posted.map(|f| f.text("knowledge_reference")).unwrap_or_else(|| saved_reference.clone().unwrap_or_default());
-    let checks = CHECKS
+    let by_checks = !loaded.guide.gateway_takes_fields();
+    let checks = g
+        .checks
         .iter()
-        .map(|(id, default_title, fields)| {
-            let from_guide = loaded.guide.gateway.iter().find(|c| c.id == *id);
-            let fields: Vec<GatewayField> = fields
+        .map(|check| {
+            let from_guide = loaded.guide.gateway.iter().find(|c| c.id == check.id);
+            let v1_fields: &[&str] = match by_checks {
+                true => &[],
+                false => V1_CHECKS.iter().find(|(id, _, _)| *id == check.id).map_or(&[], |(_, _, fields)| fields),
+            };
+            let fields: Vec<GatewayField> = v1_fields
                 .iter()
+                .filter(|f| **f != "knowledge_units")
                 .map(|f| {
                     let checked = match posted {
                         Some(form) => form.checked(f),
@@ -156,7 +186,7 @@ fn gateway_view(
                             }
                         }
                     };
-                    let met = !g.unmet.iter().any(|u| u == f);
+                    let met = !g.unmet.iter().any(|u| u.as_str() == *f);
                     GatewayField {
                         name: f,
                         label: field_label(f),
@@ -168,12 +198,20 @@ fn gateway_view(
                     }
                 })
                 .collect();
+            let evidence_field = format!("evidence.{}", check.id);
             GatewayCheckView {
-                id,
-                title: from_guide.map(|c| c.title.clone()).unwrap_or_else(|| default_title.to_string()),
+                id: check.id.clone(),
+                title: check.title.clone(),
                 description: from_guide.and_then(|c| c.description.clone()),
-                met: fields.iter().all(|f| f.met),
+                met: check.holds,
                 fields,
+                checked: posted.map_or(check.holds, |f| f.checked(&format!("holds.{}", check.id))),
+                evidence: posted.map_or_else(|| check.evidence.clone(), |f| f.text(&evidence_field)),
+                changed: check_change_text(loaded, check),
+                error: error
+                    .as_ref()
+                    .filter(|e| e.field.as_deref() == Some(&evidence_field))
+                    .map(|e| e.message.clone()),
             }
         })
         .collect();
@@ -185,9 +223,19 @@ fn gateway_view(
         header: loaded.header(),
         notice,
         error,
+        unmet: g
+            .unmet
+            .iter()
+            .map(|u| match g.checks.iter().find(|c| c.id == *u) {
+                Some(c) => c.title.clone(),
+                None => field_label(u).to_string(),
+            })
+            .collect(),
         checks,
-        unmet: g.unmet.iter().map(|f| field_label(f)).collect(),
+        by_checks,
+        evidence_max: EVIDENCE_MAX,
         unmet_checks,
+        certificate: saved.and_then(|s| s.certificate.clone()),
         knowledge_route: route,
         knowledge_reference: reference,
         qualifications: loaded
@@ -232,20 +280,57 @@ pub async fn gateway_page(
     page.render("pages/gateway.html", "Gateway", &view)
 }
 
+/// The guide's own checks as the form posts them: each `check` id, ticked `holds.<id>`, and
+/// `evidence.<id>`.
+fn checks_of_form(form: &Form) -> GatewayChecksInput {
+    let checks: BTreeMap<String, CheckAnswer> = form
+        .all("check")
+        .into_iter()
+        .map(|id| {
+            let answer = CheckAnswer {
+                holds: form.checked(&format!("holds.{id}")),
+                evidence: Some(form.text(&format!("evidence.{id}"))),
+            };
+            (id, answer)
+        })
+        .collect();
+    GatewayChecksInput { checks }
+}
+
+/// The form's error for a refusal: one naming a check's evidence (`checks.<id>.evidence`) is
+/// shown beside that evidence box.
+fn form_error(e: &crate::error::AppError) -> FormError {
+    let field = e.fault().and_then(|f| f.field.as_deref()).unwrap_or_default();
+    match field.strip_prefix("checks.").and_then(|rest| rest.strip_suffix(".evidence")) {
+        Some(id) => FormError {
+            field: Some(format!("evidence.{id}")),
+            message: format!(
+                "Shorten or correct the evidence: {}.",
+                e.fault().map(|f| f.reason.trim().to_string()).unwrap_or_default()
+            ),
+            stale: false,
+        },
+        None => FormError::from_app(e),
+    }
+}
+
 /// `POST /assessments/{id}/gateway`
 pub async fn gateway_save(page: Page, path: web::Path<String>, form: Form) -> Result<HttpResponse, PageError> {
     page.check_csrf(&form)?;
     let id = path_id(&path);
     let optional = |name: &str| Some(form.text(name)).filter(|v| !v.is_empty());
-    let input = GatewayInput {
-        portfolio_complete: form.checked("portfolio_complete"),
-        knowledge_route: optional("knowledge_route"),
-        knowledge_reference: optional("knowledge_reference"),
-        knowledge_units: Some(form.all("knowledge_units")),
-        english_level2: form.checked("english_level2"),
-        maths_level2: form.checked("maths_level2"),
-        employer_ready: form.checked("employer_ready"),
-        provider_ready: form.checked("provider_ready"),
+    let input = match form.has("check") {
+        true => GatewayBody::Checks(checks_of_form(&form)),
+        false => GatewayBody::Fields(GatewayInput {
+            portfolio_complete: form.checked("portfolio_complete"),
+            knowledge_route: optional("knowledge_route"),
+            knowledge_reference: optional("knowledge_reference"),
+            knowledge_units: Some(form.all("knowledge_units")),
+            english_level2: form.checked("english_level2"),
+            maths_level2: form.checked("maths_level2"),
+            employer_ready: form.checked("employer_ready"),
+            provider_ready: form.checked("provider_ready"),
+        }),
     };
     let (actor, target, if_match, guides) =
         (page.actor.clone(), id.clone(), form.if_match(), page.state.guides.clone());
@@ -258,7 +343,7 @@ pub async fn gateway_save(page: Page, path: web::Path<String>, form: Form) -> Re
         Ok(_) => Ok(see_other(&format!("/assessments/{id}/gateway?done=gateway"))),
         Err(e) => {
             let loaded = page.load(&id).await?;
-            let view = gateway_view(&page, &loaded, Some(&form), Some(FormError::from_app(&e)), None);
+            let view = gateway_view(&page, &loaded, Some(&form), Some(form_error(&e)), None);
             page.render_status(e_status(&e), "pages/gateway.html", "Gateway", &view)
         }
     }
