@@ -33,6 +33,8 @@ pub struct AssessmentRow {
     pub updated_at: String,
     /// The reasonable adjustments and special consideration (`StoredAdjustments`), once recorded.
     pub adjustments_json: Option<String>,
+    /// Who scores and who decides (`Seating`), from the guide when registered; None: the v1 panel.
+    pub seating_json: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -73,6 +73,7 @@ diesel::table! {
         created_at -> Text,
         updated_at -> Text,
         adjustments_json -> Nullable<Text>,
+        seating_json -> Nullable<Text>,
     }
 }
 

@@ -18,7 +18,7 @@ use crate::db::people::{Apprentice, Organisation, User};
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
 use crate::domain::eligibility::Warning;
 use crate::domain::guide::{Guide, ItemKey};
-use crate::domain::permissions::Seat;
+use crate::domain::permissions::{Seat, Seating};
 use crate::domain::scoring::AgreedItem;
 use crate::domain::workflow::{self, DeclarationState, Facts, NextStep, Panel, Status, Todo};
 use crate::error::AppResult;
@@ -62,6 +62,9 @@ pub struct AssessmentView {
     /// The one step the viewer is due to take (the home page's grouping); not in the JSON.
     #[serde(skip)]
     pub todo: Todo,
+    /// Who scores and who decides (from the guide); not in the JSON (the standard shows it).
+    #[serde(skip)]
+    pub seating: Seating,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -160,8 +163,18 @@ pub fn panel_of(row: &AssessmentRow) -> Panel<'_> {
     }
 }
 
-/// Where the appointed assessor's declaration stands.
+/// Who scores and who decides on the assessment's panel, as registered from its guide (the v1
+/// panel for an assessment registered before the guide said).
+pub fn seating_of(row: &AssessmentRow) -> AppResult<Seating> {
+    Ok(parse_stored::<Seating>("panel seating", &row.seating_json)?.unwrap_or_default())
+}
+
+/// Where the appointed assessor's declaration stands. A panel without the independent assessor
+/// has no declaration to make: it holds.
 pub fn declaration_state(row: &AssessmentRow) -> AppResult<DeclarationState> {
+    if !seating_of(row)?.has_assessor() {
+        return Ok(DeclarationState::Holds);
+    }
     let stored: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
     Ok(DeclarationState::of(stored.as_ref().map(|d| (d.holds, d.by.as_str())), row.independent_assessor_id.as_deref()))
 }
@@ -177,8 +190,12 @@ impl AssessmentView {
         .seat_of(user_id)
     }
 
-    /// Where the appointed assessor's declaration stands.
+    /// Where the appointed assessor's declaration stands (holds when the panel has no
+    /// independent assessor: there is none to make).
     pub fn declaration_state(&self) -> DeclarationState {
+        if !self.seating.has_assessor() {
+            return DeclarationState::Holds;
+        }
         let d = self.panel.declaration.as_ref();
         DeclarationState::of(d.map(|d| (d.holds, d.by.as_str())), self.panel.independent_assessor_id.as_deref())
     }
@@ -221,10 +238,12 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
         own_sign_off: false,
     };
     let seat = panel_of(row).seat_of(&actor.id);
+    let seating = seating_of(row)?;
     let own_sign_off = seat.is_some_and(|seat| loaded.sign_offs.iter().any(|s| s.seat == seat.as_str()));
     let facts = Facts { own_sign_off, ..facts };
-    // A seated member with no sheet saved yet has one to fill.
-    let facts = Facts { own_sheet_submitted: facts.own_sheet_submitted.or(seat.map(|_| false)), ..facts };
+    // A member whose seat scores, with no sheet saved yet, has one to fill.
+    let scorer = seat.filter(|s| seating.scores(*s));
+    let facts = Facts { own_sheet_submitted: facts.own_sheet_submitted.or(scorer.map(|_| false)), ..facts };
     Ok(AssessmentView {
         id: row.id.clone(),
         status,
@@ -260,8 +279,9 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
         version: row.version,
         created_at: row.created_at.clone(),
         updated_at: row.updated_at.clone(),
-        next_steps: workflow::next_steps(status, actor.role, seat, &facts),
-        todo: workflow::todo(status, actor.role, seat, &facts),
+        next_steps: workflow::next_steps(status, actor.role, seat, &seating, &facts),
+        todo: workflow::todo(status, actor.role, seat, &seating, &facts),
+        seating,
     })
 }
 

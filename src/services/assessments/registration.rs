@@ -13,7 +13,7 @@ use crate::services::change::{record, Done};
 use crate::services::standards::Guides;
 use crate::services::{Actor, Input};
 
-use super::{forbidden_message, seat_holder};
+use super::{forbidden_message, seat_holder, to_json};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -73,6 +73,7 @@ pub fn register(
             created_at: at.clone(),
             updated_at: at,
             adjustments_json: None,
+            seating_json: Some(to_json(&guide.seating())),
         };
         insert_assessment(conn, &row)?;
         let id = row.id.clone();

@@ -139,7 +139,9 @@ pub fn email_rows(zone: Zone, emails: &[crate::services::views::EmailView]) -> V
 /// The pages a person may open on this assessment.
 fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
     let (role, seat, id) = (page.actor.role, loaded.seat, &loaded.data.id);
-    let can = |action| may(role, seat, action);
+    let seating = &loaded.data.seating;
+    let can = |action| may(role, seat, action, seating);
+    let scorer = seat.is_some_and(|s| seating.scores(s));
     let mut out = vec![Link {
         href: format!("/assessments/{id}/gateway"),
         label: "Gateway",
@@ -152,7 +154,7 @@ fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
             hint: "appoint the independent assessor and the viva",
         });
     }
-    if seat == Some(Seat::IndependentAssessor) {
+    if seat == Some(Seat::IndependentAssessor) && seating.has_assessor() {
         out.push(Link {
             href: format!("/assessments/{id}/declaration"),
             label: "Declaration",
@@ -166,21 +168,22 @@ fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
             hint: "preparation and the record of questions and responses",
         });
     }
-    if seat.is_some() {
+    if scorer {
         out.push(Link {
             href: format!("/assessments/{id}/scores"),
             label: "My score sheet",
             hint: "score every item alone",
         });
     }
-    if seat.is_some() || role.is_staff() {
+    // A one-seat panel has nothing to agree: its only sheet is the agreed scores.
+    if (scorer || role.is_staff()) && !seating.is_single() {
         out.push(Link {
             href: format!("/assessments/{id}/consensus"),
             label: "Consensus",
-            hint: "the three scores side by side, once all are in",
+            hint: "the panel's scores side by side, once all are in",
         });
     }
-    // The decision and its moderation only once there can be one (all three sheets are in).
+    // The decision and its moderation only once there can be one (every sheet is in).
     let status = loaded.data.status;
     if can(Action::Decide) && status.is_scored() {
         out.push(Link {

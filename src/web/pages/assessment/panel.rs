@@ -158,7 +158,7 @@ pub async fn panel_save(page: Page, path: web::Path<String>, form: Form) -> Resu
         }
     };
     let input = PanelInput {
-        independent_assessor_id: form.text("independent_assessor_id"),
+        independent_assessor_id: Some(form.text("independent_assessor_id")).filter(|ia| !ia.trim().is_empty()),
         viva_at: crate::db::format_time(typed.utc),
         mode: form.text("mode"),
     };
