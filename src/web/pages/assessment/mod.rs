@@ -78,6 +78,8 @@ struct Link {
 struct PanelMember {
     role: &'static str,
     name: String,
+    /// Whether this seat scores on the standard's panel (the guide names the seats).
+    scores: bool,
 }
 
 #[derive(Serialize)]
@@ -86,6 +88,8 @@ struct OverviewView {
     notice: Option<&'static str>,
     links: Vec<Link>,
     panel: Vec<PanelMember>,
+    /// The independent assessor is one of the seats and not appointed yet.
+    assessor_awaited: bool,
     gateway_unmet: Vec<String>,
     declaration: Option<String>,
     viva_questions: usize,
@@ -223,18 +227,33 @@ fn overview_view(
     posted: Option<sign_off::SignOffForm>,
 ) -> OverviewView {
     let d = &loaded.data;
+    let scores = |seat: Seat| d.seating.scores(seat);
     let mut panel = vec![
-        PanelMember { role: "Line manager", name: loaded.name(&d.panel.line_manager_id) },
-        PanelMember { role: "Training provider", name: loaded.name(&d.panel.training_provider_user_id) },
+        PanelMember {
+            role: "Line manager",
+            name: loaded.name(&d.panel.line_manager_id),
+            scores: scores(Seat::LineManager),
+        },
+        PanelMember {
+            role: "Training provider",
+            name: loaded.name(&d.panel.training_provider_user_id),
+            scores: scores(Seat::TrainingProvider),
+        },
     ];
     if let Some(ia) = &d.panel.independent_assessor_id {
-        panel.push(PanelMember { role: "Independent assessor", name: loaded.name(ia) });
+        panel.push(PanelMember {
+            role: "Independent assessor",
+            name: loaded.name(ia),
+            scores: scores(Seat::IndependentAssessor),
+        });
     }
+    let assessor_awaited = d.seating.has_assessor() && d.panel.independent_assessor_id.is_none();
     OverviewView {
         header: loaded.header(),
         notice,
         links: links(page, loaded),
         panel,
+        assessor_awaited,
         gateway_unmet: d.gateway.unmet.iter().map(|f| field_label(f).to_string()).collect(),
         declaration: d.panel.declaration.as_ref().map(|decl| {
             if d.declaration_holds() {
