@@ -278,6 +278,9 @@ pub struct Facts {
     pub any_sheet_submitted: bool,
     /// Whether the viewer's seat has signed off the agreed scores (after the decision).
     pub own_sign_off: bool,
+    /// Whether moderation referred the decision back (until the next decision): then even a
+    /// one-seat panel records a consensus, its assessor revising the agreed scores queried.
+    pub referred_back: bool,
 }
 
 /// Something the viewer may do now on this assessment, in the order of the day.
@@ -296,7 +299,8 @@ pub enum NextStep {
 }
 
 /// Everything the viewer (`role`, `seat` on this panel, seated as `seating` says) may do now,
-/// given the status and facts. A one-seat panel has no consensus to record.
+/// given the status and facts. A one-seat panel has no consensus to record, unless moderation
+/// referred its decision back.
 pub fn next_steps(status: Status, role: Role, seat: Option<Seat>, seating: &Seating, facts: &Facts) -> Vec<NextStep> {
     let open = |step: Step| status.is_open(step) && may(role, seat, step.action(), seating);
     let candidates = [
@@ -310,7 +314,7 @@ pub fn next_steps(status: Status, role: Role, seat: Option<Seat>, seating: &Seat
                 && facts.declaration == DeclarationState::Holds
                 && facts.own_sheet_submitted != Some(true),
         ),
-        (NextStep::RecordConsensus, open(Step::RecordConsensus) && !seating.is_single()),
+        (NextStep::RecordConsensus, open(Step::RecordConsensus) && (!seating.is_single() || facts.referred_back)),
         (NextStep::Decide, open(Step::Decide)),
         (NextStep::Moderate, open(Step::Moderate)),
         (NextStep::SignOff, open(Step::SignOff)),
@@ -364,7 +368,7 @@ pub fn todo(status: Status, role: Role, seat: Option<Seat>, seating: &Seating, f
             DeclarationState::Missing => Todo::AwaitDeclaration { blocked: false },
         },
         Status::Scheduled if scorer => Todo::AwaitSheets,
-        Status::Consensus if can(Action::Decide) && seating.is_single() => Todo::Decide,
+        Status::Consensus if can(Action::Decide) && seating.is_single() && !facts.referred_back => Todo::Decide,
         Status::Consensus if can(Action::RecordConsensus) => Todo::RecordConsensus,
         Status::Consensus if scorer => Todo::SeeConsensus,
         Status::Decided | Status::Released if can(Action::SignOff) && !facts.own_sign_off => Todo::SignOff,
@@ -402,6 +406,13 @@ mod tests {
         );
         assert_eq!(todo(Status::Consensus, Role::IndependentAssessor, IA, &one, &Facts::default()), Todo::Decide);
         assert_eq!(todo(Status::Decided, Role::LineManager, LM, &one, &Facts::default()), Todo::SignOff);
+        // Referred back: the assessor revises the queried scores in a consensus, then decides.
+        let referred = Facts { referred_back: true, ..Facts::default() };
+        assert_eq!(
+            next_steps(Status::Consensus, Role::IndependentAssessor, IA, &one, &referred),
+            [NextStep::RecordViva, NextStep::RecordConsensus, NextStep::Decide]
+        );
+        assert_eq!(todo(Status::Consensus, Role::IndependentAssessor, IA, &one, &referred), Todo::RecordConsensus);
         // A two-seat panel whose line manager breaks deadlocks: the line manager agrees and decides.
         let two =
             Seating { seats: vec![Seat::LineManager, Seat::TrainingProvider], tie_breaker: Some(Seat::LineManager) };
@@ -412,7 +423,7 @@ mod tests {
     }
 
     fn facts(declaration: DeclarationState, own: Option<bool>) -> Facts {
-        Facts { declaration, own_sheet_submitted: own, any_sheet_submitted: false, own_sign_off: false }
+        Facts { declaration, own_sheet_submitted: own, ..Facts::default() }
     }
 
     #[test]

@@ -236,11 +236,13 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
         own_sheet_submitted: sheets.iter().find(|s| s.user_id == actor.id).map(|s| s.submitted_at.is_some()),
         any_sheet_submitted: sheets.iter().any(|s| s.submitted_at.is_some()),
         own_sign_off: false,
+        referred_back: false,
     };
     let seat = panel_of(row).seat_of(&actor.id);
     let seating = seating_of(row)?;
     let own_sign_off = seat.is_some_and(|seat| loaded.sign_offs.iter().any(|s| s.seat == seat.as_str()));
-    let facts = Facts { own_sign_off, ..facts };
+    let referred_back = referred_back(loaded.latest_moderation.as_ref(), status)?;
+    let facts = Facts { own_sign_off, referred_back: referred_back.is_some(), ..facts };
     // A member whose seat scores, with no sheet saved yet, has one to fill.
     let scorer = seat.filter(|s| seating.scores(*s));
     let facts = Facts { own_sheet_submitted: facts.own_sheet_submitted.or(scorer.map(|_| false)), ..facts };
@@ -268,7 +270,7 @@ pub fn assessment(actor: &Actor, loaded: &ListRow) -> AppResult<AssessmentView> 
         decision: parse_stored("decision", &row.decision_json)?,
         sign_off: loaded.sign_offs.iter().map(SignOff::from).collect(),
         adjustments: parse_stored("adjustments", &row.adjustments_json)?,
-        referred_back: referred_back(loaded.latest_moderation.as_ref(), status)?,
+        referred_back,
         grade: row.grade.clone(),
         weighted_score: row.weighted_score,
         amended: loaded.appeals.iter().any(super::assessments::amends),

@@ -140,6 +140,26 @@ both_backends!(a_one_seat_panel_is_scored_and_decided_by_its_one_assessor, |app|
     assert_eq!(app.wait_for_emails(3).await.len(), 3, "the line manager and provider are still told");
 });
 
+both_backends!(a_one_seat_decision_referred_back_is_revised_by_its_assessor, |app| async move {
+    app.import_guide(&seated_guide("one-seat", "[panel]\nseats = [\"independent_assessor\"]\nviva_required = false\n"))
+        .await;
+    let panel = app.panel_for("one-seat", Names::default()).await;
+    let queried = panel.items()[0].clone();
+    panel.save(&panel.ia, &sheet(panel.items(), 3), true).await;
+    panel.decide().await;
+    let item = json!({"component": queried.component, "criterion": queried.criterion});
+    let body = json!({"action": "refer_back", "rationale": "Is this really a 3?", "items": [item]});
+    panel.moderator.expect(200, "POST", &panel.path("/moderation"), body).await;
+    // Referred back, the one assessor revises the queried score in a consensus, then decides.
+    let steps = panel.ia.get(&panel.path("")).await["next_steps"].clone();
+    assert_eq!(steps, json!(["record_viva", "record_consensus", "decide"]));
+    panel.agree(vec![agreed(&queried, Some(4), "The evidence is stronger than first scored.")], "Revised.").await;
+    let d = panel.decide().await;
+    let agreed = Panel::agreed_of(&d);
+    assert_eq!(agreed[&queried], (4, "consensus".to_string()));
+    assert!(agreed.iter().filter(|(k, _)| **k != queried).all(|(_, (s, by))| *s == 3 && by == "unanimous"));
+});
+
 both_backends!(a_two_seat_panel_without_an_assessor_is_decided_by_its_tie_breaker, |app| async move {
     let text = seated_guide(
         "two-seat",

@@ -329,8 +329,9 @@ pub async fn console_page(
     done: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
     let (loaded, sheets) = context(&page, path.as_str()).await?;
-    if loaded.data.seating.is_single() {
-        // Nothing to agree on a one-seat panel: its only sheet is the agreed scores.
+    if loaded.data.seating.is_single() && loaded.data.referred_back.is_none() {
+        // Nothing to agree on a one-seat panel: its only sheet is the agreed scores (unless
+        // moderation referred the decision back: then its assessor revises what is queried).
         return Ok(see_other(&format!("/assessments/{}/decision", loaded.data.id)));
     }
     let view = console_view(&loaded, &sheets, None, None, done.message());
@@ -423,8 +424,10 @@ pub struct DecisionView {
     pub decider: String,
     /// "all three", "both", "the one scorer": the seats that score.
     pub all_seats: &'static str,
-    /// A one-seat panel: no consensus console to go back to.
+    /// A one-seat panel: no consensus console to go back to (unless referred back).
     pub single: bool,
+    /// A one-seat panel: its sheet is the agreed scores ("as scored by the one scorer").
+    pub one_scorer: bool,
     /// Whether the guide needs the viva record before the decision.
     pub viva_required: bool,
     pub viva_questions: usize,
@@ -505,7 +508,9 @@ async fn decision_view(
         tie_breaks,
         decider: seat_words(d.seating.decider()),
         all_seats: all_seats_words(&d.seating),
-        single: d.seating.is_single(),
+        // No console to go back to on a one-seat panel, unless its decision was referred back.
+        single: d.seating.is_single() && d.referred_back.is_none(),
+        one_scorer: d.seating.is_single(),
         viva_required: loaded.guide.viva_required(),
         viva_questions,
         consensus_notes: d.consensus.as_ref().map(|c| c.consensus.notes.clone()).filter(|n| !n.is_empty()),

@@ -215,7 +215,7 @@ mod tests {
         declaration: DeclarationState,
         own: Option<bool>,
     ) -> (Step, &'static str, &'static str) {
-        let facts = Facts { declaration, own_sheet_submitted: own, any_sheet_submitted: false, own_sign_off: false };
+        let facts = Facts { declaration, own_sheet_submitted: own, ..Facts::default() };
         wording(workflow::todo(status, role, seat, &Seating::default(), &facts))
     }
 

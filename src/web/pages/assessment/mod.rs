@@ -179,8 +179,9 @@ fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
             hint: "score every item alone",
         });
     }
-    // A one-seat panel has nothing to agree: its only sheet is the agreed scores.
-    if (scorer || role.is_staff()) && !seating.is_single() {
+    // A one-seat panel has nothing to agree: its only sheet is the agreed scores (until a
+    // refer-back, which its assessor answers in a consensus).
+    if (scorer || role.is_staff()) && (!seating.is_single() || loaded.data.referred_back.is_some()) {
         out.push(Link {
             href: format!("/assessments/{id}/consensus"),
             label: "Consensus",
