@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::config::Config;
 
 use crate::db::{self, Db, DbConnection};
+use crate::domain::permissions::Seating;
 use crate::services::{self, people, Actor, Input};
 
 #[derive(Parser, Debug)]
@@ -67,7 +68,8 @@ pub enum Command {
         /// assessor1@simulated-epa.test=+0.5 (by email or name; repeat for several).
         #[arg(long = "lean", value_name = "EMAIL_OR_NAME=LEAN")]
         leans: Vec<services::simulate::PlantedLean>,
-        /// The standard's id (default: the only loaded standard, or the first by id).
+        /// The standard's id (default: the first by id whose panel is the three v1 seats; the
+        /// simulation runs those panels only).
         #[arg(long)]
         standard: Option<String>,
     },
@@ -315,17 +317,31 @@ fn simulate(config: Config, plan: services::simulate::Plan, standard: Option<Str
     let mut conn = state.db.conn()?;
     let err = |e: crate::error::AppError| anyhow::anyhow!("simulate: {e}");
     simulate::check_empty(&mut conn).map_err(err)?;
-    let guide =
-        match &standard {
-            Some(id) => state
-                .guides
-                .latest(&mut conn, id)
-                .map_err(err)?
-                .ok_or_else(|| anyhow::anyhow!("--standard: no standard {id:?} is loaded (from EPA_GUIDES_DIR)"))?,
-            None => state.guides.list_latest(&mut conn).map_err(err)?.into_iter().next().ok_or_else(|| {
-                anyhow::anyhow!("--standard: no standard is loaded; put a panel guide in EPA_GUIDES_DIR")
+    let guide = match &standard {
+        Some(id) => state
+            .guides
+            .latest(&mut conn, id)
+            .map_err(err)?
+            .ok_or_else(|| anyhow::anyhow!("--standard: no standard {id:?} is loaded (from EPA_GUIDES_DIR)"))?,
+        None => state
+            .guides
+            .list_latest(&mut conn)
+            .map_err(err)?
+            .into_iter()
+            .find(|g| g.seating() == Seating::default())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--standard: no standard with a three-seat panel is loaded; put a panel guide in EPA_GUIDES_DIR"
+                )
             })?,
-        };
+    };
+    // The simulated day scores with the line manager, the provider and the assessor breaking ties.
+    if guide.seating() != Seating::default() {
+        anyhow::bail!(
+            "--standard: {} is scored by another panel than the line manager, the training provider and the independent assessor breaking deadlocks; simulate runs those three-seat panels only",
+            guide.id
+        );
+    }
     let history =
         simulate::generate(&plan, guide.score_items().len(), (guide.scale.min, guide.scale.max), chrono::Utc::now())
             .map_err(anyhow::Error::msg)?;

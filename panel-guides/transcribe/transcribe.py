@@ -3,7 +3,7 @@
 
 Usage: python3 panel-guides/transcribe/transcribe.py [SEEDS_DIR] [--out DIR]
 
-SEEDS_DIR defaults to ../shared/seeds (relative to the project root), DIR to panel-guides/transcribed/ (not loaded at start: see the README, "Standards").
+SEEDS_DIR defaults to ../shared/seeds (relative to the project root), DIR to panel-guides/ (loaded at start with the other guides: see the README, "Standards").
 Python 3.11 standard library only. The statements, performance criteria, knowledge items,
 guidance, titles and notes are read from the seed text files; only the small tables below
 (ids, the panel, the scale labels, the outcome's pieces the documents do not word) are
@@ -543,7 +543,7 @@ def svq_guide(text: str) -> dict[str, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("seeds", nargs="?", default=str(ROOT.parent / "shared" / "seeds"))
-    ap.add_argument("--out", default=str(ROOT / "panel-guides" / "transcribed"))
+    ap.add_argument("--out", default=str(ROOT / "panel-guides"))
     args = ap.parse_args()
     seeds, out = pathlib.Path(args.seeds), pathlib.Path(args.out)
     files = {}

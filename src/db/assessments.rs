@@ -39,6 +39,8 @@ pub struct AssessmentRow {
     pub previous_id: Option<String>,
     /// What a later attempt was opened with (`StoredAttempt`); None for a first attempt.
     pub attempt_json: Option<String>,
+    /// Who scores and who decides (`Seating`), from the guide when registered; None: the v1 panel.
+    pub seating_json: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

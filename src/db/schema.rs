@@ -76,6 +76,7 @@ diesel::table! {
         attempt -> Integer,
         previous_id -> Nullable<Text>,
         attempt_json -> Nullable<Text>,
+        seating_json -> Nullable<Text>,
     }
 }
 

@@ -48,7 +48,7 @@ fn consensus_corpus_never_panics() {
         };
         let [a, b, c] = &case.sheets;
         let (lm, tp, ia) = (sheet(a), sheet(b), sheet(c));
-        let sheets = PanelSheets { line_manager: &lm, training_provider: &tp, independent_assessor: &ia };
+        let sheets = PanelSheets::three(&lm, &tp, &ia);
         if let Ok(items) = scoring::resolve(&guide, &sheets, &case.consensus) {
             assert_eq!(items.len(), guide.score_items().len(), "{name}");
         }

@@ -80,6 +80,46 @@ impl Seat {
     }
 }
 
+/// Which seats of a panel score and which one decides: from the assessment's guide
+/// (`Guide::seating`), kept on the assessment when it is registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seating {
+    /// The seats that score, in order (at least one).
+    pub seats: Vec<Seat>,
+    /// The seat whose own score decides a deadlock; None for a one-seat panel.
+    pub tie_breaker: Option<Seat>,
+}
+
+impl Default for Seating {
+    /// The v1 panel: the three seats, the independent assessor breaking deadlocks.
+    fn default() -> Self {
+        Seating { seats: Seat::ALL.to_vec(), tie_breaker: Some(Seat::IndependentAssessor) }
+    }
+}
+
+impl Seating {
+    /// Whether `seat` scores on this panel.
+    pub fn scores(&self, seat: Seat) -> bool {
+        self.seats.contains(&seat)
+    }
+
+    /// The seat that records the consensus and the decision: the tie-breaker, or the only seat.
+    pub fn decider(&self) -> Seat {
+        self.tie_breaker.or_else(|| self.seats.first().copied()).unwrap_or(Seat::IndependentAssessor)
+    }
+
+    /// Whether the independent assessor is one of the seats (then the panel is appointed with
+    /// one and the assessor declares independence before anyone scores).
+    pub fn has_assessor(&self) -> bool {
+        self.scores(Seat::IndependentAssessor)
+    }
+
+    /// A one-seat panel has nothing to agree: its only sheet is the agreed scores.
+    pub fn is_single(&self) -> bool {
+        self.seats.len() == 1
+    }
+}
+
 /// Everything a user can ask of the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -117,25 +157,36 @@ fn grant(action: Action) -> Grant {
         Action::Administer | Action::AppointPanel => (&[Admin], &[]),
         Action::ViewAssessment | Action::ViewAudit => (&[Admin, Moderator], ANY_SEAT),
         Action::RecordGateway | Action::RecordAdjustments => (&[Admin], &[Seat::LineManager, Seat::TrainingProvider]),
-        Action::Declare | Action::RecordConsensus | Action::Decide => (&[], &[Seat::IndependentAssessor]),
-        Action::RecordViva | Action::Score => (&[], ANY_SEAT),
+        Action::Declare => (&[], &[Seat::IndependentAssessor]),
+        // Narrowed by the panel's seating in `may`: only the seats that score, only the decider.
+        Action::RecordConsensus | Action::Decide | Action::RecordViva | Action::Score => (&[], ANY_SEAT),
         Action::Moderate => (&[Moderator], &[]),
-        // The independent assessor breaks deadlocks and does not sign off.
+        // The seat that decides (the independent assessor in v1) does not sign off.
         Action::SignOff => (&[], &[Seat::LineManager, Seat::TrainingProvider]),
         Action::ViewReports => (&[Admin, Moderator], &[]),
     };
     Grant { roles, seats }
 }
 
-/// May a user with `role`, holding `seat` on this assessment's panel (if any), do `action`?
-pub fn may(role: Role, seat: Option<Seat>, action: Action) -> bool {
+/// May a user with `role`, holding `seat` on this assessment's panel (if any), do `action`, on a
+/// panel seated as `seating` says? Only the seats that score score and record the viva; only the
+/// decider (the tie-breaker, or the only seat) records the consensus and the decision, and does
+/// not sign off; the declaration is the independent assessor's, on a panel they sit on.
+pub fn may(role: Role, seat: Option<Seat>, action: Action, seating: &Seating) -> bool {
     let g = grant(action);
     // A moderator never moderates a panel they sit on (they cannot: seats need panel roles, but
     // the rule is the plan's, so it is stated here too).
     if action == Action::Moderate && seat.is_some() {
         return false;
     }
-    g.roles.contains(&role) || seat.is_some_and(|s| g.seats.contains(&s))
+    let panel_allows = match action {
+        Action::Score | Action::RecordViva => seat.is_some_and(|s| seating.scores(s)),
+        Action::Declare => seating.has_assessor(),
+        Action::RecordConsensus | Action::Decide => seat == Some(seating.decider()),
+        Action::SignOff => seat != Some(seating.decider()),
+        _ => true,
+    };
+    panel_allows && (g.roles.contains(&role) || seat.is_some_and(|s| g.seats.contains(&s)))
 }
 
 /// What can be asked of an appeal (lodging one is [`Action::Administer`] on its assessment).
@@ -173,6 +224,36 @@ pub fn can_see(role: Role, seat: Option<Seat>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn may(role: Role, seat: Option<Seat>, action: Action) -> bool {
+        super::may(role, seat, action, &Seating::default())
+    }
+
+    #[test]
+    fn the_guide_seating_says_who_scores_and_who_decides() {
+        use Seat::*;
+        let one = Seating { seats: vec![IndependentAssessor], tie_breaker: None };
+        assert!(one.is_single() && one.has_assessor());
+        assert_eq!(one.decider(), IndependentAssessor);
+        for action in [Action::Score, Action::RecordViva, Action::Decide, Action::Declare] {
+            assert!(super::may(Role::IndependentAssessor, Some(IndependentAssessor), action, &one), "{action:?}");
+            assert!(!super::may(Role::LineManager, Some(LineManager), action, &one), "{action:?}");
+        }
+        // The line manager and provider still see it and sign off; they do not score.
+        assert!(super::may(Role::LineManager, Some(LineManager), Action::ViewAssessment, &one));
+        assert!(super::may(Role::TrainingProvider, Some(TrainingProvider), Action::SignOff, &one));
+        assert!(!super::may(Role::IndependentAssessor, Some(IndependentAssessor), Action::SignOff, &one));
+        // Two seats, the line manager breaking deadlocks: no declaration, the line manager decides.
+        let two = Seating { seats: vec![LineManager, TrainingProvider], tie_breaker: Some(LineManager) };
+        assert!(!two.has_assessor());
+        assert!(super::may(Role::LineManager, Some(LineManager), Action::Decide, &two));
+        assert!(!super::may(Role::TrainingProvider, Some(TrainingProvider), Action::Decide, &two));
+        assert!(super::may(Role::TrainingProvider, Some(TrainingProvider), Action::Score, &two));
+        assert!(!super::may(Role::LineManager, Some(LineManager), Action::SignOff, &two));
+        assert!(super::may(Role::TrainingProvider, Some(TrainingProvider), Action::SignOff, &two));
+        assert!(!super::may(Role::IndependentAssessor, Some(IndependentAssessor), Action::Declare, &two));
+        assert_eq!(Seating::default().decider(), IndependentAssessor);
+    }
 
     #[test]
     fn staff_see_everything_panel_members_only_their_own() {

@@ -51,7 +51,7 @@ proptest! {
     ) {
         let g = small();
         let (lm, tp, ia) = (to_sheet(&lm), to_sheet(&tp), to_sheet(&ia));
-        let sheets = PanelSheets { line_manager: &lm, training_provider: &tp, independent_assessor: &ia };
+        let sheets = PanelSheets::three(&lm, &tp, &ia);
         let items: Vec<ConsensusItem> = g.score_items().into_iter().zip(&agreed).map(|(k, a)| ConsensusItem {
             component: k.component, criterion: k.criterion, agreed_score: *a, rationale: String::new(),
         }).collect();
@@ -77,7 +77,7 @@ proptest! {
     fn an_empty_consensus_resolves_only_unanimous_sheets(lm in sheet_strategy(), tp in sheet_strategy(), ia in sheet_strategy()) {
         let g = small();
         let (lm, tp, ia) = (to_sheet(&lm), to_sheet(&tp), to_sheet(&ia));
-        let sheets = PanelSheets { line_manager: &lm, training_provider: &tp, independent_assessor: &ia };
+        let sheets = PanelSheets::three(&lm, &tp, &ia);
         let result = scoring::resolve(&g, &sheets, &Consensus::default());
         prop_assert_eq!(result.is_ok(), scoring::disagreements(&g, &sheets).is_empty());
     }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::guide::{Guide, ItemKey};
+use super::permissions::Seat;
 use super::{DomainError, ErrorCode};
 
 /// One member's scores, item by item.
@@ -80,33 +81,57 @@ pub fn missing_items(guide: &Guide, sheet: &Sheet, kept: &Kept) -> Vec<ItemKey> 
     guide.score_items().into_iter().filter(|k| !sheet.contains_key(k) && !kept.contains_key(k)).collect()
 }
 
-/// The three submitted sheets, by seat.
+/// The submitted sheets of the seats that score, in the guide's seat order, and the seat whose
+/// own score decides a deadlock (None for a one-seat panel: its only sheet is the agreed scores).
 #[derive(Debug, Clone)]
 pub struct PanelSheets<'a> {
-    pub line_manager: &'a Sheet,
-    pub training_provider: &'a Sheet,
-    pub independent_assessor: &'a Sheet,
+    pub sheets: Vec<(Seat, &'a Sheet)>,
+    pub tie_breaker: Option<Seat>,
 }
 
-impl PanelSheets<'_> {
-    fn scores_of(&self, key: &ItemKey) -> Option<[i32; 3]> {
-        Some([
-            self.line_manager.get(key)?.score,
-            self.training_provider.get(key)?.score,
-            self.independent_assessor.get(key)?.score,
-        ])
+impl<'a> PanelSheets<'a> {
+    /// The v1 panel: line manager, training provider and independent assessor, who breaks ties.
+    pub fn three(line_manager: &'a Sheet, training_provider: &'a Sheet, independent_assessor: &'a Sheet) -> Self {
+        PanelSheets {
+            sheets: vec![
+                (Seat::LineManager, line_manager),
+                (Seat::TrainingProvider, training_provider),
+                (Seat::IndependentAssessor, independent_assessor),
+            ],
+            tie_breaker: Some(Seat::IndependentAssessor),
+        }
+    }
+
+    /// Every seat's score of `key`, in seat order (None when a sheet lacks it).
+    fn scores_of(&self, key: &ItemKey) -> Option<Vec<i32>> {
+        self.sheets.iter().map(|(_, sheet)| sheet.get(key).map(|e| e.score)).collect()
+    }
+
+    /// The seat whose own score decides a deadlock: the tie-breaker, or the only seat.
+    fn decider(&self) -> Option<Seat> {
+        self.tie_breaker.or_else(|| self.sheets.first().map(|(seat, _)| *seat))
+    }
+
+    fn decider_score(&self, key: &ItemKey) -> Option<i32> {
+        let decider = self.decider()?;
+        self.sheets.iter().find(|(seat, _)| *seat == decider).and_then(|(_, sheet)| sheet.get(key)).map(|e| e.score)
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DecidedBy {
-    /// All three members scored it the agreed score.
+    /// Every seat scored it the agreed score (on a one-seat panel, the only score).
     Unanimous,
     /// The panel agreed a score that not every member gave.
     Consensus,
-    /// The panel could not agree: the independent assessor's own score decides.
+    /// The panel could not agree: the independent assessor's own score decides (the v1
+    /// tie-breaker).
     IndependentAssessor,
+    /// The panel could not agree: the line manager's own score decides (a guide's tie-breaker).
+    LineManager,
+    /// The panel could not agree: the training provider's own score decides (a guide's tie-breaker).
+    TrainingProvider,
     /// An upheld appeal replaced the agreed score (the appeal records the score before).
     Appeal,
     /// Agreed in the attempt before and carried over into this later attempt (its component
@@ -120,9 +145,25 @@ impl DecidedBy {
             Self::Unanimous => "unanimous",
             Self::Consensus => "consensus",
             Self::IndependentAssessor => "independent_assessor",
+            Self::LineManager => "line_manager",
+            Self::TrainingProvider => "training_provider",
             Self::Appeal => "appeal",
             Self::CarriedOver => "carried_over",
         }
+    }
+
+    /// A deadlock decided by `seat`'s own score.
+    pub fn tie_break_by(seat: Seat) -> Self {
+        match seat {
+            Seat::IndependentAssessor => Self::IndependentAssessor,
+            Seat::LineManager => Self::LineManager,
+            Seat::TrainingProvider => Self::TrainingProvider,
+        }
+    }
+
+    /// Whether a deadlock left this item to the tie-breaker's own score.
+    pub fn is_tie_break(self) -> bool {
+        matches!(self, Self::IndependentAssessor | Self::LineManager | Self::TrainingProvider)
     }
 }
 
@@ -167,9 +208,9 @@ impl AgreedItem {
     }
 }
 
-/// The items on which the three submitted sheets differ, in the guide's order.
+/// The items on which the submitted sheets differ, in the guide's order (none on a one-seat panel).
 pub fn disagreements(guide: &Guide, sheets: &PanelSheets<'_>) -> Vec<ItemKey> {
-    guide.score_items().into_iter().filter(|k| sheets.scores_of(k).is_some_and(|[a, b, c]| a != b || b != c)).collect()
+    guide.score_items().into_iter().filter(|k| sheets.scores_of(k).is_some_and(|s| spread(s) > 0)).collect()
 }
 
 /// Checks a consensus's shape against the guide, before the panel's sheets are looked at.
@@ -252,8 +293,8 @@ pub fn check_consensus_open(consensus: &Consensus, kept: &Kept) -> Result<(), Do
     Ok(())
 }
 
-/// Resolves every score item from the sheets and the consensus. Items all three scored alike may
-/// be left out; every other disagreement must be listed, else `unresolved_items` names them.
+/// Resolves every score item from the sheets and the consensus. Items every seat scored alike may
+/// be left out (on a one-seat panel, every item: it is agreed as scored); every other disagreement must be listed, else `unresolved_items` names them.
 pub fn resolve(guide: &Guide, sheets: &PanelSheets<'_>, consensus: &Consensus) -> Result<Vec<AgreedItem>, DomainError> {
     resolve_with(guide, sheets, consensus, &Kept::new())
 }
@@ -275,13 +316,15 @@ pub fn resolve_with(
             agreed.push(item.clone());
             continue;
         }
-        let Some(scores) = sheets.scores_of(&key) else {
+        let (Some(scores), Some(decider), Some(decider_score)) =
+            (sheets.scores_of(&key).filter(|s| !s.is_empty()), sheets.decider(), sheets.decider_score(&key))
+        else {
             return Err(DomainError::conflict(
                 ErrorCode::SheetsIncomplete,
-                format!("{key} has not been scored by all three members"),
+                format!("{key} has not been scored by every member of the panel"),
             ));
         };
-        let all_same = scores[0] == scores[1] && scores[1] == scores[2];
+        let all_same = spread(scores.iter().copied()) == 0;
         let (score, decided_by, rationale) = match listed.get(&key) {
             None if all_same => (scores[0], DecidedBy::Unanimous, None),
             None => {
@@ -291,7 +334,7 @@ pub fn resolve_with(
             Some(item) => {
                 let (score, how) = match item.agreed_score {
                     Some(score) => (score, DecidedBy::Consensus),
-                    None => (scores[2], DecidedBy::IndependentAssessor),
+                    None => (decider_score, DecidedBy::tie_break_by(decider)),
                 };
                 let how = if scores.iter().all(|s| *s == score) { DecidedBy::Unanimous } else { how };
                 (score, how, Some(item.rationale.clone()).filter(|r| !r.is_empty()))
@@ -335,9 +378,9 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// How many agreed scores a deadlock left to the independent assessor's own score.
+    /// How many agreed scores a deadlock left to the tie-breaker's own score.
     pub fn tie_breaks(&self) -> usize {
-        self.items.iter().filter(|i| i.decided_by == DecidedBy::IndependentAssessor).count()
+        self.items.iter().filter(|i| i.decided_by.is_tie_break()).count()
     }
 }
 
@@ -413,7 +456,7 @@ mod tests {
         ia: &Sheet,
         consensus: &Consensus,
     ) -> Result<Decision, DomainError> {
-        let sheets = PanelSheets { line_manager: lm, training_provider: tp, independent_assessor: ia };
+        let sheets = PanelSheets::three(lm, tp, ia);
         resolve(guide, &sheets, consensus).map(|items| decide(guide, items))
     }
 
@@ -518,7 +561,7 @@ mod tests {
         set(&mut lm, "project", "S1", 2);
         set(&mut lm, "viva", "K1", 5);
         let other = sheet(&g, 4);
-        let sheets = PanelSheets { line_manager: &lm, training_provider: &other, independent_assessor: &other };
+        let sheets = PanelSheets::three(&lm, &other, &other);
         // The first decision: S1 agreed at 3, K1 at 5.
         let first =
             Consensus { items: vec![item("project", "S1", Some(3)), item("viva", "K1", Some(5))], notes: "".into() };
@@ -612,16 +655,45 @@ mod tests {
     }
 
     #[test]
+    fn a_one_seat_sheet_is_agreed_as_scored() {
+        let g = small();
+        let mut only = sheet(&g, 4);
+        set(&mut only, "viva", "K1", 2);
+        let sheets = PanelSheets { sheets: vec![(Seat::IndependentAssessor, &only)], tie_breaker: None };
+        assert!(disagreements(&g, &sheets).is_empty());
+        let d = resolve(&g, &sheets, &Consensus::default()).map(|items| decide(&g, items)).unwrap();
+        assert!(d.items.iter().all(|i| i.decided_by == DecidedBy::Unanimous));
+        assert_eq!(d.grade, "Not achieved");
+        assert_eq!(d.items.iter().find(|i| i.criterion == "K1").unwrap().agreed_score, 2);
+    }
+
+    #[test]
+    fn a_guide_tie_breaker_decides_a_deadlock_with_its_own_score() {
+        let g = small();
+        let lm = sheet(&g, 4);
+        let mut tp = sheet(&g, 4);
+        set(&mut tp, "viva", "K1", 2);
+        let sheets = PanelSheets {
+            sheets: vec![(Seat::LineManager, &lm), (Seat::TrainingProvider, &tp)],
+            tie_breaker: Some(Seat::TrainingProvider),
+        };
+        assert_eq!(disagreements(&g, &sheets), [ItemKey::new("viva", "K1")]);
+        let consensus = Consensus { items: vec![item("viva", "K1", None)], notes: String::new() };
+        let d = resolve(&g, &sheets, &consensus).map(|items| decide(&g, items)).unwrap();
+        let k1 = d.items.iter().find(|i| i.criterion == "K1").unwrap();
+        assert_eq!((k1.agreed_score, k1.decided_by), (2, DecidedBy::TrainingProvider));
+        assert_eq!(d.tie_breaks(), 1);
+        assert_eq!(k1.decided_by.as_str(), "training_provider");
+    }
+
+    #[test]
     fn disagreements_are_listed_in_guide_order() {
         let g = small();
         let mut lm = sheet(&g, 3);
         set(&mut lm, "viva", "B1", 4);
         set(&mut lm, "project", "S1", 2);
         let other = sheet(&g, 3);
-        let d = disagreements(
-            &g,
-            &PanelSheets { line_manager: &lm, training_provider: &other, independent_assessor: &other },
-        );
+        let d = disagreements(&g, &PanelSheets::three(&lm, &other, &other));
         assert_eq!(d, [ItemKey::new("project", "S1"), ItemKey::new("viva", "B1")]);
     }
 }

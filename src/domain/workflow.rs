@@ -10,7 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::assessment::ModerationAction;
-use super::permissions::{may, Action, Role, Seat};
+use super::permissions::{may, Action, Role, Seat, Seating};
 use super::{DomainError, ErrorCode};
 
 /// registered → gateway_passed → scheduled → consensus → decided → released; moderation can
@@ -80,7 +80,7 @@ impl Status {
         })
     }
 
-    /// All three score sheets are in: the scores can be compared and decided on.
+    /// Every seat's score sheet is in: the scores can be compared and decided on.
     pub fn is_scored(self) -> bool {
         matches!(self, Self::Consensus | Self::Decided | Self::Released)
     }
@@ -190,7 +190,7 @@ pub enum Event {
     PanelAppointed,
     Declared,
     VivaRecorded,
-    /// A score sheet was saved or submitted; `all_submitted` when that made all three in.
+    /// A score sheet was saved or submitted; `all_submitted` when that made every seat's in.
     SheetSaved {
         all_submitted: bool,
     },
@@ -278,6 +278,9 @@ pub struct Facts {
     pub any_sheet_submitted: bool,
     /// Whether the viewer's seat has signed off the agreed scores (after the decision).
     pub own_sign_off: bool,
+    /// Whether moderation referred the decision back (until the next decision): then even a
+    /// one-seat panel records a consensus, its assessor revising the agreed scores queried.
+    pub referred_back: bool,
 }
 
 /// Something the viewer may do now on this assessment, in the order of the day.
@@ -295,9 +298,11 @@ pub enum NextStep {
     SignOff,
 }
 
-/// Everything the viewer (`role`, `seat` on this panel) may do now, given the status and facts.
-pub fn next_steps(status: Status, role: Role, seat: Option<Seat>, facts: &Facts) -> Vec<NextStep> {
-    let open = |step: Step| status.is_open(step) && may(role, seat, step.action());
+/// Everything the viewer (`role`, `seat` on this panel, seated as `seating` says) may do now,
+/// given the status and facts. A one-seat panel has no consensus to record, unless moderation
+/// referred its decision back.
+pub fn next_steps(status: Status, role: Role, seat: Option<Seat>, seating: &Seating, facts: &Facts) -> Vec<NextStep> {
+    let open = |step: Step| status.is_open(step) && may(role, seat, step.action(), seating);
     let candidates = [
         (NextStep::RecordGateway, open(Step::RecordGateway)),
         (NextStep::AppointPanel, open(Step::AppointPanel) && !facts.any_sheet_submitted),
@@ -309,7 +314,7 @@ pub fn next_steps(status: Status, role: Role, seat: Option<Seat>, facts: &Facts)
                 && facts.declaration == DeclarationState::Holds
                 && facts.own_sheet_submitted != Some(true),
         ),
-        (NextStep::RecordConsensus, open(Step::RecordConsensus)),
+        (NextStep::RecordConsensus, open(Step::RecordConsensus) && (!seating.is_single() || facts.referred_back)),
         (NextStep::Decide, open(Step::Decide)),
         (NextStep::Moderate, open(Step::Moderate)),
         (NextStep::SignOff, open(Step::SignOff)),
@@ -334,6 +339,8 @@ pub enum Todo {
     /// The viewer's sheet is in; the others are not.
     AwaitSheets,
     RecordConsensus,
+    /// The only seat of a one-seat panel records the decision (there is nothing to agree).
+    Decide,
     /// A panel member who does not record the consensus can compare the scores.
     SeeConsensus,
     /// A seat that signs off has not yet signed off the decision's agreed scores.
@@ -344,23 +351,26 @@ pub enum Todo {
     Wait,
 }
 
-/// What the viewer is expected to do next: the first step due in this status.
-pub fn todo(status: Status, role: Role, seat: Option<Seat>, facts: &Facts) -> Todo {
-    let can = |action| may(role, seat, action);
-    let assessor = seat == Some(Seat::IndependentAssessor);
+/// What the viewer is expected to do next: the first step due in this status. A line manager or
+/// training provider who does not score waits until the decision (and then signs off).
+pub fn todo(status: Status, role: Role, seat: Option<Seat>, seating: &Seating, facts: &Facts) -> Todo {
+    let can = |action| may(role, seat, action, seating);
+    let assessor = seat == Some(Seat::IndependentAssessor) && seating.has_assessor();
+    let scorer = seat.is_some_and(|s| seating.scores(s));
     match status {
         Status::Registered if can(Action::RecordGateway) => Todo::RecordGateway,
         Status::GatewayPassed if can(Action::AppointPanel) => Todo::AppointPanel,
         Status::Scheduled if assessor && facts.declaration == DeclarationState::Blocks => Todo::DeclarationBlocks,
         Status::Scheduled if assessor && facts.declaration != DeclarationState::Holds => Todo::Declare,
-        Status::Scheduled if seat.is_some() && facts.own_sheet_submitted == Some(false) => match facts.declaration {
+        Status::Scheduled if scorer && facts.own_sheet_submitted == Some(false) => match facts.declaration {
             DeclarationState::Holds => Todo::ScoreSheet,
             DeclarationState::Blocks => Todo::AwaitDeclaration { blocked: true },
             DeclarationState::Missing => Todo::AwaitDeclaration { blocked: false },
         },
-        Status::Scheduled if seat.is_some() => Todo::AwaitSheets,
+        Status::Scheduled if scorer => Todo::AwaitSheets,
+        Status::Consensus if can(Action::Decide) && seating.is_single() && !facts.referred_back => Todo::Decide,
         Status::Consensus if can(Action::RecordConsensus) => Todo::RecordConsensus,
-        Status::Consensus if seat.is_some() => Todo::SeeConsensus,
+        Status::Consensus if scorer => Todo::SeeConsensus,
         Status::Decided | Status::Released if can(Action::SignOff) && !facts.own_sign_off => Todo::SignOff,
         Status::Decided if can(Action::Moderate) => Todo::Moderate,
         Status::Released => Todo::Released,
@@ -374,9 +384,46 @@ mod tests {
 
     const IA: Option<Seat> = Some(Seat::IndependentAssessor);
     const LM: Option<Seat> = Some(Seat::LineManager);
+    static V1: std::sync::LazyLock<Seating> = std::sync::LazyLock::new(Seating::default);
+
+    #[test]
+    fn a_one_seat_panel_scores_alone_and_decides_without_a_consensus() {
+        const TP: Option<Seat> = Some(Seat::TrainingProvider);
+        let one = Seating { seats: vec![Seat::IndependentAssessor], tie_breaker: None };
+        let holds = facts(DeclarationState::Holds, Some(false));
+        assert_eq!(
+            next_steps(Status::Scheduled, Role::IndependentAssessor, IA, &one, &holds),
+            [NextStep::Declare, NextStep::RecordViva, NextStep::ScoreSheet]
+        );
+        assert_eq!(todo(Status::Scheduled, Role::IndependentAssessor, IA, &one, &holds), Todo::ScoreSheet);
+        // The line manager and provider do not score: nothing for them until the decision.
+        assert!(next_steps(Status::Scheduled, Role::LineManager, LM, &one, &holds).is_empty());
+        assert_eq!(todo(Status::Scheduled, Role::LineManager, LM, &one, &holds), Todo::Wait);
+        assert_eq!(todo(Status::Consensus, Role::TrainingProvider, TP, &one, &Facts::default()), Todo::Wait);
+        assert_eq!(
+            next_steps(Status::Consensus, Role::IndependentAssessor, IA, &one, &Facts::default()),
+            [NextStep::RecordViva, NextStep::Decide]
+        );
+        assert_eq!(todo(Status::Consensus, Role::IndependentAssessor, IA, &one, &Facts::default()), Todo::Decide);
+        assert_eq!(todo(Status::Decided, Role::LineManager, LM, &one, &Facts::default()), Todo::SignOff);
+        // Referred back: the assessor revises the queried scores in a consensus, then decides.
+        let referred = Facts { referred_back: true, ..Facts::default() };
+        assert_eq!(
+            next_steps(Status::Consensus, Role::IndependentAssessor, IA, &one, &referred),
+            [NextStep::RecordViva, NextStep::RecordConsensus, NextStep::Decide]
+        );
+        assert_eq!(todo(Status::Consensus, Role::IndependentAssessor, IA, &one, &referred), Todo::RecordConsensus);
+        // A two-seat panel whose line manager breaks deadlocks: the line manager agrees and decides.
+        let two =
+            Seating { seats: vec![Seat::LineManager, Seat::TrainingProvider], tie_breaker: Some(Seat::LineManager) };
+        assert_eq!(todo(Status::Consensus, Role::LineManager, LM, &two, &Facts::default()), Todo::RecordConsensus);
+        assert_eq!(todo(Status::Consensus, Role::TrainingProvider, TP, &two, &Facts::default()), Todo::SeeConsensus);
+        assert_eq!(todo(Status::Decided, Role::LineManager, LM, &two, &Facts::default()), Todo::Wait);
+        assert_eq!(todo(Status::Decided, Role::TrainingProvider, TP, &two, &Facts::default()), Todo::SignOff);
+    }
 
     fn facts(declaration: DeclarationState, own: Option<bool>) -> Facts {
-        Facts { declaration, own_sheet_submitted: own, any_sheet_submitted: false, own_sign_off: false }
+        Facts { declaration, own_sheet_submitted: own, ..Facts::default() }
     }
 
     #[test]
@@ -460,27 +507,30 @@ mod tests {
     fn next_steps_ask_permissions_and_state() {
         let holds = facts(DeclarationState::Holds, Some(false));
         assert_eq!(
-            next_steps(Status::GatewayPassed, Role::Admin, None, &Facts::default()),
+            next_steps(Status::GatewayPassed, Role::Admin, None, &V1, &Facts::default()),
             [NextStep::RecordGateway, NextStep::AppointPanel]
         );
         assert_eq!(
-            next_steps(Status::Scheduled, Role::IndependentAssessor, IA, &holds),
+            next_steps(Status::Scheduled, Role::IndependentAssessor, IA, &V1, &holds),
             [NextStep::Declare, NextStep::RecordViva, NextStep::ScoreSheet]
         );
         let blocked = facts(DeclarationState::Blocks, Some(false));
-        assert_eq!(next_steps(Status::Scheduled, Role::IndependentAssessor, IA, &blocked), [NextStep::RecordViva]);
+        assert_eq!(next_steps(Status::Scheduled, Role::IndependentAssessor, IA, &V1, &blocked), [NextStep::RecordViva]);
         let submitted = facts(DeclarationState::Holds, Some(true));
-        assert_eq!(next_steps(Status::Scheduled, Role::LineManager, LM, &submitted), [NextStep::RecordViva]);
+        assert_eq!(next_steps(Status::Scheduled, Role::LineManager, LM, &V1, &submitted), [NextStep::RecordViva]);
         let started = Facts { any_sheet_submitted: true, ..Facts::default() };
-        assert!(next_steps(Status::Scheduled, Role::Admin, None, &started).is_empty());
-        assert_eq!(next_steps(Status::Decided, Role::Moderator, None, &Facts::default()), [NextStep::Moderate]);
-        assert!(next_steps(Status::Decided, Role::Moderator, IA, &Facts::default()).is_empty());
-        assert_eq!(next_steps(Status::Decided, Role::LineManager, LM, &Facts::default()), [NextStep::SignOff]);
-        assert_eq!(next_steps(Status::Released, Role::LineManager, LM, &Facts::default()), [NextStep::SignOff]);
-        assert!(next_steps(Status::Decided, Role::IndependentAssessor, IA, &Facts::default()).is_empty());
-        assert_eq!(next_steps(Status::Consensus, Role::LineManager, LM, &Facts::default()), [NextStep::RecordViva]);
+        assert!(next_steps(Status::Scheduled, Role::Admin, None, &V1, &started).is_empty());
+        assert_eq!(next_steps(Status::Decided, Role::Moderator, None, &V1, &Facts::default()), [NextStep::Moderate]);
+        assert!(next_steps(Status::Decided, Role::Moderator, IA, &V1, &Facts::default()).is_empty());
+        assert_eq!(next_steps(Status::Decided, Role::LineManager, LM, &V1, &Facts::default()), [NextStep::SignOff]);
+        assert_eq!(next_steps(Status::Released, Role::LineManager, LM, &V1, &Facts::default()), [NextStep::SignOff]);
+        assert!(next_steps(Status::Decided, Role::IndependentAssessor, IA, &V1, &Facts::default()).is_empty());
         assert_eq!(
-            next_steps(Status::Consensus, Role::IndependentAssessor, IA, &Facts::default()),
+            next_steps(Status::Consensus, Role::LineManager, LM, &V1, &Facts::default()),
+            [NextStep::RecordViva]
+        );
+        assert_eq!(
+            next_steps(Status::Consensus, Role::IndependentAssessor, IA, &V1, &Facts::default()),
             [NextStep::RecordViva, NextStep::RecordConsensus, NextStep::Decide]
         );
     }
@@ -500,23 +550,29 @@ mod tests {
     #[test]
     fn todo_is_the_step_due() {
         let none = Facts::default();
-        assert_eq!(todo(Status::Registered, Role::LineManager, LM, &none), Todo::RecordGateway);
-        assert_eq!(todo(Status::GatewayPassed, Role::LineManager, LM, &none), Todo::Wait);
-        assert_eq!(todo(Status::GatewayPassed, Role::Admin, None, &none), Todo::AppointPanel);
+        assert_eq!(todo(Status::Registered, Role::LineManager, LM, &V1, &none), Todo::RecordGateway);
+        assert_eq!(todo(Status::GatewayPassed, Role::LineManager, LM, &V1, &none), Todo::Wait);
+        assert_eq!(todo(Status::GatewayPassed, Role::Admin, None, &V1, &none), Todo::AppointPanel);
         let missing = facts(DeclarationState::Missing, Some(false));
-        assert_eq!(todo(Status::Scheduled, Role::IndependentAssessor, IA, &missing), Todo::Declare);
-        assert_eq!(todo(Status::Scheduled, Role::LineManager, LM, &missing), Todo::AwaitDeclaration { blocked: false });
+        assert_eq!(todo(Status::Scheduled, Role::IndependentAssessor, IA, &V1, &missing), Todo::Declare);
+        assert_eq!(
+            todo(Status::Scheduled, Role::LineManager, LM, &V1, &missing),
+            Todo::AwaitDeclaration { blocked: false }
+        );
         let blocks = facts(DeclarationState::Blocks, Some(false));
-        assert_eq!(todo(Status::Scheduled, Role::IndependentAssessor, IA, &blocks), Todo::DeclarationBlocks);
-        assert_eq!(todo(Status::Scheduled, Role::LineManager, LM, &blocks), Todo::AwaitDeclaration { blocked: true });
+        assert_eq!(todo(Status::Scheduled, Role::IndependentAssessor, IA, &V1, &blocks), Todo::DeclarationBlocks);
+        assert_eq!(
+            todo(Status::Scheduled, Role::LineManager, LM, &V1, &blocks),
+            Todo::AwaitDeclaration { blocked: true }
+        );
         let holds = facts(DeclarationState::Holds, Some(false));
-        assert_eq!(todo(Status::Scheduled, Role::LineManager, LM, &holds), Todo::ScoreSheet);
+        assert_eq!(todo(Status::Scheduled, Role::LineManager, LM, &V1, &holds), Todo::ScoreSheet);
         let done = facts(DeclarationState::Holds, Some(true));
-        assert_eq!(todo(Status::Scheduled, Role::LineManager, LM, &done), Todo::AwaitSheets);
-        assert_eq!(todo(Status::Consensus, Role::IndependentAssessor, IA, &none), Todo::RecordConsensus);
-        assert_eq!(todo(Status::Consensus, Role::LineManager, LM, &none), Todo::SeeConsensus);
-        assert_eq!(todo(Status::Decided, Role::Moderator, None, &none), Todo::Moderate);
-        assert_eq!(todo(Status::Released, Role::IndependentAssessor, IA, &none), Todo::Released);
+        assert_eq!(todo(Status::Scheduled, Role::LineManager, LM, &V1, &done), Todo::AwaitSheets);
+        assert_eq!(todo(Status::Consensus, Role::IndependentAssessor, IA, &V1, &none), Todo::RecordConsensus);
+        assert_eq!(todo(Status::Consensus, Role::LineManager, LM, &V1, &none), Todo::SeeConsensus);
+        assert_eq!(todo(Status::Decided, Role::Moderator, None, &V1, &none), Todo::Moderate);
+        assert_eq!(todo(Status::Released, Role::IndependentAssessor, IA, &V1, &none), Todo::Released);
     }
 
     #[test]
@@ -525,16 +581,16 @@ mod tests {
         let none = Facts::default();
         let signed = Facts { own_sign_off: true, ..Facts::default() };
         for status in [Status::Decided, Status::Released] {
-            assert_eq!(todo(status, Role::LineManager, LM, &none), Todo::SignOff, "{status}");
-            assert_eq!(todo(status, Role::TrainingProvider, TP, &none), Todo::SignOff, "{status}");
+            assert_eq!(todo(status, Role::LineManager, LM, &V1, &none), Todo::SignOff, "{status}");
+            assert_eq!(todo(status, Role::TrainingProvider, TP, &V1, &none), Todo::SignOff, "{status}");
             // The independent assessor breaks deadlocks and does not sign off.
-            assert_ne!(todo(status, Role::IndependentAssessor, IA, &none), Todo::SignOff, "{status}");
+            assert_ne!(todo(status, Role::IndependentAssessor, IA, &V1, &none), Todo::SignOff, "{status}");
         }
-        assert_eq!(todo(Status::Decided, Role::LineManager, LM, &signed), Todo::Wait);
-        assert_eq!(todo(Status::Released, Role::LineManager, LM, &signed), Todo::Released);
-        assert_eq!(todo(Status::Decided, Role::Moderator, None, &none), Todo::Moderate);
+        assert_eq!(todo(Status::Decided, Role::LineManager, LM, &V1, &signed), Todo::Wait);
+        assert_eq!(todo(Status::Released, Role::LineManager, LM, &V1, &signed), Todo::Released);
+        assert_eq!(todo(Status::Decided, Role::Moderator, None, &V1, &none), Todo::Moderate);
         // Not before the decision.
-        assert_eq!(todo(Status::Consensus, Role::LineManager, LM, &none), Todo::SeeConsensus);
+        assert_eq!(todo(Status::Consensus, Role::LineManager, LM, &V1, &none), Todo::SeeConsensus);
     }
 
     #[test]

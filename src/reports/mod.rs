@@ -370,8 +370,8 @@ impl AssessorTally {
         t.difference_sum += i64::from(row.difference);
         t.exact += usize::from(row.difference == 0);
         t.adjacent += usize::from(row.difference.abs() <= 1);
-        t.tie_breaks +=
-            usize::from(row.scorer_role == "independent_assessor" && row.decided_by == "independent_assessor");
+        // A deadlock is decided by the tie-breaker's own score, named by its seat.
+        t.tie_breaks += usize::from(row.scorer_role == row.decided_by);
     }
 
     /// Adds one assessment's score rows: to each scorer's tally and to the statistics.

@@ -517,7 +517,7 @@ fn add_trend(
 
 /// Refuses anyone but assessment-body staff.
 pub fn authorise(actor: &Actor) -> AppResult<()> {
-    if may(actor.role, None, Action::ViewReports) {
+    if may(actor.role, None, Action::ViewReports, &Default::default()) {
         Ok(())
     } else {
         Err(AppError::forbidden("only assessment-body staff may run reports"))

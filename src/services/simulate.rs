@@ -431,7 +431,7 @@ pub fn write(
                 &admin,
                 id,
                 epa::PanelInput {
-                    independent_assessor_id: ia.id.clone(),
+                    independent_assessor_id: Some(ia.id.clone()),
                     viva_at: format_time(viva_at),
                     mode: "in_person".into(),
                 }

@@ -19,7 +19,7 @@ use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction
 use crate::domain::eligibility::Warning;
 use crate::domain::gateway::Certificate;
 use crate::domain::guide::{Guide, ItemKey};
-use crate::domain::permissions::Seat;
+use crate::domain::permissions::{Seat, Seating};
 use crate::domain::scoring::AgreedItem;
 use crate::domain::workflow::{self, DeclarationState, Facts, NextStep, Panel, Status, Todo};
 use crate::error::AppResult;
@@ -71,6 +71,9 @@ pub struct AssessmentView {
     /// The one step the viewer is due to take (the home page's grouping); not in the JSON.
     #[serde(skip)]
     pub todo: Todo,
+    /// Who scores and who decides (from the guide); not in the JSON (the standard shows it).
+    #[serde(skip)]
+    pub seating: Seating,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -177,8 +180,18 @@ pub fn panel_of(row: &AssessmentRow) -> Panel<'_> {
     }
 }
 
-/// Where the appointed assessor's declaration stands.
+/// Who scores and who decides on the assessment's panel, as registered from its guide (the v1
+/// panel for an assessment registered before the guide said).
+pub fn seating_of(row: &AssessmentRow) -> AppResult<Seating> {
+    Ok(parse_stored::<Seating>("panel seating", &row.seating_json)?.unwrap_or_default())
+}
+
+/// Where the appointed assessor's declaration stands. A panel without the independent assessor
+/// has no declaration to make: it holds.
 pub fn declaration_state(row: &AssessmentRow) -> AppResult<DeclarationState> {
+    if !seating_of(row)?.has_assessor() {
+        return Ok(DeclarationState::Holds);
+    }
     let stored: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
     Ok(DeclarationState::of(stored.as_ref().map(|d| (d.holds, d.by.as_str())), row.independent_assessor_id.as_deref()))
 }
@@ -194,8 +207,12 @@ impl AssessmentView {
         .seat_of(user_id)
     }
 
-    /// Where the appointed assessor's declaration stands.
+    /// Where the appointed assessor's declaration stands (holds when the panel has no
+    /// independent assessor: there is none to make).
     pub fn declaration_state(&self) -> DeclarationState {
+        if !self.seating.has_assessor() {
+            return DeclarationState::Holds;
+        }
         let d = self.panel.declaration.as_ref();
         DeclarationState::of(d.map(|d| (d.holds, d.by.as_str())), self.panel.independent_assessor_id.as_deref())
     }
@@ -236,12 +253,16 @@ pub fn assessment(actor: &Actor, loaded: &ListRow, guide: &Guide) -> AppResult<A
         own_sheet_submitted: sheets.iter().find(|s| s.user_id == actor.id).map(|s| s.submitted_at.is_some()),
         any_sheet_submitted: sheets.iter().any(|s| s.submitted_at.is_some()),
         own_sign_off: false,
+        referred_back: false,
     };
     let seat = panel_of(row).seat_of(&actor.id);
+    let seating = seating_of(row)?;
     let own_sign_off = seat.is_some_and(|seat| loaded.sign_offs.iter().any(|s| s.seat == seat.as_str()));
-    let facts = Facts { own_sign_off, ..facts };
-    // A seated member with no sheet saved yet has one to fill.
-    let facts = Facts { own_sheet_submitted: facts.own_sheet_submitted.or(seat.map(|_| false)), ..facts };
+    let referred_back = referred_back(loaded.latest_moderation.as_ref(), status)?;
+    let facts = Facts { own_sign_off, referred_back: referred_back.is_some(), ..facts };
+    // A member whose seat scores, with no sheet saved yet, has one to fill.
+    let scorer = seat.filter(|s| seating.scores(*s));
+    let facts = Facts { own_sheet_submitted: facts.own_sheet_submitted.or(scorer.map(|_| false)), ..facts };
     Ok(AssessmentView {
         id: row.id.clone(),
         status,
@@ -267,7 +288,7 @@ pub fn assessment(actor: &Actor, loaded: &ListRow, guide: &Guide) -> AppResult<A
         decision: parse_stored("decision", &row.decision_json)?,
         sign_off: loaded.sign_offs.iter().map(SignOff::from).collect(),
         adjustments: parse_stored("adjustments", &row.adjustments_json)?,
-        referred_back: referred_back(loaded.latest_moderation.as_ref(), status)?,
+        referred_back,
         grade: row.grade.clone(),
         weighted_score: row.weighted_score,
         amended: loaded.appeals.iter().any(super::assessments::amends),
@@ -282,8 +303,9 @@ pub fn assessment(actor: &Actor, loaded: &ListRow, guide: &Guide) -> AppResult<A
         previous_id: row.previous_id.clone(),
         next_id: loaded.next_id.clone(),
         later_attempt: super::assessments::attempt_of(row)?,
-        next_steps: workflow::next_steps(status, actor.role, seat, &facts),
-        todo: workflow::todo(status, actor.role, seat, &facts),
+        next_steps: workflow::next_steps(status, actor.role, seat, &seating, &facts),
+        todo: workflow::todo(status, actor.role, seat, &seating, &facts),
+        seating,
     })
 }
 

@@ -5,7 +5,7 @@
 //! otherwise anything but 401/403/404 (the body or the state may still refuse it: 400, 409).
 
 use crate::app::*;
-use epa_panel::domain::permissions::{can_see, may, Action, Role, Seat};
+use epa_panel::domain::permissions::{can_see, may, Action, Role, Seat, Seating};
 use serde_json::json;
 
 /// One route of the route table (src/web/mod.rs). `{id}` is an assessment, `{standard}` a
@@ -119,7 +119,7 @@ fn expected(route: &Route, role: Role, seat: Option<Seat>) -> Option<u16> {
     if route.on_assessment() && !can_see(role, seat) {
         return Some(404);
     }
-    if !may(role, seat, action) {
+    if !may(role, seat, action, &Seating::default()) {
         return Some(403);
     }
     None

@@ -1372,3 +1372,87 @@ async fn a_reviewer_decides_an_upheld_appeal_on_the_page() {
     assert_ne!(shown["decision"]["grade_before"], shown["decision"]["grade_after"], "{shown}");
     rita.close().await;
 }
+
+/// Runs on both backends, like every integration test.
+mod a_one_seat_assessment_is_scored_and_decided_on_the_pages_by_its_assessor {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::a_one_seat_assessment_is_scored_and_decided_on_the_pages_by_its_assessor(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::a_one_seat_assessment_is_scored_and_decided_on_the_pages_by_its_assessor(super::Backend::Postgres).await;
+    }
+}
+
+/// A C&G 9200 Level 4 award (one seat: the independent assessor; no viva): the assessor scores
+/// every statement and records the decision through the pages, with no consensus console; the
+/// line manager, who does not score, has no sheet and signs off after the decision.
+async fn a_one_seat_assessment_is_scored_and_decided_on_the_pages_by_its_assessor(backend: Backend) {
+    let test = "a_one_seat_assessment_is_scored_and_decided_on_the_pages_by_its_assessor";
+    let Some((app, driver)) = setup(test, backend).await else { return };
+    let people = app.people(Names::default()).await;
+    let panel = people.register(&app, "cg-9200-l4").await;
+    panel.pass_gateway().await;
+    panel.appoint().await;
+    panel.declare().await;
+    set_password(&app, &panel.ia.email);
+    set_password(&app, &panel.lm.email);
+    let id = panel.id.clone();
+    assert_eq!(panel.items().len(), 27, "the level 4 award's 27 statements");
+
+    // The assessor's home page: their sheet is what is due.
+    let ia = Person::new(&driver, &app, "independent assessor").await;
+    ia.sign_in(&panel.ia.email).await;
+    ia.wait_text("Open my score sheet").await;
+    ia.shot_at("70-one-seat-home-tablet-768", 768).await;
+    ia.follow("Open my score sheet").await;
+    let text = ia.wait_text("items scored").await;
+    assert!(text.contains("You are the one scorer"), "{text}");
+    let members = ia.find("ul.members").await.text().await.expect("the members' text");
+    assert!(members.contains("Independent assessor (you)"), "{members}");
+    assert!(!members.contains("Line manager") && !members.contains("Training provider"), "one sheet: {members}");
+    ia.shot_at("71-one-seat-sheet-tablet-768", 768).await;
+    score_and_submit(&ia, &panel, |_| 1, "72-one-seat").await;
+    assert_eq!(panel.status().await, "consensus", "the only sheet moves it on");
+
+    // Nothing to agree: the home page goes straight to the decision.
+    ia.goto("/assessments").await;
+    let text = ia.wait_text("Record the decision").await;
+    assert!(!text.contains("consensus console"), "{text}");
+    ia.follow("Record the decision").await;
+    let text = ia.wait_text("What the panel would decide now").await;
+    assert!(text.contains("Grade: Achieved"), "every statement met: {text}");
+    assert!(text.contains("Scored: decision to record") && !text.contains("panel to agree"), "{text}");
+    assert!(!text.contains("viva record is empty"), "the guide needs no viva record: {text}");
+    assert!(!text.contains("Back to the consensus"), "{text}");
+    ia.shot_at("73-one-seat-decision-tablet-768", 768).await;
+    ia.fill("#field-notes", "Every statement is met by the evidence.").await;
+    ia.press("Confirm the decision").await;
+    ia.wait_text("The decision is recorded").await;
+    assert_eq!(panel.status().await, "decided");
+    let source = ia.source().await;
+    assert!(!source.contains(&format!("/assessments/{id}/consensus")), "no consensus console is offered");
+    // A consensus address typed by hand lands on the decision.
+    ia.goto(&format!("/assessments/{id}/consensus")).await;
+    ia.wait_text("The decision").await;
+    assert_eq!(ia.path().await, format!("/assessments/{id}/decision"));
+    ia.shot_at("74-one-seat-decided-tablet-768", 768).await;
+
+    // The line manager does not score: no sheet, and the sign-off after the decision.
+    let lm = Person::new(&driver, &app, "line manager").await;
+    lm.sign_in(&panel.lm.email).await;
+    let text = lm.wait_text("Sign off the agreed scores").await;
+    assert!(!text.contains("Open my score sheet"), "{text}");
+    lm.goto(&format!("/assessments/{id}")).await;
+    let text = lm.wait_text("does not score on this standard's panel").await;
+    assert!(!text.contains("My score sheet"), "{text}");
+    lm.shot_at("75-one-seat-line-manager-tablet-768", 768).await;
+    lm.goto(&format!("/assessments/{id}/scores")).await;
+    lm.wait_text("whose seats score").await;
+    for p in [ia, lm] {
+        p.close().await;
+    }
+    app.shutdown().await;
+}

@@ -1,9 +1,13 @@
-//! What the guide's new sections drive (the parts built so far): a guide without a level shows
-//! `level: null` end to end, `GET /standards/{id}` shows the panel's seats and tie-breaker and each
-//! criterion's title, group and kind as the guide names them, and a guide that says no viva
-//! record is required is decided without one.
+//! What the guide's sections drive: every shipped guide runs one assessment through the API to a
+//! released outcome; the panel's seats (a one-seat panel scored and decided by its assessor, a
+//! two-seat panel decided by its tie-breaker); a guide without a level shows `level: null` end to
+//! end, `GET /standards/{id}` shows the panel's seats and tie-breaker and each criterion's title,
+//! group and kind as the guide names them, and a guide that says no viva record is required is
+//! decided without one.
 
 use crate::app::*;
+use epa_panel::domain::guide::Guide;
+use epa_panel::domain::permissions::Seat;
 use serde_json::json;
 
 /// The small guide without a level, with a declared kind and a titled criterion (the v1 panel).
@@ -15,19 +19,197 @@ fn nos_guide() -> String {
         + "\n[[kinds]]\nid = \"performance_criterion\"\ntitle = \"Performance criterion\"\n"
 }
 
-both_backends!(a_guide_whose_panel_is_not_the_three_v1_seats_is_refused_for_now, |app| async move {
-    // The workflow runs the three v1 seats only: other panels parse, but are not imported yet.
-    for panel in [
-        "[panel]\nseats = [\"independent_assessor\"]\n",
-        "[panel]\nseats = [\"line_manager\", \"independent_assessor\"]\ntie_breaker = \"independent_assessor\"\n",
-        "[panel]\nseats = [\"line_manager\", \"training_provider\", \"independent_assessor\"]\ntie_breaker = \"line_manager\"\n",
-    ] {
-        let text = nos_guide().replace("id = \"nos-small\"", "id = \"one-seat\"") + panel;
-        let r = app.admin.expect_raw(400, "POST", "/api/v1/standards", "application/toml", &text).await;
-        assert!(r.text.contains("panel.seats") && r.text.contains("not run by this service yet"), "{panel}: {}", r.text);
+/// The gateway step of a run: the v1 fields for a guide with the v1 checks, else every one of the
+/// guide's own checks answered by id, with its evidence.
+async fn pass_the_gateway(panel: &Panel) {
+    let standard_id = panel.view().await["standard_id"].as_str().unwrap().to_string();
+    let standard = panel.admin.get(&format!("/api/v1/standards/{standard_id}")).await;
+    let ids: Vec<String> =
+        standard["gateway"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+    if ids == ["portfolio_complete", "knowledge", "english_maths", "ready"] {
+        return panel.pass_gateway().await;
     }
-    let listed = app.admin.get("/api/v1/standards").await;
-    assert!(!listed.to_string().contains("one-seat"), "nothing stored: {listed}");
+    let checks: serde_json::Map<String, serde_json::Value> = ids
+        .iter()
+        .map(|id| (id.clone(), serde_json::json!({"holds": true, "evidence": format!("Seen: {id}")})))
+        .collect();
+    let g = panel.lm.expect(200, "PUT", &panel.path("/gateway"), serde_json::json!({"checks": checks})).await;
+    assert_eq!(g["status"], "gateway_passed", "{g}");
+    assert_eq!(g["checks"].as_array().map(Vec::len), Some(ids.len()), "{g}");
+}
+
+/// The member of `panel` holding `seat`.
+fn member(panel: &Panel, seat: Seat) -> &Member {
+    match seat {
+        Seat::LineManager => &panel.lm,
+        Seat::TrainingProvider => &panel.tp,
+        Seat::IndependentAssessor => &panel.ia,
+    }
+}
+
+/// Every `*.toml` in `panel-guides/`, parsed.
+fn shipped_guides() -> Vec<(String, Guide)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("panel-guides");
+    let mut out: Vec<(String, Guide)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let guide = Guide::from_toml(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p.file_name().unwrap().to_string_lossy().into_owned(), guide)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+both_backends!(every_shipped_guide_runs_an_assessment_to_a_released_outcome, |app| async move {
+    let guides = shipped_guides();
+    assert_eq!(guides.len(), 7, "the L4 EPA and the six transcribed seed standards");
+    let mut emails_so_far = 0;
+    for (name, guide) in guides {
+        let names = Names { apprentice: format!("Apprentice {}", guide.id), ..Names::default() };
+        let panel = app.registered_for(&guide.id, names).await;
+        pass_the_gateway(&panel).await;
+        // Every shipped guide seats the independent assessor: the panel is appointed and declares.
+        assert!(guide.seating().has_assessor(), "{name}");
+        panel.appoint().await;
+        panel.declare().await;
+        assert_eq!(panel.status().await, "scheduled", "{name}");
+        // Each seat that scores submits the top of the scale on every item.
+        let top = sheet(panel.items(), i64::from(guide.scale.max));
+        for seat in guide.seats() {
+            panel.save(member(&panel, seat), &top, true).await;
+        }
+        assert_eq!(panel.status().await, "consensus", "{name}: every seat's sheet is in");
+        if guide.viva_required() {
+            panel.record_viva().await;
+        }
+        let decider = member(&panel, guide.seating().decider());
+        let d = decider.expect(200, "POST", &panel.path("/decision"), json!({"notes": "Decided."})).await;
+        let best = &guide.grading.grades.last().unwrap().name;
+        assert_eq!(d["grade"], best.as_str(), "{name}: {d}");
+        let agreed = Panel::agreed_of(&d);
+        assert_eq!(agreed.len(), panel.items().len(), "{name}");
+        assert!(agreed.values().all(|(score, by)| *score == i64::from(guide.scale.max) && by == "unanimous"), "{name}");
+        panel.moderate("confirm", "Due process followed.").await;
+        assert_eq!(panel.status().await, "released", "{name}");
+        // The outcome email goes to the apprentice, the line manager and the provider, and names
+        // the guide's award where it has one.
+        emails_so_far += 3;
+        let emails = app.wait_for_emails(emails_so_far).await;
+        let ours: Vec<_> =
+            emails.iter().filter(|e| e.all_text().contains(&format!("Apprentice {}", guide.id))).collect();
+        assert!(!ours.is_empty(), "{name}: the outcome email names the apprentice");
+        if let Some(award) = guide.outcome.as_ref().and_then(|o| o.award.clone()) {
+            for e in &ours {
+                assert!(e.all_text().contains(&award), "{name}: {award} in {}", e.all_text());
+            }
+        }
+    }
+});
+
+/// `SMALL_V1` with a `[panel]` section (and its own id).
+fn seated_guide(id: &str, panel: &str) -> String {
+    SMALL_V1.replace("id = \"small-l3\"", &format!("id = \"{id}\"")) + "\n" + panel
+}
+
+both_backends!(a_one_seat_panel_is_scored_and_decided_by_its_one_assessor, |app| async move {
+    app.import_guide(&seated_guide("one-seat", "[panel]\nseats = [\"independent_assessor\"]\nviva_required = false\n"))
+        .await;
+    let panel = app.panel_for("one-seat", Names::default()).await;
+    // The line manager and the provider do not score and have nothing to do until the decision.
+    let s = sheet(panel.items(), 4);
+    for who in [&panel.lm, &panel.tp] {
+        let e = who.refused(403, "PUT", &panel.path("/scores"), scores_body(&s, false)).await;
+        assert!(e.message.contains("score"), "{}", e.message);
+        let v = who.get(&panel.path("")).await;
+        assert_eq!(v["next_steps"], json!([]), "{v}");
+    }
+    assert_eq!(panel.ia.get(&panel.path("")).await["next_steps"], json!(["declare", "record_viva", "score_sheet"]));
+    // The one sheet moves it to consensus; nothing to agree: every item is agreed as scored.
+    let s = with(s, &[(&panel.items()[0], 2)]);
+    panel.save(&panel.ia, &s, true).await;
+    assert_eq!(panel.status().await, "consensus");
+    let sheets = panel.admin.get(&panel.path("/scores")).await;
+    let roles: Vec<&str> = sheets["sheets"].as_array().unwrap().iter().map(|s| s["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["independent_assessor"]);
+    assert!(sheets["sheets"][0]["scores"].is_array(), "not sealed once the only sheet is in: {sheets}");
+    assert_eq!(panel.ia.get(&panel.path("")).await["next_steps"], json!(["record_viva", "decide"]));
+    panel.lm.refused(403, "POST", &panel.path("/decision"), json!({"notes": "x"})).await;
+    let d = panel.decide().await;
+    assert_eq!(d["grade"], "Not achieved", "{d}");
+    let agreed = Panel::agreed_of(&d);
+    assert_eq!(agreed[&panel.items()[0]], (2, "unanimous".to_string()));
+    assert!(agreed.values().all(|(_, by)| by == "unanimous"));
+    // The line manager and provider sign off what the assessor decided; the assessor does not.
+    for who in [&panel.lm, &panel.tp] {
+        who.expect(200, "PUT", &panel.path("/sign-off"), json!({"agree": true})).await;
+    }
+    panel.ia.refused(403, "PUT", &panel.path("/sign-off"), json!({"agree": true})).await;
+    panel.moderate("confirm", "Due process followed.").await;
+    assert_eq!(panel.status().await, "released");
+    assert_eq!(app.wait_for_emails(3).await.len(), 3, "the line manager and provider are still told");
+});
+
+both_backends!(a_one_seat_decision_referred_back_is_revised_by_its_assessor, |app| async move {
+    app.import_guide(&seated_guide("one-seat", "[panel]\nseats = [\"independent_assessor\"]\nviva_required = false\n"))
+        .await;
+    let panel = app.panel_for("one-seat", Names::default()).await;
+    let queried = panel.items()[0].clone();
+    panel.save(&panel.ia, &sheet(panel.items(), 3), true).await;
+    panel.decide().await;
+    let item = json!({"component": queried.component, "criterion": queried.criterion});
+    let body = json!({"action": "refer_back", "rationale": "Is this really a 3?", "items": [item]});
+    panel.moderator.expect(200, "POST", &panel.path("/moderation"), body).await;
+    // Referred back, the one assessor revises the queried score in a consensus, then decides.
+    let steps = panel.ia.get(&panel.path("")).await["next_steps"].clone();
+    assert_eq!(steps, json!(["record_viva", "record_consensus", "decide"]));
+    panel.agree(vec![agreed(&queried, Some(4), "The evidence is stronger than first scored.")], "Revised.").await;
+    let d = panel.decide().await;
+    let agreed = Panel::agreed_of(&d);
+    assert_eq!(agreed[&queried], (4, "consensus".to_string()));
+    assert!(agreed.iter().filter(|(k, _)| **k != queried).all(|(_, (s, by))| *s == 3 && by == "unanimous"));
+});
+
+both_backends!(a_two_seat_panel_without_an_assessor_is_decided_by_its_tie_breaker, |app| async move {
+    let text = seated_guide(
+        "two-seat",
+        "[panel]\nseats = [\"line_manager\", \"training_provider\"]\ntie_breaker = \"line_manager\"\nviva_required = false\n",
+    );
+    app.import_guide(&text).await;
+    let panel = app.registered_for("two-seat", Names::default()).await;
+    pass_the_gateway(&panel).await;
+    // No independent assessor sits on this panel: naming one is refused, scheduling is enough.
+    let e = panel.admin.refused(400, "PUT", &panel.path("/panel"), panel.panel_body(&panel.ia)).await;
+    assert!(e.message.starts_with("independent_assessor_id"), "{}", e.message);
+    let body = json!({"viva_at": "2026-12-01T10:00:00Z", "mode": "video"});
+    let p = panel.admin.expect(200, "PUT", &panel.path("/panel"), body).await;
+    assert_eq!(p["status"], "scheduled", "{p}");
+    panel
+        .ia
+        .refused(404, "PUT", &panel.path("/declaration"), json!({"no_prior_involvement": true, "conflicts": "none"}))
+        .await;
+    // Both score without a declaration; they disagree on one item.
+    let lm = sheet(panel.items(), 4);
+    let tp = with(lm.clone(), &[(&panel.items()[0], 2)]);
+    panel.save(&panel.lm, &lm, true).await;
+    assert_eq!(panel.status().await, "scheduled");
+    panel.save(&panel.tp, &tp, true).await;
+    assert_eq!(panel.status().await, "consensus");
+    // The tie-breaker records the consensus and the decision; the other seat may not.
+    let items = vec![agreed(&panel.items()[0], None, "We could not agree.")];
+    panel.tp.refused(403, "PUT", &panel.path("/consensus"), json!({"items": items, "notes": ""})).await;
+    panel.lm.expect(200, "PUT", &panel.path("/consensus"), json!({"items": items, "notes": "Deadlock."})).await;
+    let d = panel.lm.expect(200, "POST", &panel.path("/decision"), json!({"notes": "Decided."})).await;
+    let agreed = Panel::agreed_of(&d);
+    assert_eq!(agreed[&panel.items()[0]], (4, "line_manager".to_string()), "the tie-breaker's own score");
+    // The deciding seat does not sign off; the other does.
+    panel.lm.refused(403, "PUT", &panel.path("/sign-off"), json!({"agree": true})).await;
+    panel.tp.expect(200, "PUT", &panel.path("/sign-off"), json!({"agree": false, "dissent": "Too generous."})).await;
+    panel.moderate("confirm", "Due process followed.").await;
+    assert_eq!(panel.status().await, "released");
 });
 
 both_backends!(a_guide_without_a_level_is_null_end_to_end, |app| async move {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::domain::permissions::Seat;
+use crate::domain::permissions::{Seat, Seating};
 
 use super::{Component, Criterion, Grade, Guide, ItemKey, Qualification};
 
@@ -49,20 +49,9 @@ impl Guide {
         }
     }
 
-    /// Why this service cannot run this guide's panel yet (None when it can): the workflow
-    /// still runs the three v1 seats with the independent assessor breaking ties, so a guide
-    /// that names other seats parses and validates but is not imported until it does (issue 10).
-    pub fn panel_not_yet_run(&self) -> Option<String> {
-        let seats = self.seats();
-        let three = seats.len() == Seat::ALL.len() && Seat::ALL.iter().all(|s| seats.contains(s));
-        if three && self.tie_breaker() == Some(Seat::IndependentAssessor) {
-            return None;
-        }
-        let named: Vec<&str> = seats.iter().map(|s| s.as_str()).collect();
-        Some(format!(
-            "a panel of {} is not run by this service yet: panels are the line manager, the training provider and the independent assessor, who breaks deadlocks",
-            named.join(", ")
-        ))
+    /// Who scores and who decides on this guide's panels.
+    pub fn seating(&self) -> Seating {
+        Seating { seats: self.seats(), tie_breaker: self.tie_breaker() }
     }
 
     /// The component scored in the viva / interview: the one marked `interview = true`; for a

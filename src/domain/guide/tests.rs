@@ -463,17 +463,13 @@ fn the_attempts_section_is_optional_and_its_cap_names_a_grade() {
 }
 
 #[test]
-fn only_the_three_v1_seats_with_the_assessor_breaking_ties_are_run_for_now() {
-    assert_eq!(small().panel_not_yet_run(), None);
-    let three = "[panel]\nseats = [\"independent_assessor\", \"line_manager\", \"training_provider\"]\ntie_breaker = \"independent_assessor\"";
-    assert_eq!(Guide::from_toml(&format!("{SMALL}\n{three}\n")).unwrap().panel_not_yet_run(), None);
-    for panel in [
-        "[panel]\nseats = [\"independent_assessor\"]",
-        "[panel]\nseats = [\"line_manager\", \"independent_assessor\"]\ntie_breaker = \"independent_assessor\"",
-        "[panel]\nseats = [\"line_manager\", \"training_provider\", \"independent_assessor\"]\ntie_breaker = \"training_provider\"",
-    ] {
-        let g = Guide::from_toml(&format!("{SMALL}\n{panel}\n")).unwrap();
-        let why = g.panel_not_yet_run().expect(panel);
-        assert!(why.contains("not run by this service yet"), "{why}");
-    }
+fn the_seating_is_the_guide_panel() {
+    use crate::domain::permissions::Seating;
+    assert_eq!(small().seating(), Seating::default());
+    let one = Guide::from_toml(&format!("{SMALL}\n[panel]\nseats = [\"independent_assessor\"]\n")).unwrap();
+    assert_eq!(one.seating(), Seating { seats: vec![Seat::IndependentAssessor], tie_breaker: None });
+    let two = "[panel]\nseats = [\"line_manager\", \"training_provider\"]\ntie_breaker = \"training_provider\"";
+    let g = Guide::from_toml(&format!("{SMALL}\n{two}\n")).unwrap();
+    assert_eq!(g.seating().decider(), Seat::TrainingProvider);
+    assert!(!g.seating().has_assessor());
 }

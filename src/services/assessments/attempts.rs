@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::db::models::*;
-use crate::db::{new_id, now, DbConnection};
+use crate::db::{now, DbConnection};
 use crate::domain::attempt::{self, AttemptKind};
 use crate::domain::guide::Guide;
 use crate::domain::permissions::Action;
@@ -19,6 +19,7 @@ use crate::services::change::{record, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_optional, Actor, Input};
 
+use super::registration::first_attempt_row;
 use super::{find_for, guide_of, parse_stored, to_json, StoredDecision, NOTE_MAX};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -151,38 +152,28 @@ pub fn open_later_attempt(
             at: at.clone(),
         };
         let status = input.kind.starts_in();
+        // The same apprentice, line manager, training provider, standard version and panel seats;
+        // a new independent assessor is appointed.
         let row = AssessmentRow {
-            id: new_id(),
-            apprentice_id: previous.apprentice_id.clone(),
-            standard_id: previous.standard_id.clone(),
             standard_version: previous.standard_version.clone(),
             status: status.as_str().to_string(),
-            line_manager_id: previous.line_manager_id.clone(),
-            training_provider_user_id: previous.training_provider_user_id.clone(),
-            independent_assessor_id: None,
-            viva_at: None,
-            viva_mode: None,
             // A resit stands on the first attempt's gateway; a retake confirms it again.
             gateway_json: match input.kind {
                 AttemptKind::Resit => previous.gateway_json.clone(),
                 AttemptKind::Retake => None,
             },
-            declaration_json: None,
-            viva_record_json: None,
-            consensus_json: None,
-            decision_json: None,
-            grade: None,
-            weighted_score: None,
-            decided_at: None,
-            released_at: None,
-            version: 1,
-            created_at: at.clone(),
-            updated_at: at,
             // The adjustments stand until replaced (they can be, before the EPA).
             adjustments_json: previous.adjustments_json.clone(),
+            seating_json: previous.seating_json.clone(),
             attempt: previous.attempt + 1,
             previous_id: Some(previous.id.clone()),
             attempt_json: Some(to_json(&stored)),
+            ..first_attempt_row(
+                &previous.apprentice_id,
+                &guide,
+                &previous.line_manager_id,
+                &previous.training_provider_user_id,
+            )
         };
         insert_assessment(conn, &row)?;
         let detail = json!({

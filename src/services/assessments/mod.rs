@@ -102,6 +102,8 @@ pub fn seat_of(row: &AssessmentRow, user_id: &str) -> Option<Seat> {
     super::views::panel_of(row).seat_of(user_id)
 }
 
+pub use super::views::seating_of;
+
 /// Finds the assessment for `actor` and checks they may do `action`: 404 when it does not exist
 /// or is not theirs to see, then 403 when they may see it but not do this.
 ///
@@ -118,7 +120,7 @@ pub fn find_for(conn: &mut DbConnection, actor: &Actor, id: &str, action: Action
     if !can_see(actor.role, seat) {
         return Err(AppError::not_found("assessment"));
     }
-    if !may(actor.role, seat, action) {
+    if !may(actor.role, seat, action, &seating_of(&row)?) {
         return Err(AppError::forbidden(forbidden_message(action)));
     }
     let status = row.status.parse().map_err(|e: String| anyhow::anyhow!("assessment {id}: {e}"))?;
@@ -135,13 +137,13 @@ fn forbidden_message(action: Action) -> &'static str {
         }
         Action::AppointPanel | Action::Administer => "only an admin of the assessment body may do this",
         Action::Declare => "only the appointed independent assessor declares independence",
-        Action::RecordViva | Action::Score => "only the panel's members may do this",
+        Action::RecordViva | Action::Score => "only the panel's members who score may do this",
         Action::RecordConsensus | Action::Decide => {
-            "only the independent assessor records the consensus and the decision"
+            "only the panel's tie-breaker (the independent assessor unless the guide names another seat), or the only seat of a one-seat panel, records the consensus and the decision"
         }
         Action::Moderate => "only a moderator who is not on this panel may moderate",
         Action::SignOff => {
-            "only the panel's line manager and training provider sign off the agreed scores; the independent assessor does not"
+            "only the assessment's line manager and training provider sign off the agreed scores, unless their seat made the decision; the independent assessor does not"
         }
         Action::ViewAssessment | Action::ViewAudit => "you may not see this assessment",
         Action::ViewReports => "only assessment-body staff may run reports",

@@ -1,4 +1,5 @@
-//! Appointing the panel: the independent assessor, the viva's time and its mode.
+//! Appointing the panel: the independent assessor (when the guide seats one), the viva's time and
+//! its mode.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -14,12 +15,14 @@ use crate::services::change::{change_with, row_version, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{Actor, Input};
 
-use super::{find_for, guide_of, parse_time, seat_holder};
+use super::{find_for, guide_of, parse_time, seat_holder, seating_of};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PanelInput {
-    pub independent_assessor_id: String,
+    /// Required when the independent assessor is one of the guide's seats; refused otherwise.
+    #[serde(default)]
+    pub independent_assessor_id: Option<String>,
     pub viva_at: String,
     pub mode: String,
 }
@@ -39,8 +42,22 @@ pub fn appoint_panel(
     let step = |Change { conn, row, status, body: input, .. }: Change<'_, PanelInput>, ()| {
         let viva_at = parse_time("viva_at", &input.viva_at)?;
         let mode = VivaMode::parse(&input.mode)?;
-        let assessor =
-            seat_holder(conn, "independent_assessor_id", &input.independent_assessor_id, Seat::IndependentAssessor)?;
+        let seating = seating_of(row)?;
+        let assessor = match (&input.independent_assessor_id, seating.has_assessor()) {
+            (Some(ia), true) => Some(seat_holder(conn, "independent_assessor_id", ia, Seat::IndependentAssessor)?),
+            (None, true) => {
+                return Err(AppError::bad_input(ErrorCode::MissingValue, "the panel needs its independent assessor")
+                    .at("independent_assessor_id"))
+            }
+            (Some(_), false) => {
+                return Err(AppError::bad_input(
+                    ErrorCode::InvalidChoice,
+                    "this standard's panel has no independent assessor (its guide names the seats that score)",
+                )
+                .at("independent_assessor_id"))
+            }
+            (None, false) => None,
+        };
         let next = status.after(Event::PanelAppointed)?;
         if status == Status::Scheduled {
             let submitted = score_sheets_of(conn, id)?.iter().any(|s| s.submitted_at.is_some());
@@ -51,6 +68,14 @@ pub fn appoint_panel(
                 ));
             }
         }
+        let Some(assessor) = assessor else {
+            // No independent assessor sits on this panel: appointing it is scheduling the day.
+            row.viva_at = Some(viva_at.clone());
+            row.viva_mode = Some(mode.as_str().to_string());
+            row.status = next.as_str().to_string();
+            let detail = json!({"independent_assessor_id": null, "viva_at": viva_at, "mode": mode, "reappointment": status == Status::Scheduled, "warnings": []});
+            return Ok(Done::saved(Vec::new(), "panel.appointed", detail));
+        };
         let apprentice = find_apprentice(conn, &row.apprentice_id)?
             .ok_or_else(|| anyhow::anyhow!("assessment {id} has no apprentice"))?;
         if let Some(org) = assessor.organisation_id.as_deref() {

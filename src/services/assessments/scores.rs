@@ -1,5 +1,5 @@
-//! Score sheets: each member's sheet, saved and submitted, sealed from the others until all three
-//! are in; and the submitted sheets as consensus, decision and reports read them.
+//! Score sheets: the sheet of each seat that scores (the guide's seats), saved and submitted,
+//! sealed from the others until every one is in; and the submitted sheets as consensus, decision and reports read them.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::db::models::*;
 use crate::db::{now, DbConnection};
 use crate::domain::guide::{Guide, ItemKey};
-use crate::domain::permissions::{Action, Seat};
+use crate::domain::permissions::{Action, Seat, Seating};
 use crate::domain::scoring::{self, PanelSheets, ScoreInput, Sheet};
 use crate::domain::workflow::{Event, Step};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -15,7 +15,7 @@ use crate::services::change::{change_with, Change, Done};
 use crate::services::standards::Guides;
 use crate::services::{check_optional, Actor, Input};
 
-use super::{carried_over_of, declaration_holds, find_for, guide_of, to_json, Found};
+use super::{carried_over_of, declaration_holds, find_for, guide_of, seating_of, to_json, Found};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -77,16 +77,21 @@ fn write_sheet(guide: &Guide, sheet: &Sheet) -> String {
     to_json(&list)
 }
 
-/// The seated members' user ids, seat by seat.
-fn seated(row: &AssessmentRow) -> Vec<(Seat, String)> {
-    let mut out = vec![
-        (Seat::LineManager, row.line_manager_id.clone()),
-        (Seat::TrainingProvider, row.training_provider_user_id.clone()),
-    ];
-    if let Some(ia) = &row.independent_assessor_id {
-        out.push((Seat::IndependentAssessor, ia.clone()));
-    }
-    out
+/// The user holding each seat that scores, in the guide's seat order (None: the independent
+/// assessor's seat before the panel is appointed).
+fn seated(seating: &Seating, row: &AssessmentRow) -> Vec<(Seat, Option<String>)> {
+    seating
+        .seats
+        .iter()
+        .map(|seat| {
+            let user = match seat {
+                Seat::LineManager => Some(row.line_manager_id.clone()),
+                Seat::TrainingProvider => Some(row.training_provider_user_id.clone()),
+                Seat::IndependentAssessor => row.independent_assessor_id.clone(),
+            };
+            (*seat, user)
+        })
+        .collect()
 }
 
 pub fn save_scores(
@@ -158,10 +163,12 @@ pub fn save_scores(
             json!({"seat": seat.as_str(), "items_saved": saved, "submitted": input.submit, "missing": missing.len()});
         let mut moved_on = false;
         if input.submit {
-            let all_submitted = seated(row).iter().all(|(_, user)| {
-                *user == actor.id || sheets.iter().any(|s| s.user_id == *user && s.submitted_at.is_some())
+            let all_submitted = seated(&seating_of(row)?, row).iter().all(|(_, user)| {
+                user.as_ref().is_some_and(|user| {
+                    *user == actor.id || sheets.iter().any(|s| s.user_id == *user && s.submitted_at.is_some())
+                })
             });
-            if all_submitted && row.independent_assessor_id.is_some() {
+            if all_submitted {
                 let next = status.after(Event::SheetSaved { all_submitted: true })?;
                 row.status = next.as_str().to_string();
                 moved_on = true;
@@ -192,8 +199,8 @@ pub struct SheetsView {
     pub sheets: Vec<SheetView>,
 }
 
-/// The panel's sheets as `actor` may see them: sealed (scores null) until all three are
-/// submitted, except the caller's own.
+/// The sheets of the seats that score as `actor` may see them: sealed (scores null) until every
+/// one is submitted, except the caller's own.
 pub fn view_sheets(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResult<SheetsView> {
     let Found { row, .. } = find_for(conn, actor, id, Action::ViewAssessment)?;
     let rows = score_sheets_of(conn, id)?;
@@ -206,11 +213,11 @@ pub fn sheets_view_of(actor: &Actor, loaded: &crate::db::assessments::ListRow) -
 }
 
 fn sheets_view(actor: &Actor, row: &AssessmentRow, rows: &[ScoreSheetRow]) -> AppResult<SheetsView> {
-    let seats = seated(row);
+    let seats = seated(&seating_of(row)?, row);
     let submitted = |user: &str| rows.iter().any(|s| s.user_id == user && s.submitted_at.is_some());
-    let all_submitted = seats.len() == 3 && seats.iter().all(|(_, u)| submitted(u));
+    let all_submitted = seats.iter().all(|(_, u)| u.as_deref().is_some_and(submitted));
     let mut sheets = Vec::new();
-    for (seat, user) in seats {
+    for (seat, user) in seats.into_iter().filter_map(|(seat, user)| Some((seat, user?))) {
         let sheet = rows.iter().find(|s| s.user_id == user);
         let open = all_submitted || user == actor.id;
         let scores = match (sheet, open) {
@@ -231,20 +238,27 @@ fn sheets_view(actor: &Actor, row: &AssessmentRow, rows: &[ScoreSheetRow]) -> Ap
     Ok(SheetsView { all_submitted, own_version, sheets })
 }
 
-/// The three submitted sheets of an assessment in `consensus` or later.
-pub(super) fn panel_sheets(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<[Sheet; 3]> {
+/// The submitted sheets of the seats that score, with the panel's seating, of an assessment in
+/// `consensus` or later.
+pub(super) fn panel_sheets(conn: &mut DbConnection, row: &AssessmentRow) -> AppResult<(Seating, Vec<(Seat, Sheet)>)> {
     let rows = score_sheets_of(conn, &row.id)?;
-    let sheet_of = |user: &str| -> AppResult<Sheet> {
-        rows.iter().find(|s| s.user_id == user && s.submitted_at.is_some()).map(read_sheet).transpose()?.ok_or_else(
-            || AppError::conflict(ErrorCode::SheetsIncomplete, "not every panel member has submitted a score sheet"),
-        )
-    };
-    let ia = row.independent_assessor_id.as_deref().unwrap_or_default();
-    Ok([sheet_of(&row.line_manager_id)?, sheet_of(&row.training_provider_user_id)?, sheet_of(ia)?])
+    let seating = seating_of(row)?;
+    let incomplete =
+        || AppError::conflict(ErrorCode::SheetsIncomplete, "not every panel member has submitted a score sheet");
+    let mut sheets = Vec::new();
+    for (seat, user) in seated(&seating, row) {
+        let user = user.ok_or_else(incomplete)?;
+        let sheet = rows.iter().find(|s| s.user_id == user && s.submitted_at.is_some()).ok_or_else(incomplete)?;
+        sheets.push((seat, read_sheet(sheet)?));
+    }
+    Ok((seating, sheets))
 }
 
-pub(super) fn as_panel(sheets: &[Sheet; 3]) -> PanelSheets<'_> {
-    PanelSheets { line_manager: &sheets[0], training_provider: &sheets[1], independent_assessor: &sheets[2] }
+pub(super) fn as_panel(panel: &(Seating, Vec<(Seat, Sheet)>)) -> PanelSheets<'_> {
+    PanelSheets {
+        sheets: panel.1.iter().map(|(seat, sheet)| (*seat, sheet)).collect(),
+        tie_breaker: panel.0.tie_breaker,
+    }
 }
 
 /// The sheets of one assessment for reports: (seat, user id, sheet).

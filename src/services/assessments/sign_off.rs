@@ -1,7 +1,10 @@
-//! Sign-off of the agreed scores: after the decision, the line manager and the training provider
-//! (each non-tie-breaking seat; the independent assessor breaks deadlocks and does not sign off)
-//! each record that they agree with the agreed scores, or their dissent with its text. Each call
-//! replaces that seat's sign-off.
+//! Sign-off of the agreed scores: after the decision, the assessment's line manager and training
+//! provider each record that they agree with the agreed scores, or their dissent with its text.
+//! Each call replaces that seat's sign-off. The seat that made the decision (the tie-breaker, or
+//! a one-seat panel's only seat: the independent assessor in v1) does not sign off its own
+//! decision. A line manager or provider whose seat did not score still signs off: for them it
+//! records whether the employer (or provider) accepts the decided outcome, which moderation reads
+//! beside the decision (`Action::SignOff` in `domain::permissions`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -1,7 +1,8 @@
-//! The consensus console (the independent assessor leads it; the panel and staff may watch):
-//! the three scores side by side, disagreements first with the range highlighted; agree a score
-//! or mark a deadlock (the assessor's own score decides). Then the decision page: the grade and
-//! weighted score the service resolves, before the assessor confirms.
+//! The consensus console (the panel's tie-breaker leads it, the independent assessor in v1; the
+//! panel and staff may watch): the scores of the seats that score side by side, disagreements
+//! first with the range highlighted; agree a score or mark a deadlock (the tie-breaker's own score
+//! decides). A one-seat panel has no console: its only sheet is the agreed scores. Then the
+//! decision page: the grade and weighted score the service resolves, before the decider confirms.
 
 use std::collections::BTreeMap;
 
@@ -10,11 +11,11 @@ use serde::Serialize;
 
 use super::assessment::Done;
 use super::scores::by_item;
-use super::view::{component_title, when, Header, Loaded};
+use super::view::{all_seats_words, component_title, decided_by_label, seat_words, when, Header, Loaded};
 use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::guide::ItemKey;
 use crate::domain::permissions::Action;
-use crate::domain::scoring::{AgreedItem, Decision};
+use crate::domain::scoring::{AgreedItem, DecidedBy, Decision};
 use crate::domain::workflow::{NextStep, Step};
 use crate::error::AppError;
 use crate::services::assessments::{
@@ -22,14 +23,12 @@ use crate::services::assessments::{
 };
 use crate::services::Input;
 
-const SEATS: [&str; 3] = ["line_manager", "training_provider", "independent_assessor"];
-
 #[derive(Debug, Serialize)]
 pub struct Cell {
     pub score: Option<i32>,
-    /// The lowest of the three, when they differ.
+    /// The lowest of the panel's scores, when they differ.
     pub low: bool,
-    /// The highest of the three, when they differ.
+    /// The highest of the panel's scores, when they differ.
     pub high: bool,
 }
 
@@ -62,7 +61,8 @@ pub struct ConsensusRow {
     pub disagreement: bool,
     pub options: Vec<AgreeOption>,
     pub deadlock: bool,
-    pub assessor_score: Option<i32>,
+    /// The tie-breaker's own score (what a deadlock leaves the item at).
+    pub decider_score: Option<i32>,
     pub rationale: String,
     pub agreed: Option<String>,
     pub error: bool,
@@ -83,6 +83,12 @@ pub struct ConsensusView {
     pub notice: Option<&'static str>,
     pub error: Option<FormError>,
     pub sealed: bool,
+    /// The seats that score, as the table's columns name them.
+    pub seats: Vec<&'static str>,
+    /// "the independent assessor": whose own score decides a deadlock.
+    pub decider: String,
+    /// "all three", "both": the seats that score.
+    pub all_seats: &'static str,
     pub members: Vec<Member>,
     pub disagreements: Vec<ConsensusRow>,
     pub agreed: Vec<ConsensusRow>,
@@ -141,22 +147,26 @@ pub fn rows(
     let guide = &loaded.guide;
     let open = OpenItems::of(loaded);
     let scores = by_item(sheets);
+    let seating = &loaded.data.seating;
+    let seats: Vec<&str> = seating.seats.iter().map(|s| s.as_str()).collect();
+    let decider_at = seating.seats.iter().position(|s| *s == seating.decider()).unwrap_or(0);
+    let all_seats = all_seats_words(seating);
     let stored = loaded.data.consensus.as_ref().map(|c| &c.consensus);
     let mut rows: Vec<(usize, ConsensusRow, bool)> = Vec::new();
     for (order, key) in guide.score_items().into_iter().enumerate() {
         let by_seat = scores.get(&key);
-        let values: Vec<Option<i32>> = SEATS.iter().map(|s| by_seat.and_then(|m| m.get(s)).map(|x| x.score)).collect();
+        let values: Vec<Option<i32>> = seats.iter().map(|s| by_seat.and_then(|m| m.get(s)).map(|x| x.score)).collect();
         let present: Vec<i32> = values.iter().flatten().copied().collect();
         let (min, max) = (present.iter().copied().min().unwrap_or(0), present.iter().copied().max().unwrap_or(0));
         let disagreement = min != max;
-        let cells = SEATS
+        let cells = seats
             .iter()
             .map(|s| {
                 let score = by_seat.and_then(|m| m.get(s)).map(|e| e.score);
                 Cell { score, low: disagreement && score == Some(min), high: disagreement && score == Some(max) }
             })
             .collect();
-        let comments = SEATS
+        let comments = seats
             .iter()
             .filter_map(|s| {
                 let text = by_seat.and_then(|m| m.get(s)).and_then(|e| e.comment.clone())?;
@@ -173,14 +183,14 @@ pub fn rows(
                 saved.map(|i| i.rationale.clone()).unwrap_or_default(),
             ),
         };
-        let assessor_score = values[2];
+        let decider_score = values.get(decider_at).copied().flatten();
         let kept = open.kept.get(&key);
         let agreed = match (disagreement, saved) {
             _ if kept.is_some() => kept.map(|k| format!("{}: kept as agreed before the refer-back", k.agreed_score)),
-            (false, _) => Some(format!("{min}: all three")),
+            (false, _) => Some(format!("{min}: {all_seats}")),
             (true, Some(i)) => Some(match i.agreed_score {
                 Some(s) => format!("{s}: agreed"),
-                None => format!("{}: the independent assessor's score", assessor_score.unwrap_or_default()),
+                None => format!("{}: {}'s score", decider_score.unwrap_or_default(), seat_words(seating.decider())),
             }),
             (true, None) => None,
         };
@@ -208,7 +218,7 @@ pub fn rows(
                     })
                     .collect(),
                 deadlock: choice.as_deref() == Some("deadlock"),
-                assessor_score,
+                decider_score,
                 rationale,
                 agreed,
                 error: unresolved.contains(&item_name),
@@ -275,11 +285,15 @@ fn console_view(
     let decision_href =
         (loaded.may(NextStep::Decide) && !sealed && (loaded.data.consensus.is_some() || disagreements.is_empty()))
             .then(|| format!("/assessments/{}/decision", loaded.data.id));
+    let seating = &loaded.data.seating;
     ConsensusView {
         header: loaded.header(),
         notice,
         error,
         sealed,
+        seats: seating.seats.iter().map(|s| super::role_label(s.as_str())).collect(),
+        decider: seat_words(seating.decider()),
+        all_seats: all_seats_words(seating),
         members: members(loaded, sheets),
         disagreements,
         agreed,
@@ -315,6 +329,11 @@ pub async fn console_page(
     done: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
     let (loaded, sheets) = context(&page, path.as_str()).await?;
+    if loaded.data.seating.is_single() && loaded.data.referred_back.is_none() {
+        // Nothing to agree on a one-seat panel: its only sheet is the agreed scores (unless
+        // moderation referred the decision back: then its assessor revises what is queried).
+        return Ok(see_other(&format!("/assessments/{}/decision", loaded.data.id)));
+    }
     let view = console_view(&loaded, &sheets, None, None, done.message());
     page.render("pages/consensus.html", "Consensus", &view)
 }
@@ -382,7 +401,11 @@ pub struct DecisionItem {
     pub criterion: String,
     pub agreed_score: i32,
     pub descriptor: String,
-    pub decided_by: &'static str,
+    pub decided_by: String,
+    /// A deadlock left this item to the tie-breaker's own score.
+    pub tie_break: bool,
+    /// Every seat scored it alike (on a one-seat panel, every item).
+    pub unanimous: bool,
     pub rationale: Option<String>,
 }
 
@@ -399,6 +422,14 @@ pub struct DecisionView {
     pub items: Vec<DecisionItem>,
     pub unanimous: Vec<DecisionItem>,
     pub tie_breaks: usize,
+    /// "the independent assessor": whose own score decides a deadlock.
+    pub decider: String,
+    /// "all three", "both", "the one scorer": the seats that score.
+    pub all_seats: &'static str,
+    /// A one-seat panel: no consensus console to go back to (unless referred back).
+    pub single: bool,
+    /// A one-seat panel: its sheet is the agreed scores ("as scored by the one scorer").
+    pub one_scorer: bool,
     pub viva_questions: usize,
     /// Whether the decision waits for the viva record (not when a later attempt carries the viva over).
     pub viva_required: bool,
@@ -406,17 +437,6 @@ pub struct DecisionView {
     pub notes: String,
     pub decided: Option<String>,
     pub can_decide: bool,
-}
-
-pub fn decided_by_label(by: &str) -> &'static str {
-    match by {
-        "unanimous" => "All three",
-        "consensus" => "Agreed by the panel",
-        "independent_assessor" => "The independent assessor's score (no agreement)",
-        "carried_over" => "Carried over from the attempt before",
-        "appeal" => "Amended on appeal",
-        _ => "",
-    }
 }
 
 fn decision_items(loaded: &Loaded, decision: &Decision) -> Vec<DecisionItem> {
@@ -429,7 +449,9 @@ fn decision_items(loaded: &Loaded, decision: &Decision) -> Vec<DecisionItem> {
             criterion: i.criterion.clone(),
             agreed_score: i.agreed_score,
             descriptor: guide.descriptor(i.agreed_score).unwrap_or_default().to_string(),
-            decided_by: decided_by_label(i.decided_by.as_str()),
+            decided_by: decided_by_label(i.decided_by, &loaded.data.seating),
+            tie_break: i.decided_by.is_tie_break(),
+            unanimous: i.decided_by == DecidedBy::Unanimous,
             rationale: i.rationale.clone(),
         })
         .collect()
@@ -458,7 +480,10 @@ async fn decision_view(
             })
             .await?
             .map_err(|e| decision_problem(&e)),
-        None => Err("There is no decision yet: the panel decides once all three score sheets are in and the consensus is recorded.".into()),
+        None => Err(
+            "There is no decision yet: the panel decides once every score sheet is in and any disagreement is agreed."
+                .into(),
+        ),
     };
     let viva_questions = d.viva_record.as_ref().map_or(0, |v| v.questions.len());
     let (grade, weighted, all_items, tie_breaks, problem) = match &preview {
@@ -471,8 +496,7 @@ async fn decision_view(
         ),
         Err(message) => (None, None, vec![], 0, Some(message.clone())),
     };
-    let (unanimous, items): (Vec<DecisionItem>, Vec<DecisionItem>) =
-        all_items.into_iter().partition(|i| i.decided_by == decided_by_label("unanimous"));
+    let (unanimous, items): (Vec<DecisionItem>, Vec<DecisionItem>) = all_items.into_iter().partition(|i| i.unanimous);
     Ok(DecisionView {
         header: loaded.header(),
         unanimous,
@@ -485,6 +509,11 @@ async fn decision_view(
         weighted_score: weighted,
         items,
         tie_breaks,
+        decider: seat_words(d.seating.decider()),
+        all_seats: all_seats_words(&d.seating),
+        // No console to go back to on a one-seat panel, unless its decision was referred back.
+        single: d.seating.is_single() && d.referred_back.is_none(),
+        one_scorer: d.seating.is_single(),
         viva_questions,
         viva_required: crate::services::assessments::viva_record_required(&loaded.guide, d.later_attempt.as_ref()),
         consensus_notes: d.consensus.as_ref().map(|c| c.consensus.notes.clone()).filter(|n| !n.is_empty()),

@@ -20,6 +20,8 @@ pub enum Step {
     Declare,
     Score,
     Agree,
+    /// The only seat of a one-seat panel records the decision (nothing to agree).
+    Decide,
     SignOff,
     Moderate,
     /// An appeal the viewer is appointed to review and decide.
@@ -29,12 +31,13 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 10] = [
+    pub const ALL: [Step; 11] = [
         Self::Gateway,
         Self::Panel,
         Self::Declare,
         Self::Score,
         Self::Agree,
+        Self::Decide,
         Self::SignOff,
         Self::Moderate,
         Self::DecideAppeal,
@@ -49,6 +52,7 @@ impl Step {
             Self::Declare => "Declare your independence",
             Self::Score => "Score",
             Self::Agree => "Agree the scores",
+            Self::Decide => "Record the decision",
             Self::SignOff => "Sign off the agreed scores",
             Self::Moderate => "Moderate",
             Self::DecideAppeal => "Decide an appeal",
@@ -80,6 +84,7 @@ fn wording(todo: Todo) -> (Step, &'static str, &'static str) {
         Todo::AwaitSheets => (Step::Waiting, "Waiting for the other sheets", "/scores"),
         Todo::RecordConsensus => (Step::Agree, "Open the consensus console", "/consensus"),
         Todo::SeeConsensus => (Step::Agree, "See the scores side by side", "/consensus"),
+        Todo::Decide => (Step::Decide, "Record the decision", "/decision"),
         Todo::SignOff => (Step::SignOff, "Sign off the agreed scores", "#sign-off"),
         Todo::Moderate => (Step::Moderate, "Moderate", "/moderation"),
         Todo::Released => (Step::Done, "See the outcome", ""),
@@ -191,7 +196,7 @@ pub async fn my_assessments(page: Page) -> Result<HttpResponse, PageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::permissions::Seat;
+    use crate::domain::permissions::{Seat, Seating};
     use crate::domain::workflow::{self, DeclarationState, Facts, Status};
 
     const IA: Option<Seat> = Some(Seat::IndependentAssessor);
@@ -210,8 +215,24 @@ mod tests {
         declaration: DeclarationState,
         own: Option<bool>,
     ) -> (Step, &'static str, &'static str) {
-        let facts = Facts { declaration, own_sheet_submitted: own, any_sheet_submitted: false, own_sign_off: false };
-        wording(workflow::todo(status, role, seat, &facts))
+        let facts = Facts { declaration, own_sheet_submitted: own, ..Facts::default() };
+        wording(workflow::todo(status, role, seat, &Seating::default(), &facts))
+    }
+
+    #[test]
+    fn a_one_seat_panel_has_its_assessor_score_then_decide_and_the_others_wait() {
+        use Status::*;
+        let one = Seating { seats: vec![Seat::IndependentAssessor], tie_breaker: None };
+        let holds =
+            Facts { declaration: DeclarationState::Holds, own_sheet_submitted: Some(false), ..Facts::default() };
+        let at = |status, role, seat, facts: &Facts| wording(workflow::todo(status, role, seat, &one, facts));
+        assert_eq!(at(Scheduled, Role::IndependentAssessor, IA, &holds).0, Step::Score);
+        let none = Facts { own_sheet_submitted: None, ..holds };
+        assert_eq!(at(Scheduled, Role::LineManager, LM, &none).0, Step::Waiting);
+        let (step, action, page) = at(Consensus, Role::IndependentAssessor, IA, &none);
+        assert_eq!((step, action, page), (Step::Decide, "Record the decision", "/decision"));
+        assert_eq!(at(Consensus, Role::LineManager, LM, &none).0, Step::Waiting);
+        assert_eq!(at(Decided, Role::LineManager, LM, &none).0, Step::SignOff);
     }
 
     #[test]

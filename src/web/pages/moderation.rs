@@ -6,12 +6,12 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::assessment::{email_rows, sign_off_lines, Done, EmailRow, SignOffLine};
-use super::consensus::{decided_by_label, rows, ConsensusRow};
+use super::consensus::{rows, ConsensusRow};
 use super::scores::by_item;
-use super::view::{component_title, day, status_label, when, Header};
+use super::view::{all_seats_words, component_title, day, decided_by_label, seat_words, status_label, when, Header};
 use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::guide::{Guide, ItemKey};
-use crate::domain::permissions::Role;
+use crate::domain::permissions::{Role, Seat};
 use crate::domain::workflow::{NextStep, Status, Step};
 use crate::error::AppError;
 use crate::services::assessments::{self, ModerationInput, SheetsView};
@@ -26,6 +26,8 @@ pub const LARGE_SPREAD: i32 = crate::domain::verification::WIDE_SPREAD;
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Flags {
     pub tie_breaks: usize,
+    /// The seat whose own score decided them (the independent assessor in v1).
+    pub tie_breaker: Option<Seat>,
     pub top_grade: bool,
     pub lowest_grade: bool,
     pub widest_spread: i32,
@@ -43,6 +45,7 @@ impl Flags {
             .unwrap_or(0);
         Flags {
             tie_breaks: decision.map_or(0, crate::domain::scoring::Decision::tie_breaks),
+            tie_breaker: data.seating.tie_breaker,
             top_grade: grades.len() > 1 && grade.is_some_and(|g| grades.last().is_some_and(|t| t.name == g)),
             lowest_grade: grade.is_some_and(|g| grades.first().is_some_and(|l| l.name == g)),
             widest_spread,
@@ -61,9 +64,10 @@ impl Flags {
         let mut out = Vec::new();
         if self.tie_breaks > 0 {
             out.push(format!(
-                "{} item{} decided by the independent assessor",
+                "{} item{} decided by {}",
                 self.tie_breaks,
-                if self.tie_breaks == 1 { "" } else { "s" }
+                if self.tie_breaks == 1 { "" } else { "s" },
+                self.tie_breaker.map_or_else(|| "the tie-breaker".to_string(), seat_words)
             ));
         }
         if self.top_grade {
@@ -180,6 +184,10 @@ struct ModerateView {
     reasons: Vec<String>,
     items: Vec<ConsensusRow>,
     alike: Vec<ConsensusRow>,
+    /// The seats that score, abbreviated for the table's columns ("LM", with the role as title).
+    seats: Vec<(&'static str, &'static str)>,
+    /// "all three", "both", "the one scorer".
+    all_seats: &'static str,
     consensus_notes: String,
     decision_notes: String,
     decided: Option<String>,
@@ -192,6 +200,15 @@ struct ModerateView {
     status_label: &'static str,
     /// The score items a refer-back may name (`query` checkboxes, value `component:criterion`).
     queryable: Vec<QueryOption>,
+}
+
+/// A seat in a narrow table's column heading.
+fn seat_abbreviation(seat: Seat) -> &'static str {
+    match seat {
+        Seat::LineManager => "LM",
+        Seat::TrainingProvider => "TP",
+        Seat::IndependentAssessor => "IA",
+    }
 }
 
 /// A score item a form may query (a `query` checkbox, value `component:criterion`).
@@ -252,7 +269,7 @@ async fn moderate_view(
                 row.agreed = Some(format!(
                     "{}: {}",
                     item.agreed_score,
-                    decided_by_label(item.decided_by.as_str()).to_lowercase()
+                    decided_by_label(item.decided_by, &d.seating).to_lowercase()
                 ));
                 row.rationale = item.rationale.clone().unwrap_or_default();
             }
@@ -267,6 +284,8 @@ async fn moderate_view(
         reasons: flags.reasons(),
         items: disagreements,
         alike: agreed,
+        seats: d.seating.seats.iter().map(|s| (seat_abbreviation(*s), super::role_label(s.as_str()))).collect(),
+        all_seats: all_seats_words(&d.seating),
         consensus_notes: d.consensus.as_ref().map(|c| c.consensus.notes.clone()).unwrap_or_default(),
         decision_notes: d.decision.as_ref().map(|s| s.notes.clone()).unwrap_or_default(),
         decided: d.decision.as_ref().map(|s| format!("{}, {}", loaded.name(&s.by), when(loaded.zone, &s.at))),
@@ -347,10 +366,18 @@ mod tests {
 
     #[test]
     fn flags_say_why_in_words() {
-        let f = Flags { tie_breaks: 2, top_grade: true, lowest_grade: false, widest_spread: 3 };
+        let f = Flags {
+            tie_breaks: 2,
+            tie_breaker: Some(Seat::IndependentAssessor),
+            top_grade: true,
+            lowest_grade: false,
+            widest_spread: 3,
+        };
         assert_eq!(f.weight(), 3);
         let reasons = f.reasons().join("; ");
         assert!(reasons.contains("2 items decided by the independent assessor"), "{reasons}");
+        let by_lm = Flags { tie_breaks: 1, tie_breaker: Some(Seat::LineManager), ..Flags::default() };
+        assert_eq!(by_lm.reasons(), ["1 item decided by the line manager"]);
         assert!(reasons.contains("3 points apart"), "{reasons}");
         assert_eq!(Flags::default().weight(), 0);
     }

@@ -2,7 +2,7 @@
 //! with the guide's descriptors, the criterion's indicators at hand, a comment per item. Drafts
 //! are saved by the "Save draft" button, or as you go by `autosave.js` posting the changed items
 //! to the same address. A review step lists what is missing before the final submit. Other
-//! members' scores are never on this page: the service seals them until all three have submitted.
+//! members' scores are never on this page: the service seals them until every seat that scores has submitted.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -132,6 +132,10 @@ pub struct SheetPageView {
     pub blocked: Option<&'static str>,
     pub members: Vec<MemberState>,
     pub all_submitted: bool,
+    /// A one-seat panel: the sheet is the agreed scores, the decision follows it.
+    pub single: bool,
+    /// "all three", "both": the seats that score.
+    pub all_seats: &'static str,
     pub autosave_key: String,
     pub scale_min: i32,
     pub scale_max: i32,
@@ -235,9 +239,9 @@ struct SheetContext {
 
 async fn sheet_context(page: &Page, id: &str) -> Result<SheetContext, PageError> {
     let loaded = page.load(id).await?;
-    if loaded.seat.is_none() {
+    if !loaded.seat.is_some_and(|s| loaded.data.seating.scores(s)) {
         return Err(page.fail(&AppError::forbidden(
-            "score sheets belong to the panel's members; staff see the scores on the consensus page once all three are in",
+            "score sheets belong to the panel's members whose seats score (the standard's guide names them); staff see the scores on the consensus or decision page once every sheet is in",
         )));
     }
     let (actor, target) = (page.actor.clone(), id.to_string());
@@ -286,6 +290,8 @@ fn sheet_view(
         blocked,
         members: members(loaded, &ctx.sheets, &page.actor.id),
         all_submitted: ctx.sheets.all_submitted,
+        single: loaded.data.seating.is_single(),
+        all_seats: super::view::all_seats_words(&loaded.data.seating),
         autosave_key: format!("{}:{}", loaded.data.id, page.actor.id),
         scale_min: guide.scale.min,
         scale_max: guide.scale.max,
@@ -475,7 +481,7 @@ pub async fn submit(page: Page, path: web::Path<String>, form: Form) -> Result<H
     }
 }
 
-/// Scores by item for the three seats, for pages that show them side by side.
+/// Scores by item for the seats that score, for pages that show them side by side.
 pub fn by_item(sheets: &SheetsView) -> HashMap<ItemKey, BTreeMap<&'static str, StoredScore>> {
     let mut out: HashMap<ItemKey, BTreeMap<&'static str, StoredScore>> = HashMap::new();
     for sheet in &sheets.sheets {

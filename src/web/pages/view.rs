@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::db::DbConnection;
 use crate::domain::attempt::AttemptKind;
 use crate::domain::guide::Guide;
-use crate::domain::permissions::Seat;
+use crate::domain::permissions::{Seat, Seating};
+use crate::domain::scoring::DecidedBy;
 use crate::domain::workflow::{NextStep, Status};
 use crate::error::AppResult;
 use crate::local_time::Zone;
@@ -25,6 +26,9 @@ impl AssessmentView {
     pub fn status_label(&self) -> &'static str {
         if self.referred_back.is_some() {
             "Referred back"
+        } else if self.status == Status::Consensus && self.seating.is_single() {
+            // A one-seat panel has nothing to agree: its sheet is in, the decision is next.
+            "Scored: decision to record"
         } else {
             status_label(self.status)
         }
@@ -49,6 +53,39 @@ impl AssessmentView {
         ids.sort();
         ids.dedup();
         ids
+    }
+}
+
+/// "all three", "both", "the one scorer": the seats that score, as a sentence names them.
+pub fn all_seats_words(seating: &Seating) -> &'static str {
+    match seating.seats.len() {
+        1 => "the one scorer",
+        2 => "both",
+        3 => "all three",
+        _ => "every member",
+    }
+}
+
+/// "the independent assessor": a seat as a sentence names it.
+pub fn seat_words(seat: Seat) -> String {
+    format!("the {}", super::role_label(seat.as_str()).to_lowercase())
+}
+
+/// How an agreed score was reached, as the decision and moderation pages word it.
+pub fn decided_by_label(by: DecidedBy, seating: &Seating) -> String {
+    match by {
+        DecidedBy::Unanimous if seating.is_single() => "As scored".to_string(),
+        DecidedBy::Unanimous => {
+            let words = all_seats_words(seating);
+            let mut chars = words.chars();
+            chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+        }
+        DecidedBy::Consensus => "Agreed by the panel".to_string(),
+        DecidedBy::IndependentAssessor => "The independent assessor's score (no agreement)".to_string(),
+        DecidedBy::LineManager => "The line manager's score (no agreement)".to_string(),
+        DecidedBy::TrainingProvider => "The training provider's score (no agreement)".to_string(),
+        DecidedBy::Appeal => "Amended on appeal".to_string(),
+        DecidedBy::CarriedOver => "Carried over from the attempt before".to_string(),
     }
 }
 

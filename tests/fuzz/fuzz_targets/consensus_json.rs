@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let [a, b, c] = &case.sheets;
     let (lm, tp, ia) = (sheet(a), sheet(b), sheet(c));
-    let sheets = PanelSheets { line_manager: &lm, training_provider: &tp, independent_assessor: &ia };
+    let sheets = PanelSheets::three(&lm, &tp, &ia);
     if let Ok(items) = domain::scoring::resolve(guide, &sheets, &case.consensus) {
         assert_eq!(items.len(), guide.score_items().len());
         let _ = domain::scoring::decide(guide, items);

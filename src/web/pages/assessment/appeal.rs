@@ -43,8 +43,8 @@ pub async fn appeals_shown(
     let appeals = page.run(move |conn| assessments::appeals_of_assessment(conn, &actor, &id)).await?;
     let apprentice = loaded.data.apprentice_name();
     let lines = appeals.iter().rev().map(|a| appeal_line(loaded.zone, a, &apprentice)).collect();
-    let may_lodge =
-        may(page.actor.role, loaded.seat, Action::Administer) && loaded.data.status.is_open(Step::LodgeAppeal);
+    let may_lodge = may(page.actor.role, loaded.seat, Action::Administer, &loaded.data.seating)
+        && loaded.data.status.is_open(Step::LodgeAppeal);
     let lodge = may_lodge.then(|| LodgeForm {
         grounds: posted.map(|(f, _)| f.text("grounds")).unwrap_or_default(),
         requested_by: posted.map(|(f, _)| f.text("requested_by")).unwrap_or_else(|| "apprentice".into()),

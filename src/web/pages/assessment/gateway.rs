@@ -217,7 +217,7 @@ fn gateway_view(
         .collect();
     let checks: Vec<GatewayCheckView> = checks;
     let unmet_checks = checks.iter().filter(|c| !c.met).count();
-    let permitted = may(page.actor.role, loaded.seat, Action::RecordGateway);
+    let permitted = may(page.actor.role, loaded.seat, Action::RecordGateway, &loaded.data.seating);
     let can_edit = loaded.may(NextStep::RecordGateway);
     GatewayView {
         header: loaded.header(),

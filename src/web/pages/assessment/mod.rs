@@ -81,6 +81,8 @@ struct Link {
 struct PanelMember {
     role: &'static str,
     name: String,
+    /// Whether this seat scores on the standard's panel (the guide names the seats).
+    scores: bool,
 }
 
 #[derive(Serialize)]
@@ -89,6 +91,8 @@ struct OverviewView {
     notice: Option<&'static str>,
     links: Vec<Link>,
     panel: Vec<PanelMember>,
+    /// The independent assessor is one of the seats and not appointed yet.
+    assessor_awaited: bool,
     gateway_unmet: Vec<String>,
     declaration: Option<String>,
     viva_questions: usize,
@@ -144,7 +148,9 @@ pub fn email_rows(zone: Zone, emails: &[crate::services::views::EmailView]) -> V
 /// The pages a person may open on this assessment.
 fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
     let (role, seat, id) = (page.actor.role, loaded.seat, &loaded.data.id);
-    let can = |action| may(role, seat, action);
+    let seating = &loaded.data.seating;
+    let can = |action| may(role, seat, action, seating);
+    let scorer = seat.is_some_and(|s| seating.scores(s));
     let mut out = vec![Link {
         href: format!("/assessments/{id}/gateway"),
         label: "Gateway",
@@ -157,7 +163,7 @@ fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
             hint: "appoint the independent assessor and the viva",
         });
     }
-    if seat == Some(Seat::IndependentAssessor) {
+    if seat == Some(Seat::IndependentAssessor) && seating.has_assessor() {
         out.push(Link {
             href: format!("/assessments/{id}/declaration"),
             label: "Declaration",
@@ -171,21 +177,23 @@ fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
             hint: "preparation and the record of questions and responses",
         });
     }
-    if seat.is_some() {
+    if scorer {
         out.push(Link {
             href: format!("/assessments/{id}/scores"),
             label: "My score sheet",
             hint: "score every item alone",
         });
     }
-    if seat.is_some() || role.is_staff() {
+    // A one-seat panel has nothing to agree: its only sheet is the agreed scores (until a
+    // refer-back, which its assessor answers in a consensus).
+    if (scorer || role.is_staff()) && (!seating.is_single() || loaded.data.referred_back.is_some()) {
         out.push(Link {
             href: format!("/assessments/{id}/consensus"),
             label: "Consensus",
-            hint: "the three scores side by side, once all are in",
+            hint: "the panel's scores side by side, once all are in",
         });
     }
-    // The decision and its moderation only once there can be one (all three sheets are in).
+    // The decision and its moderation only once there can be one (every sheet is in).
     let status = loaded.data.status;
     if can(Action::Decide) && status.is_scored() {
         out.push(Link {
@@ -225,18 +233,33 @@ fn overview_view(
     posted: Option<sign_off::SignOffForm>,
 ) -> OverviewView {
     let d = &loaded.data;
+    let scores = |seat: Seat| d.seating.scores(seat);
     let mut panel = vec![
-        PanelMember { role: "Line manager", name: loaded.name(&d.panel.line_manager_id) },
-        PanelMember { role: "Training provider", name: loaded.name(&d.panel.training_provider_user_id) },
+        PanelMember {
+            role: "Line manager",
+            name: loaded.name(&d.panel.line_manager_id),
+            scores: scores(Seat::LineManager),
+        },
+        PanelMember {
+            role: "Training provider",
+            name: loaded.name(&d.panel.training_provider_user_id),
+            scores: scores(Seat::TrainingProvider),
+        },
     ];
     if let Some(ia) = &d.panel.independent_assessor_id {
-        panel.push(PanelMember { role: "Independent assessor", name: loaded.name(ia) });
+        panel.push(PanelMember {
+            role: "Independent assessor",
+            name: loaded.name(ia),
+            scores: scores(Seat::IndependentAssessor),
+        });
     }
+    let assessor_awaited = d.seating.has_assessor() && d.panel.independent_assessor_id.is_none();
     OverviewView {
         header: loaded.header(),
         notice,
         links: links(page, loaded),
         panel,
+        assessor_awaited,
         gateway_unmet: d.gateway.unmet.iter().map(|f| field_label(f).to_string()).collect(),
         declaration: d.panel.declaration.as_ref().map(|decl| {
             if d.declaration_holds() {

@@ -55,6 +55,9 @@ struct PanelView {
     viva_zone: String,
     mode: String,
     can_edit: bool,
+    /// Whether the standard's panel seats an independent assessor (else only the viva's time
+    /// and mode are set).
+    with_assessor: bool,
     /// Why the appointed independent assessor does not meet the assessor register's rules.
     warnings: Vec<Warning>,
 }
@@ -83,6 +86,7 @@ fn panel_view(
         mode: posted.map(|f| f.text("mode")).or_else(|| p.mode.clone()).unwrap_or_default(),
         // Only while no score sheet is submitted (the service's next steps say so).
         can_edit: loaded.may(NextStep::AppointPanel),
+        with_assessor: loaded.data.seating.has_assessor(),
         warnings: Vec::new(),
     }
 }
@@ -158,7 +162,7 @@ pub async fn panel_save(page: Page, path: web::Path<String>, form: Form) -> Resu
         }
     };
     let input = PanelInput {
-        independent_assessor_id: form.text("independent_assessor_id"),
+        independent_assessor_id: Some(form.text("independent_assessor_id")).filter(|ia| !ia.trim().is_empty()),
         viva_at: crate::db::format_time(typed.utc),
         mode: form.text("mode"),
     };

@@ -42,7 +42,7 @@ pub fn later_attempt_form(
     posted: Option<(&Form, &AppError)>,
 ) -> Option<LaterAttemptForm> {
     let d = &loaded.data;
-    if !may(page.actor.role, loaded.seat, Action::Administer) {
+    if !may(page.actor.role, loaded.seat, Action::Administer, &d.seating) {
         return None;
     }
     let guide = &loaded.guide;
