@@ -194,16 +194,6 @@ pub fn kind_label(kind: &str) -> &'static str {
     }
 }
 
-/// The kind of one criterion: "Knowledge", "Skill", "Behaviour".
-pub fn kind_singular(kind: &str) -> &'static str {
-    match kind {
-        "knowledge" => "Knowledge",
-        "skill" => "Skill",
-        "behaviour" => "Behaviour",
-        _ => "Other",
-    }
-}
-
 /// A component's name: its title, else its id.
 pub fn component_title(guide: &Guide, id: &str) -> String {
     guide.component(id).and_then(|c| c.title.clone()).unwrap_or_else(|| id.to_string())
