@@ -90,6 +90,8 @@ pub enum Action {
     AppointPanel,
     Declare,
     RecordViva,
+    /// Record evidence linked to criteria on an assessment (`domain::evidence`).
+    RecordEvidence,
     Score,
     RecordConsensus,
     Decide,
@@ -118,7 +120,7 @@ fn grant(action: Action) -> Grant {
         Action::ViewAssessment | Action::ViewAudit => (&[Admin, Moderator], ANY_SEAT),
         Action::RecordGateway | Action::RecordAdjustments => (&[Admin], &[Seat::LineManager, Seat::TrainingProvider]),
         Action::Declare | Action::RecordConsensus | Action::Decide => (&[], &[Seat::IndependentAssessor]),
-        Action::RecordViva | Action::Score => (&[], ANY_SEAT),
+        Action::RecordViva | Action::RecordEvidence | Action::Score => (&[], ANY_SEAT),
         Action::Moderate => (&[Moderator], &[]),
         // The independent assessor breaks deadlocks and does not sign off.
         Action::SignOff => (&[], &[Seat::LineManager, Seat::TrainingProvider]),
@@ -198,8 +200,11 @@ mod tests {
         for seat in Seat::ALL {
             assert!(may(seat.role(), Some(seat), Action::Score));
             assert!(may(seat.role(), Some(seat), Action::RecordViva));
+            assert!(may(seat.role(), Some(seat), Action::RecordEvidence));
         }
         assert!(!may(Role::Admin, None, Action::Score));
+        assert!(!may(Role::Admin, None, Action::RecordEvidence));
+        assert!(!may(Role::Moderator, None, Action::RecordEvidence));
         assert!(!may(Role::Moderator, None, Action::Score));
     }
 

@@ -32,6 +32,7 @@ mod copy;
 mod crash;
 mod demo;
 mod errors;
+mod evidence;
 mod gateway;
 mod guards;
 mod guides_drive;

@@ -12,6 +12,7 @@ mod appeals;
 mod consensus;
 mod decision;
 mod declaration;
+mod evidence;
 mod gateway;
 mod moderation;
 mod outcome_emails;
@@ -27,6 +28,7 @@ pub use appeals::*;
 pub use consensus::*;
 pub use decision::*;
 pub use declaration::*;
+pub use evidence::*;
 pub use gateway::*;
 pub use moderation::*;
 pub use outcome_emails::*;
@@ -131,7 +133,7 @@ fn forbidden_message(action: Action) -> &'static str {
         }
         Action::AppointPanel | Action::Administer => "only an admin of the assessment body may do this",
         Action::Declare => "only the appointed independent assessor declares independence",
-        Action::RecordViva | Action::Score => "only the panel's members may do this",
+        Action::RecordViva | Action::RecordEvidence | Action::Score => "only the panel's members may do this",
         Action::RecordConsensus | Action::Decide => {
             "only the independent assessor records the consensus and the decision"
         }

@@ -19,7 +19,9 @@ use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::scoring::{self, ScoreEntry, Sheet};
 use crate::domain::workflow::{NextStep, Step};
 use crate::error::AppError;
-use crate::services::assessments::{self, ScoreItemInput, ScoresInput, SheetsView, StoredScore};
+use crate::services::assessments::{
+    self, EvidenceRecord, ScoreItemInput, ScoresInput, SheetsView, StoredScore, StoredVivaRecord,
+};
 use crate::services::Input;
 
 /// Form field names for one item: `s:component:criterion` (score), `c:…` (comment).
@@ -108,6 +110,8 @@ pub struct ItemView {
 /// One evidence record as the sheet shows it beside an item.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvidenceLine {
+    /// The record's anchor on the evidence page.
+    pub anchor: String,
     pub kind: String,
     pub title: String,
 }
@@ -180,6 +184,40 @@ pub struct SheetPageView {
 pub struct Beside {
     pub evidence: HashMap<ItemKey, Vec<EvidenceLine>>,
     pub probed_by: HashMap<ItemKey, Vec<String>>,
+}
+
+/// The anchor of an evidence record on the evidence page.
+pub fn evidence_anchor(id: &str) -> String {
+    format!("evidence-{id}")
+}
+
+/// How much of a viva question the sheet shows beside an item.
+const QUESTION_SHOWN: usize = 160;
+
+/// What the sheet shows beside each item: the evidence records naming it, and the viva questions
+/// that probe it.
+pub fn beside(evidence: &[EvidenceRecord], viva: Option<&StoredVivaRecord>) -> Beside {
+    let mut out = Beside::default();
+    for record in evidence {
+        for key in &record.criteria {
+            let line = EvidenceLine {
+                anchor: evidence_anchor(&record.id),
+                kind: record.kind_title.clone(),
+                title: record.title.clone(),
+            };
+            out.evidence.entry(key.clone()).or_default().push(line);
+        }
+    }
+    for q in viva.map_or(&[][..], |v| v.questions.as_slice()) {
+        let shown = match q.question.char_indices().nth(QUESTION_SHOWN) {
+            Some((at, _)) => format!("{}…", &q.question[..at]),
+            None => q.question.clone(),
+        };
+        for key in &q.criteria {
+            out.probed_by.entry(key.clone()).or_default().push(shown.clone());
+        }
+    }
+    out
 }
 
 /// The anchor of a section of a component: its group, or the component's items without one.
@@ -317,9 +355,17 @@ async fn sheet_context(page: &Page, id: &str) -> Result<SheetContext, PageError>
             "score sheets belong to the panel's members; staff see the scores on the consensus page once all three are in",
         )));
     }
-    let (actor, target) = (page.actor.clone(), id.to_string());
-    let sheets = page.run(move |conn| assessments::view_sheets(conn, &actor, &target)).await?;
-    Ok(SheetContext { loaded, sheets, beside: Beside::default() })
+    let (actor, target, guides) = (page.actor.clone(), id.to_string(), page.state.guides.clone());
+    let (sheets, evidence) = page
+        .run(move |conn| {
+            Ok((
+                assessments::view_sheets(conn, &actor, &target)?,
+                assessments::view_evidence(conn, &guides, &actor, &target)?,
+            ))
+        })
+        .await?;
+    let beside = beside(&evidence.evidence, loaded.data.viva_record.as_ref());
+    Ok(SheetContext { loaded, sheets, beside })
 }
 
 fn sheet_view(
