@@ -41,7 +41,8 @@ impl Api {
     }
 }
 
-/// The size the body would have sent gzip-compressed (the server sends it uncompressed).
+/// The body gzip-compressed at the default level: about what a browser receives (the pages are
+/// sent gzip-compressed to clients that ask; this bench's client does not).
 fn gzipped(body: &[u8]) -> usize {
     use std::io::Write;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
