@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::db::DbConnection;
-use crate::domain::guide::Guide;
+use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::Seat;
 use crate::domain::workflow::{NextStep, Status};
 use crate::error::AppResult;
@@ -192,6 +192,24 @@ pub fn kind_label(kind: &str) -> &'static str {
         "behaviour" => "Behaviours",
         _ => "Other",
     }
+}
+
+/// An item as a form posts it: `component:criterion` (a viva question's or an evidence record's
+/// choices).
+pub fn item_value(key: &ItemKey) -> String {
+    format!("{}:{}", key.component, key.criterion)
+}
+
+/// The items a form posts under `name` (repeated, `component:criterion` each). A value that names
+/// nothing goes to the service as it is, which refuses it naming the field.
+pub fn posted_items(form: &super::Form, name: &str) -> Vec<ItemKey> {
+    form.all(name)
+        .iter()
+        .map(|v| match v.split_once(':') {
+            Some((component, criterion)) => ItemKey::new(component, criterion),
+            None => ItemKey::new("", v.as_str()),
+        })
+        .collect()
 }
 
 /// A component's name: its title, else its id.

@@ -7,11 +7,12 @@ use serde::Serialize;
 
 use super::{e_status, path_id, Done};
 use crate::domain::guide::{Guide, ItemKey};
+use crate::domain::permissions::{may, Action, Role};
 use crate::domain::workflow::Step;
 use crate::services::assessments::{self, EvidenceInput, EvidenceView};
 use crate::services::Input;
 use crate::web::pages::scores::evidence_anchor;
-use crate::web::pages::view::{component_title, when, Header, Loaded};
+use crate::web::pages::view::{component_title, item_value, posted_items, when, Header, Loaded};
 use crate::web::pages::{see_other, Form, FormError, Page, PageError};
 
 #[derive(Serialize)]
@@ -60,25 +61,8 @@ struct EvidencePageView {
     description: String,
 }
 
-/// An item as the form posts it (`component:criterion`).
-fn item_value(key: &ItemKey) -> String {
-    format!("{}:{}", key.component, key.criterion)
-}
-
 fn item_label(guide: &Guide, key: &ItemKey) -> String {
     format!("{} ({})", key.criterion, component_title(guide, &key.component))
-}
-
-/// The criteria posted (`criteria`, repeated); a value that names nothing goes to the service,
-/// which refuses it naming the field.
-fn posted_criteria(form: &Form) -> Vec<ItemKey> {
-    form.all("criteria")
-        .iter()
-        .map(|v| match v.split_once(':') {
-            Some((component, criterion)) => ItemKey::new(component, criterion),
-            None => ItemKey::new("", v.as_str()),
-        })
-        .collect()
 }
 
 fn choice_groups(guide: &Guide, chosen: &[String]) -> Vec<ChoiceGroup> {
@@ -108,6 +92,7 @@ fn choice_groups(guide: &Guide, chosen: &[String]) -> Vec<ChoiceGroup> {
 }
 
 fn page_view(
+    role: Role,
     loaded: &Loaded,
     evidence: &EvidenceView,
     posted: Option<&Form>,
@@ -133,7 +118,7 @@ fn page_view(
                 by: format!("{}, {}", loaded.name(&r.by), when(loaded.zone, &r.at)),
             })
             .collect(),
-        can_record: loaded.seat.is_some() && loaded.data.status.is_open(Step::RecordEvidence),
+        can_record: may(role, loaded.seat, Action::RecordEvidence) && loaded.data.status.is_open(Step::RecordEvidence),
         kinds: evidence
             .kinds
             .iter()
@@ -164,7 +149,7 @@ pub async fn evidence_page(
     let id = path_id(&path);
     let loaded = page.load(&id).await?;
     let evidence = evidence_of(&page, &id).await?;
-    let view = page_view(&loaded, &evidence, None, None, done.message());
+    let view = page_view(page.actor.role, &loaded, &evidence, None, None, done.message());
     page.render("pages/evidence.html", "Evidence", &view)
 }
 
@@ -176,7 +161,7 @@ pub async fn evidence_save(page: Page, path: web::Path<String>, form: Form) -> R
         kind: form.text("kind"),
         title: form.text("title"),
         description: form.text("description"),
-        criteria: posted_criteria(&form),
+        criteria: posted_items(&form, "criteria"),
     };
     let (actor, guides, target) = (page.actor.clone(), page.state.guides.clone(), id.clone());
     let result = page
@@ -189,7 +174,7 @@ pub async fn evidence_save(page: Page, path: web::Path<String>, form: Form) -> R
         Err(e) => {
             let loaded = page.load(&id).await?;
             let evidence = evidence_of(&page, &id).await?;
-            let view = page_view(&loaded, &evidence, Some(&form), Some(FormError::from_app(&e)), None);
+            let view = page_view(page.actor.role, &loaded, &evidence, Some(&form), Some(FormError::from_app(&e)), None);
             page.render_status(e_status(&e), "pages/evidence.html", "Evidence", &view)
         }
     }

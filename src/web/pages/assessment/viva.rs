@@ -8,11 +8,11 @@ use serde::Serialize;
 
 use super::{e_status, path_id, Done};
 use crate::domain::assessment::{KnowledgeRoute, VivaQuestion};
-use crate::domain::guide::{Guide, ItemKey};
+use crate::domain::guide::Guide;
 use crate::domain::workflow::NextStep;
 use crate::services::assessments::{self, VivaRecordInput};
 use crate::services::Input;
-use crate::web::pages::view::{component_title, kind_label, when, Header, Loaded};
+use crate::web::pages::view::{component_title, item_value, kind_label, posted_items, when, Header, Loaded};
 use crate::web::pages::{see_other, Form, FormError, Page, PageError};
 
 #[derive(Serialize)]
@@ -53,11 +53,6 @@ struct ItemChoices {
 struct ItemChoice {
     value: String,
     label: String,
-}
-
-/// A question's items as the form posts them (`component:criterion`).
-fn item_value(key: &ItemKey) -> String {
-    format!("{}:{}", key.component, key.criterion)
 }
 
 fn question_row(guide: &Guide, n: usize, q: VivaQuestion) -> QuestionRow {
@@ -180,18 +175,6 @@ fn item_choices(guide: &Guide) -> Vec<ItemChoices> {
         }
     }
     out
-}
-
-/// The items a posted list names (`component:criterion` each; the service checks them against
-/// the guide, so a value that names nothing is refused there, naming the question).
-fn posted_items(form: &Form, name: &str) -> Vec<ItemKey> {
-    form.all(name)
-        .iter()
-        .map(|v| match v.split_once(':') {
-            Some((component, criterion)) => ItemKey::new(component, criterion),
-            None => ItemKey::new("", v.as_str()),
-        })
-        .collect()
 }
 
 /// The record as posted: the existing rows (`question_N`/`response_N`/`criteria_N`; a row whose
