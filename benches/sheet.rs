@@ -73,6 +73,11 @@ async fn measure(http: &reqwest::Client, url: &str, cookie: &str, rounds: usize)
 }
 
 fn main() {
+    // `cargo test --benches` runs this without `--bench`: it only says how to run it.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("sheet: a benchmark; run it with `cargo bench --bench sheet`");
+        return;
+    }
     let rounds: usize = std::env::var("EPA_BENCH_SHEET_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     let dir = tempfile::tempdir().expect("tempdir");
     let database_url = std::env::var("EPA_BENCH_DATABASE_URL")
