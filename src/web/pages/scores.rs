@@ -614,6 +614,7 @@ pub fn by_item(sheets: &SheetsView) -> HashMap<ItemKey, BTreeMap<&'static str, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::assessment::VivaQuestion;
 
     fn guide() -> Guide {
         Guide::from_toml(include_str!("../../../panel-guides/senior-housing-property-management-l4.toml")).unwrap()
@@ -695,5 +696,53 @@ mod tests {
         // The NOS's areas repeat their section's title: no second heading.
         assert!(sections[0].areas.iter().all(|a| !a.heading));
         assert_eq!(sections[0].areas[0].items[0].kind, "Performance criterion");
+    }
+
+    #[test]
+    fn beside_each_item_the_evidence_naming_it_and_the_viva_questions_probing_it() {
+        let (a, b) = (ItemKey::new("project", "K1"), ItemKey::new("viva", "S1"));
+        let record = EvidenceRecord {
+            id: "e1".into(),
+            assessment_id: "x".into(),
+            kind: "witness_testimony".into(),
+            kind_title: "Witness testimony".into(),
+            title: "From the manager".into(),
+            description: String::new(),
+            criteria: vec![a.clone(), b.clone()],
+            by: "u".into(),
+            at: "2026-12-01T10:00:00Z".into(),
+        };
+        let long = "é".repeat(QUESTION_SHOWN + 5);
+        let viva = StoredVivaRecord {
+            questions: vec![
+                VivaQuestion { question: long.clone(), response: String::new(), criteria: vec![b.clone()] },
+                VivaQuestion { question: "Unlinked?".into(), response: String::new(), criteria: vec![] },
+            ],
+            by: "u".into(),
+            at: "2026-12-01T10:00:00Z".into(),
+        };
+        let out = beside(std::slice::from_ref(&record), Some(&viva));
+        for key in [&a, &b] {
+            let lines = &out.evidence[key];
+            assert_eq!(
+                (lines.len(), lines[0].kind.as_str(), lines[0].anchor.as_str()),
+                (1, "Witness testimony", "evidence-e1")
+            );
+        }
+        assert!(!out.probed_by.contains_key(&a));
+        let shown = &out.probed_by[&b];
+        assert_eq!(shown.len(), 1, "only the question naming it");
+        assert_eq!(shown[0].chars().count(), QUESTION_SHOWN + 1, "cut at a character, with an ellipsis");
+        assert!(shown[0].ends_with('…') && long.starts_with(shown[0].trim_end_matches('…')));
+    }
+
+    #[test]
+    fn kinds_read_as_the_guide_names_them() {
+        let g = Guide::from_toml(include_str!("../../../tests/guides/long-sheet.toml")).unwrap();
+        assert_eq!(
+            g.kind_title(&crate::domain::guide::CriterionKind::new("knowledge_statement")),
+            "Knowledge statement"
+        );
+        assert_eq!(g.kind_title(&crate::domain::guide::CriterionKind::new("skill")), "Skill");
     }
 }
