@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("pages/panel.html", include_str!("../templates/pages/panel.html")),
     ("pages/declaration.html", include_str!("../templates/pages/declaration.html")),
     ("pages/viva.html", include_str!("../templates/pages/viva.html")),
+    ("pages/evidence.html", include_str!("../templates/pages/evidence.html")),
     ("pages/scores.html", include_str!("../templates/pages/scores.html")),
     ("pages/review.html", include_str!("../templates/pages/review.html")),
     ("pages/consensus.html", include_str!("../templates/pages/consensus.html")),

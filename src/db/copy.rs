@@ -73,6 +73,7 @@ pub fn copy(from: &DatabaseUrl, to: &DatabaseUrl) -> anyhow::Result<Copied> {
             copy_table!(src, dst, sign_offs, super::sign_offs::SignOffRow, (sign_offs::assessment_id, sign_offs::seat)),
             copy_table!(src, dst, assessor_records, AssessorRecordRow, assessor_records::user_id),
             copy_table!(src, dst, appeals, super::appeals::AppealRow, appeals::id),
+            copy_table!(src, dst, evidence, super::evidence::EvidenceRow, evidence::id),
             copy_table!(src, dst, audit_entries, AuditEntry, audit_entries::seq),
             copy_table!(src, dst, audit_sealed, SealedHead, audit_sealed::chain),
             copy_table!(

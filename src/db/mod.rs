@@ -6,6 +6,7 @@ pub mod assessments;
 pub mod assessors;
 pub mod audit;
 pub mod copy;
+pub mod evidence;
 pub mod idempotency;
 pub mod models;
 pub mod outbox;

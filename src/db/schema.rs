@@ -212,6 +212,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    evidence (id) {
+        id -> Text,
+        assessment_id -> Text,
+        kind -> Text,
+        title -> Text,
+        description -> Text,
+        criteria_json -> Text,
+        recorded_by -> Text,
+        recorded_at -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -223,6 +236,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_offs,
     assessor_records,
     appeals,
+    evidence,
     audit_entries,
     audit_head,
     audit_sealed,

@@ -133,11 +133,14 @@ impl Declaration {
     }
 }
 
-/// One question put at the viva and the apprentice's response.
+/// One question put at the viva and the apprentice's response, with the items it probes (none
+/// named: `[]`; checked against the guide by `domain::evidence::check_criteria`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VivaQuestion {
     pub question: String,
     pub response: String,
+    #[serde(default)]
+    pub criteria: Vec<crate::domain::guide::ItemKey>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

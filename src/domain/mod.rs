@@ -8,6 +8,7 @@ pub mod attempt;
 pub mod audit;
 pub mod eligibility;
 pub mod error;
+pub mod evidence;
 #[cfg(test)]
 mod fuzz_corpus;
 pub mod gateway;

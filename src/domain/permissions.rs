@@ -130,6 +130,8 @@ pub enum Action {
     AppointPanel,
     Declare,
     RecordViva,
+    /// Record evidence linked to criteria on an assessment (`domain::evidence`).
+    RecordEvidence,
     Score,
     RecordConsensus,
     Decide,
@@ -160,6 +162,7 @@ fn grant(action: Action) -> Grant {
         Action::Declare => (&[], &[Seat::IndependentAssessor]),
         // Narrowed by the panel's seating in `may`: only the seats that score, only the decider.
         Action::RecordConsensus | Action::Decide | Action::RecordViva | Action::Score => (&[], ANY_SEAT),
+        Action::RecordEvidence => (&[], ANY_SEAT),
         Action::Moderate => (&[Moderator], &[]),
         // The seat that decides (the independent assessor in v1) does not sign off.
         Action::SignOff => (&[], &[Seat::LineManager, Seat::TrainingProvider]),
@@ -279,8 +282,11 @@ mod tests {
         for seat in Seat::ALL {
             assert!(may(seat.role(), Some(seat), Action::Score));
             assert!(may(seat.role(), Some(seat), Action::RecordViva));
+            assert!(may(seat.role(), Some(seat), Action::RecordEvidence));
         }
         assert!(!may(Role::Admin, None, Action::Score));
+        assert!(!may(Role::Admin, None, Action::RecordEvidence));
+        assert!(!may(Role::Moderator, None, Action::RecordEvidence));
         assert!(!may(Role::Moderator, None, Action::Score));
     }
 

@@ -458,12 +458,14 @@ pub fn write(
             }
             epa::record_viva(
                 conn,
+                guides,
                 ia,
                 id,
                 epa::VivaRecordInput {
                     questions: vec![VivaQuestion {
                         question: "Talk us through a piece of work from your portfolio (simulated).".into(),
                         response: "A simulated answer.".into(),
+                        criteria: vec![],
                     }],
                 }
                 .into(),

@@ -58,6 +58,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/assessments/{id}/panel", web::put().to(assessments::panel))
                 .route("/assessments/{id}/declaration", web::put().to(assessments::declaration))
                 .route("/assessments/{id}/viva-record", web::put().to(assessments::viva_record))
+                .route("/assessments/{id}/evidence", web::post().to(assessments::record_evidence))
+                .route("/assessments/{id}/evidence", web::get().to(assessments::evidence))
                 .route("/assessments/{id}/scores", web::put().to(assessments::save_scores))
                 .route("/assessments/{id}/scores", web::get().to(assessments::sheets))
                 .route("/assessments/{id}/consensus", web::put().to(assessments::consensus))

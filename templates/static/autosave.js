@@ -135,7 +135,69 @@
   if (Object.keys(pending).length) { schedule(500); }
 })();
 
-// 2. Import page: a chosen CSV file is read into the text box, so it can be checked before it is
+// 2. The long score sheet: each section's progress and the count of items scored follow the
+// radios as they change (the server writes them right on load, so without this script they are
+// right until the next change), and "Next unscored item" goes to the first item still to score
+// after the one being worked on (wrapping round), focusing its first score. Without the script
+// that link goes to the first item unscored when the page was loaded.
+(function () {
+  "use strict";
+  var form = document.getElementById("field-scores");
+  var next = document.getElementById("next-unscored");
+  if (!form || !next || !form.querySelectorAll) { return; }
+  var items = Array.prototype.slice.call(form.querySelectorAll(".item"));
+  var current = null;
+
+  function scored(item) { return !!item.querySelector('input[type="radio"]:checked'); }
+  function refresh() {
+    Array.prototype.forEach.call(form.querySelectorAll("section[data-section]"), function (section) {
+      var all = section.querySelectorAll(".item");
+      var done = Array.prototype.filter.call(all, scored).length;
+      var text = done + "/" + all.length;
+      Array.prototype.forEach.call(document.querySelectorAll('[data-progress="' + section.id + '"]'), function (el) {
+        el.textContent = text;
+        el.classList.toggle("complete", done === all.length);
+      });
+    });
+    var counter = document.getElementById("scored-count");
+    if (counter) { counter.textContent = String(items.filter(scored).length); }
+    var target = following();
+    next.hidden = !target;
+    if (target) { next.setAttribute("href", "#" + target.id); }
+  }
+  // The first unscored item after the current one, wrapping round; null when all are scored.
+  function following() {
+    var from = current ? items.indexOf(current) : -1;
+    for (var k = 1; k <= items.length; k++) {
+      var item = items[(from + k) % items.length];
+      if (!scored(item)) { return item; }
+    }
+    return null;
+  }
+  form.addEventListener("focusin", function (e) {
+    var item = e.target.closest && e.target.closest(".item");
+    if (item) { current = item; }
+  });
+  form.addEventListener("change", function (e) {
+    var item = e.target.closest && e.target.closest(".item");
+    if (item) { current = item; }
+    refresh();
+  });
+  next.addEventListener("click", function (e) {
+    var target = following();
+    if (!target) { return; }
+    e.preventDefault();
+    current = target;
+    target.scrollIntoView({ block: "start" });
+    if (window.history && window.history.replaceState) { window.history.replaceState(null, "", "#" + target.id); }
+    var radio = target.querySelector('input[type="radio"]');
+    if (radio) { radio.focus({ preventScroll: true }); }
+    refresh();
+  });
+  refresh();
+})();
+
+// 3. Import page: a chosen CSV file is read into the text box, so it can be checked before it is
 // sent. Without this script the box still takes pasted text (the file picker stays hidden).
 (function () {
   "use strict";

@@ -1456,3 +1456,103 @@ async fn a_one_seat_assessment_is_scored_and_decided_on_the_pages_by_its_assesso
     }
     app.shutdown().await;
 }
+
+/// Runs on both backends, like every integration test.
+mod a_long_sheet_reads_in_sections_at_tablet_width {
+    #[actix_web::test]
+    async fn sqlite() {
+        super::a_long_sheet_reads_in_sections_at_tablet_width(super::Backend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        super::a_long_sheet_reads_in_sections_at_tablet_width(super::Backend::Postgres).await;
+    }
+}
+
+/// The 135-item sheet at 768 px: the sections as headings with a jump list and their progress
+/// (right on load, and following the radios), "Next unscored item" one tap away in the sticky
+/// bar, stepping through what is still to score; autosave as on the L4 sheet.
+async fn a_long_sheet_reads_in_sections_at_tablet_width(backend: Backend) {
+    let Some((app, driver)) = setup("a_long_sheet_reads_in_sections_at_tablet_width", backend).await else { return };
+    assert_eq!(app.import_guide(crate::app::LONG_SHEET).await.0, 201);
+    let panel = app.panel_for("long-sheet", Names::default()).await;
+    let items = panel.items().to_vec();
+    assert_eq!(items.len(), 135);
+    // Two items of the first section are scored already (through the API).
+    panel.save(&panel.lm, &with(Sheet::new(), &[(&items[0], 3), (&items[1], 4)]), false).await;
+    set_password(&app, &panel.lm.email);
+    let lm = Person::new(&driver, &app, "line manager").await;
+    lm.sign_in(&panel.lm.email).await;
+    lm.width(768).await;
+    lm.goto(&format!("/assessments/{}/scores", panel.id)).await;
+    lm.wait_text("items scored").await;
+    let mut checks = Checks(Vec::new());
+
+    let progress = |section: &str| {
+        format!(
+            r#"return Array.prototype.map.call(document.querySelectorAll('[data-progress="{section}"]'), e => e.textContent);"#
+        )
+    };
+    let first = "sec-observation-section-1";
+    let sections = count(&lm, "nav#sections li a").await;
+    checks.check(sections == 16, format!("the jump list has the 16 sections: {sections}"));
+    let headings = count(&lm, "section[data-section] > h3").await;
+    checks.check(headings == 16, format!("each section is a heading: {headings}"));
+    let shown = lm.js(&progress(first)).await;
+    checks
+        .check(shown == json!(["2/11", "2/11"]), format!("section 1's progress in the jump list and heading: {shown}"));
+    lm.shot_at("50-long-sheet-tablet", 768).await;
+    lm.width(768).await;
+
+    // The jump list: section 5's heading comes to the top, under the sticky bar.
+    lm.click("nav#sections a[href=\"#sec-observation-section-5\"]").await;
+    let landed = lm
+        .js(r#"const s = document.getElementById('sec-observation-section-5'); const bar = document.querySelector('.progress');
+               return [s.getBoundingClientRect().top, bar.getBoundingClientRect().bottom, window.innerHeight];"#)
+        .await;
+    let (top, bar, inner) =
+        (landed[0].as_f64().unwrap_or(-1.0), landed[1].as_f64().unwrap_or(f64::MAX), landed[2].as_f64().unwrap_or(0.0));
+    checks.check(
+        top >= bar - 0.5 && top < inner / 2.0,
+        format!("section 5 starts at {top} px, the bar ends at {bar} px"),
+    );
+
+    // "Next unscored item", in the sticky bar: from the top, the first item not scored (the
+    // third); after scoring it, the one after it.
+    lm.js("window.scrollTo(0, 0); return null").await;
+    lm.click("#next-unscored").await;
+    let focused = r#"const a = document.activeElement; const item = a && a.closest('.item');
+                     return [a ? a.name || null : null, item ? item.getBoundingClientRect().top : null,
+                             document.querySelector('.progress').getBoundingClientRect().bottom];"#;
+    let at = lm.js(focused).await;
+    let name = |item: &Item| format!("s:{}:{}", item.component, item.criterion);
+    checks.check(at[0] == json!(name(&items[2])), format!("the first unscored item's score has the focus: {at}"));
+    checks.check(
+        at[1].as_f64().unwrap_or(-1.0) >= at[2].as_f64().unwrap_or(f64::MAX) - 0.5,
+        format!("the item is in view under the bar: {at}"),
+    );
+    lm.click(&radio(&items[2], 5)).await;
+    lm.wait_text("Draft saved at").await;
+    let shown = lm.js(&progress(first)).await;
+    checks.check(shown == json!(["3/11", "3/11"]), format!("section 1's progress follows the radios: {shown}"));
+    let scored = lm.find("#scored-count").await.text().await.unwrap_or_default();
+    checks.check(scored == "3", format!("the count follows the radios: {scored}"));
+    lm.click("#next-unscored").await;
+    let at = lm.js(focused).await;
+    checks.check(at[0] == json!(name(&items[3])), format!("next, the item after the one just scored: {at}"));
+    let (scroll, width) = lm.page_widths().await;
+    checks.check(scroll <= width, format!("the sheet is {scroll} px wide in a {width} px window"));
+    lm.shot_at("52-long-sheet-next-unscored", 768).await;
+
+    // The draft is the service's: three items saved.
+    let sheets = panel.lm.get(&panel.path("/scores")).await;
+    let own = sheets["sheets"].as_array().and_then(|s| s.iter().find(|s| s["user_id"] == json!(panel.lm.id))).cloned();
+    checks.check(
+        own.as_ref().and_then(|s| s["scores"].as_array().map(Vec::len)) == Some(3),
+        format!("three items saved: {own:?}"),
+    );
+    lm.close().await;
+    app.shutdown().await;
+    checks.assert_all();
+}

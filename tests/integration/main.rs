@@ -33,6 +33,7 @@ mod copy;
 mod crash;
 mod demo;
 mod errors;
+mod evidence;
 mod gateway;
 mod gateway_checks;
 mod guards;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::domain::permissions::{Seat, Seating};
 
-use super::{Component, Criterion, Grade, Guide, ItemKey, Qualification};
+use super::{Component, Criterion, CriterionKind, Grade, Guide, ItemKey, Qualification};
 
 impl Qualification {
     /// The knowledge criteria none of `units` covers: where the viva should probe. Unknown unit
@@ -93,6 +93,16 @@ impl Guide {
 
     pub fn criterion(&self, id: &str) -> Option<&Criterion> {
         self.criteria.iter().find(|c| c.id == id)
+    }
+
+    /// A criterion kind as a heading names it: the title the guide declares in `[[kinds]]`, or
+    /// the built-in kind's name ("Knowledge", "Skill", "Behaviour").
+    pub fn kind_title(&self, kind: &CriterionKind) -> String {
+        if let Some(k) = self.kinds.iter().find(|k| k.id == kind.as_str()) {
+            return k.title.clone();
+        }
+        let mut chars = kind.as_str().chars();
+        chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
     }
 
     pub fn component(&self, id: &str) -> Option<&Component> {

@@ -13,6 +13,7 @@ mod attempts;
 mod consensus;
 mod decision;
 mod declaration;
+mod evidence;
 mod gateway;
 mod moderation;
 mod outcome_emails;
@@ -29,6 +30,7 @@ pub use attempts::*;
 pub use consensus::*;
 pub use decision::*;
 pub use declaration::*;
+pub use evidence::*;
 pub use gateway::*;
 pub use moderation::*;
 pub use outcome_emails::*;
@@ -138,6 +140,7 @@ fn forbidden_message(action: Action) -> &'static str {
         Action::AppointPanel | Action::Administer => "only an admin of the assessment body may do this",
         Action::Declare => "only the appointed independent assessor declares independence",
         Action::RecordViva | Action::Score => "only the panel's members who score may do this",
+        Action::RecordEvidence => "only the panel's members may do this",
         Action::RecordConsensus | Action::Decide => {
             "only the panel's tie-breaker (the independent assessor unless the guide names another seat), or the only seat of a one-seat panel, records the consensus and the decision"
         }

@@ -108,8 +108,24 @@ pub async fn sign_off(state: web::Data<AppState>, user: Caller, id: Id, body: Bo
 
 #[utoipa::path(put, path = "/api/v1/assessments/{id}/viva-record", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::VivaRecordInput, responses((status = 200, body = crate::services::assessments::StoredVivaRecord)))]
 pub async fn viva_record(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
-    let input = body.json();
-    let out = state.run_as(&user, move |conn, actor| svc::record_viva(conn, actor, &id, input)).await?;
+    let (input, guides) = (body.json(), state.guides.clone());
+    let out = state.run_as(&user, move |conn, actor| svc::record_viva(conn, &guides, actor, &id, input)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/evidence", tag = "assessments", params(("id" = String, Path, description = "the assessment")), request_body = crate::services::assessments::EvidenceInput, responses((status = 201, description = "the evidence record", body = crate::services::assessments::EvidenceRecord)))]
+pub async fn record_evidence(state: web::Data<AppState>, user: Caller, id: Id, body: Body) -> AppResult<HttpResponse> {
+    let (input, guides) = (body.json(), state.guides.clone());
+    post_once(&state, &user, &body, move |conn, actor| {
+        created(StatusCode::CREATED, &svc::record_evidence(conn, &guides, actor, &id, input)?)
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/evidence", tag = "assessments", params(("id" = String, Path, description = "the assessment")), responses((status = 200, description = "the evidence kinds of its guide and its evidence records, oldest first", body = crate::services::assessments::EvidenceView)))]
+pub async fn evidence(state: web::Data<AppState>, user: Caller, id: Id) -> AppResult<HttpResponse> {
+    let guides = state.guides.clone();
+    let out = state.read_as(&user, move |conn, actor| svc::view_evidence(conn, &guides, actor, &id)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -62,6 +62,8 @@ fn error_codes() -> Object {
         assessments::sign_off,
         assessments::adjustments,
         assessments::viva_record,
+        assessments::record_evidence,
+        assessments::evidence,
         assessments::save_scores,
         assessments::sheets,
         assessments::consensus,

@@ -29,6 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/assessments/{id}/sign-off", web::post().to(assessment::sign_off_save))
         .route("/assessments/{id}/viva", web::get().to(assessment::viva_page))
         .route("/assessments/{id}/viva", web::post().to(assessment::viva_save))
+        .route("/assessments/{id}/evidence", web::get().to(assessment::evidence_page))
+        .route("/assessments/{id}/evidence", web::post().to(assessment::evidence_save))
         .route("/assessments/{id}/audit", web::get().to(assessment::audit_page))
         .route("/assessments/{id}/scores", web::get().to(scores::sheet_page))
         .route("/assessments/{id}/scores", web::post().to(scores::sheet_save))

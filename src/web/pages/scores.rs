@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::assessment::Done;
-use super::view::{component_title, kind_singular, when, Header, Loaded};
+use super::view::{component_title, when, Header, Loaded};
 use super::{see_other, Form, FormError, Page, PageError};
 use crate::domain::guide::{Guide, ItemKey};
 
@@ -20,7 +20,9 @@ use crate::domain::attempt;
 use crate::domain::scoring::{self, Kept, ScoreEntry, Sheet};
 use crate::domain::workflow::{NextStep, Step};
 use crate::error::AppError;
-use crate::services::assessments::{self, ScoreItemInput, ScoresInput, SheetsView, StoredScore};
+use crate::services::assessments::{
+    self, EvidenceRecord, ScoreItemInput, ScoresInput, SheetsView, StoredScore, StoredVivaRecord,
+};
 use crate::services::Input;
 
 /// Form field names for one item: `s:component:criterion` (score), `c:…` (comment).
@@ -71,18 +73,27 @@ pub fn read_posted(guide: &Guide, form: &Form) -> PostedSheet {
     out
 }
 
+/// One radio button of an item's scale: only the number; what it means is in the sheet's one
+/// scale key (`SheetPageView::scale`), not repeated in every item.
 #[derive(Debug, Serialize)]
 pub struct ScaleOption {
     pub score: i32,
-    pub label: String,
     pub checked: bool,
+}
+
+/// The scale's key, shown once above the items.
+#[derive(Debug, Serialize)]
+pub struct ScaleKey {
+    pub score: i32,
+    pub label: String,
 }
 
 #[derive(Debug, Serialize)]
 pub struct ItemView {
     pub anchor: String,
     pub criterion: String,
-    pub kind: &'static str,
+    pub title: Option<String>,
+    pub kind: String,
     pub area: String,
     pub requirement: Option<String>,
     pub indicators: Vec<String>,
@@ -90,15 +101,42 @@ pub struct ItemView {
     pub comment_field: String,
     pub options: Vec<ScaleOption>,
     pub score: Option<i32>,
-    pub descriptor: Option<String>,
     pub comment: String,
     pub missing: bool,
+    /// The evidence records that name this item, and the viva questions that probe it.
+    pub evidence: Vec<EvidenceLine>,
+    pub probed_by: Vec<String>,
+}
+
+/// One evidence record as the sheet shows it beside an item.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceLine {
+    /// The record's anchor on the evidence page.
+    pub anchor: String,
+    pub kind: String,
+    pub title: String,
 }
 
 #[derive(Debug, Serialize)]
 pub struct AreaView {
     pub area: String,
+    /// The area's heading is left out when it only repeats the section's title.
+    pub heading: bool,
     pub items: Vec<ItemView>,
+}
+
+/// A section of a component's items: one of the guide's `[[groups]]` (a NOS section, a unit), or
+/// the component's items without a group (no title: they read as before groups existed).
+#[derive(Debug, Serialize)]
+pub struct SectionView {
+    pub anchor: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// The jump list's label: the section's title, or the component's for items without a group.
+    pub label: String,
+    pub scored: usize,
+    pub total: usize,
+    pub areas: Vec<AreaView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -106,7 +144,7 @@ pub struct ComponentView {
     pub id: String,
     pub title: String,
     pub weight: u32,
-    pub areas: Vec<AreaView>,
+    pub sections: Vec<SectionView>,
     pub count: usize,
 }
 
@@ -125,6 +163,10 @@ pub struct SheetPageView {
     pub error: Option<FormError>,
     pub warnings: Vec<String>,
     pub components: Vec<ComponentView>,
+    pub scale: Vec<ScaleKey>,
+    /// The anchor of the first item still to score (the "next unscored item" link without the
+    /// page script); none when every item is scored.
+    pub next_unscored: Option<String>,
     pub total: usize,
     pub scored: usize,
     pub editable: bool,
@@ -141,13 +183,67 @@ pub struct SheetPageView {
     pub scale_max: i32,
 }
 
-/// Builds the sheet from the guide and the member's own scores (or what they just posted).
+/// What the sheet shows beside each item besides its score: evidence records and viva
+/// questions naming it.
+#[derive(Debug, Default)]
+pub struct Beside {
+    pub evidence: HashMap<ItemKey, Vec<EvidenceLine>>,
+    pub probed_by: HashMap<ItemKey, Vec<String>>,
+}
+
+/// The anchor of an evidence record on the evidence page.
+pub fn evidence_anchor(id: &str) -> String {
+    format!("evidence-{id}")
+}
+
+/// How much of a viva question the sheet shows beside an item.
+const QUESTION_SHOWN: usize = 160;
+
+/// What the sheet shows beside each item: the evidence records naming it, and the viva questions
+/// that probe it.
+pub fn beside(evidence: &[EvidenceRecord], viva: Option<&StoredVivaRecord>) -> Beside {
+    let mut out = Beside::default();
+    for record in evidence {
+        for key in &record.criteria {
+            let line = EvidenceLine {
+                anchor: evidence_anchor(&record.id),
+                kind: record.kind_title.clone(),
+                title: record.title.clone(),
+            };
+            out.evidence.entry(key.clone()).or_default().push(line);
+        }
+    }
+    for q in viva.map_or(&[][..], |v| v.questions.as_slice()) {
+        let shown = match q.question.char_indices().nth(QUESTION_SHOWN) {
+            Some((at, _)) => format!("{}…", &q.question[..at]),
+            None => q.question.clone(),
+        };
+        for key in &q.criteria {
+            out.probed_by.entry(key.clone()).or_default().push(shown.clone());
+        }
+    }
+    out
+}
+
+/// The anchor of a section of a component: its group, or the component's items without one.
+fn section_anchor(component: &str, group: Option<&str>) -> String {
+    match group {
+        Some(g) => format!("sec-{component}-{g}"),
+        None => format!("sec-{component}"),
+    }
+    .replace('.', "_")
+}
+
+/// Builds the sheet from the guide and the member's own scores (or what they just posted):
+/// component by component, each in sections (the guide's groups, in the order their items come),
+/// each section in areas.
 pub fn components(
     guide: &Guide,
     own: &Sheet,
     posted: Option<&Form>,
     missing: &[ItemKey],
     carried_over: &Kept,
+    beside: &Beside,
 ) -> Vec<ComponentView> {
     let mut out: Vec<ComponentView> = Vec::new();
     for key in attempt::items_assessed(guide, carried_over) {
@@ -164,23 +260,21 @@ pub fn components(
         let item = ItemView {
             anchor: anchor(&key),
             criterion: criterion.id.clone(),
-            kind: kind_singular(criterion.kind.as_str()),
+            title: criterion.title.clone(),
+            kind: guide.kind_title(&criterion.kind),
             area: criterion.area.clone(),
             requirement: criterion.requirement.clone(),
             indicators: criterion.indicators.clone(),
             score_field: score_field(&key),
             comment_field: comment_field(&key),
             options: (guide.scale.min..=guide.scale.max)
-                .map(|s| ScaleOption {
-                    score: s,
-                    label: guide.descriptor(s).unwrap_or_default().to_string(),
-                    checked: score == Some(s),
-                })
+                .map(|s| ScaleOption { score: s, checked: score == Some(s) })
                 .collect(),
             score,
-            descriptor: score.and_then(|s| guide.descriptor(s)).map(str::to_string),
             comment,
             missing: missing.contains(&key),
+            evidence: beside.evidence.get(&key).cloned().unwrap_or_default(),
+            probed_by: beside.probed_by.get(&key).cloned().unwrap_or_default(),
         };
         if out.last().is_none_or(|c| c.id != key.component) {
             let component = guide.component(&key.component);
@@ -188,15 +282,38 @@ pub fn components(
                 id: key.component.clone(),
                 title: component_title(guide, &key.component),
                 weight: component.map_or(0, |c| c.weight),
-                areas: Vec::new(),
+                sections: Vec::new(),
                 count: 0,
             });
         }
         let Some(component) = out.last_mut() else { continue };
         component.count += 1;
-        match component.areas.iter_mut().find(|a| a.area == criterion.area) {
+        let group = criterion.group.as_deref().and_then(|g| guide.groups.iter().find(|x| x.id == g));
+        let section_id = section_anchor(&key.component, group.map(|g| g.id.as_str()));
+        let section = match component.sections.iter().position(|s| s.anchor == section_id) {
+            Some(i) => &mut component.sections[i],
+            None => {
+                component.sections.push(SectionView {
+                    anchor: section_id,
+                    title: group.map(|g| g.title.clone()),
+                    description: group.and_then(|g| g.description.clone()),
+                    label: group.map_or_else(|| component.title.clone(), |g| g.title.clone()),
+                    scored: 0,
+                    total: 0,
+                    areas: Vec::new(),
+                });
+                let last = component.sections.len() - 1;
+                &mut component.sections[last]
+            }
+        };
+        section.total += 1;
+        section.scored += usize::from(item.score.is_some());
+        match section.areas.iter_mut().find(|a| a.area == criterion.area) {
             Some(area) => area.items.push(item),
-            None => component.areas.push(AreaView { area: criterion.area.clone(), items: vec![item] }),
+            None => {
+                let heading = section.title.as_deref() != Some(criterion.area.as_str());
+                section.areas.push(AreaView { area: criterion.area.clone(), heading, items: vec![item] })
+            }
         }
     }
     out
@@ -205,6 +322,10 @@ pub fn components(
 /// A later attempt's carried-over items: not on its sheets.
 fn carried_over(loaded: &Loaded) -> Kept {
     loaded.data.later_attempt.as_ref().map(|a| a.kept()).unwrap_or_default()
+}
+
+fn items_of(components: &[ComponentView]) -> impl Iterator<Item = &ItemView> {
+    components.iter().flat_map(|c| &c.sections).flat_map(|s| &s.areas).flat_map(|a| &a.items)
 }
 
 /// The member's own sheet from the service's (sealed) view of the panel's sheets.
@@ -235,6 +356,7 @@ fn members(loaded: &Loaded, sheets: &SheetsView, me: &str) -> Vec<MemberState> {
 struct SheetContext {
     loaded: Loaded,
     sheets: SheetsView,
+    beside: Beside,
 }
 
 async fn sheet_context(page: &Page, id: &str) -> Result<SheetContext, PageError> {
@@ -244,9 +366,17 @@ async fn sheet_context(page: &Page, id: &str) -> Result<SheetContext, PageError>
             "score sheets belong to the panel's members whose seats score (the standard's guide names them); staff see the scores on the consensus or decision page once every sheet is in",
         )));
     }
-    let (actor, target) = (page.actor.clone(), id.to_string());
-    let sheets = page.run(move |conn| assessments::view_sheets(conn, &actor, &target)).await?;
-    Ok(SheetContext { loaded, sheets })
+    let (actor, target, guides) = (page.actor.clone(), id.to_string(), page.state.guides.clone());
+    let (sheets, evidence) = page
+        .run(move |conn| {
+            Ok((
+                assessments::view_sheets(conn, &actor, &target)?,
+                assessments::view_evidence(conn, &guides, &actor, &target)?,
+            ))
+        })
+        .await?;
+    let beside = beside(&evidence.evidence, loaded.data.viva_record.as_ref());
+    Ok(SheetContext { loaded, sheets, beside })
 }
 
 fn sheet_view(
@@ -274,15 +404,18 @@ fn sheet_view(
     // Coming from the review's "still to score" list: every item still to score is marked.
     let carried_over = carried_over(loaded);
     let missing = if show_missing && !submitted { scoring::missing_items(guide, &own, &carried_over) } else { vec![] };
-    let comps = components(guide, &own, posted, &missing, &carried_over);
+    let comps = components(guide, &own, posted, &missing, &carried_over, &ctx.beside);
     let total = attempt::items_assessed(guide, &carried_over).len();
-    let scored = comps.iter().flat_map(|c| &c.areas).flat_map(|a| &a.items).filter(|i| i.score.is_some()).count();
+    let scored = items_of(&comps).filter(|i| i.score.is_some()).count();
+    let next_unscored = items_of(&comps).find(|i| i.score.is_none()).map(|i| i.anchor.clone());
     SheetPageView {
         header: loaded.header(),
         notice,
         error,
         warnings,
         components: comps,
+        scale: guide.scale.descriptors.iter().map(|d| ScaleKey { score: d.score, label: d.label.clone() }).collect(),
+        next_unscored,
         total,
         scored,
         editable: loaded.may(NextStep::ScoreSheet),
@@ -495,6 +628,7 @@ pub fn by_item(sheets: &SheetsView) -> HashMap<ItemKey, BTreeMap<&'static str, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::assessment::VivaQuestion;
 
     fn guide() -> Guide {
         Guide::from_toml(include_str!("../../../panel-guides/senior-housing-property-management-l4.toml")).unwrap()
@@ -530,20 +664,99 @@ mod tests {
         let mut own = Sheet::new();
         let first = g.score_items()[0].clone();
         own.insert(first.clone(), ScoreEntry { score: 3, comment: Some("ok".into()) });
-        let comps = components(&g, &own, None, &[], &Kept::new());
+        let comps = components(&g, &own, None, &[], &Kept::new(), &Beside::default());
         let ids: Vec<&str> = comps.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, vec!["project", "viva"]);
         assert_eq!(comps.iter().map(|c| c.count).sum::<usize>(), g.score_items().len());
-        let item = &comps[0].areas[0].items[0];
+        // No groups in the L4 guide: one untitled section a component, labelled by the component.
+        for c in &comps {
+            assert_eq!(c.sections.len(), 1, "{}", c.id);
+            assert_eq!((c.sections[0].title.as_deref(), c.sections[0].label.as_str()), (None, c.title.as_str()));
+            assert_eq!(c.sections[0].total, c.count);
+        }
+        assert_eq!(comps[0].sections[0].scored, 1);
+        let item = &comps[0].sections[0].areas[0].items[0];
         assert_eq!(item.score, Some(3));
         assert_eq!(item.options.len(), 5);
-        assert!(item.options[2].checked && item.options[2].label.starts_with("Fully meets"));
+        assert!(item.options[2].checked && !item.options[1].checked);
         assert_eq!(item.comment, "ok");
         for c in &comps {
-            let mut areas: Vec<&str> = c.areas.iter().map(|a| a.area.as_str()).collect();
+            let mut areas: Vec<&str> = c.sections[0].areas.iter().map(|a| a.area.as_str()).collect();
             let n = areas.len();
             areas.dedup();
             assert_eq!(areas.len(), n, "each area appears once per component");
+            assert!(c.sections[0].areas.iter().all(|a| a.heading), "areas keep their headings");
         }
+    }
+
+    #[test]
+    fn a_grouped_guide_reads_in_sections_with_their_progress() {
+        let g = Guide::from_toml(include_str!("../../../tests/guides/long-sheet.toml")).unwrap();
+        let items = g.score_items();
+        let mut own = Sheet::new();
+        for key in items.iter().take(3) {
+            own.insert(key.clone(), ScoreEntry { score: 4, comment: None });
+        }
+        let comps = components(&g, &own, None, &[], &Kept::new(), &Beside::default());
+        assert_eq!(comps.len(), 1);
+        let sections = &comps[0].sections;
+        assert_eq!(sections.len(), g.groups.len());
+        let titles: Vec<&str> = sections.iter().map(|s| s.label.as_str()).collect();
+        let groups: Vec<&str> = g.groups.iter().map(|x| x.title.as_str()).collect();
+        assert_eq!(titles, groups, "sections in the guide's order, titled as its groups");
+        assert_eq!(sections.iter().map(|s| s.total).sum::<usize>(), items.len());
+        assert_eq!(sections[0].scored, 3);
+        assert!(sections[1..].iter().all(|s| s.scored == 0));
+        // The NOS's areas repeat their section's title: no second heading.
+        assert!(sections[0].areas.iter().all(|a| !a.heading));
+        assert_eq!(sections[0].areas[0].items[0].kind, "Performance criterion");
+    }
+
+    #[test]
+    fn beside_each_item_the_evidence_naming_it_and_the_viva_questions_probing_it() {
+        let (a, b) = (ItemKey::new("project", "K1"), ItemKey::new("viva", "S1"));
+        let record = EvidenceRecord {
+            id: "e1".into(),
+            assessment_id: "x".into(),
+            kind: "witness_testimony".into(),
+            kind_title: "Witness testimony".into(),
+            title: "From the manager".into(),
+            description: String::new(),
+            criteria: vec![a.clone(), b.clone()],
+            by: "u".into(),
+            at: "2026-12-01T10:00:00Z".into(),
+        };
+        let long = "é".repeat(QUESTION_SHOWN + 5);
+        let viva = StoredVivaRecord {
+            questions: vec![
+                VivaQuestion { question: long.clone(), response: String::new(), criteria: vec![b.clone()] },
+                VivaQuestion { question: "Unlinked?".into(), response: String::new(), criteria: vec![] },
+            ],
+            by: "u".into(),
+            at: "2026-12-01T10:00:00Z".into(),
+        };
+        let out = beside(std::slice::from_ref(&record), Some(&viva));
+        for key in [&a, &b] {
+            let lines = &out.evidence[key];
+            assert_eq!(
+                (lines.len(), lines[0].kind.as_str(), lines[0].anchor.as_str()),
+                (1, "Witness testimony", "evidence-e1")
+            );
+        }
+        assert!(!out.probed_by.contains_key(&a));
+        let shown = &out.probed_by[&b];
+        assert_eq!(shown.len(), 1, "only the question naming it");
+        assert_eq!(shown[0].chars().count(), QUESTION_SHOWN + 1, "cut at a character, with an ellipsis");
+        assert!(shown[0].ends_with('…') && long.starts_with(shown[0].trim_end_matches('…')));
+    }
+
+    #[test]
+    fn kinds_read_as_the_guide_names_them() {
+        let g = Guide::from_toml(include_str!("../../../tests/guides/long-sheet.toml")).unwrap();
+        assert_eq!(
+            g.kind_title(&crate::domain::guide::CriterionKind::new("knowledge_statement")),
+            "Knowledge statement"
+        );
+        assert_eq!(g.kind_title(&crate::domain::guide::CriterionKind::new("skill")), "Skill");
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::db::DbConnection;
 use crate::domain::attempt::AttemptKind;
-use crate::domain::guide::Guide;
+use crate::domain::guide::{Guide, ItemKey};
 use crate::domain::permissions::{Seat, Seating};
 use crate::domain::scoring::DecidedBy;
 use crate::domain::workflow::{NextStep, Status};
@@ -288,14 +288,22 @@ pub fn kind_label(kind: &str) -> &'static str {
     }
 }
 
-/// The kind of one criterion: "Knowledge", "Skill", "Behaviour".
-pub fn kind_singular(kind: &str) -> &'static str {
-    match kind {
-        "knowledge" => "Knowledge",
-        "skill" => "Skill",
-        "behaviour" => "Behaviour",
-        _ => "Other",
-    }
+/// An item as a form posts it: `component:criterion` (a viva question's or an evidence record's
+/// choices).
+pub fn item_value(key: &ItemKey) -> String {
+    format!("{}:{}", key.component, key.criterion)
+}
+
+/// The items a form posts under `name` (repeated, `component:criterion` each). A value that names
+/// nothing goes to the service as it is, which refuses it naming the field.
+pub fn posted_items(form: &super::Form, name: &str) -> Vec<ItemKey> {
+    form.all(name)
+        .iter()
+        .map(|v| match v.split_once(':') {
+            Some((component, criterion)) => ItemKey::new(component, criterion),
+            None => ItemKey::new("", v.as_str()),
+        })
+        .collect()
 }
 
 /// A component's name: its title, else its id.

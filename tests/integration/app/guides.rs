@@ -19,3 +19,7 @@ pub fn shipped_guide() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("panel-guides").join(format!("{STANDARD}.toml"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
+
+/// `long-sheet`: the NOS's 135 statements in its 16 sections (`[[groups]]`), one component
+/// (`observation`), the three v1 seats, the 1-5 scale, the SQA's four evidence kinds.
+pub const LONG_SHEET: &str = include_str!("../../guides/long-sheet.toml");

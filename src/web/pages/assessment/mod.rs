@@ -6,6 +6,7 @@
 mod appeal;
 mod audit;
 mod declaration;
+mod evidence;
 mod gateway;
 pub(crate) mod panel;
 mod resit;
@@ -15,6 +16,7 @@ mod viva;
 pub use appeal::lodge_save as appeal_lodge_save;
 pub use audit::{audit_page, detail_rows};
 pub use declaration::{declaration_page, declaration_save};
+pub use evidence::{evidence_page, evidence_save};
 pub use gateway::{field_label, gateway_page, gateway_save};
 pub use panel::{panel_page, panel_save, viva_time};
 pub use resit::later_attempt_save;
@@ -47,6 +49,7 @@ impl Done {
             "panel_earlier" => "The panel is appointed. The viva time you typed happens twice that night, as the clocks go back an hour: the earlier of the two is used, as shown above with its time zone.",
             "declaration" => "Your declaration is recorded.",
             "viva" => "The viva record is saved.",
+            "evidence" => "The evidence is recorded.",
             "draft" => "Your draft is saved.",
             "submitted" => "Your score sheet is submitted. It is final now.",
             "consensus" => "The consensus is saved.",
@@ -175,6 +178,11 @@ fn links(page: &Page, loaded: &Loaded) -> Vec<Link> {
             href: format!("/assessments/{id}/viva"),
             label: "Viva",
             hint: "preparation and the record of questions and responses",
+        });
+        out.push(Link {
+            href: format!("/assessments/{id}/evidence"),
+            label: "Evidence",
+            hint: "evidence records and the criteria each supports",
         });
     }
     if scorer {

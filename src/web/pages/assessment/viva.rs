@@ -8,10 +8,11 @@ use serde::Serialize;
 
 use super::{e_status, path_id, Done};
 use crate::domain::assessment::{KnowledgeRoute, VivaQuestion};
+use crate::domain::guide::Guide;
 use crate::domain::workflow::NextStep;
 use crate::services::assessments::{self, VivaRecordInput};
 use crate::services::Input;
-use crate::web::pages::view::{component_title, kind_label, when, Header, Loaded};
+use crate::web::pages::view::{component_title, item_value, kind_label, posted_items, when, Header, Loaded};
 use crate::web::pages::{see_other, Form, FormError, Page, PageError};
 
 #[derive(Serialize)]
@@ -35,6 +36,37 @@ struct QuestionRow {
     n: usize,
     question: String,
     response: String,
+    /// The items it probes, as `component:criterion` (the choices' values).
+    chosen: Vec<String>,
+    /// The same, as a person reads them.
+    probes: Vec<String>,
+}
+
+/// The items a question may name, by component (the choices of each question's list).
+#[derive(Serialize)]
+struct ItemChoices {
+    title: String,
+    items: Vec<ItemChoice>,
+}
+
+#[derive(Serialize)]
+struct ItemChoice {
+    value: String,
+    label: String,
+}
+
+fn question_row(guide: &Guide, n: usize, q: VivaQuestion) -> QuestionRow {
+    QuestionRow {
+        n,
+        chosen: q.criteria.iter().map(item_value).collect(),
+        probes: q
+            .criteria
+            .iter()
+            .map(|k| format!("{} ({})", k.criterion, component_title(guide, &k.component)))
+            .collect(),
+        question: q.question,
+        response: q.response,
+    }
 }
 
 #[derive(Serialize)]
@@ -48,6 +80,8 @@ struct VivaView {
     knowledge_gaps: Vec<crate::services::assessments::KnowledgeGap>,
     groups: Vec<PrepGroup>,
     questions: Vec<QuestionRow>,
+    choices: Vec<ItemChoices>,
+    new_chosen: Vec<String>,
     recorded_by: Option<String>,
     can_record: bool,
     new_question: String,
@@ -91,21 +125,13 @@ fn viva_view(
     // meanwhile (412): then theirs is shown, with this person's new question kept below it.
     let stale = error.as_ref().is_some_and(|e| e.stale);
     let questions: Vec<QuestionRow> = match posted.filter(|_| !stale) {
-        Some(form) => posted_questions(form)
-            .into_iter()
-            .enumerate()
-            .map(|(i, q)| QuestionRow { n: i + 1, question: q.question, response: q.response })
-            .collect(),
+        Some(form) => {
+            posted_questions(form).into_iter().enumerate().map(|(i, q)| question_row(guide, i + 1, q)).collect()
+        }
         None => d
             .viva_record
             .as_ref()
-            .map(|v| {
-                v.questions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, q)| QuestionRow { n: i + 1, question: q.question.clone(), response: q.response.clone() })
-                    .collect()
-            })
+            .map(|v| v.questions.iter().enumerate().map(|(i, q)| question_row(guide, i + 1, q.clone())).collect())
             .unwrap_or_default(),
     };
     let saved = d.gateway.saved.as_ref();
@@ -130,25 +156,43 @@ fn viva_view(
         questions,
         recorded_by: d.viva_record.as_ref().map(|v| format!("{}, {}", loaded.name(&v.by), when(loaded.zone, &v.at))),
         can_record: loaded.may(NextStep::RecordViva),
+        choices: item_choices(guide),
+        new_chosen: posted.map(|f| f.all("new_criteria")).unwrap_or_default(),
         new_question: posted.map(|f| f.text("new_question")).unwrap_or_default(),
         new_response: posted.map(|f| f.text("new_response")).unwrap_or_default(),
     }
 }
 
-/// The record as posted: the existing rows (`question_N`/`response_N`; a row whose question is
-/// emptied is removed) and then the new one.
+fn item_choices(guide: &Guide) -> Vec<ItemChoices> {
+    let mut out: Vec<ItemChoices> = Vec::new();
+    for key in guide.score_items() {
+        if out.last().is_none_or(|c| c.title != component_title(guide, &key.component)) {
+            out.push(ItemChoices { title: component_title(guide, &key.component), items: vec![] });
+        }
+        let area = guide.criterion(&key.criterion).map(|c| c.area.clone()).unwrap_or_default();
+        if let Some(group) = out.last_mut() {
+            group.items.push(ItemChoice { value: item_value(&key), label: format!("{} · {area}", key.criterion) });
+        }
+    }
+    out
+}
+
+/// The record as posted: the existing rows (`question_N`/`response_N`/`criteria_N`; a row whose
+/// question is emptied is removed) and then the new one.
 pub fn posted_questions(form: &Form) -> Vec<VivaQuestion> {
     let mut out = Vec::new();
     for n in 1..=500 {
         let Some(question) = form.get(&format!("question_{n}")) else { break };
         let response = form.text(&format!("response_{n}"));
         if !question.trim().is_empty() {
-            out.push(VivaQuestion { question: question.trim().to_string(), response });
+            let criteria = posted_items(form, &format!("criteria_{n}"));
+            out.push(VivaQuestion { question: question.trim().to_string(), response, criteria });
         }
     }
     let new_q = form.text("new_question");
     if !new_q.is_empty() {
-        out.push(VivaQuestion { question: new_q, response: form.text("new_response") });
+        let criteria = posted_items(form, "new_criteria");
+        out.push(VivaQuestion { question: new_q, response: form.text("new_response"), criteria });
     }
     out
 }
@@ -165,9 +209,10 @@ pub async fn viva_save(page: Page, path: web::Path<String>, form: Form) -> Resul
     page.check_csrf(&form)?;
     let id = path_id(&path);
     let input = VivaRecordInput { questions: posted_questions(&form) };
-    let (actor, target, if_match) = (page.actor.clone(), id.clone(), form.if_match());
+    let (actor, target, if_match, guides) =
+        (page.actor.clone(), id.clone(), form.if_match(), page.state.guides.clone());
     let result = page
-        .attempt(move |conn| assessments::record_viva(conn, &actor, &target, Input::new(Ok(input), if_match)))
+        .attempt(move |conn| assessments::record_viva(conn, &guides, &actor, &target, Input::new(Ok(input), if_match)))
         .await?;
     match result {
         Ok(_) => Ok(see_other(&format!("/assessments/{id}/viva?done=viva#new-question"))),
