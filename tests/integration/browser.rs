@@ -1394,7 +1394,7 @@ async fn a_one_seat_assessment_is_scored_and_decided_on_the_pages_by_its_assesso
     let Some((app, driver)) = setup(test, backend).await else { return };
     let people = app.people(Names::default()).await;
     let panel = people.register(&app, "cg-9200-l4").await;
-    panel.pass_gateway().await;
+    panel.pass_the_guides_gateway().await;
     panel.appoint().await;
     panel.declare().await;
     set_password(&app, &panel.ia.email);
