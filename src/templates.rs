@@ -20,6 +20,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("partials/emails.html", include_str!("../templates/partials/emails.html")),
     ("partials/adjustments.html", include_str!("../templates/partials/adjustments.html")),
     ("partials/attempt.html", include_str!("../templates/partials/attempt.html")),
+    ("partials/guide_notes.html", include_str!("../templates/partials/guide_notes.html")),
     ("partials/report_filters.html", include_str!("../templates/partials/report_filters.html")),
     ("errors/404.html", include_str!("../templates/errors/404.html")),
     ("errors/403.html", include_str!("../templates/errors/403.html")),

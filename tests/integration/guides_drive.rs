@@ -267,3 +267,51 @@ both_backends!(the_outcome_email_takes_its_wording_from_the_guide, |app| async m
         assert!(!text.contains("(Level"), "no level: {text}");
     }
 });
+
+/// `text` as a page shows it (tera escapes `&`, `'`, `/`, quotes and angle brackets).
+fn as_shown(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2F;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+both_backends!(every_shipped_guide_shows_its_pages_to_the_panel, |app| async move {
+    for (name, guide) in shipped_guides() {
+        let names = Names { apprentice: format!("Apprentice {}", guide.id), ..Names::default() };
+        let panel = app.registered_for(&guide.id, names).await;
+        let mut lm = crate::web::Web::signed_in(app, &panel.lm.email).await;
+        // The gateway page names the guide's own checks.
+        let gateway = lm.get_ok(&format!("/assessments/{}/gateway", panel.id)).await.body;
+        for check in &guide.gateway {
+            assert!(gateway.contains(&as_shown(&check.title)), "{name}: the check {:?} on the gateway page", check.title);
+        }
+        panel.pass_the_guides_gateway().await;
+        panel.appoint().await;
+        panel.declare().await;
+        let mut ia = crate::web::Web::signed_in(app, &panel.ia.email).await;
+        // The overview and the viva page carry the guide's notes for the panel (scope, values).
+        for page in ["", "/viva"] {
+            let body = ia.get_ok(&format!("/assessments/{}{page}", panel.id)).await.body;
+            for note in &guide.notes {
+                assert!(body.contains(&as_shown(&note.title)), "{name}: the note {:?} on {page:?}", note.title);
+            }
+        }
+        // The score sheet is in the guide's sections, every item on it.
+        let sheet_page = ia.get_ok(&format!("/assessments/{}/scores", panel.id)).await.body;
+        for group in &guide.groups {
+            assert!(sheet_page.contains(&as_shown(&group.title)), "{name}: the section {:?}", group.title);
+        }
+        for item in panel.items() {
+            let field = format!("s:{}:{}", item.component, item.criterion);
+            assert!(sheet_page.contains(&as_shown(&field)), "{name}: {field} on the sheet");
+        }
+        // The evidence page offers the guide's evidence kinds.
+        let evidence = ia.get_ok(&format!("/assessments/{}/evidence", panel.id)).await.body;
+        for kind in &guide.evidence_kinds {
+            assert!(evidence.contains(&as_shown(&kind.title)), "{name}: the evidence kind {:?}", kind.title);
+        }
+    }
+});

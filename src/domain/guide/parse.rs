@@ -204,9 +204,9 @@ pub(super) struct RawGrade {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawGatewayCheck {
     pub(super) id: Spanned<String>,
-    pub(super) title: String,
+    pub(super) title: Spanned<String>,
     #[serde(default)]
-    pub(super) description: Option<String>,
+    pub(super) description: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

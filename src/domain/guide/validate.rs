@@ -213,6 +213,9 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
     }
 
     let mut gateway: Vec<GatewayCheck> = Vec::new();
+    if let Some(first) = raw.gateway.first() {
+        check_count(at, first.span(), "gateway", raw.gateway.len())?;
+    }
     for g in raw.gateway {
         let g = g.into_inner();
         if !is_id(g.id.get_ref()) {
@@ -221,7 +224,9 @@ pub(super) fn validate(raw: RawGuide, at: &Locator<'_>) -> Result<Guide, GuideEr
         if gateway.iter().any(|k| k.id == *g.id.get_ref()) {
             return at.error(g.id.span(), "gateway.id", format!("`{}` is used twice", g.id.get_ref()));
         }
-        gateway.push(GatewayCheck { id: g.id.into_inner(), title: g.title, description: g.description });
+        let title = required_text(at, g.title, "gateway.title")?;
+        let description = optional_text(at, g.description, "gateway.description")?;
+        gateway.push(GatewayCheck { id: g.id.into_inner(), title, description });
     }
 
     let kinds = named_entries(at, raw.kinds, "kinds")?;

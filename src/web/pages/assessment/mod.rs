@@ -111,6 +111,8 @@ struct OverviewView {
     appeals: appeal::AppealsShown,
     /// The admin's form to open a resit or retake, when one may follow now.
     later_attempt: Option<resit::LaterAttemptForm>,
+    /// The guide's notes for the panel (scope, values, …).
+    guide_notes: Vec<crate::domain::guide::Note>,
 }
 
 #[derive(Debug, Serialize)]
@@ -286,6 +288,7 @@ fn overview_view(
         sign_off: loaded.may(NextStep::SignOff).then(|| posted.unwrap_or_default()),
         appeals: appeal::AppealsShown::default(),
         later_attempt: resit::later_attempt_form(page, loaded, None),
+        guide_notes: loaded.guide.notes.clone(),
     }
 }
 

@@ -86,6 +86,8 @@ struct VivaView {
     can_record: bool,
     new_question: String,
     new_response: String,
+    /// The guide's notes for the panel (scope, values, …).
+    guide_notes: Vec<crate::domain::guide::Note>,
 }
 
 fn viva_view(
@@ -137,6 +139,7 @@ fn viva_view(
     let saved = d.gateway.saved.as_ref();
     let reference = || saved.and_then(|s| s.knowledge_reference.clone()).unwrap_or_default();
     VivaView {
+        guide_notes: guide.notes.clone(),
         header: loaded.header(),
         notice,
         error,
