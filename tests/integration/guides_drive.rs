@@ -278,7 +278,7 @@ fn as_shown(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-both_backends!(every_shipped_guide_shows_its_pages_to_the_panel, |app| async move {
+both_backends!(every_shipped_guide_shows_its_pages_and_a_one_seat_guide_runs_to_release_on_them, |app| async move {
     for (name, guide) in shipped_guides() {
         let names = Names { apprentice: format!("Apprentice {}", guide.id), ..Names::default() };
         let panel = app.registered_for(&guide.id, names).await;
@@ -286,7 +286,11 @@ both_backends!(every_shipped_guide_shows_its_pages_to_the_panel, |app| async mov
         // The gateway page names the guide's own checks.
         let gateway = lm.get_ok(&format!("/assessments/{}/gateway", panel.id)).await.body;
         for check in &guide.gateway {
-            assert!(gateway.contains(&as_shown(&check.title)), "{name}: the check {:?} on the gateway page", check.title);
+            assert!(
+                gateway.contains(&as_shown(&check.title)),
+                "{name}: the check {:?} on the gateway page",
+                check.title
+            );
         }
         panel.pass_the_guides_gateway().await;
         panel.appoint().await;
@@ -313,5 +317,42 @@ both_backends!(every_shipped_guide_shows_its_pages_to_the_panel, |app| async mov
         for kind in &guide.evidence_kinds {
             assert!(evidence.contains(&as_shown(&kind.title)), "{name}: the evidence kind {:?}", kind.title);
         }
+        if guide.seats() != [Seat::IndependentAssessor] {
+            continue;
+        }
+        // A one-seat guide runs on to its released outcome through the pages: the assessor scores
+        // every item and submits, decides, and a moderator confirms.
+        let csrf = crate::web::hidden(&sheet_page, "csrf");
+        let top = guide.scale.max.to_string();
+        let mut fields: Vec<(String, String)> = vec![("csrf".into(), csrf.clone())];
+        for item in panel.items() {
+            fields.push((format!("s:{}:{}", item.component, item.criterion), top.clone()));
+        }
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let saved = ia.post(&format!("/assessments/{}/scores", panel.id), &borrowed).await;
+        assert_eq!(saved.status, 303, "{name}: {}", saved.body);
+        let submitted = ia.post(&format!("/assessments/{}/scores/submit", panel.id), &[("csrf", &csrf)]).await;
+        assert_eq!(submitted.status, 303, "{name}: {}", submitted.body);
+        assert_eq!(panel.status().await, "consensus", "{name}");
+        let decision = ia.get_ok(&format!("/assessments/{}/decision", panel.id)).await.body;
+        let best = &guide.grading.grades.last().unwrap().name;
+        assert!(decision.contains(&format!("Grade: <strong>{}</strong>", as_shown(best))), "{name}: {decision}");
+        let version = crate::web::hidden(&decision, "version");
+        let fields = [("csrf", csrf.as_str()), ("version", version.as_str()), ("notes", "Every item is met.")];
+        let decided = ia.post(&format!("/assessments/{}/decision", panel.id), &fields).await;
+        assert_eq!(decided.status, 303, "{name}: {}", decided.body);
+        let mut moderator = crate::web::Web::signed_in(app, &panel.moderator.email).await;
+        let form = moderator.get_ok(&format!("/assessments/{}/moderation", panel.id)).await.body;
+        let (csrf, version) = (crate::web::hidden(&form, "csrf"), crate::web::hidden(&form, "version"));
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("version", version.as_str()),
+            ("action", "confirm"),
+            ("rationale", "Due process."),
+        ];
+        let confirmed = moderator.post(&format!("/assessments/{}/moderation", panel.id), &fields).await;
+        assert_eq!(confirmed.status, 303, "{name}: {}", confirmed.body);
+        assert_eq!(panel.status().await, "released", "{name}");
+        assert_eq!(panel.view().await["grade"], best.as_str(), "{name}");
     }
 });

@@ -404,8 +404,7 @@ fn hostile_ids_and_levels_are_refused() {
     assert_eq!(error_of(&with_additions("", "maps_to = [\"../x\"]")).field, "criteria.maps_to");
     assert_eq!(error_of(&with_additions("", "maps_to = [\"K1\", \"K1\"]")).field, "criteria.maps_to");
     // Gateway checks: counted, their titles given and bounded.
-    let checks: String =
-        (0..=2000).map(|i| format!("\n[[gateway]]\nid = \"c{i}\"\ntitle = \"Check {i}\"\n")).collect();
+    let checks: String = (0..=2000).map(|i| format!("\n[[gateway]]\nid = \"c{i}\"\ntitle = \"Check {i}\"\n")).collect();
     assert_eq!(error_of(&format!("{SMALL}{checks}")).field, "gateway");
     assert_eq!(error_of(&format!("{SMALL}\n[[gateway]]\nid = \"c\"\ntitle = \" \"\n")).field, "gateway.title");
     let long = "x".repeat(20_001);
