@@ -292,6 +292,8 @@ both_backends!(every_shipped_guide_shows_its_pages_and_a_one_seat_guide_runs_to_
                 check.title
             );
         }
+        // Before the day is scheduled, the header speaks of a viva only where the guide has one.
+        assert_eq!(gateway.contains("<dt>Viva</dt>"), guide.viva_required(), "{name}");
         panel.pass_the_guides_gateway().await;
         panel.appoint().await;
         panel.declare().await;

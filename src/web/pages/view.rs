@@ -123,6 +123,7 @@ impl Loaded {
             employer: self.employer.clone(),
             provider: self.provider.clone(),
             viva: viva_text(self.zone, d.panel.viva_at.as_deref(), d.panel.mode.as_deref()),
+            has_viva: self.guide.viva_required(),
             seat: self.seat.map(|s| super::role_label(s.as_str()).to_string()),
             version: d.version,
             adjustments: d.adjustments.as_ref().map(|a| AdjustmentsShown {
@@ -195,6 +196,9 @@ pub struct Header {
     pub employer: String,
     pub provider: String,
     pub viva: Option<String>,
+    /// Whether the guide has a viva (its record required before the decision): else the header
+    /// names no viva until one is scheduled.
+    pub has_viva: bool,
     /// The viewer's seat on this panel, if any.
     pub seat: Option<String>,
     pub version: i64,
