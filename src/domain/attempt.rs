@@ -135,7 +135,7 @@ pub fn components_assessed(
 /// marked `grade_capped` with the `uncapped_grade` kept beside it.
 pub fn apply_cap(guide: &Guide, mut decision: Decision, cap: Option<&str>) -> Decision {
     let uncapped = decision.uncapped_grade.take().unwrap_or_else(|| decision.grade.clone());
-    let (grade, lowered) = capped(guide, &uncapped, cap, false);
+    let (grade, lowered) = capped(guide, &uncapped, cap);
     decision.grade = grade.to_string();
     decision.grade_capped = lowered;
     decision.uncapped_grade = lowered.then_some(uncapped);
@@ -175,13 +175,18 @@ pub fn items_assessed(guide: &Guide, kept: &Kept) -> Vec<ItemKey> {
     guide.score_items().into_iter().filter(|k| !kept.contains_key(k)).collect()
 }
 
-/// A grade after the guide's cap: `grade` itself when there is no cap, exceptional
-/// circumstances lift it, or `grade` is not above it; else the cap. Returns the grade awarded
-/// and whether the cap lowered it.
-pub fn capped<'a>(guide: &Guide, grade: &'a str, cap: Option<&'a str>, exceptional: bool) -> (&'a str, bool) {
+/// The cap that applies to a later attempt: the guide's `grade_cap`, unless exceptional
+/// circumstances are recorded, which lift it.
+pub fn cap_applying(grade_cap: Option<&str>, exceptional: bool) -> Option<&str> {
+    grade_cap.filter(|_| !exceptional)
+}
+
+/// A grade after a cap: `grade` itself when there is no cap or `grade` is not above it; else the
+/// cap. Returns the grade awarded and whether the cap lowered it.
+fn capped<'a>(guide: &Guide, grade: &'a str, cap: Option<&'a str>) -> (&'a str, bool) {
     let rank = |name: &str| guide.grading.grades.iter().position(|g| g.name == name);
     match cap {
-        Some(cap) if !exceptional && rank(grade) > rank(cap) && rank(cap).is_some() => (cap, true),
+        Some(cap) if rank(grade) > rank(cap) && rank(cap).is_some() => (cap, true),
         _ => (grade, false),
     }
 }
@@ -243,11 +248,12 @@ mod tests {
     fn the_cap_lowers_only_a_higher_grade_and_exceptional_circumstances_lift_it() {
         let g = small();
         let (lowest, top) = (g.grading.grades[0].name.as_str(), g.grading.grades.last().unwrap().name.as_str());
-        assert_eq!(capped(&g, top, Some(lowest), false), (lowest, true));
-        assert_eq!(capped(&g, top, Some(lowest), true), (top, false));
-        assert_eq!(capped(&g, lowest, Some(top), false), (lowest, false));
-        assert_eq!(capped(&g, top, None, false), (top, false));
-        assert_eq!(capped(&g, top, Some("No such grade"), false), (top, false));
+        assert_eq!(capped(&g, top, Some(lowest)), (lowest, true));
+        assert_eq!(capped(&g, top, cap_applying(Some(lowest), true)), (top, false));
+        assert_eq!(capped(&g, lowest, Some(top)), (lowest, false));
+        assert_eq!(capped(&g, top, None), (top, false));
+        assert_eq!(capped(&g, top, Some("No such grade")), (top, false));
+        assert_eq!(cap_applying(Some(lowest), false), Some(lowest));
     }
 
     #[test]

@@ -19,11 +19,6 @@ fn nos_guide() -> String {
         + "\n[[kinds]]\nid = \"performance_criterion\"\ntitle = \"Performance criterion\"\n"
 }
 
-/// The gateway step of a run: every check of the guide met ([`Panel::pass_the_guides_gateway`]).
-async fn pass_the_gateway(panel: &Panel) {
-    panel.pass_the_guides_gateway().await;
-}
-
 /// The member of `panel` holding `seat`.
 fn member(panel: &Panel, seat: Seat) -> &Member {
     match seat {
@@ -57,7 +52,7 @@ both_backends!(every_shipped_guide_runs_an_assessment_to_a_released_outcome, |ap
     for (name, guide) in guides {
         let names = Names { apprentice: format!("Apprentice {}", guide.id), ..Names::default() };
         let panel = app.registered_for(&guide.id, names).await;
-        pass_the_gateway(&panel).await;
+        panel.pass_the_guides_gateway().await;
         // Every shipped guide seats the independent assessor: the panel is appointed and declares.
         assert!(guide.seating().has_assessor(), "{name}");
         panel.appoint().await;
@@ -166,7 +161,7 @@ both_backends!(a_two_seat_panel_without_an_assessor_is_decided_by_its_tie_breake
     );
     app.import_guide(&text).await;
     let panel = app.registered_for("two-seat", Names::default()).await;
-    pass_the_gateway(&panel).await;
+    panel.pass_the_guides_gateway().await;
     // No independent assessor sits on this panel: naming one is refused, scheduling is enough.
     let e = panel.admin.refused(400, "PUT", &panel.path("/panel"), panel.panel_body(&panel.ia)).await;
     assert!(e.message.starts_with("independent_assessor_id"), "{}", e.message);

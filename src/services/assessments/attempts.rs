@@ -60,9 +60,9 @@ impl StoredAttempt {
         self.carried_over.iter().map(|i| (i.key(), i.clone())).collect()
     }
 
-    /// The cap that applies: the guide's, unless exceptional circumstances lift it.
+    /// The cap that applies ([`attempt::cap_applying`]).
     pub fn cap(&self) -> Option<&str> {
-        self.grade_cap.as_deref().filter(|_| !self.exceptional_circumstances)
+        attempt::cap_applying(self.grade_cap.as_deref(), self.exceptional_circumstances)
     }
 }
 
