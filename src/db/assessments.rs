@@ -209,9 +209,11 @@ pub enum Visible<'a> {
 }
 
 /// One assessment of a list with what the list shows beside it, loaded for the whole page at
-/// once: its apprentice, its outcome emails (oldest first) and its latest moderation.
+/// once: its apprentice, its outcome emails (oldest first) and its latest moderation. Its sheets
+/// are their states (`S` = [`SheetStateRow`](super::sheets::SheetStateRow)) unless a page reads their
+/// scores too (`S` = [`ScoreSheetRow`](super::sheets::ScoreSheetRow)).
 #[derive(Debug, Clone)]
-pub struct ListRow {
+pub struct ListRow<S = super::sheets::SheetStateRow> {
     pub row: AssessmentRow,
     pub apprentice: Option<super::people::Apprentice>,
     pub emails: Vec<super::outbox::OutboxRow>,
@@ -219,7 +221,7 @@ pub struct ListRow {
     /// Its sign-offs, by seat.
     pub sign_offs: Vec<super::sign_offs::SignOffRow>,
     /// Its score sheets (behind each viewer's next steps and the moderation queue's flags).
-    pub sheets: Vec<super::sheets::ScoreSheetRow>,
+    pub sheets: Vec<S>,
     /// Its appeals, oldest first (behind `amended` and `grade_history`).
     pub appeals: Vec<super::appeals::AppealRow>,
     /// The id of its later attempt (resit or retake), if one was opened.
@@ -238,12 +240,12 @@ pub struct Page {
 /// (then by id, so the order is stable), one keyset page of them: the page, with its apprentices,
 /// emails, latest moderations and sign-offs, is read in four queries however long it is. `Ok(None)` when
 /// `page.after` names no assessment of this list.
-pub fn list_page(
+pub fn list_page<S: super::sheets::ListedSheet>(
     conn: &mut DbConnection,
     visible: Visible<'_>,
     statuses: Option<&[&str]>,
     page: &Page,
-) -> QueryResult<Option<Vec<ListRow>>> {
+) -> QueryResult<Option<Vec<ListRow<S>>>> {
     use super::outbox::OutboxRow;
     use super::people::Apprentice;
     use super::schema::{apprentices, outbox};
@@ -307,7 +309,7 @@ pub fn list_page(
         latest.insert(m.assessment_id.clone(), m);
     }
     let mut signed = by_assessment(super::sign_offs::sign_offs_of(conn, &ids)?, |s| &s.assessment_id);
-    let mut sheets = by_assessment(super::sheets::sheets_among(conn, &ids)?, |s| &s.assessment_id);
+    let mut sheets = by_assessment(S::among(conn, &ids)?, |s| s.assessment_id());
     let mut appeals = by_assessment(super::appeals::appeals_of(conn, &ids)?, |a| &a.assessment_id);
     Ok(Some(
         rows.into_iter()

@@ -29,6 +29,60 @@ pub fn sheets_among(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<
     score_sheets::table.filter(score_sheets::assessment_id.eq_any(ids)).select(ScoreSheetRow::as_select()).load(conn)
 }
 
+/// Where one member's sheet stands, without its scores: what an assessment's view needs of it
+/// (whose it is and whether it is submitted); the scores are read only where they are shown.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = score_sheets)]
+pub struct SheetStateRow {
+    pub assessment_id: String,
+    pub user_id: String,
+    pub seat: String,
+    pub submitted_at: Option<String>,
+}
+
+/// A sheet as a list reads it for each assessment of a page: its state ([`SheetStateRow`]) or the
+/// whole row with its scores ([`ScoreSheetRow`], for a page that shows them).
+pub trait ListedSheet: Sized {
+    /// Every sheet of the assessments among `ids` (one query, whatever their number).
+    fn among(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>>;
+    fn assessment_id(&self) -> &String;
+    fn user_id(&self) -> &str;
+    fn submitted_at(&self) -> Option<&str>;
+}
+
+impl ListedSheet for SheetStateRow {
+    fn among(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
+        score_sheets::table
+            .filter(score_sheets::assessment_id.eq_any(ids))
+            .select(SheetStateRow::as_select())
+            .load(conn)
+    }
+    fn assessment_id(&self) -> &String {
+        &self.assessment_id
+    }
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    fn submitted_at(&self) -> Option<&str> {
+        self.submitted_at.as_deref()
+    }
+}
+
+impl ListedSheet for ScoreSheetRow {
+    fn among(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
+        sheets_among(conn, ids)
+    }
+    fn assessment_id(&self) -> &String {
+        &self.assessment_id
+    }
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    fn submitted_at(&self) -> Option<&str> {
+        self.submitted_at.as_deref()
+    }
+}
+
 /// The submitted sheets of the assessments among `ids` (one query, whatever their number).
 pub fn submitted_sheets_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<ScoreSheetRow>> {
     score_sheets::table

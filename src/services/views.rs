@@ -15,6 +15,7 @@ use super::Actor;
 use crate::db::assessments::ListRow;
 use crate::db::models::{AssessmentRow, ModerationRow};
 use crate::db::people::{Apprentice, Organisation, User};
+use crate::db::sheets::ListedSheet;
 use crate::domain::assessment::{GatewayAnswers, KnowledgeRoute, ModerationAction};
 use crate::domain::eligibility::Warning;
 use crate::domain::gateway::Certificate;
@@ -226,7 +227,7 @@ impl AssessmentView {
 /// The assessment as `actor` sees it, from its row, what was read beside it and its score
 /// sheets (behind the viewer's next steps), on its guide. Reads nothing: a list reads what every
 /// view of its page needs at once.
-pub fn assessment(actor: &Actor, loaded: &ListRow, guide: &Guide) -> AppResult<AssessmentView> {
+pub fn assessment<S: ListedSheet>(actor: &Actor, loaded: &ListRow<S>, guide: &Guide) -> AppResult<AssessmentView> {
     let (row, sheets) = (&loaded.row, &loaded.sheets);
     let status: Status = row.status.parse().map_err(|e: String| anyhow::anyhow!("assessment {}: {e}", row.id))?;
     let apprentice = loaded.apprentice.clone().map(|a| ApprenticeView {
@@ -250,8 +251,8 @@ pub fn assessment(actor: &Actor, loaded: &ListRow, guide: &Guide) -> AppResult<A
         .collect();
     let facts = Facts {
         declaration: declaration_state(row)?,
-        own_sheet_submitted: sheets.iter().find(|s| s.user_id == actor.id).map(|s| s.submitted_at.is_some()),
-        any_sheet_submitted: sheets.iter().any(|s| s.submitted_at.is_some()),
+        own_sheet_submitted: sheets.iter().find(|s| s.user_id() == actor.id).map(|s| s.submitted_at().is_some()),
+        any_sheet_submitted: sheets.iter().any(|s| s.submitted_at().is_some()),
         own_sign_off: false,
         referred_back: false,
     };

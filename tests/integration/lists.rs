@@ -42,7 +42,7 @@ fn queries_of_lists(conn: &mut DbConnection, guides: &Guides, count: &AtomicUsiz
         count.load(Ordering::SeqCst) - before
     };
     let api = measure(&mut |conn| {
-        svc::list_page(conn, guides, who, None, &Page::default()).unwrap();
+        svc::list_page_json(conn, guides, who, None, &Page::default()).unwrap();
     });
     let home = measure(&mut |conn| {
         svc::list(conn, guides, who).unwrap();
@@ -98,6 +98,37 @@ both_backends!(the_lists_read_as_many_queries_for_twenty_assessments_as_for_one,
     assert_eq!(released.people.lm.get("/api/v1/assessments").await.as_array().unwrap().len(), 20);
     assert_eq!(one, twenty, "queries for [api, home, queue] of [admin, line manager]: 1 vs 20 assessments");
     assert!(twenty.iter().flatten().all(|&n| n <= 6), "a handful of queries each: {twenty:?}");
+});
+
+both_backends!(the_list_body_is_the_views_serialised_byte_for_byte, |app| async move {
+    // A released assessment (sheets, sign-offs, moderation, emails) and a registered one, seen
+    // by the staff and by two of the panel.
+    let released = app.panel().await;
+    released.release_unanimous(3).await;
+    // The outcome emails sent, so the mail worker changes nothing while the lists are compared.
+    released.wait_for_email_status("sent").await;
+    another(app, &released, 0).await;
+    let mut conn = app.connect();
+    let guides = Guides::new();
+    for email in ["ada@fairepa.test", released.people.lm.email.as_str(), released.people.ia.email.as_str()] {
+        let who = actor(&mut conn, email);
+        for page in [Page::default(), Page { after: None, limit: Some(1) }] {
+            let body = svc::list_page_json(&mut conn, &guides, &who, None, &page).unwrap();
+            let views = svc::list_page(&mut conn, &guides, &who, None, &page).unwrap();
+            assert_eq!(String::from_utf8(body).unwrap(), serde_json::to_string(&views).unwrap(), "{email}");
+            // The views from the sheets' states are those from the whole sheets (the scores
+            // are read only where they are shown).
+            let whole: Vec<svc::ListRow<epa_panel::db::sheets::ScoreSheetRow>> =
+                svc::list_loaded(&mut conn, &who, None, &page).unwrap();
+            let from_whole = svc::views_of(&mut conn, &guides, &who, &whole).unwrap();
+            assert_eq!(serde_json::to_string(&from_whole).unwrap(), serde_json::to_string(&views).unwrap());
+        }
+    }
+    // What the API answers is that body.
+    let listed = app.admin.get("/api/v1/assessments").await;
+    let admin = actor(&mut conn, "ada@fairepa.test");
+    let views = svc::list_page(&mut conn, &guides, &admin, None, &Page::default()).unwrap();
+    assert_eq!(listed, serde_json::to_value(&views).unwrap());
 });
 
 both_backends!(walking_pages_of_two_gives_every_visible_assessment_once, |app| async move {

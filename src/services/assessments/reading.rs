@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::db::assessments::Visible;
 pub use crate::db::assessments::{ListRow, Page};
 use crate::db::models::*;
+use crate::db::sheets::{ListedSheet, SheetStateRow};
 use crate::db::DbConnection;
 use crate::domain::assessment::Status;
 use crate::domain::permissions::Action;
@@ -30,7 +31,7 @@ pub fn view(conn: &mut DbConnection, guides: &Guides, actor: &Actor, id: &str) -
             false => None,
         },
         sign_offs: sign_offs_of(conn, std::slice::from_ref(&found.row.id))?,
-        sheets: score_sheets_of(conn, &found.row.id)?,
+        sheets: SheetStateRow::among(conn, std::slice::from_ref(&found.row.id))?,
         appeals: crate::db::appeals::appeals_of(conn, std::slice::from_ref(&found.row.id))?,
         next_id: crate::db::assessments::later_attempts_of(conn, std::slice::from_ref(&found.row.id))?
             .remove(&found.row.id),
@@ -59,26 +60,54 @@ pub fn list_page(
     statuses: Option<&[&str]>,
     page: &Page,
 ) -> AppResult<Vec<AssessmentView>> {
-    if let Some(limit) = page.limit {
-        if !(1..=LIST_LIMIT_MAX).contains(&limit) {
-            return Err(AppError::bad_input(
-                ErrorCode::InvalidQuery,
-                format!("{limit} is not between 1 and {LIST_LIMIT_MAX}"),
-            )
-            .at("limit"));
-        }
-    }
-    let loaded = list_loaded(conn, actor, statuses, page)?;
+    limit_allowed(page)?;
+    let loaded = list_loaded::<SheetStateRow>(conn, actor, statuses, page)?;
     views_of(conn, guides, actor, &loaded)
+}
+
+/// [`list_page`] as the contract's JSON body (the same bytes as serialising its views): each
+/// view is serialised as soon as it is made, straight into the body, and dropped.
+pub fn list_page_json(
+    conn: &mut DbConnection,
+    guides: &Guides,
+    actor: &Actor,
+    statuses: Option<&[&str]>,
+    page: &Page,
+) -> AppResult<Vec<u8>> {
+    use serde::ser::{SerializeSeq, Serializer as _};
+    limit_allowed(page)?;
+    let loaded = list_loaded::<SheetStateRow>(conn, actor, statuses, page)?;
+    let failed = |e: serde_json::Error| anyhow::anyhow!("the list's JSON: {e}");
+    // About the size of an entry of the full view, so the body is seldom copied as it grows.
+    let mut body = Vec::with_capacity(2 + loaded.len() * 10 * 1024);
+    let mut json = serde_json::Serializer::new(&mut body);
+    let mut seq = json.serialize_seq(Some(loaded.len())).map_err(failed)?;
+    for l in &loaded {
+        let guide = guide_of(conn, guides, &l.row)?;
+        seq.serialize_element(&views::assessment(actor, l, &guide)?).map_err(failed)?;
+    }
+    seq.end().map_err(failed)?;
+    Ok(body)
+}
+
+/// 400 naming `limit` outside 1–500.
+fn limit_allowed(page: &Page) -> AppResult<()> {
+    match page.limit {
+        Some(limit) if !(1..=LIST_LIMIT_MAX).contains(&limit) => {
+            Err(AppError::bad_input(ErrorCode::InvalidQuery, format!("{limit} is not between 1 and {LIST_LIMIT_MAX}"))
+                .at("limit"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The views of assessments a list already read (with everything they show): reads nothing
 /// but a guide not yet cached.
-pub fn views_of(
+pub fn views_of<S: ListedSheet>(
     conn: &mut DbConnection,
     guides: &Guides,
     actor: &Actor,
-    loaded: &[ListRow],
+    loaded: &[ListRow<S>],
 ) -> AppResult<Vec<AssessmentView>> {
     loaded
         .iter()
@@ -90,13 +119,14 @@ pub fn views_of(
 }
 
 /// The rows of [`list_page`], each with what its view shows beside it (for pages that show
-/// more of each, e.g. its sheets; [`views_of`] makes their views).
-pub fn list_loaded(
+/// more of each, e.g. its sheets' scores with `S` = `ScoreSheetRow`; [`views_of`] makes their
+/// views).
+pub fn list_loaded<S: ListedSheet>(
     conn: &mut DbConnection,
     actor: &Actor,
     statuses: Option<&[&str]>,
     page: &Page,
-) -> AppResult<Vec<ListRow>> {
+) -> AppResult<Vec<ListRow<S>>> {
     let visible = if actor.role.is_staff() { Visible::All } else { Visible::SeatedOn(&actor.id) };
     crate::db::assessments::list_page(conn, visible, statuses, page)?.ok_or_else(|| {
         AppError::bad_input(

@@ -208,7 +208,7 @@ pub fn view_sheets(conn: &mut DbConnection, actor: &Actor, id: &str) -> AppResul
 }
 
 /// The sheets view of an assessment a list already read with its sheets: reads nothing.
-pub fn sheets_view_of(actor: &Actor, loaded: &crate::db::assessments::ListRow) -> AppResult<SheetsView> {
+pub fn sheets_view_of(actor: &Actor, loaded: &crate::db::assessments::ListRow<ScoreSheetRow>) -> AppResult<SheetsView> {
     sheets_view(actor, &loaded.row, &loaded.sheets)
 }
 

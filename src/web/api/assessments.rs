@@ -24,8 +24,8 @@ pub async fn register(state: web::Data<AppState>, user: Caller, body: Body) -> A
 pub async fn list(state: web::Data<AppState>, user: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     let page = page_of(req.query_string())?;
     let guides = state.guides.clone();
-    let all = state.read_as(&user, move |conn, actor| svc::list_page(conn, &guides, actor, None, &page)).await?;
-    Ok(HttpResponse::Ok().json(all))
+    let body = state.read_as(&user, move |conn, actor| svc::list_page_json(conn, &guides, actor, None, &page)).await?;
+    Ok(HttpResponse::Ok().content_type(actix_web::http::header::ContentType::json()).body(body))
 }
 
 /// Reads `limit` and `after` from a query string (other parameters are ignored, as in v1).
