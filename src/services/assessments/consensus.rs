@@ -33,12 +33,29 @@ pub struct ConsensusItemInput {
     pub rationale: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredConsensus {
     #[serde(flatten)]
     pub consensus: Consensus,
     pub by: String,
     pub at: String,
+}
+
+/// Read as stored, the consensus's fields beside who recorded it, each read once: serde's
+/// `flatten` would buffer the whole object first (every list entry parses one).
+impl<'de> Deserialize<'de> for StoredConsensus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Fields {
+            items: Vec<ConsensusItem>,
+            #[serde(default)]
+            notes: String,
+            by: String,
+            at: String,
+        }
+        let f = Fields::deserialize(d)?;
+        Ok(StoredConsensus { consensus: Consensus { items: f.items, notes: f.notes }, by: f.by, at: f.at })
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -85,4 +102,20 @@ pub fn record_consensus(
         row.consensus_json = Some(to_json(&StoredConsensus { consensus, by: actor.id.clone(), at: now() }));
         Ok(Done::saved(ConsensusOutcome { items, disagreements }, "consensus.recorded", detail))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_consensus_reads_back_to_the_same_json_byte_for_byte() {
+        let stored = r#"{"items":[{"component":"viva","criterion":"K1","agreed_score":2,"rationale":"why"},{"component":"viva","criterion":"K2","agreed_score":null,"rationale":""}],"notes":"n","by":"u1","at":"2026-01-01T00:00:00Z"}"#;
+        let read: StoredConsensus = serde_json::from_str(stored).unwrap();
+        assert_eq!(serde_json::to_string(&read).unwrap(), stored);
+        // The notes may be missing (as `Consensus` allows); who recorded it may not.
+        let bare: StoredConsensus = serde_json::from_str(r#"{"items":[],"by":"u","at":"t"}"#).unwrap();
+        assert_eq!(bare.consensus.notes, "");
+        assert!(serde_json::from_str::<StoredConsensus>(r#"{"items":[],"at":"t"}"#).is_err());
+    }
 }

@@ -25,13 +25,46 @@ pub struct DecisionInput {
     pub notes: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredDecision {
     #[serde(flatten)]
     pub decision: Decision,
     pub notes: String,
     pub by: String,
     pub at: String,
+}
+
+/// Read as stored, the decision's fields beside the rest, each read once: serde's `flatten`
+/// would buffer the whole object first (every list entry parses one).
+impl<'de> Deserialize<'de> for StoredDecision {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Fields {
+            grade: String,
+            weighted_score: f64,
+            items: Vec<scoring::AgreedItem>,
+            #[serde(default)]
+            grade_capped: bool,
+            #[serde(default)]
+            uncapped_grade: Option<String>,
+            notes: String,
+            by: String,
+            at: String,
+        }
+        let f = Fields::deserialize(d)?;
+        Ok(StoredDecision {
+            decision: Decision {
+                grade: f.grade,
+                weighted_score: f.weighted_score,
+                items: f.items,
+                grade_capped: f.grade_capped,
+                uncapped_grade: f.uncapped_grade,
+            },
+            notes: f.notes,
+            by: f.by,
+            at: f.at,
+        })
+    }
 }
 
 /// What the panel would decide now (for the decision page's preview and for `decide`).
@@ -93,4 +126,25 @@ pub fn decide(
 
 pub fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_decision_reads_back_to_the_same_json_byte_for_byte() {
+        for stored in [
+            r#"{"grade":"pass","weighted_score":2.5,"items":[{"component":"viva","criterion":"K1","agreed_score":2,"decided_by":"unanimous"},{"component":"viva","criterion":"K2","agreed_score":3,"decided_by":"consensus","rationale":"agreed"}],"notes":"","by":"u1","at":"2026-01-01T00:00:00Z"}"#,
+            r#"{"grade":"pass","weighted_score":3.0,"items":[],"grade_capped":true,"uncapped_grade":"distinction","notes":"capped","by":"u1","at":"2026-01-01T00:00:00Z"}"#,
+        ] {
+            let read: StoredDecision = serde_json::from_str(stored).unwrap();
+            assert_eq!(serde_json::to_string(&read).unwrap(), stored);
+        }
+        // Missing required fields are still refused; unknown ones ignored, as before.
+        assert!(serde_json::from_str::<StoredDecision>(r#"{"grade":"pass","items":[],"notes":"","by":"u","at":"t"}"#)
+            .is_err());
+        let extra = r#"{"grade":"pass","weighted_score":1,"items":[],"notes":"","by":"u","at":"t","other":1}"#;
+        assert_eq!(serde_json::from_str::<StoredDecision>(extra).unwrap().decision.weighted_score, 1.0);
+    }
 }
