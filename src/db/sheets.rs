@@ -50,6 +50,21 @@ pub trait ListedSheet: Sized {
     fn submitted_at(&self) -> Option<&str>;
 }
 
+/// The accessors [`ListedSheet`] reads, the same for both rows (they share these fields).
+macro_rules! sheet_state_fields {
+    () => {
+        fn assessment_id(&self) -> &String {
+            &self.assessment_id
+        }
+        fn user_id(&self) -> &str {
+            &self.user_id
+        }
+        fn submitted_at(&self) -> Option<&str> {
+            self.submitted_at.as_deref()
+        }
+    };
+}
+
 impl ListedSheet for SheetStateRow {
     fn among(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
         score_sheets::table
@@ -57,30 +72,14 @@ impl ListedSheet for SheetStateRow {
             .select(SheetStateRow::as_select())
             .load(conn)
     }
-    fn assessment_id(&self) -> &String {
-        &self.assessment_id
-    }
-    fn user_id(&self) -> &str {
-        &self.user_id
-    }
-    fn submitted_at(&self) -> Option<&str> {
-        self.submitted_at.as_deref()
-    }
+    sheet_state_fields!();
 }
 
 impl ListedSheet for ScoreSheetRow {
     fn among(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
         sheets_among(conn, ids)
     }
-    fn assessment_id(&self) -> &String {
-        &self.assessment_id
-    }
-    fn user_id(&self) -> &str {
-        &self.user_id
-    }
-    fn submitted_at(&self) -> Option<&str> {
-        self.submitted_at.as_deref()
-    }
+    sheet_state_fields!();
 }
 
 /// The submitted sheets of the assessments among `ids` (one query, whatever their number).
