@@ -254,13 +254,25 @@ both_backends!(every_route_every_role_matches_the_permission_table, |app| async 
 #[test]
 fn the_walk_covers_every_route_of_the_route_table() {
     // Each `.route("…", web::method()…)` line of src/web/mod.rs under `/api/v1` that needs a token
-    // is walked here.
+    // is walked here; a route inside a nested `web::scope("…")` is under that scope's path.
     let source = include_str!("../../src/web/mod.rs");
+    let mut scope = String::new();
     let mut table: Vec<(String, String)> = source
         .lines()
         .filter_map(|l| {
-            let l = l.trim().strip_prefix(".route(\"")?;
+            let l = l.trim();
+            if let Some((_, rest)) = l.split_once("web::scope(\"") {
+                let prefix = rest.split('"').next().unwrap_or_default();
+                scope = if prefix == "/api/v1" { String::new() } else { prefix.to_string() };
+                return None;
+            }
+            if l.starts_with(')') {
+                scope.clear();
+                return None;
+            }
+            let l = l.strip_prefix(".route(\"")?;
             let (path, rest) = l.split_once('"')?;
+            let path = format!("{scope}{path}");
             let method = rest.split("web::").nth(1)?.split('(').next()?.to_uppercase();
             // The two public routes (health, the API's description) need no token: not walked. The
             // routes under `/appeals/…` name an appeal, not an assessment, and answer to the
