@@ -10,6 +10,23 @@ pub fn invalid_char(text: &str) -> Option<char> {
     text.chars().find(|c| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{7f}'))
 }
 
+/// Whether a JSON text may hold a string with a character text may not hold, judged from its
+/// bytes alone: a parser refuses a raw C0 control character inside a string, so in JSON that
+/// parses such a character can only be written as an escape, `\u…`, `\b` or `\f`. False means
+/// none can be there and [`invalid_in_json`] need not walk the parsed value; true (an escape of
+/// that kind, or a `\` ending the text) means it must.
+pub fn json_may_hold_invalid(json: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(at) = json[i..].iter().position(|&b| b == b'\\') {
+        match json.get(i + at + 1) {
+            Some(b'u' | b'b' | b'f') | None => return true,
+            // Any other escape (`\\`, `\"`, `\n`, …) is two bytes: skip both.
+            Some(_) => i += at + 2,
+        }
+    }
+    false
+}
+
 /// What is wrong, for a message after the field's name: "contains a control character (U+0000) …".
 pub fn problem(c: char) -> String {
     format!("contains a control character (U+{:04X}), which text may not hold; remove it and try again", c as u32)
@@ -60,5 +77,40 @@ mod tests {
         let v: Value = serde_json::from_str(r#"["\u0002"]"#).unwrap();
         assert_eq!(invalid_in_json(&v), Some(("[0]".to_string(), '\u{2}')));
         assert_eq!(invalid_in_json(&serde_json::json!({"a": ["b", 1, null, {"c": "d\n"}]})), None);
+    }
+
+    /// The byte check never says "clean" of a body whose parsed value holds a bad character,
+    /// and says it of ordinary bodies (escaped line breaks, quotes and backslashes included).
+    #[test]
+    fn the_byte_check_lets_through_only_bodies_without_bad_text() {
+        let bad = [
+            r#"{"comment": "a\u0000b"}"#,
+            r#"{"comment": "bell\u0007"}"#,
+            r#"{"comment": "back\bspace"}"#,
+            r#"{"comment": "form\ffeed"}"#,
+            r#"{"na\u0001me": 1}"#,
+            r#"["\\", "\u001b[31m"]"#,
+        ];
+        for body in bad {
+            let value: Value = serde_json::from_str(body).unwrap();
+            assert!(invalid_in_json(&value).is_some(), "{body}");
+            assert!(json_may_hold_invalid(body.as_bytes()), "{body}");
+        }
+        let clean = [
+            r#"{"comment": "two\nlines\tand\r a tab", "name": "café \"quoted\" \\ \/"}"#,
+            r#"{"comment": "a backslash then b: \\b, then f: \\f, then u: \\u0000"}"#,
+            r#"{"scores": [{"component": "project", "criterion": "K4", "score": 3, "comment": null}]}"#,
+            "[]",
+        ];
+        for body in clean {
+            let value: Value = serde_json::from_str(body).unwrap();
+            assert_eq!(invalid_in_json(&value), None, "{body}");
+            assert!(!json_may_hold_invalid(body.as_bytes()), "{body}");
+        }
+        // A raw control character is no JSON at all: the parser refuses it before any check.
+        assert!(serde_json::from_str::<Value>("{\"comment\": \"a\u{1}b\"}").is_err());
+        // Harmless escapes of that kind still take the careful path (never the other way round).
+        assert!(json_may_hold_invalid(br#"{"comment": "caf\u00e9"}"#));
+        assert!(json_may_hold_invalid(br#"{"comment": "ends in \"#));
     }
 }
