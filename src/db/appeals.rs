@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{appeals, assessments};
 use super::DbConnection;
+use super::UniqueRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = appeals, treat_none_as_null = true)]
@@ -39,7 +40,7 @@ pub fn insert_appeal(conn: &mut DbConnection, row: &AppealRow) -> QueryResult<()
 }
 
 pub fn find_appeal(conn: &mut DbConnection, id: &str) -> QueryResult<Option<AppealRow>> {
-    appeals::table.find(id).select(AppealRow::as_select()).first(conn).optional()
+    appeals::table.find(id).select(AppealRow::as_select()).unique_row(conn)
 }
 
 /// Writes the whole row back.

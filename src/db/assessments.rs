@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{assessments, moderations};
 use super::DbConnection;
+use super::UniqueRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = assessments, treat_none_as_null = true)]
@@ -58,7 +59,7 @@ pub struct ModerationRow {
 }
 
 pub fn find_assessment(conn: &mut DbConnection, id: &str) -> QueryResult<Option<AssessmentRow>> {
-    assessments::table.find(id).select(AssessmentRow::as_select()).first(conn).optional()
+    super::on_backend!(conn, c => assessments::table.find(id).select(AssessmentRow::as_select()).unique_row(c))
 }
 
 /// Locks the assessment's row for the rest of the transaction (`FOR UPDATE` on PostgreSQL, so
@@ -367,5 +368,5 @@ fn list_cursor(
     if let Some(statuses) = statuses {
         q = q.filter(assessments::status.eq_any(statuses.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
     }
-    q.select(assessments::created_at).first(conn).optional()
+    q.select(assessments::created_at).unique_row(conn)
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{assessments, assessor_records};
 use super::DbConnection;
+use super::UniqueRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = assessor_records)]
@@ -27,7 +28,7 @@ pub fn replace_assessor_record(conn: &mut DbConnection, row: &AssessorRecordRow)
 }
 
 pub fn find_assessor_record(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<AssessorRecordRow>> {
-    assessor_records::table.find(user_id).select(AssessorRecordRow::as_select()).first(conn).optional()
+    assessor_records::table.find(user_id).select(AssessorRecordRow::as_select()).unique_row(conn)
 }
 
 /// The records of the users among `ids`: one query for a page.

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use super::schema::{audit_entries, audit_head, audit_sealed};
-use super::DbConnection;
+use super::{DbConnection, UniqueRow};
 use crate::domain::audit::{chain_of, chained_hash, seal_detail, BrokenAt, ChainHead, ChainedEntry, Head, Verifier};
 use crate::domain::audit::{BODY, SEAL, SEALED};
 
@@ -66,7 +66,8 @@ fn next_seq(conn: &mut DbConnection) -> QueryResult<i64> {
                 .get_result(pg)
         }
         DbConnection::Sqlite(sqlite) => {
-            let max: Option<i64> = audit_entries::table.select(diesel::dsl::max(audit_entries::seq)).first(sqlite)?;
+            let max: Option<i64> =
+                audit_entries::table.select(diesel::dsl::max(audit_entries::seq)).get_result(sqlite)?;
             Ok(max.unwrap_or(0) + 1)
         }
     }
@@ -78,15 +79,20 @@ fn chain_tail(conn: &mut DbConnection, chain: &str) -> QueryResult<(i64, String)
         // Locks the head row first (an UPDATE takes the row lock on PostgreSQL).
         let head = audit_head::table.find(id);
         diesel::update(head).set(audit_head::last_seq.eq(audit_head::last_seq)).execute(conn)?;
-        return head.select((audit_head::last_seq, audit_head::last_hash)).first(conn);
+        return head.select((audit_head::last_seq, audit_head::last_hash)).get_result(conn);
     }
-    Ok(audit_entries::table
+    // The newest by a subquery, not `ORDER BY seq DESC LIMIT ?` (see `db::UniqueRow`).
+    let newer = diesel::alias!(audit_entries as newer);
+    let newest = newer
+        .filter(newer.field(audit_entries::chain).eq(chain))
+        .select(diesel::dsl::max(newer.field(audit_entries::seq)))
+        .single_value();
+    let tail = super::on_backend!(conn, c => audit_entries::table
         .filter(audit_entries::chain.eq(chain))
-        .order(audit_entries::seq.desc())
+        .filter(audit_entries::seq.nullable().eq(newest))
         .select((audit_entries::seq, audit_entries::hash))
-        .first(conn)
-        .optional()?
-        .unwrap_or((0, String::new())))
+        .unique_row(c))?;
+    Ok(tail.unwrap_or((0, String::new())))
 }
 
 /// Appends an entry to its chain: the assessment's (the caller holds the assessment's row lock,
@@ -115,19 +121,18 @@ fn append_to(
     let (_, prev_hash) = chain_tail(conn, chain)?;
     let seq = next_seq(conn)?;
     let hash = chained_hash(chain, &prev_hash, seq, assessment_id, at, actor_id, action, detail);
-    diesel::insert_into(audit_entries::table)
-        .values((
-            audit_entries::seq.eq(seq),
-            audit_entries::assessment_id.eq(assessment_id),
-            audit_entries::at.eq(at),
-            audit_entries::actor_id.eq(actor_id),
-            audit_entries::action.eq(action),
-            audit_entries::detail.eq(detail),
-            audit_entries::prev_hash.eq(&prev_hash),
-            audit_entries::hash.eq(&hash),
-            audit_entries::chain.eq(chain),
-        ))
-        .execute(conn)?;
+    let entry = diesel::insert_into(audit_entries::table).values((
+        audit_entries::seq.eq(seq),
+        audit_entries::assessment_id.eq(assessment_id),
+        audit_entries::at.eq(at),
+        audit_entries::actor_id.eq(actor_id),
+        audit_entries::action.eq(action),
+        audit_entries::detail.eq(detail),
+        audit_entries::prev_hash.eq(&prev_hash),
+        audit_entries::hash.eq(&hash),
+        audit_entries::chain.eq(chain),
+    ));
+    super::on_backend!(conn, c => entry.execute(c))?;
     if let Some(id) = head_row(chain) {
         set_head_row(conn, id, seq, &hash)?;
     }
@@ -178,7 +183,7 @@ pub fn seal(conn: &mut DbConnection, at: &str) -> QueryResult<(i64, String)> {
 
 /// The seal chain's recorded newest entry: (seq, hash) (before the chains: the old chain's).
 pub fn audit_head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
-    audit_head::table.find(1).select((audit_head::last_seq, audit_head::last_hash)).first(conn)
+    audit_head::table.find(1).select((audit_head::last_seq, audit_head::last_hash)).get_result(conn)
 }
 
 /// The recorded heads of the chains that have a head row (seal, body).

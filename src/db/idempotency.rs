@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::idempotency_keys;
 use super::DbConnection;
+use super::UniqueRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = idempotency_keys)]
@@ -25,8 +26,7 @@ pub fn stored_response(
     idempotency_keys::table
         .find((user_id, key))
         .select((idempotency_keys::request, idempotency_keys::status, idempotency_keys::body))
-        .first(conn)
-        .optional()
+        .unique_row(conn)
 }
 
 /// Forgets keys created before `cutoff`.

@@ -321,6 +321,45 @@ impl Db {
     }
 }
 
+/// Runs a query, written once, on the backend's own connection instead of through
+/// [`DbConnection`]: `on_backend!(conn, c => query.load(c))`.
+///
+/// Through the multi-backend connection diesel writes a statement's whole SQL text out again
+/// (quoting every identifier) each time it runs, even when the statement is already prepared and
+/// cached; on the backend's own connection a cached statement is only bound and run. Measured on
+/// a draft save, that SQL writing was about a quarter of the server's instructions; the save's
+/// statements (and the caller's token lookup) run this way.
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+/// Reads the one row a lookup by a unique key finds, if any: [`load`](RunQueryDsl::load) and
+/// keep the row, instead of diesel's `first`, which adds `LIMIT ?`.
+///
+/// SQLite's planner reads the value bound to a `LIMIT ?`, so every time such a statement is
+/// bound again SQLite throws its prepared form away and parses and plans it anew: measured on a
+/// draft save, four such lookups re-prepared on every request were a quarter of the server's
+/// instructions. A lookup by a unique key needs no limit; queries that pick the newest of many
+/// say so in SQL instead (see `db::audit::chain_tail`).
+pub trait UniqueRow<Conn>: RunQueryDsl<Conn> + Sized {
+    fn unique_row<'query, U>(self, conn: &mut Conn) -> QueryResult<Option<U>>
+    where
+        Self: diesel::query_dsl::LoadQuery<'query, Conn, U>,
+    {
+        let mut rows = self.load(conn)?;
+        debug_assert!(rows.len() <= 1, "a lookup by a unique key found {} rows", rows.len());
+        Ok(rows.pop())
+    }
+}
+
+impl<Q: RunQueryDsl<Conn>, Conn> UniqueRow<Conn> for Q {}
+
 /// Runs `f` in one transaction (everything or nothing is saved; an error rolls it back).
 pub fn transaction<T, E>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
 where

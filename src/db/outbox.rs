@@ -41,7 +41,7 @@ pub fn insert_message(conn: &mut DbConnection, row: &OutboxRow) -> QueryResult<(
 }
 
 pub fn find_message(conn: &mut DbConnection, id: &str) -> QueryResult<OutboxRow> {
-    outbox::table.find(id).select(OutboxRow::as_select()).first(conn)
+    outbox::table.find(id).select(OutboxRow::as_select()).get_result(conn)
 }
 
 /// Deletes the assessment's messages; returns how many there were.

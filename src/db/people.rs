@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::schema::{apprentices, credentials, organisations, users};
 use super::DbConnection;
+use super::UniqueRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = organisations)]
@@ -56,7 +57,7 @@ pub struct Credential {
 // ---- organisations
 
 pub fn find_organisation(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Organisation>> {
-    organisations::table.find(id).select(Organisation::as_select()).first(conn).optional()
+    organisations::table.find(id).select(Organisation::as_select()).unique_row(conn)
 }
 
 pub fn insert_organisation(conn: &mut DbConnection, org: &Organisation) -> QueryResult<()> {
@@ -98,23 +99,22 @@ pub fn organisation_names(conn: &mut DbConnection, ids: &[String]) -> QueryResul
 // ---- users
 
 pub fn find_user(conn: &mut DbConnection, id: &str) -> QueryResult<Option<User>> {
-    users::table.find(id).select(User::as_select()).first(conn).optional()
+    users::table.find(id).select(User::as_select()).unique_row(conn)
 }
 
 /// The live user (neither revoked nor disabled) whose token has this hash.
 pub fn find_user_by_token_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<User>> {
-    users::table
+    super::on_backend!(conn, c => users::table
         .filter(users::token_hash.eq(hash))
         .filter(users::revoked_at.is_null())
         .filter(users::disabled_at.is_null())
         .select(User::as_select())
-        .first(conn)
-        .optional()
+        .unique_row(c))
 }
 
 /// The user with this email (as stored: trimmed and lower-case).
 pub fn find_user_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
-    users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
+    users::table.filter(users::email.eq(email)).select(User::as_select()).unique_row(conn)
 }
 
 /// Whether any user has this email.
@@ -174,11 +174,7 @@ pub fn user_names(conn: &mut DbConnection, ids: &[String]) -> QueryResult<HashMa
 
 /// (id, role, revoked_at) of the user with this email (as stored).
 pub fn role_of_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<(String, String, Option<String>)>> {
-    users::table
-        .filter(users::email.eq(email))
-        .select((users::id, users::role, users::revoked_at))
-        .first(conn)
-        .optional()
+    users::table.filter(users::email.eq(email)).select((users::id, users::role, users::revoked_at)).unique_row(conn)
 }
 
 // ---- credentials
@@ -208,7 +204,7 @@ pub fn user_with_password(conn: &mut DbConnection, email: &str) -> QueryResult<O
 // ---- apprentices
 
 pub fn find_apprentice(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Apprentice>> {
-    apprentices::table.find(id).select(Apprentice::as_select()).first(conn).optional()
+    apprentices::table.find(id).select(Apprentice::as_select()).unique_row(conn)
 }
 
 pub fn insert_apprentice(conn: &mut DbConnection, apprentice: &Apprentice) -> QueryResult<()> {

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::people::User;
 use super::schema::{login_failures, settings, users, web_sessions};
 use super::DbConnection;
+use super::UniqueRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = web_sessions)]
@@ -49,8 +50,7 @@ pub fn session_user(conn: &mut DbConnection, id_hash: &str, now: &str) -> QueryR
         .filter(web_sessions::expires_at.gt(now))
         .filter(users::disabled_at.is_null())
         .select(User::as_select())
-        .first(conn)
-        .optional()
+        .unique_row(conn)
 }
 
 pub fn delete_session(conn: &mut DbConnection, id_hash: &str) -> QueryResult<()> {

@@ -18,10 +18,10 @@ pub struct ScoreSheetRow {
 }
 
 pub fn score_sheets_of(conn: &mut DbConnection, assessment_id: &str) -> QueryResult<Vec<ScoreSheetRow>> {
-    score_sheets::table
+    super::on_backend!(conn, c => score_sheets::table
         .filter(score_sheets::assessment_id.eq(assessment_id))
         .select(ScoreSheetRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// Every sheet of the assessments among `ids` (one query, whatever their number).
@@ -94,8 +94,10 @@ pub fn submitted_sheets_of(conn: &mut DbConnection, ids: &[String]) -> QueryResu
 /// Inserts or replaces one member's sheet (no `ON CONFLICT`: written to run on both backends).
 pub fn put_score_sheet(conn: &mut DbConnection, row: &ScoreSheetRow) -> QueryResult<()> {
     let target = score_sheets::table.find((&row.assessment_id, &row.user_id));
-    if diesel::update(target).set(row).execute(conn)? == 0 {
-        diesel::insert_into(score_sheets::table).values(row).execute(conn)?;
-    }
+    super::on_backend!(conn, c => {
+        if diesel::update(target).set(row).execute(c)? == 0 {
+            diesel::insert_into(score_sheets::table).values(row).execute(c)?;
+        }
+    });
     Ok(())
 }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::standards;
 use super::DbConnection;
+use super::UniqueRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = standards)]
@@ -22,7 +23,7 @@ pub struct StandardRow {
 
 /// One version of a standard.
 pub fn find_standard(conn: &mut DbConnection, id: &str, version: &str) -> QueryResult<Option<StandardRow>> {
-    standards::table.find((id, version)).select(StandardRow::as_select()).first(conn).optional()
+    standards::table.find((id, version)).select(StandardRow::as_select()).unique_row(conn)
 }
 
 /// The latest imported version (highest revision) of a standard.
@@ -45,7 +46,7 @@ pub fn all_standards(conn: &mut DbConnection) -> QueryResult<Vec<StandardRow>> {
 
 /// The highest revision stored of a standard, if any.
 pub fn last_revision(conn: &mut DbConnection, id: &str) -> QueryResult<Option<i64>> {
-    standards::table.filter(standards::id.eq(id)).select(diesel::dsl::max(standards::revision)).first(conn)
+    standards::table.filter(standards::id.eq(id)).select(diesel::dsl::max(standards::revision)).get_result(conn)
 }
 
 pub fn insert_standard(conn: &mut DbConnection, row: &StandardRow) -> QueryResult<()> {
