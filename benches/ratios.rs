@@ -6,6 +6,7 @@
 //!     EPA_BENCH_BACKENDS=sqlite cargo bench --bench ratios
 //!     EPA_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench ratios
 //!     EPA_BENCH_CSV_ROWS=9000000 EPA_BENCH_SECS=5 cargo bench --bench ratios
+//!     EPA_BENCH_ONLY=csv,during cargo bench --bench ratios   # some parts only (saves, list, csv, during)
 //!
 //! The product is the real binary (`epa-panel serve`, the bench profile's release build) as a
 //! child process with its own temporary database, reached over loopback HTTP. The engine is
@@ -59,6 +60,8 @@ struct Settings {
     csv_rows: u64,
     export_save_rate: f64,
     simulate: usize,
+    /// The parts to run (`EPA_BENCH_ONLY=saves,list,csv,during`; all by default).
+    only: Vec<String>,
 }
 
 impl Settings {
@@ -78,9 +81,24 @@ impl Settings {
             csv_rows: env_num("EPA_BENCH_CSV_ROWS", 1_000_000),
             export_save_rate: env_num("EPA_BENCH_EXPORT_SAVE_RATE", 50.0),
             simulate: env_num("EPA_BENCH_SIMULATE", 12).max(1),
+            only: std::env::var("EPA_BENCH_ONLY")
+                .ok()
+                .map(|v| v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+                .filter(|p: &Vec<String>| !p.is_empty())
+                .unwrap_or_else(|| PARTS.iter().map(|p| p.to_string()).collect()),
         }
     }
+
+    /// Whether `part` runs (one of [`PARTS`]).
+    fn runs(&self, part: &str) -> bool {
+        debug_assert!(PARTS.contains(&part));
+        self.only.iter().any(|p| p == part)
+    }
 }
+
+/// The benchmark's parts, for `EPA_BENCH_ONLY`: closed-loop saves and the open-loop p99, the
+/// list, scores.csv (its time and its memory), saves during the export.
+const PARTS: &[&str] = &["saves", "list", "csv", "during"];
 
 // ---------------------------------------------------------------------------------------------
 // The machine and the fsync probe
@@ -970,7 +988,7 @@ fn run_backend(rt: &tokio::runtime::Runtime, cfg: &Settings, b: &Backend, dir: &
 
         // 1. Draft saves, closed loop, product and engine interleaved.
         let mut max_rate: f64 = 0.0;
-        for &n in &cfg.clients {
+        for &n in cfg.clients.iter().filter(|_| cfg.runs("saves")) {
             let (mut p, mut e, mut e_head) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..cfg.rounds {
                 p.push(product_saves(&http, &product.base, &scorers, n, cfg.secs, &body_text).await);
@@ -1005,139 +1023,156 @@ fn run_backend(rt: &tokio::runtime::Runtime, cfg: &Settings, b: &Backend, dir: &
         }
 
         // 2. p99 at a fixed 50 % of the maximum rate, open loop, many connections.
-        let fixed = (max_rate * 0.5).max(1.0);
-        let lat = open_loop_saves(&product.base, &scorers, fixed, cfg.open_secs, cfg.open_connections, &body_text).await;
-        let (p50, p99) = (percentile(&lat, 50.0).unwrap_or_default(), percentile(&lat, 99.0).unwrap_or_default());
-        say(format!("open loop at {fixed:.0}/s: p50 {} p99 {}", ms(p50), ms(p99)));
-        let row = Row::new(
-            format!("{tag}: save p99 at 50 % of max ({fixed:.0}/s), {} connections, open loop", cfg.open_connections),
-            format!("p99 {} (p50 {})", ms(p99), ms(p50)),
-            "—",
-        );
-        rows.push(if pg { row } else { row.checked(p99.as_secs_f64() * 1e3, Target::MillisAtMost(25.0)) });
+        if cfg.runs("saves") {
+            let fixed = (max_rate * 0.5).max(1.0);
+            let lat = open_loop_saves(&product.base, &scorers, fixed, cfg.open_secs, cfg.open_connections, &body_text).await;
+            let (p50, p99) = (percentile(&lat, 50.0).unwrap_or_default(), percentile(&lat, 99.0).unwrap_or_default());
+            say(format!("open loop at {fixed:.0}/s: p50 {} p99 {}", ms(p50), ms(p99)));
+            let row = Row::new(
+                format!("{tag}: save p99 at 50 % of max ({fixed:.0}/s), {} connections, open loop", cfg.open_connections),
+                format!("p99 {} (p50 {})", ms(p99), ms(p50)),
+                "—",
+            );
+            rows.push(if pg { row } else { row.checked(p99.as_secs_f64() * 1e3, Target::MillisAtMost(25.0)) });
+        }
 
         // 4a. scores.csv at N/10 rows on a fresh server (its own peak RSS).
         let per_assessment = (n_items as i64) * 3;
         let mut grower = Grower { next_k: 1 };
         let small_rows = (cfg.csv_rows / 10).max(1) as i64;
-        grower.grow(&mut engine, (small_rows + per_assessment - 1) / per_assessment);
-        product.start().await;
-        let (mut small_lines, mut small_times) = (0, Vec::new());
-        for _ in 0..cfg.rounds.min(2) {
-            let (_, total, lines, _) = timed_get(&http, &product.base, &admin_token, "/api/v1/reports/scores.csv").await;
-            small_lines = lines.saturating_sub(1);
-            small_times.push(total.as_secs_f64());
+        let (mut small_lines, mut small_peak) = (0, 0);
+        if cfg.runs("csv") {
+            grower.grow(&mut engine, (small_rows + per_assessment - 1) / per_assessment);
+            product.start().await;
+            let mut small_times = Vec::new();
+            for _ in 0..cfg.rounds.min(2) {
+                let (_, total, lines, _) = timed_get(&http, &product.base, &admin_token, "/api/v1/reports/scores.csv").await;
+                small_lines = lines.saturating_sub(1);
+                small_times.push(total.as_secs_f64());
+            }
+            small_peak = product.peak_rss_kb();
+            say(format!("scores.csv at {small_lines} rows: {:.2}s, peak RSS {} MB", stats::median(&small_times), small_peak / 1024));
         }
-        let small_peak = product.peak_rss_kb();
-        say(format!("scores.csv at {small_lines} rows: {:.2}s, peak RSS {} MB", stats::median(&small_times), small_peak / 1024));
 
         // 3. The list with `list` visible, paged and whole, against one join.
-        let total_now = count(&mut engine, "SELECT COUNT(*) AS n FROM assessments");
-        let decided_now = count(&mut engine, "SELECT COUNT(*) AS n FROM assessments WHERE status IN ('decided', 'released')");
-        grower.grow(&mut engine, decided_now + (cfg.list as i64 - total_now).max(0));
-        let visible = count(&mut engine, "SELECT COUNT(*) AS n FROM assessments");
-        let (mut whole, mut paged, mut join) = (Vec::new(), Vec::new(), Vec::new());
-        let mut paged_count = 0;
-        for _ in 0..cfg.rounds {
-            let (_, t_whole, _, _) = timed_get(&http, &product.base, &admin_token, "/api/v1/assessments").await;
-            whole.push(t_whole.as_secs_f64());
-            let (jt, _) = engine_list(&mut engine);
-            join.push(jt.as_secs_f64());
-            // Only the GETs are timed (each body read whole); the client's reading of a page's
-            // ids, for the next page's `after`, is not the product's work and falls outside.
-            let mut walk = Duration::ZERO;
-            let mut after: Option<String> = None;
-            paged_count = 0;
-            loop {
-                let path = match &after {
-                    Some(a) => format!("/api/v1/assessments?limit=500&after={a}"),
-                    None => "/api/v1/assessments?limit=500".to_string(),
-                };
-                let (_, t_page, _, page) = timed_get(&http, &product.base, &admin_token, &path).await;
-                walk += t_page;
-                let page: Vec<ListedId> = serde_json::from_slice(&page).expect("a page of assessments");
-                paged_count += page.len();
-                if page.len() < 500 || page.len() > 500 || paged_count >= visible as usize {
-                    break;
+        if cfg.runs("list") {
+            let total_now = count(&mut engine, "SELECT COUNT(*) AS n FROM assessments");
+            let decided_now = count(&mut engine, "SELECT COUNT(*) AS n FROM assessments WHERE status IN ('decided', 'released')");
+            grower.grow(&mut engine, decided_now + (cfg.list as i64 - total_now).max(0));
+            let visible = count(&mut engine, "SELECT COUNT(*) AS n FROM assessments");
+            let (mut whole, mut paged, mut join) = (Vec::new(), Vec::new(), Vec::new());
+            let mut paged_count = 0;
+            for _ in 0..cfg.rounds {
+                let (_, t_whole, _, _) = timed_get(&http, &product.base, &admin_token, "/api/v1/assessments").await;
+                whole.push(t_whole.as_secs_f64());
+                let (jt, _) = engine_list(&mut engine);
+                join.push(jt.as_secs_f64());
+                // Only the GETs are timed (each body read whole); the client's reading of a page's
+                // ids, for the next page's `after`, is not the product's work and falls outside.
+                let mut walk = Duration::ZERO;
+                let mut after: Option<String> = None;
+                paged_count = 0;
+                loop {
+                    let path = match &after {
+                        Some(a) => format!("/api/v1/assessments?limit=500&after={a}"),
+                        None => "/api/v1/assessments?limit=500".to_string(),
+                    };
+                    let (_, t_page, _, page) = timed_get(&http, &product.base, &admin_token, &path).await;
+                    walk += t_page;
+                    let page: Vec<ListedId> = serde_json::from_slice(&page).expect("a page of assessments");
+                    paged_count += page.len();
+                    if page.len() < 500 || page.len() > 500 || paged_count >= visible as usize {
+                        break;
+                    }
+                    after = page.last().map(|a| a.id.clone());
                 }
-                after = page.last().map(|a| a.id.clone());
+                paged.push(walk.as_secs_f64());
             }
-            paged.push(walk.as_secs_f64());
+            let (whole, paged, join) = (stats::median(&whole), stats::median(&paged), stats::median(&join));
+            say(format!("list of {visible}: whole {whole:.3}s, paged {paged:.3}s ({paged_count} walked), join {join:.3}s"));
+            rows.push(
+                Row::new(format!("{tag}: GET /api/v1/assessments, {visible} visible, walked by ?limit=500"), format!("{:.0} ms", paged * 1e3), format!("one join: {:.0} ms", join * 1e3))
+                    .checked(paged / join.max(1e-9), Target::AtMost(1.5)),
+            );
+            rows.push(
+                Row::new(format!("{tag}: GET /api/v1/assessments, {visible} visible, whole list"), format!("{:.0} ms", whole * 1e3), format!("one join: {:.0} ms", join * 1e3))
+                    .checked(whole / join.max(1e-9), Target::None),
+            );
         }
-        let (whole, paged, join) = (stats::median(&whole), stats::median(&paged), stats::median(&join));
-        say(format!("list of {visible}: whole {whole:.3}s, paged {paged:.3}s ({paged_count} walked), join {join:.3}s"));
-        rows.push(
-            Row::new(format!("{tag}: GET /api/v1/assessments, {visible} visible, walked by ?limit=500"), format!("{:.0} ms", paged * 1e3), format!("one join: {:.0} ms", join * 1e3))
-                .checked(paged / join.max(1e-9), Target::AtMost(1.5)),
-        );
-        rows.push(
-            Row::new(format!("{tag}: GET /api/v1/assessments, {visible} visible, whole list"), format!("{:.0} ms", whole * 1e3), format!("one join: {:.0} ms", join * 1e3))
-                .checked(whole / join.max(1e-9), Target::None),
-        );
 
         // 4b. scores.csv at N rows on a fresh server, against the scan floor, interleaved.
         grower.grow(&mut engine, (cfg.csv_rows as i64 + per_assessment - 1) / per_assessment);
         product.start().await;
-        let (mut csv, mut first, mut scan) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut csv_lines, mut scan_rows) = (0, 0);
-        for _ in 0..cfg.rounds {
-            let (fb, total, lines, _) = timed_get(&http, &product.base, &admin_token, "/api/v1/reports/scores.csv").await;
-            csv.push(total.as_secs_f64());
-            first.push(fb.as_secs_f64());
-            csv_lines = lines.saturating_sub(1);
-            let (st, n) = engine_scan(&mut engine);
-            scan.push(st.as_secs_f64());
-            scan_rows = n;
+        let (mut csv_secs, mut csv_lines) = (0.0, 0);
+        if cfg.runs("csv") {
+            let (mut csv, mut first, mut scan) = (Vec::new(), Vec::new(), Vec::new());
+            let mut scan_rows = 0;
+            for _ in 0..cfg.rounds {
+                let (fb, total, lines, _) = timed_get(&http, &product.base, &admin_token, "/api/v1/reports/scores.csv").await;
+                csv.push(total.as_secs_f64());
+                first.push(fb.as_secs_f64());
+                csv_lines = lines.saturating_sub(1);
+                let (st, n) = engine_scan(&mut engine);
+                scan.push(st.as_secs_f64());
+                scan_rows = n;
+            }
+            let peak = product.peak_rss_kb();
+            let (csv, first, scan) = (stats::median(&csv), stats::median(&first), stats::median(&scan));
+            csv_secs = csv;
+            say(format!("scores.csv at {csv_lines} rows: {csv:.2}s (first byte {first:.3}s), floor {scan:.2}s ({scan_rows} rows), peak RSS {} MB", peak / 1024));
+            if csv_lines != scan_rows {
+                notes.push(format!("{tag}: scores.csv wrote {csv_lines} rows, the floor read {scan_rows} score items"));
+            }
+            rows.push(
+                Row::new(format!("{tag}: scores.csv, {csv_lines} rows"), format!("{csv:.2} s, first byte {:.0} ms", first * 1e3), format!("scan floor: {scan:.2} s"))
+                    .checked(csv / scan.max(1e-9), Target::AtMost(2.0)),
+            );
+            let extra_mb = (peak as f64 - small_peak as f64) / 1024.0;
+            rows.push(
+                Row::new(
+                    format!("{tag}: scores.csv peak RSS at {csv_lines} vs {small_lines} rows"),
+                    format!("{:.0} MB vs {:.0} MB", peak as f64 / 1024.0, small_peak as f64 / 1024.0),
+                    "—",
+                )
+                .checked(extra_mb, Target::PlusMegabytes(16.0)),
+            );
         }
-        let peak = product.peak_rss_kb();
-        let (csv, first, scan) = (stats::median(&csv), stats::median(&first), stats::median(&scan));
-        say(format!("scores.csv at {csv_lines} rows: {csv:.2}s (first byte {first:.3}s), floor {scan:.2}s ({scan_rows} rows), peak RSS {} MB", peak / 1024));
-        if csv_lines != scan_rows {
-            notes.push(format!("{tag}: scores.csv wrote {csv_lines} rows, the floor read {scan_rows} score items"));
-        }
-        rows.push(
-            Row::new(format!("{tag}: scores.csv, {csv_lines} rows"), format!("{csv:.2} s, first byte {:.0} ms", first * 1e3), format!("scan floor: {scan:.2} s"))
-                .checked(csv / scan.max(1e-9), Target::AtMost(2.0)),
-        );
-        let extra_mb = (peak as f64 - small_peak as f64) / 1024.0;
-        rows.push(
-            Row::new(
-                format!("{tag}: scores.csv peak RSS at {csv_lines} vs {small_lines} rows"),
-                format!("{:.0} MB vs {:.0} MB", peak as f64 / 1024.0, small_peak as f64 / 1024.0),
-                "—",
-            )
-            .checked(extra_mb, Target::PlusMegabytes(16.0)),
-        );
 
         // 5. Saves on other assessments while that export runs, against idle.
-        let export_secs = csv.max(1.0);
-        let idle = open_loop_saves(&product.base, &scorers, cfg.export_save_rate, export_secs, 8, &body_text).await;
-        let running = Arc::new(AtomicBool::new(true));
-        let exporter = {
-            let (http, base, token, running) = (http.clone(), product.base.clone(), admin_token.clone(), running.clone());
-            tokio::spawn(async move {
-                let mut n = 0;
-                while running.load(Ordering::Relaxed) {
-                    timed_get(&http, &base, &token, "/api/v1/reports/scores.csv").await;
-                    n += 1;
-                }
-                n
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let during = open_loop_saves(&product.base, &scorers, cfg.export_save_rate, export_secs, 8, &body_text).await;
-        running.store(false, Ordering::Relaxed);
-        let exports = exporter.await.unwrap();
-        let (idle99, during99) = (percentile(&idle, 99.0).unwrap_or_default(), percentile(&during, 99.0).unwrap_or_default());
-        say(format!("saves at {}/s: idle p99 {}, during {exports} export(s) p99 {}", cfg.export_save_rate, ms(idle99), ms(during99)));
-        rows.push(
-            Row::new(
-                format!("{tag}: save p99 at {}/s during scores.csv ({csv_lines} rows)", cfg.export_save_rate),
-                format!("{} (idle {})", ms(during99), ms(idle99)),
-                "—",
-            )
-            .checked(during99.as_secs_f64() / idle99.as_secs_f64().max(1e-9), Target::AtMost(2.0)),
-        );
+        if cfg.runs("during") {
+            let export_secs = csv_secs.max(1.0);
+            let idle = open_loop_saves(&product.base, &scorers, cfg.export_save_rate, export_secs, 8, &body_text).await;
+            let running = Arc::new(AtomicBool::new(true));
+            let exporter = {
+                let (http, base, token, running) = (http.clone(), product.base.clone(), admin_token.clone(), running.clone());
+                tokio::spawn(async move {
+                    let mut n = 0;
+                    while running.load(Ordering::Relaxed) {
+                        timed_get(&http, &base, &token, "/api/v1/reports/scores.csv").await;
+                        n += 1;
+                    }
+                    n
+                })
+            };
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let during = open_loop_saves(&product.base, &scorers, cfg.export_save_rate, export_secs, 8, &body_text).await;
+            running.store(false, Ordering::Relaxed);
+            let exports = exporter.await.unwrap();
+            let (idle99, during99) = (percentile(&idle, 99.0).unwrap_or_default(), percentile(&during, 99.0).unwrap_or_default());
+            say(format!("saves at {}/s: idle p99 {}, during {exports} export(s) p99 {}", cfg.export_save_rate, ms(idle99), ms(during99)));
+            rows.push(
+                Row::new(
+                    format!(
+                        "{tag}: save p99 at {}/s during scores.csv ({})",
+                        cfg.export_save_rate,
+                        if csv_lines > 0 { format!("{csv_lines} rows") } else { "the large database".to_string() }
+                    ),
+                    format!("{} (idle {})", ms(during99), ms(idle99)),
+                    "—",
+                )
+                .checked(during99.as_secs_f64() / idle99.as_secs_f64().max(1e-9), Target::AtMost(2.0)),
+            );
+        }
         product.stop();
     });
     (rows, notes)
