@@ -37,10 +37,10 @@ pub struct ScoreRow {
     pub standard_title: String,
 }
 
-/// A [`ScoreRow`] borrowed from the assessment it comes from: the same columns, written
-/// straight into the CSV without copying a cell (the scores report's hot path).
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct ScoreCells<'a> {
+/// The cells of scores.csv that one assessment gives every one of its rows (formula-safe where
+/// they are text a person typed).
+#[derive(Debug, Clone, Copy)]
+pub struct AssessmentCells<'a> {
     pub assessment_id: &'a str,
     pub standard_id: &'a str,
     pub apprentice_id: &'a str,
@@ -48,14 +48,6 @@ pub struct ScoreCells<'a> {
     pub training_provider_id: &'a str,
     pub independent_assessor_id: &'a str,
     pub decided_on: &'a str,
-    pub component: &'a str,
-    pub criterion: &'a str,
-    pub scorer_role: &'a str,
-    pub scorer_id: &'a str,
-    pub score: i32,
-    pub agreed_score: i32,
-    pub difference: i32,
-    pub decided_by: &'a str,
     pub grade: &'a str,
     pub moderation: &'a str,
     pub apprentice_name: &'a str,
@@ -63,6 +55,122 @@ pub struct ScoreCells<'a> {
     pub training_provider_name: &'a str,
     pub independent_assessor_name: &'a str,
     pub standard_title: &'a str,
+}
+
+/// Writes scores.csv rows (the columns of [`ScoreRow`], in [`SCORE_COLUMNS`]' order) from
+/// pieces encoded once: the assessment's cells once per assessment, each scorer's once, each
+/// item's once; a row is then those pieces copied side by side with its three numbers. The
+/// pieces are encoded by csv's own core writer, so each cell is quoted exactly as the csv crate
+/// quotes it (tested against it on hostile text).
+#[derive(Debug, Default)]
+pub struct ScoreRowEncoder {
+    /// `assessment_id` … `decided_on` and a comma.
+    head: Vec<u8>,
+    /// `grade` … `standard_title`.
+    tail: Vec<u8>,
+    /// Each scorer's `scorer_role,scorer_id`, one after another; `scorer_ends[i]` ends the i-th.
+    scorers: Vec<u8>,
+    scorer_ends: Vec<usize>,
+    /// The current item's `component,criterion` and its `decided_by`.
+    item: Vec<u8>,
+    decided_by: Vec<u8>,
+    agreed_score: i32,
+}
+
+/// Appends `fields` to `out` as CSV cells separated by commas, without a line end, quoted as
+/// the csv crate quotes them (a cell holding a comma, a quote or a line break is quoted, its
+/// quotes doubled). Not for a lone empty field: a record of one empty cell is written `""`.
+fn push_cells(out: &mut Vec<u8>, fields: &[&str]) {
+    let mut writer = csv_core::Writer::new();
+    for (i, field) in fields.iter().enumerate() {
+        let start = out.len();
+        // The most a delimiter (with a closing quote) and a quoted field can take.
+        out.resize(start + 2 * field.len() + 4, 0);
+        let mut at = start;
+        if i > 0 {
+            at += writer.delimiter(&mut out[at..]).1;
+        }
+        at += writer.field(field.as_bytes(), &mut out[at..]).2;
+        out.truncate(at);
+    }
+    let start = out.len();
+    out.resize(start + 2, 0);
+    let n = writer.finish(&mut out[start..]).1;
+    out.truncate(start + n);
+}
+
+impl ScoreRowEncoder {
+    /// Starts one assessment's rows: its cells and its scorers' (`(scorer_role, scorer_id)`,
+    /// referred to by position in [`row`](Self::row)).
+    pub fn assessment(&mut self, cells: &AssessmentCells<'_>, scorers: &[(&str, &str)]) {
+        let c = cells;
+        self.head.clear();
+        push_cells(
+            &mut self.head,
+            &[
+                c.assessment_id,
+                c.standard_id,
+                c.apprentice_id,
+                c.employer_id,
+                c.training_provider_id,
+                c.independent_assessor_id,
+                c.decided_on,
+            ],
+        );
+        self.head.push(b',');
+        self.tail.clear();
+        push_cells(
+            &mut self.tail,
+            &[
+                c.grade,
+                c.moderation,
+                c.apprentice_name,
+                c.employer_name,
+                c.training_provider_name,
+                c.independent_assessor_name,
+                c.standard_title,
+            ],
+        );
+        self.scorers.clear();
+        self.scorer_ends.clear();
+        for (role, id) in scorers {
+            push_cells(&mut self.scorers, &[role, id]);
+            self.scorer_ends.push(self.scorers.len());
+        }
+    }
+
+    /// Starts one item's rows within the assessment.
+    pub fn item(&mut self, component: &str, criterion: &str, agreed_score: i32, decided_by: &str) {
+        self.item.clear();
+        push_cells(&mut self.item, &[component, criterion]);
+        self.decided_by.clear();
+        // Encoded beside a second cell, so an empty value is an empty cell as in a longer row.
+        push_cells(&mut self.decided_by, &[decided_by, ""]);
+        self.decided_by.pop();
+        self.agreed_score = agreed_score;
+    }
+
+    /// Writes the row of scorer number `scorer` (its position in
+    /// [`assessment`](Self::assessment)) on the current item.
+    pub fn row(&self, out: &mut Vec<u8>, scorer: usize, score: i32) {
+        let from = if scorer == 0 { 0 } else { self.scorer_ends[scorer - 1] };
+        let mut numbers = itoa::Buffer::new();
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(&self.item);
+        out.push(b',');
+        out.extend_from_slice(&self.scorers[from..self.scorer_ends[scorer]]);
+        out.push(b',');
+        out.extend_from_slice(numbers.format(score).as_bytes());
+        out.push(b',');
+        out.extend_from_slice(numbers.format(self.agreed_score).as_bytes());
+        out.push(b',');
+        out.extend_from_slice(numbers.format(score - self.agreed_score).as_bytes());
+        out.push(b',');
+        out.extend_from_slice(&self.decided_by);
+        out.push(b',');
+        out.extend_from_slice(&self.tail);
+        out.extend_from_slice(b"\r\n");
+    }
 }
 
 /// One assessment's outcome.
@@ -181,10 +289,18 @@ pub fn safe_text(text: &str) -> String {
     }
 }
 
-/// Writes CSV rows into a growing buffer, header first; the caller drains it chunk by chunk.
+/// Writes CSV rows into a buffer, header first; the caller takes it chunk by chunk. Rows come
+/// either through serde ([`row`](Self::row)) or already encoded ([`rows`](Self::rows)).
 pub struct CsvChunks {
-    writer: csv::Writer<Vec<u8>>,
+    /// What is written and not yet taken.
+    buf: Vec<u8>,
+    /// The serde writer, while it holds rows not yet moved into `buf`.
+    serde: Option<csv::Writer<Vec<u8>>>,
 }
+
+/// The size of the chunks [`CsvChunks::full_chunk`] hands out: big enough that sending one
+/// costs little beside writing it, small enough that a few in flight are little memory.
+pub const CHUNK: usize = 128 * 1024;
 
 fn csv_writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new().has_headers(false).terminator(csv::Terminator::CRLF).from_writer(Vec::new())
@@ -198,22 +314,47 @@ impl Default for CsvChunks {
 
 impl CsvChunks {
     pub fn new() -> Self {
-        Self { writer: csv_writer() }
+        Self { buf: Vec::new(), serde: None }
     }
 
     /// Writes the header row (also for a report with no rows).
     pub fn header(&mut self, names: &[&str]) -> io::Result<()> {
-        self.writer.write_record(names).map_err(io::Error::other)
+        self.serde.get_or_insert_with(csv_writer).write_record(names).map_err(io::Error::other)
     }
 
     pub fn row<T: Serialize>(&mut self, row: &T) -> io::Result<()> {
-        self.writer.serialize(row).map_err(io::Error::other)
+        self.serde.get_or_insert_with(csv_writer).serialize(row).map_err(io::Error::other)
+    }
+
+    /// The buffer, for rows already encoded as CSV (each ending in CRLF).
+    pub fn rows(&mut self) -> io::Result<&mut Vec<u8>> {
+        if let Some(writer) = self.serde.take() {
+            let written = writer.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+            if self.buf.is_empty() {
+                self.buf = written;
+            } else {
+                self.buf.extend_from_slice(&written);
+            }
+        }
+        Ok(&mut self.buf)
     }
 
     /// Takes what has been written so far.
     pub fn take(&mut self) -> io::Result<Vec<u8>> {
-        let full = std::mem::replace(&mut self.writer, csv_writer());
-        full.into_inner().map_err(|e| io::Error::other(e.to_string()))
+        self.rows()?;
+        Ok(std::mem::take(&mut self.buf))
+    }
+
+    /// Takes what has been written once it is at least a [`CHUNK`] (the next buffer is
+    /// allocated at its size, so writing does not grow it again).
+    pub fn full_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        // (Rows still in the serde writer's own buffer, under 8 KiB, wait for the next chunk.)
+        let pending = self.serde.as_ref().map_or(0, |writer| writer.get_ref().len());
+        if self.buf.len() + pending < CHUNK {
+            return Ok(None);
+        }
+        self.rows()?;
+        Ok(Some(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + CHUNK / 2))))
     }
 }
 
@@ -727,6 +868,129 @@ mod tests {
             assert!(safe_text(&format!("{lead}1")).starts_with('\''));
         }
         assert_eq!(safe_text("Amy"), "Amy");
+    }
+
+    /// The rows of `row`'s assessment as the encoder writes them, beside the csv crate's own
+    /// serialisation of the same rows.
+    fn encoded_and_serialised(rows: &[ScoreRow]) -> (Vec<u8>, Vec<u8>) {
+        let a = &rows[0];
+        let mut encoder = ScoreRowEncoder::default();
+        let scorers: Vec<(&str, &str)> = rows.iter().map(|r| (r.scorer_role.as_str(), r.scorer_id.as_str())).collect();
+        encoder.assessment(
+            &AssessmentCells {
+                assessment_id: &a.assessment_id,
+                standard_id: &a.standard_id,
+                apprentice_id: &a.apprentice_id,
+                employer_id: &a.employer_id,
+                training_provider_id: &a.training_provider_id,
+                independent_assessor_id: &a.independent_assessor_id,
+                decided_on: &a.decided_on,
+                grade: &a.grade,
+                moderation: &a.moderation,
+                apprentice_name: &a.apprentice_name,
+                employer_name: &a.employer_name,
+                training_provider_name: &a.training_provider_name,
+                independent_assessor_name: &a.independent_assessor_name,
+                standard_title: &a.standard_title,
+            },
+            &scorers,
+        );
+        let mut encoded = CsvChunks::new();
+        encoded.header(SCORE_COLUMNS).unwrap();
+        let mut serialised = CsvChunks::new();
+        serialised.header(SCORE_COLUMNS).unwrap();
+        for (i, r) in rows.iter().enumerate() {
+            encoder.item(&r.component, &r.criterion, r.agreed_score, &r.decided_by);
+            encoder.row(encoded.rows().unwrap(), i, r.score);
+            serialised.row(r).unwrap();
+        }
+        (encoded.take().unwrap(), serialised.take().unwrap())
+    }
+
+    #[test]
+    fn encoded_score_rows_are_the_csv_crates_byte_for_byte() {
+        let hostile =
+            ["", "plain", "a,b", "say \"hi\"", "\"", "line\nbreak", "cr\rlf\r\n", " lead", "'=1", "é—ü", ",", "\"\""];
+        // Each hostile text once in the assessment's cells, with every hostile text in the rows'.
+        for whole in hostile {
+            let rows: Vec<ScoreRow> = hostile
+                .iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let mut r = score(&format!("scorer{text}"), text, "A", i as i32 - 3, 2, text);
+                    r.assessment_id = format!("{whole}-id");
+                    (r.component, r.criterion) = (text.to_string(), format!("{text}{text}"));
+                    (r.grade, r.standard_title, r.employer_name) =
+                        (whole.to_string(), whole.to_string(), String::new());
+                    r
+                })
+                .collect();
+            let (encoded, serialised) = encoded_and_serialised(&rows);
+            assert_eq!(String::from_utf8_lossy(&encoded), String::from_utf8_lossy(&serialised));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_quoted_as_the_csv_crate_quotes_it(
+            cells in proptest::collection::vec("[a-z,\"\r\n =é]{0,6}", 16),
+            score in -9i32..99,
+        ) {
+            let r = score_of(&cells, score);
+            let (encoded, serialised) = encoded_and_serialised(std::slice::from_ref(&r));
+            proptest::prop_assert_eq!(encoded, serialised);
+        }
+    }
+
+    fn score_of(c: &[String], s: i32) -> ScoreRow {
+        ScoreRow {
+            assessment_id: c[0].clone(),
+            standard_id: c[1].clone(),
+            apprentice_id: c[2].clone(),
+            employer_id: c[3].clone(),
+            training_provider_id: c[4].clone(),
+            independent_assessor_id: c[5].clone(),
+            decided_on: c[6].clone(),
+            component: c[7].clone(),
+            criterion: c[8].clone(),
+            scorer_role: c[9].clone(),
+            scorer_id: c[10].clone(),
+            score: s,
+            agreed_score: 3,
+            difference: s - 3,
+            decided_by: c[11].clone(),
+            grade: c[12].clone(),
+            moderation: c[13].clone(),
+            apprentice_name: c[14].clone(),
+            employer_name: c[15].clone(),
+            training_provider_name: c[0].clone(),
+            independent_assessor_name: c[1].clone(),
+            standard_title: c[2].clone(),
+        }
+    }
+
+    #[test]
+    fn chunks_are_handed_out_once_full_and_nothing_is_lost() {
+        let mut w = CsvChunks::new();
+        w.header(&["a", "b"]).unwrap();
+        let mut taken = Vec::new();
+        for i in 0..20_000 {
+            if i % 2 == 0 {
+                w.row(&(i, "x,y")).unwrap();
+            } else {
+                w.rows().unwrap().extend_from_slice(format!("{i},z\r\n").as_bytes());
+            }
+            if let Some(chunk) = w.full_chunk().unwrap() {
+                assert!(chunk.len() >= CHUNK, "a chunk of {} bytes", chunk.len());
+                taken.extend(chunk);
+            }
+        }
+        taken.extend(w.take().unwrap());
+        let mut want = String::from("a,b\r\n");
+        for i in 0..20_000 {
+            want.push_str(&if i % 2 == 0 { format!("{i},\"x,y\"\r\n") } else { format!("{i},z\r\n") });
+        }
+        assert_eq!(String::from_utf8(taken).unwrap(), want);
     }
 
     #[test]

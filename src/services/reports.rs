@@ -7,16 +7,14 @@ use bytes::Bytes;
 use chrono::NaiveDate;
 use tokio::sync::mpsc;
 
-use super::assessments::{seat_of, submitted_sheets, StoredDecision};
+use super::assessments::{score_on, seat_of, sheet_scores, SheetScore, StoredDecision};
 use super::standards::Guides;
 use super::Actor;
 use crate::db::assessments::{decided_page, DecidedFilter};
 use crate::db::models::{Apprentice, AssessmentRow};
 use crate::db::{Db, DbConnection};
 use crate::domain::assessment::Status;
-use crate::domain::guide::ItemKey;
 use crate::domain::permissions::{may, Action, Seat};
-use crate::domain::scoring::Sheet;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::reports::*;
 
@@ -189,13 +187,28 @@ pub struct Decided {
     pub row: AssessmentRow,
     pub apprentice: Apprentice,
     pub decision: StoredDecision,
-    /// (seat name, user id, sheet) of the submitted sheets, seats in panel order.
-    pub sheets: Vec<(&'static str, String, Sheet)>,
-    /// (seat name, user id, submitted at) of the same sheets.
-    pub submitted: Vec<(&'static str, String, String)>,
+    /// The submitted sheets, seats in panel order.
+    pub sheets: Vec<SubmittedSheet>,
     pub names: Names,
     /// Whether an upheld appeal changed its grade (`outcomes.csv`'s `amended`).
     pub amended: bool,
+}
+
+/// A submitted sheet of a decided assessment, as the reports read it.
+pub struct SubmittedSheet {
+    /// The seat's name.
+    pub seat: &'static str,
+    pub user_id: String,
+    pub submitted_at: String,
+    /// The sheet as stored, read by [`scores`](Self::scores).
+    scores_json: String,
+}
+
+impl SubmittedSheet {
+    /// The sheet's scores, read without copying (see [`score_on`]).
+    pub fn scores(&self) -> AppResult<Vec<SheetScore<'_>>> {
+        sheet_scores(&self.scores_json)
+    }
 }
 
 /// The names the reports print beside ids (formula-safe).
@@ -220,13 +233,18 @@ impl Decided {
         }
     }
 
-    pub fn score_rows(&self) -> Vec<ScoreRow> {
+    /// Each submitted sheet read once: (sheet, its scores, where to look next).
+    fn read_sheets(&self) -> AppResult<Vec<(&SubmittedSheet, Vec<SheetScore<'_>>, usize)>> {
+        self.sheets.iter().map(|sheet| Ok((sheet, sheet.scores()?, 0))).collect()
+    }
+
+    pub fn score_rows(&self) -> AppResult<Vec<ScoreRow>> {
         let mut out = Vec::new();
         let decided_on = self.decided_on();
+        let mut sheets = self.read_sheets()?;
         for item in &self.decision.decision.items {
-            let key = ItemKey::new(&item.component, &item.criterion);
-            for (seat, user, sheet) in &self.sheets {
-                let Some(entry) = sheet.get(&key) else { continue };
+            for (sheet, scores, hint) in &mut sheets {
+                let Some(score) = score_on(scores, &item.component, &item.criterion, hint) else { continue };
                 out.push(ScoreRow {
                     assessment_id: self.row.id.clone(),
                     standard_id: self.row.standard_id.clone(),
@@ -237,11 +255,11 @@ impl Decided {
                     decided_on: decided_on.clone(),
                     component: item.component.clone(),
                     criterion: item.criterion.clone(),
-                    scorer_role: seat.to_string(),
-                    scorer_id: user.clone(),
-                    score: entry.score,
+                    scorer_role: sheet.seat.to_string(),
+                    scorer_id: sheet.user_id.clone(),
+                    score,
                     agreed_score: item.agreed_score,
-                    difference: entry.score - item.agreed_score,
+                    difference: score - item.agreed_score,
                     decided_by: item.decided_by.as_str().to_string(),
                     grade: safe_text(&self.decision.decision.grade),
                     moderation: self.moderation().to_string(),
@@ -253,45 +271,44 @@ impl Decided {
                 });
             }
         }
-        out
+        Ok(out)
     }
 
     /// Writes this assessment's score rows into `csv` as [`score_rows`](Self::score_rows) reads
-    /// them, borrowing every cell: the few computed cells once per assessment, the item key
-    /// once per item, nothing per row.
-    pub fn write_score_rows(&self, csv: &mut CsvChunks) -> std::io::Result<()> {
+    /// them, through `encoder`: its cells encoded once per assessment, once per item, nothing per
+    /// row but the scores.
+    pub fn write_score_rows(&self, encoder: &mut ScoreRowEncoder, csv: &mut CsvChunks) -> AppResult<()> {
         let decided_on = self.decided_on();
         let grade = safe_text(&self.decision.decision.grade);
         let apprentice_name = safe_text(&self.apprentice.name);
-        let independent_assessor_id = self.row.independent_assessor_id.as_deref().unwrap_or_default();
+        let scorers: Vec<(&str, &str)> = self.sheets.iter().map(|s| (s.seat, s.user_id.as_str())).collect();
+        encoder.assessment(
+            &AssessmentCells {
+                assessment_id: &self.row.id,
+                standard_id: &self.row.standard_id,
+                apprentice_id: &self.row.apprentice_id,
+                employer_id: &self.apprentice.employer_id,
+                training_provider_id: &self.apprentice.training_provider_id,
+                independent_assessor_id: self.row.independent_assessor_id.as_deref().unwrap_or_default(),
+                decided_on: &decided_on,
+                grade: &grade,
+                moderation: self.moderation(),
+                apprentice_name: &apprentice_name,
+                employer_name: &self.names.employer,
+                training_provider_name: &self.names.training_provider,
+                independent_assessor_name: &self.names.independent_assessor,
+                standard_title: &self.names.standard_title,
+            },
+            &scorers,
+        );
+        let mut sheets = self.read_sheets()?;
+        let out = csv.rows().map_err(anyhow::Error::from)?;
         for item in &self.decision.decision.items {
-            let key = ItemKey::new(&item.component, &item.criterion);
-            for (seat, user, sheet) in &self.sheets {
-                let Some(entry) = sheet.get(&key) else { continue };
-                csv.row(&ScoreCells {
-                    assessment_id: &self.row.id,
-                    standard_id: &self.row.standard_id,
-                    apprentice_id: &self.row.apprentice_id,
-                    employer_id: &self.apprentice.employer_id,
-                    training_provider_id: &self.apprentice.training_provider_id,
-                    independent_assessor_id,
-                    decided_on: &decided_on,
-                    component: &item.component,
-                    criterion: &item.criterion,
-                    scorer_role: seat,
-                    scorer_id: user,
-                    score: entry.score,
-                    agreed_score: item.agreed_score,
-                    difference: entry.score - item.agreed_score,
-                    decided_by: item.decided_by.as_str(),
-                    grade: &grade,
-                    moderation: self.moderation(),
-                    apprentice_name: &apprentice_name,
-                    employer_name: &self.names.employer,
-                    training_provider_name: &self.names.training_provider,
-                    independent_assessor_name: &self.names.independent_assessor,
-                    standard_title: &self.names.standard_title,
-                })?;
+            encoder.item(&item.component, &item.criterion, item.agreed_score, item.decided_by.as_str());
+            for (scorer, (_, scores, hint)) in sheets.iter_mut().enumerate() {
+                if let Some(score) = score_on(scores, &item.component, &item.criterion, hint) {
+                    encoder.row(out, scorer, score);
+                }
             }
         }
         Ok(())
@@ -355,26 +372,25 @@ pub fn page(
         .filter(crate::services::assessments::amends)
         .map(|a| a.assessment_id)
         .collect();
-    let mut sheets_by: HashMap<String, Vec<(crate::db::models::ScoreSheetRow, Sheet)>> = HashMap::new();
-    for (assessment, row, sheet) in submitted_sheets(conn, &ids)? {
-        sheets_by.entry(assessment).or_default().push((row, sheet));
+    let mut sheets_by: HashMap<String, Vec<crate::db::models::ScoreSheetRow>> = HashMap::new();
+    for sheet in crate::db::sheets::submitted_sheets_of(conn, &ids)? {
+        sheets_by.entry(sheet.assessment_id.clone()).or_default().push(sheet);
     }
     rows.into_iter()
         .map(|(row, apprentice)| {
             let decision: StoredDecision = serde_json::from_str(row.decision_json.as_deref().unwrap_or("null"))
                 .map_err(|e| anyhow::anyhow!("assessment {}: stored decision unreadable: {e}", row.id))?;
-            let mut seated: Vec<(&'static str, crate::db::models::ScoreSheetRow, Sheet)> = sheets_by
+            let mut sheets: Vec<SubmittedSheet> = sheets_by
                 .remove(&row.id)
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|(s, sheet)| seat_of(&row, &s.user_id).map(|seat| (seat.as_str(), s, sheet)))
+                .filter_map(|s| {
+                    let seat = seat_of(&row, &s.user_id)?.as_str();
+                    let submitted_at = s.submitted_at.unwrap_or_default();
+                    Some(SubmittedSheet { seat, user_id: s.user_id, submitted_at, scores_json: s.scores_json })
+                })
                 .collect();
-            seated.sort_by_key(|(seat, _, _)| Seat::ALL.iter().position(|s| s.as_str() == *seat));
-            let submitted = seated
-                .iter()
-                .map(|(seat, s, _)| (*seat, s.user_id.clone(), s.submitted_at.clone().unwrap_or_default()))
-                .collect();
-            let sheets = seated.into_iter().map(|(seat, s, sheet)| (seat, s.user_id, sheet)).collect();
+            sheets.sort_by_key(|s| Seat::ALL.iter().position(|seat| seat.as_str() == s.seat));
             let name = |map: &HashMap<String, String>, id: &str| safe_text(map.get(id).map_or("", String::as_str));
             let names = Names {
                 employer: name(&lookup.organisations, &apprentice.employer_id),
@@ -383,7 +399,7 @@ pub fn page(
                 standard_title: name(&lookup.standards, &format!("{}\n{}", row.standard_id, row.standard_version)),
             };
             let amended = amended.contains(&row.id);
-            Ok(Decided { row, apprentice, decision, sheets, submitted, names, amended })
+            Ok(Decided { row, apprentice, decision, sheets, names, amended })
         })
         .collect()
 }
@@ -402,12 +418,12 @@ fn independence_rows(conn: &mut DbConnection, page: &[Decided]) -> AppResult<Vec
             entry.1 = Some(e.seq);
         }
     }
-    let scorers: Vec<String> = page.iter().flat_map(|d| d.submitted.iter().map(|(_, user, _)| user.clone())).collect();
+    let scorers: Vec<String> = page.iter().flat_map(|d| d.sheets.iter().map(|s| s.user_id.clone())).collect();
     let scorer_names = names(conn, scorers)?;
     let mut out = Vec::new();
     for decided in page {
-        let revealed_at = decided.submitted.iter().map(|(_, _, at)| at.clone()).max().unwrap_or_default();
-        for (seat, user, submitted_at) in &decided.submitted {
+        let revealed_at = decided.sheets.iter().map(|s| s.submitted_at.clone()).max().unwrap_or_default();
+        for SubmittedSheet { seat, user_id: user, submitted_at, .. } in &decided.sheets {
             let found = seen.get(&(decided.row.id.clone(), user.clone()));
             out.push(IndependenceRow {
                 assessment_id: decided.row.id.clone(),
@@ -499,7 +515,7 @@ fn add_trend(
         ),
         TrendBy::Assessor => (assessor, names.independent_assessor.as_str(), Some(assessor)),
     };
-    let score_rows = decided.score_rows();
+    let score_rows = decided.score_rows()?;
     let no_grades = Vec::new();
     trends.add(&TrendAssessment {
         date,
@@ -578,15 +594,24 @@ pub fn stream(db: Db, report: Report, filter: ReportFilter, tx: Chunks) {
     tokio::task::spawn_blocking(move || export(&db, |_| Ok((report, filter)), ready, tx));
 }
 
-/// Sends a chunk; false when the client went away.
+/// Sends what is written; false when the client went away.
 fn send(tx: &Chunks, csv: &mut CsvChunks) -> AppResult<bool> {
     let chunk = csv.take().map_err(anyhow::Error::from)?;
     Ok(chunk.is_empty() || tx.blocking_send(Ok(Bytes::from(chunk))).is_ok())
 }
 
+/// Sends a chunk once a [`CHUNK`] is written; false when the client went away.
+fn send_full(tx: &Chunks, csv: &mut CsvChunks) -> AppResult<bool> {
+    Ok(match csv.full_chunk().map_err(anyhow::Error::from)? {
+        Some(chunk) => tx.blocking_send(Ok(Bytes::from(chunk))).is_ok(),
+        None => true,
+    })
+}
+
 fn write_report(conn: &mut DbConnection, report: Report, filter: ReportFilter, tx: &Chunks) -> AppResult<()> {
     let io = |e: std::io::Error| AppError::from(anyhow::Error::from(e));
     let mut csv = CsvChunks::new();
+    let mut encoder = ScoreRowEncoder::default();
     csv.header(match report {
         Report::Scores => SCORE_COLUMNS,
         Report::Outcomes => OUTCOME_COLUMNS,
@@ -610,6 +635,9 @@ fn write_report(conn: &mut DbConnection, report: Report, filter: ReportFilter, t
         if report == Report::Independence {
             for row in &independence_rows(conn, &page)? {
                 csv.row(row).map_err(io)?;
+                if !send_full(tx, &mut csv)? {
+                    return Ok(()); // the client went away
+                }
             }
         }
         if matches!(report, Report::Trends(_)) {
@@ -621,9 +649,9 @@ fn write_report(conn: &mut DbConnection, report: Report, filter: ReportFilter, t
         after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
         for decided in &page {
             match report {
-                Report::Scores => decided.write_score_rows(&mut csv).map_err(io)?,
+                Report::Scores => decided.write_score_rows(&mut encoder, &mut csv)?,
                 Report::Outcomes => csv.row(&decided.outcome_row()).map_err(io)?,
-                Report::Assessors | Report::Agreement => tally.add_assessment(&decided.score_rows()),
+                Report::Assessors | Report::Agreement => tally.add_assessment(&decided.score_rows()?),
                 Report::Independence => {}
                 Report::Trends(_) => {
                     if let Some((trends, by)) = trends.as_mut() {
@@ -631,9 +659,9 @@ fn write_report(conn: &mut DbConnection, report: Report, filter: ReportFilter, t
                     }
                 }
             }
-        }
-        if !send(tx, &mut csv)? {
-            return Ok(()); // the client went away
+            if !send_full(tx, &mut csv)? {
+                return Ok(()); // the client went away
+            }
         }
         if (page.len() as i64) < PAGE {
             break;
@@ -708,10 +736,10 @@ fn standardisation_in(
         after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
         for d in &page {
             decided += 1;
-            tally.add_assessment(&d.score_rows());
+            tally.add_assessment(&d.score_rows()?);
             add_trend(&mut trends, TrendBy::Standard, d, &grade_orders)?;
-            for (_, user, _) in &d.sheets {
-                scored.entry(user.clone()).or_default().push((d.row.id.clone(), d.apprentice.name.clone()));
+            for sheet in &d.sheets {
+                scored.entry(sheet.user_id.clone()).or_default().push((d.row.id.clone(), d.apprentice.name.clone()));
             }
         }
         if (page.len() as i64) < PAGE {

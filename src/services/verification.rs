@@ -5,12 +5,12 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::assessments::{score_on, SheetScore};
 use super::reports::{authorise, page, ReportFilter};
 use super::standards::Guides;
 use super::Actor;
 use crate::db::DbConnection;
 use crate::domain::assessment::Status;
-use crate::domain::guide::ItemKey;
 use crate::domain::scoring::spread;
 use crate::domain::verification::{at_boundary, choose, Candidate};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -130,12 +130,17 @@ fn sample_in(conn: &mut DbConnection, guides: &Guides, query: &SampleQuery) -> A
         after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
         for d in chunk.iter().filter(|d| d.row.status == Status::Released.as_str()) {
             let decision = &d.decision.decision;
+            let mut sheets: Vec<(Vec<SheetScore<'_>>, usize)> =
+                d.sheets.iter().map(|s| Ok((s.scores()?, 0))).collect::<AppResult<_>>()?;
             let widest_spread = decision
                 .items
                 .iter()
                 .map(|item| {
-                    let key = ItemKey::new(&item.component, &item.criterion);
-                    spread(d.sheets.iter().filter_map(|(_, _, s)| s.get(&key)).map(|e| e.score))
+                    spread(
+                        sheets
+                            .iter_mut()
+                            .filter_map(|(scores, hint)| score_on(scores, &item.component, &item.criterion, hint)),
+                    )
                 })
                 .max()
                 .unwrap_or(0);

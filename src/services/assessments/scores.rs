@@ -261,13 +261,32 @@ pub(super) fn as_panel(panel: &(Seating, Vec<(Seat, Sheet)>)) -> PanelSheets<'_>
     }
 }
 
-/// The sheets of one assessment for reports: (seat, user id, sheet).
-pub fn submitted_sheets(conn: &mut DbConnection, ids: &[String]) -> AppResult<Vec<(String, ScoreSheetRow, Sheet)>> {
-    submitted_sheets_of(conn, ids)?
-        .into_iter()
-        .map(|r| {
-            let sheet = read_sheet(&r)?;
-            Ok((r.assessment_id.clone(), r, sheet))
-        })
-        .collect()
+/// One score of a stored sheet as the reports read it: its text borrowed from the stored JSON
+/// (copied only where the JSON escapes a character), its comment skipped.
+#[derive(Debug, Deserialize)]
+pub struct SheetScore<'a> {
+    #[serde(borrow)]
+    pub component: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub criterion: std::borrow::Cow<'a, str>,
+    pub score: i32,
+}
+
+/// Reads a stored sheet's scores (as `read_sheet` does, without building the sheet), in the
+/// order stored: the guide's.
+pub fn sheet_scores(scores_json: &str) -> AppResult<Vec<SheetScore<'_>>> {
+    Ok(serde_json::from_str(scores_json).map_err(|e| anyhow::anyhow!("stored score sheet is unreadable: {e}"))?)
+}
+
+/// The score a sheet read by [`sheet_scores`] gives `(component, criterion)`. `hint` is where to
+/// look first (sheets and decisions both follow the guide's order, so it is usually the next
+/// item); it is moved past the score found.
+pub fn score_on(scores: &[SheetScore<'_>], component: &str, criterion: &str, hint: &mut usize) -> Option<i32> {
+    let is = |s: &SheetScore<'_>| s.component == component && s.criterion == criterion;
+    let at = match scores.get(*hint) {
+        Some(s) if is(s) => *hint,
+        _ => scores.iter().position(is)?,
+    };
+    *hint = at + 1;
+    Some(scores[at].score)
 }

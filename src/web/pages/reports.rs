@@ -149,7 +149,7 @@ pub async fn reports_page(page: Page, req: HttpRequest) -> Result<HttpResponse, 
                 Some((_, n)) => *n += 1,
                 None => grades.push((grade, 1)),
             }
-            d.score_rows().iter().for_each(|r| tally.add(r));
+            d.score_rows().map_err(|e| page.fail(&e))?.iter().for_each(|r| tally.add(r));
         }
     }
     let ids: Vec<String> = tally.scorer_ids().cloned().collect();
