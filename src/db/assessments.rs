@@ -169,11 +169,12 @@ pub fn decided_page(
         q = q.filter(assessments::independent_assessor_id.eq(a.clone()));
     }
     if let Some((at, id)) = after {
-        q = q.filter(
-            assessments::decided_at
-                .gt(at.clone())
-                .or(assessments::decided_at.eq(at.clone()).and(assessments::id.gt(id.clone()))),
-        );
+        q = q.filter(super::beyond_key(
+            "assessments.decided_at, assessments.id",
+            super::Beyond::After,
+            at.clone(),
+            id.clone(),
+        ));
     }
     q.order((assessments::decided_at.asc(), assessments::id.asc()))
         .limit(limit)
@@ -270,11 +271,12 @@ pub fn list_page<S: super::sheets::ListedSheet>(
     if let Some(after) = &page.after {
         // The cursor must be an assessment of this very list, else the caller learns nothing.
         let Some(created_at) = list_cursor(conn, visible, statuses, after)? else { return Ok(None) };
-        q = q.filter(
-            assessments::created_at
-                .lt(created_at.clone())
-                .or(assessments::created_at.eq(created_at).and(assessments::id.lt(after.clone()))),
-        );
+        q = q.filter(super::beyond_key(
+            "assessments.created_at, assessments.id",
+            super::Beyond::Before,
+            created_at,
+            after.clone(),
+        ));
     }
     q = q.order((assessments::created_at.desc(), assessments::id.desc()));
     if let Some(limit) = page.limit {

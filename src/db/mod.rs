@@ -360,6 +360,42 @@ pub trait UniqueRow<Conn>: RunQueryDsl<Conn> + Sized {
 
 impl<Q: RunQueryDsl<Conn>, Conn> UniqueRow<Conn> for Q {}
 
+/// The SQL backend of [`DbConnection`] (either engine's).
+pub type SqlBackend = <DbConnection as diesel::Connection>::Backend;
+
+/// Which side of a key a keyset page reads: the rows after it in ascending order, or before it
+/// in descending order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beyond {
+    After,
+    Before,
+}
+
+/// The rows beyond the key `(first, second)` in the order of the columns `columns` (two columns,
+/// written as SQL: `"assessments.decided_at, assessments.id"`), as one SQL row-value comparison
+/// `(a, b) > (?, ?)`. Both engines read it as one range of an index on those columns; written as
+/// `a > ? OR (a = ? AND b > ?)` PostgreSQL filtered the index from its start on every page, so
+/// walking a long list page by page cost its length squared.
+pub fn beyond_key<QS>(
+    columns: &'static str,
+    side: Beyond,
+    first: String,
+    second: String,
+) -> Box<dyn BoxableExpression<QS, SqlBackend, SqlType = diesel::sql_types::Bool>> {
+    use diesel::sql_types::Text;
+    let op = match side {
+        Beyond::After => ">",
+        Beyond::Before => "<",
+    };
+    Box::new(
+        diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("({columns}) {op} ("))
+            .bind::<Text, _>(first)
+            .sql(", ")
+            .bind::<Text, _>(second)
+            .sql(")"),
+    )
+}
+
 /// Runs `f` in one transaction (everything or nothing is saved; an error rolls it back).
 pub fn transaction<T, E>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
 where

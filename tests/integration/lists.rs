@@ -163,6 +163,35 @@ both_backends!(walking_pages_of_two_gives_every_visible_assessment_once, |app| a
     assert_eq!(page.as_array().unwrap()[0], whole.as_array().unwrap()[1]);
 });
 
+both_backends!(pages_walk_assessments_registered_at_the_same_instant_once_each, |app| async move {
+    use diesel::prelude::*;
+    use epa_panel::db::schema::assessments;
+    let first = app.registered().await;
+    for n in 0..4 {
+        another(app, &first, n).await;
+    }
+    // Every assessment registered at one instant: the page key's second column decides.
+    diesel::update(assessments::table)
+        .set(assessments::created_at.eq("2026-11-30T09:00:00.000000Z"))
+        .execute(&mut app.connect())
+        .unwrap();
+    let whole = ids(&app.admin.get("/api/v1/assessments").await);
+    let mut by_id = whole.clone();
+    by_id.sort_by(|a, b| b.cmp(a));
+    assert_eq!(whole, by_id, "ties are listed by id, newest order");
+    for limit in [1, 2, 3] {
+        let mut walked = Vec::new();
+        let mut path = format!("/api/v1/assessments?limit={limit}");
+        loop {
+            let page = ids(&app.admin.get(&path).await);
+            let Some(last) = page.last().cloned() else { break };
+            walked.extend(page);
+            path = format!("/api/v1/assessments?limit={limit}&after={last}");
+        }
+        assert_eq!(walked, whole, "pages of {limit}, in order, are the whole list");
+    }
+});
+
 both_backends!(limit_and_after_are_checked_naming_the_field, |app| async move {
     let mine = app.registered().await;
     let other = app.registered_for(STANDARD, Names { line_manager: "Olga Other".into(), ..Names::default() }).await;

@@ -73,3 +73,45 @@ both_backends!(a_planted_lean_is_flagged_over_the_months_and_nobody_is_emailed, 
     let why = String::from_utf8_lossy(&again.stderr);
     assert!(why.contains("already holds 60 assessment(s)"), "{why}");
 });
+
+both_backends!(report_pages_walk_decisions_made_at_the_same_instant_once_each, |app| async move {
+    use diesel::prelude::*;
+    use epa_panel::db::assessments::{decided_page, DecidedFilter};
+    use epa_panel::db::schema::assessments;
+    let out = simulate(app, &["--epas", "12", "--months", "2", "--seed", "5", "--standard", STANDARD]);
+    assert!(out.status.success(), "simulate failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut conn = app.connect();
+    // Half the decisions at one instant, so the page key's second column decides between them.
+    let decided: Vec<String> = assessments::table
+        .filter(assessments::decided_at.is_not_null())
+        .order(assessments::id.asc())
+        .select(assessments::id)
+        .load(&mut conn)
+        .unwrap();
+    assert!(decided.len() >= 6, "{decided:?}");
+    let tied: Vec<&String> = decided.iter().step_by(2).collect();
+    diesel::update(assessments::table.filter(assessments::id.eq_any(&tied)))
+        .set(assessments::decided_at.eq("2026-11-30T09:00:00.000000Z"))
+        .execute(&mut conn)
+        .unwrap();
+    let filter = DecidedFilter::default();
+    let key = |rows: &[(epa_panel::db::models::AssessmentRow, _)]| -> Vec<(String, String)> {
+        rows.iter().map(|(r, _)| (r.decided_at.clone().unwrap_or_default(), r.id.clone())).collect()
+    };
+    let whole = key(&decided_page(&mut conn, &filter, None, 1000).unwrap());
+    let mut sorted = whole.clone();
+    sorted.sort();
+    assert_eq!(whole, sorted, "in (decided_at, id) order");
+    assert!(whole.len() >= 6);
+    for limit in [1, 2, 5] {
+        let mut walked = Vec::new();
+        let mut after = None;
+        loop {
+            let page = key(&decided_page(&mut conn, &filter, after.as_ref(), limit).unwrap());
+            let Some(last) = page.last().cloned() else { break };
+            walked.extend(page);
+            after = Some(last);
+        }
+        assert_eq!(walked, whole, "pages of {limit}, in order, are every decision once");
+    }
+});
