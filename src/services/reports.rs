@@ -7,7 +7,7 @@ use bytes::Bytes;
 use chrono::NaiveDate;
 use tokio::sync::mpsc;
 
-use super::assessments::{score_on, seat_of, sheet_scores, SheetScore, StoredDecision};
+use super::assessments::{agreed_scores, score_on, seat_of, sheet_scores, SheetScore, StoredDecision};
 use super::standards::Guides;
 use super::Actor;
 use crate::db::assessments::{decided_page, DecidedFilter};
@@ -15,6 +15,7 @@ use crate::db::models::{Apprentice, AssessmentRow};
 use crate::db::{Db, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::permissions::{may, Action, Seat};
+use crate::domain::scoring::Decision;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::reports::*;
 
@@ -186,7 +187,9 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
 pub struct Decided {
     pub row: AssessmentRow,
     pub apprentice: Apprentice,
-    pub decision: StoredDecision,
+    /// The stored decision, read when first asked for ([`decision`](Self::decision)): the
+    /// scores report reads only its agreed scores, borrowed ([`agreed_scores`]).
+    decision: std::cell::OnceCell<StoredDecision>,
     /// The submitted sheets, seats in panel order.
     pub sheets: Vec<SubmittedSheet>,
     pub names: Names,
@@ -221,6 +224,23 @@ pub struct Names {
 }
 
 impl Decided {
+    /// The decision as stored (read once).
+    pub fn decision(&self) -> AppResult<&Decision> {
+        if let Some(stored) = self.decision.get() {
+            return Ok(&stored.decision);
+        }
+        let read: StoredDecision = serde_json::from_str(self.decision_json()).map_err(|e| self.unreadable(e))?;
+        Ok(&self.decision.get_or_init(|| read).decision)
+    }
+
+    fn decision_json(&self) -> &str {
+        self.row.decision_json.as_deref().unwrap_or("null")
+    }
+
+    fn unreadable(&self, e: serde_json::Error) -> AppError {
+        anyhow::anyhow!("assessment {}: stored decision unreadable: {e}", self.row.id).into()
+    }
+
     fn decided_on(&self) -> String {
         self.row.decided_at.as_deref().map(|d| d[..10].to_string()).unwrap_or_default()
     }
@@ -242,7 +262,8 @@ impl Decided {
         let mut out = Vec::new();
         let decided_on = self.decided_on();
         let mut sheets = self.read_sheets()?;
-        for item in &self.decision.decision.items {
+        let decision = self.decision()?;
+        for item in &decision.items {
             for (sheet, scores, hint) in &mut sheets {
                 let Some(score) = score_on(scores, &item.component, &item.criterion, hint) else { continue };
                 out.push(ScoreRow {
@@ -261,7 +282,7 @@ impl Decided {
                     agreed_score: item.agreed_score,
                     difference: score - item.agreed_score,
                     decided_by: item.decided_by.as_str().to_string(),
-                    grade: safe_text(&self.decision.decision.grade),
+                    grade: safe_text(&decision.grade),
                     moderation: self.moderation().to_string(),
                     apprentice_name: safe_text(&self.apprentice.name),
                     employer_name: self.names.employer.clone(),
@@ -279,7 +300,8 @@ impl Decided {
     /// row but the scores.
     pub fn write_score_rows(&self, encoder: &mut ScoreRowEncoder, csv: &mut CsvChunks) -> AppResult<()> {
         let decided_on = self.decided_on();
-        let grade = safe_text(&self.decision.decision.grade);
+        let agreed = agreed_scores(self.decision_json()).map_err(|e| self.unreadable(e))?;
+        let grade = safe_text(&agreed.grade);
         let apprentice_name = safe_text(&self.apprentice.name);
         let scorers: Vec<(&str, &str)> = self.sheets.iter().map(|s| (s.seat, s.user_id.as_str())).collect();
         encoder.assessment(
@@ -303,7 +325,7 @@ impl Decided {
         );
         let mut sheets = self.read_sheets()?;
         let out = csv.rows().map_err(anyhow::Error::from)?;
-        for item in &self.decision.decision.items {
+        for item in &agreed.items {
             encoder.item(&item.component, &item.criterion, item.agreed_score, item.decided_by.as_str());
             for (scorer, (_, scores, hint)) in sheets.iter_mut().enumerate() {
                 if let Some(score) = score_on(scores, &item.component, &item.criterion, hint) {
@@ -314,10 +336,11 @@ impl Decided {
         Ok(())
     }
 
-    pub fn outcome_row(&self) -> OutcomeRow {
-        let items = &self.decision.decision.items;
+    pub fn outcome_row(&self) -> AppResult<OutcomeRow> {
+        let decision = self.decision()?;
+        let items = &decision.items;
         let count = |by: crate::domain::scoring::DecidedBy| items.iter().filter(|i| i.decided_by == by).count();
-        OutcomeRow {
+        Ok(OutcomeRow {
             assessment_id: self.row.id.clone(),
             standard_id: self.row.standard_id.clone(),
             apprentice_id: self.row.apprentice_id.clone(),
@@ -325,11 +348,11 @@ impl Decided {
             training_provider_id: self.apprentice.training_provider_id.clone(),
             independent_assessor_id: self.row.independent_assessor_id.clone().unwrap_or_default(),
             decided_on: self.decided_on(),
-            grade: safe_text(&self.decision.decision.grade),
-            weighted_score: Number(self.decision.decision.weighted_score),
+            grade: safe_text(&decision.grade),
+            weighted_score: Number(decision.weighted_score),
             items: items.len(),
             unanimous_items: count(crate::domain::scoring::DecidedBy::Unanimous),
-            tie_breaks: self.decision.decision.tie_breaks(),
+            tie_breaks: decision.tie_breaks(),
             moderation: self.moderation().to_string(),
             released_at: self.row.released_at.clone().unwrap_or_default(),
             apprentice_name: safe_text(&self.apprentice.name),
@@ -340,7 +363,7 @@ impl Decided {
             attempt: i64::from(self.row.attempt),
             adjustments: crate::services::assessments::adjustments_count(&self.row.adjustments_json),
             amended: self.amended,
-        }
+        })
     }
 }
 
@@ -378,8 +401,6 @@ pub fn page(
     }
     rows.into_iter()
         .map(|(row, apprentice)| {
-            let decision: StoredDecision = serde_json::from_str(row.decision_json.as_deref().unwrap_or("null"))
-                .map_err(|e| anyhow::anyhow!("assessment {}: stored decision unreadable: {e}", row.id))?;
             let mut sheets: Vec<SubmittedSheet> = sheets_by
                 .remove(&row.id)
                 .unwrap_or_default()
@@ -399,7 +420,7 @@ pub fn page(
                 standard_title: name(&lookup.standards, &format!("{}\n{}", row.standard_id, row.standard_version)),
             };
             let amended = amended.contains(&row.id);
-            Ok(Decided { row, apprentice, decision, sheets, names, amended })
+            Ok(Decided { row, apprentice, decision: Default::default(), sheets, names, amended })
         })
         .collect()
 }
@@ -499,6 +520,7 @@ fn add_trend(
     grade_orders: &HashMap<(String, String), Vec<String>>,
 ) -> anyhow::Result<()> {
     let (row, apprentice, names) = (&decided.row, &decided.apprentice, &decided.names);
+    let decision = decided.decision()?;
     let decided_at = row.decided_at.as_deref().unwrap_or_default();
     let date = decision_date(decided_at)
         .ok_or_else(|| anyhow::anyhow!("assessment {}: decision time {decided_at:?} unreadable", row.id))?;
@@ -521,10 +543,10 @@ fn add_trend(
         date,
         group_id,
         group_name,
-        grade: &decided.decision.decision.grade,
+        grade: &decision.grade,
         guide_grades: grade_orders.get(&(row.standard_id.clone(), row.standard_version.clone())).unwrap_or(&no_grades),
-        weighted_score: decided.decision.decision.weighted_score,
-        tie_breaks: decided.decision.decision.tie_breaks(),
+        weighted_score: decision.weighted_score,
+        tie_breaks: decision.tie_breaks(),
         lean_of,
         score_rows: &score_rows,
     });
@@ -650,7 +672,7 @@ fn write_report(conn: &mut DbConnection, report: Report, filter: ReportFilter, t
         for decided in &page {
             match report {
                 Report::Scores => decided.write_score_rows(&mut encoder, &mut csv)?,
-                Report::Outcomes => csv.row(&decided.outcome_row()).map_err(io)?,
+                Report::Outcomes => csv.row(&decided.outcome_row()?).map_err(io)?,
                 Report::Assessors | Report::Agreement => tally.add_assessment(&decided.score_rows()?),
                 Report::Independence => {}
                 Report::Trends(_) => {

@@ -129,7 +129,7 @@ fn sample_in(conn: &mut DbConnection, guides: &Guides, query: &SampleQuery) -> A
         let Some(last) = chunk.last() else { break };
         after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
         for d in chunk.iter().filter(|d| d.row.status == Status::Released.as_str()) {
-            let decision = &d.decision.decision;
+            let decision = d.decision()?;
             let mut sheets: Vec<(Vec<SheetScore<'_>>, usize)> =
                 d.sheets.iter().map(|s| Ok((s.scores()?, 0))).collect::<AppResult<_>>()?;
             let widest_spread = decision

@@ -67,6 +67,33 @@ impl<'de> Deserialize<'de> for StoredDecision {
     }
 }
 
+/// A stored decision as the scores report reads it: the grade and each item's agreed score,
+/// text borrowed from the stored JSON (copied only where the JSON escapes a character), the rest
+/// skipped.
+#[derive(Debug, Deserialize)]
+pub struct AgreedScores<'a> {
+    #[serde(borrow)]
+    pub grade: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub items: Vec<AgreedScore<'a>>,
+}
+
+/// One item of [`AgreedScores`].
+#[derive(Debug, Deserialize)]
+pub struct AgreedScore<'a> {
+    #[serde(borrow)]
+    pub component: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub criterion: std::borrow::Cow<'a, str>,
+    pub agreed_score: i32,
+    pub decided_by: scoring::DecidedBy,
+}
+
+/// Reads a stored decision's [`AgreedScores`] (the same JSON [`StoredDecision`] reads).
+pub fn agreed_scores(decision_json: &str) -> serde_json::Result<AgreedScores<'_>> {
+    serde_json::from_str(decision_json)
+}
+
 /// What the panel would decide now (for the decision page's preview and for `decide`).
 pub fn resolve_decision(conn: &mut DbConnection, guide: &Guide, row: &AssessmentRow) -> AppResult<Decision> {
     let sheets = panel_sheets(conn, row)?;
@@ -140,6 +167,18 @@ mod tests {
         ] {
             let read: StoredDecision = serde_json::from_str(stored).unwrap();
             assert_eq!(serde_json::to_string(&read).unwrap(), stored);
+            // The scores report's borrowed reading finds the same grade and items.
+            let agreed = agreed_scores(stored).unwrap();
+            assert_eq!(agreed.grade, read.decision.grade);
+            let items: Vec<(&str, &str, i32, scoring::DecidedBy)> =
+                agreed.items.iter().map(|i| (&*i.component, &*i.criterion, i.agreed_score, i.decided_by)).collect();
+            let want: Vec<(&str, &str, i32, scoring::DecidedBy)> = read
+                .decision
+                .items
+                .iter()
+                .map(|i| (i.component.as_str(), i.criterion.as_str(), i.agreed_score, i.decided_by))
+                .collect();
+            assert_eq!(items, want);
         }
         // Missing required fields are still refused; unknown ones ignored, as before.
         assert!(serde_json::from_str::<StoredDecision>(r#"{"grade":"pass","items":[],"notes":"","by":"u","at":"t"}"#)

@@ -144,7 +144,7 @@ pub async fn reports_page(page: Page, req: HttpRequest) -> Result<HttpResponse, 
         after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
         for d in &chunk {
             decided += 1;
-            let grade = d.decision.decision.grade.clone();
+            let grade = d.decision().map_err(|e| page.fail(&e))?.grade.clone();
             match grades.iter_mut().find(|(g, _)| *g == grade) {
                 Some((_, n)) => *n += 1,
                 None => grades.push((grade, 1)),
