@@ -134,6 +134,27 @@ pub struct DecidedFilter {
     pub assessor_id: Option<String>,
 }
 
+/// A decided assessment as the reports read it: the assessment's columns but the records of the
+/// steps before the decision (gateway, declaration, viva record, consensus, attempt, seating),
+/// which no report prints and which are most of a row's bytes.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = assessments)]
+pub struct DecidedRow {
+    pub id: String,
+    pub apprentice_id: String,
+    pub standard_id: String,
+    pub standard_version: String,
+    pub status: String,
+    pub line_manager_id: String,
+    pub training_provider_user_id: String,
+    pub independent_assessor_id: Option<String>,
+    pub decision_json: Option<String>,
+    pub decided_at: Option<String>,
+    pub released_at: Option<String>,
+    pub adjustments_json: Option<String>,
+    pub attempt: i32,
+}
+
 /// Up to `limit` decided or released assessments with their apprentices, after `after` =
 /// (decided_at, id) in that order: one keyset page, filtered in SQL.
 pub fn decided_page(
@@ -141,7 +162,7 @@ pub fn decided_page(
     filter: &DecidedFilter,
     after: Option<&(String, String)>,
     limit: i64,
-) -> QueryResult<Vec<(AssessmentRow, super::people::Apprentice)>> {
+) -> QueryResult<Vec<(DecidedRow, super::people::Apprentice)>> {
     use super::people::Apprentice;
     use super::schema::apprentices;
     use crate::domain::assessment::Status;
@@ -178,7 +199,7 @@ pub fn decided_page(
     }
     q.order((assessments::decided_at.asc(), assessments::id.asc()))
         .limit(limit)
-        .select((AssessmentRow::as_select(), Apprentice::as_select()))
+        .select((DecidedRow::as_select(), Apprentice::as_select()))
         .load(conn)
 }
 

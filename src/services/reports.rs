@@ -7,11 +7,12 @@ use bytes::Bytes;
 use chrono::NaiveDate;
 use tokio::sync::mpsc;
 
-use super::assessments::{agreed_scores, score_on, seat_of, sheet_scores, SheetScore, StoredDecision};
+use super::assessments::{agreed_scores, score_on, sheet_scores, SheetScore, StoredDecision};
 use super::standards::Guides;
 use super::Actor;
+use crate::db::assessments::DecidedRow;
 use crate::db::assessments::{decided_page, DecidedFilter};
-use crate::db::models::{Apprentice, AssessmentRow};
+use crate::db::models::Apprentice;
 use crate::db::{Db, DbConnection};
 use crate::domain::assessment::Status;
 use crate::domain::permissions::{may, Action, Seat};
@@ -185,7 +186,7 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
 
 /// One decided assessment with what the reports need.
 pub struct Decided {
-    pub row: AssessmentRow,
+    pub row: DecidedRow,
     pub apprentice: Apprentice,
     /// The stored decision, read when first asked for ([`decision`](Self::decision)): the
     /// scores report reads only its agreed scores, borrowed ([`agreed_scores`]).
@@ -367,6 +368,16 @@ impl Decided {
     }
 }
 
+/// The seat `user_id` holds on a decided assessment's panel.
+fn seat_on(row: &DecidedRow, user_id: &str) -> Option<Seat> {
+    crate::domain::workflow::Panel {
+        line_manager: &row.line_manager_id,
+        training_provider: &row.training_provider_user_id,
+        independent_assessor: row.independent_assessor_id.as_deref(),
+    }
+    .seat_of(user_id)
+}
+
 /// One page of decided assessments after `after` = (decided_at, id).
 pub fn page(
     conn: &mut DbConnection,
@@ -406,7 +417,7 @@ pub fn page(
                 .unwrap_or_default()
                 .into_iter()
                 .filter_map(|s| {
-                    let seat = seat_of(&row, &s.user_id)?.as_str();
+                    let seat = seat_on(&row, &s.user_id)?.as_str();
                     let submitted_at = s.submitted_at.unwrap_or_default();
                     Some(SubmittedSheet { seat, user_id: s.user_id, submitted_at, scores_json: s.scores_json })
                 })
@@ -472,7 +483,7 @@ struct PageNames {
     standards: HashMap<String, String>,
 }
 
-fn page_names(conn: &mut DbConnection, rows: &[(AssessmentRow, Apprentice)]) -> AppResult<PageNames> {
+fn page_names(conn: &mut DbConnection, rows: &[(DecidedRow, Apprentice)]) -> AppResult<PageNames> {
     let org_ids: Vec<String> =
         rows.iter().flat_map(|(_, a)| [a.employer_id.clone(), a.training_provider_id.clone()]).collect();
     let organisations = crate::db::people::organisation_names(conn, &org_ids)?;

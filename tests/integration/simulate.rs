@@ -95,7 +95,7 @@ both_backends!(report_pages_walk_decisions_made_at_the_same_instant_once_each, |
         .execute(&mut conn)
         .unwrap();
     let filter = DecidedFilter::default();
-    let key = |rows: &[(epa_panel::db::models::AssessmentRow, _)]| -> Vec<(String, String)> {
+    let key = |rows: &[(epa_panel::db::assessments::DecidedRow, _)]| -> Vec<(String, String)> {
         rows.iter().map(|(r, _)| (r.decided_at.clone().unwrap_or_default(), r.id.clone())).collect()
     };
     let whole = key(&decided_page(&mut conn, &filter, None, 1000).unwrap());
