@@ -81,24 +81,17 @@ impl Settings {
             csv_rows: env_num("EPA_BENCH_CSV_ROWS", 1_000_000),
             export_save_rate: env_num("EPA_BENCH_EXPORT_SAVE_RATE", 50.0),
             simulate: env_num("EPA_BENCH_SIMULATE", 12).max(1),
-            only: std::env::var("EPA_BENCH_ONLY")
-                .ok()
-                .map(|v| v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
-                .filter(|p: &Vec<String>| !p.is_empty())
-                .unwrap_or_else(|| PARTS.iter().map(|p| p.to_string()).collect()),
+            only: stats::parts(std::env::var("EPA_BENCH_ONLY").ok().as_deref())
+                .unwrap_or_else(|e| panic!("EPA_BENCH_ONLY: {e}")),
         }
     }
 
-    /// Whether `part` runs (one of [`PARTS`]).
+    /// Whether `part` runs (one of [`stats::PARTS`]).
     fn runs(&self, part: &str) -> bool {
-        debug_assert!(PARTS.contains(&part));
+        debug_assert!(stats::PARTS.contains(&part));
         self.only.iter().any(|p| p == part)
     }
 }
-
-/// The benchmark's parts, for `EPA_BENCH_ONLY`: closed-loop saves and the open-loop p99, the
-/// list, scores.csv (its time and its memory), saves during the export.
-const PARTS: &[&str] = &["saves", "list", "csv", "during"];
 
 // ---------------------------------------------------------------------------------------------
 // The machine and the fsync probe

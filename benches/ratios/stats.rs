@@ -183,3 +183,20 @@ pub fn vm_hwm_kb(status: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
+
+/// The benchmark's parts, for `EPA_BENCH_ONLY`: closed-loop saves and the open-loop p99, the
+/// list, scores.csv (its time and its memory), saves during the export.
+pub const PARTS: &[&str] = &["saves", "list", "csv", "during"];
+
+/// The parts `EPA_BENCH_ONLY` names (comma-separated; unset or blank: all of them), or what is
+/// wrong with it: a name that is not one of [`PARTS`] would otherwise run nothing it names.
+pub fn parts(only: Option<&str>) -> Result<Vec<String>, String> {
+    let named: Vec<&str> = only.unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    if named.is_empty() {
+        return Ok(PARTS.iter().map(|p| p.to_string()).collect());
+    }
+    match named.iter().find(|p| !PARTS.contains(p)) {
+        Some(unknown) => Err(format!("{unknown:?} is not a part; the parts are {}", PARTS.join(", "))),
+        None => Ok(named.iter().map(|p| p.to_string()).collect()),
+    }
+}

@@ -74,3 +74,12 @@ fn formats() {
     assert_eq!(vm_hwm_kb("Name:\tx\nVmHWM:\t   51234 kB\nVmRSS:\t 1 kB\n"), Some(51234));
     assert_eq!(vm_hwm_kb("Name:\tx\n"), None);
 }
+
+#[test]
+fn parts_are_all_by_default_and_a_wrong_name_is_refused() {
+    assert_eq!(parts(None).unwrap(), PARTS);
+    assert_eq!(parts(Some(" ")).unwrap(), PARTS);
+    assert_eq!(parts(Some("csv, during")).unwrap(), ["csv", "during"]);
+    let e = parts(Some("csv,csvv")).unwrap_err();
+    assert!(e.contains("\"csvv\"") && e.contains("saves, list, csv, during"), "{e}");
+}

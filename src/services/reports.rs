@@ -7,7 +7,7 @@ use bytes::Bytes;
 use chrono::NaiveDate;
 use tokio::sync::mpsc;
 
-use super::assessments::{agreed_scores, score_on, sheet_scores, SheetScore, StoredDecision};
+use super::assessments::{agreed_scores, AgreedScore, AgreedScores, SheetScores, StoredDecision};
 use super::standards::Guides;
 use super::Actor;
 use crate::db::assessments::DecidedRow;
@@ -209,9 +209,9 @@ pub struct SubmittedSheet {
 }
 
 impl SubmittedSheet {
-    /// The sheet's scores, read without copying (see [`score_on`]).
-    pub fn scores(&self) -> AppResult<Vec<SheetScore<'_>>> {
-        sheet_scores(&self.scores_json)
+    /// The sheet's scores, read without copying.
+    pub fn scores(&self) -> AppResult<SheetScores<'_>> {
+        SheetScores::read(&self.scores_json)
     }
 }
 
@@ -254,54 +254,76 @@ impl Decided {
         }
     }
 
-    /// Each submitted sheet read once: (sheet, its scores, where to look next).
-    fn read_sheets(&self) -> AppResult<Vec<(&SubmittedSheet, Vec<SheetScore<'_>>, usize)>> {
-        self.sheets.iter().map(|sheet| Ok((sheet, sheet.scores()?, 0))).collect()
+    /// Each submitted sheet's scores, read once, in panel order (as [`sheets`](Self::sheets)).
+    pub fn read_sheets(&self) -> AppResult<Vec<SheetScores<'_>>> {
+        self.sheets.iter().map(SubmittedSheet::scores).collect()
+    }
+
+    /// The decision's agreed scores, read borrowed (all the score rows need of it).
+    fn agreed_scores(&self) -> AppResult<AgreedScores<'_>> {
+        agreed_scores(self.decision_json()).map_err(|e| self.unreadable(e))
+    }
+
+    /// Calls `f` with each score of the submitted sheets: item by item in the decision's order,
+    /// sheets in panel order, as (the item's position in the decision, the item, the sheet's
+    /// position in [`sheets`](Self::sheets), score).
+    fn each_score<'a>(
+        &'a self,
+        agreed: &AgreedScores<'a>,
+        mut f: impl FnMut(usize, &AgreedScore<'a>, usize, i32),
+    ) -> AppResult<()> {
+        let mut sheets = self.read_sheets()?;
+        for (n, item) in agreed.items.iter().enumerate() {
+            for (i, sheet) in sheets.iter_mut().enumerate() {
+                if let Some(score) = sheet.score_of(&item.component, &item.criterion) {
+                    f(n, item, i, score);
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn score_rows(&self) -> AppResult<Vec<ScoreRow>> {
         let mut out = Vec::new();
         let decided_on = self.decided_on();
-        let mut sheets = self.read_sheets()?;
-        let decision = self.decision()?;
-        for item in &decision.items {
-            for (sheet, scores, hint) in &mut sheets {
-                let Some(score) = score_on(scores, &item.component, &item.criterion, hint) else { continue };
-                out.push(ScoreRow {
-                    assessment_id: self.row.id.clone(),
-                    standard_id: self.row.standard_id.clone(),
-                    apprentice_id: self.row.apprentice_id.clone(),
-                    employer_id: self.apprentice.employer_id.clone(),
-                    training_provider_id: self.apprentice.training_provider_id.clone(),
-                    independent_assessor_id: self.row.independent_assessor_id.clone().unwrap_or_default(),
-                    decided_on: decided_on.clone(),
-                    component: item.component.clone(),
-                    criterion: item.criterion.clone(),
-                    scorer_role: sheet.seat.to_string(),
-                    scorer_id: sheet.user_id.clone(),
-                    score,
-                    agreed_score: item.agreed_score,
-                    difference: score - item.agreed_score,
-                    decided_by: item.decided_by.as_str().to_string(),
-                    grade: safe_text(&decision.grade),
-                    moderation: self.moderation().to_string(),
-                    apprentice_name: safe_text(&self.apprentice.name),
-                    employer_name: self.names.employer.clone(),
-                    training_provider_name: self.names.training_provider.clone(),
-                    independent_assessor_name: self.names.independent_assessor.clone(),
-                    standard_title: self.names.standard_title.clone(),
-                });
-            }
-        }
+        let agreed = self.agreed_scores()?;
+        let grade = safe_text(&agreed.grade);
+        self.each_score(&agreed, |_, item, i, score| {
+            let sheet = &self.sheets[i];
+            out.push(ScoreRow {
+                assessment_id: self.row.id.clone(),
+                standard_id: self.row.standard_id.clone(),
+                apprentice_id: self.row.apprentice_id.clone(),
+                employer_id: self.apprentice.employer_id.clone(),
+                training_provider_id: self.apprentice.training_provider_id.clone(),
+                independent_assessor_id: self.row.independent_assessor_id.clone().unwrap_or_default(),
+                decided_on: decided_on.clone(),
+                component: item.component.to_string(),
+                criterion: item.criterion.to_string(),
+                scorer_role: sheet.seat.to_string(),
+                scorer_id: sheet.user_id.clone(),
+                score,
+                agreed_score: item.agreed_score,
+                difference: score - item.agreed_score,
+                decided_by: item.decided_by.as_str().to_string(),
+                grade: grade.clone(),
+                moderation: self.moderation().to_string(),
+                apprentice_name: safe_text(&self.apprentice.name),
+                employer_name: self.names.employer.clone(),
+                training_provider_name: self.names.training_provider.clone(),
+                independent_assessor_name: self.names.independent_assessor.clone(),
+                standard_title: self.names.standard_title.clone(),
+            });
+        })?;
         Ok(out)
     }
 
-    /// Writes this assessment's score rows into `csv` as [`score_rows`](Self::score_rows) reads
-    /// them, through `encoder`: its cells encoded once per assessment, once per item, nothing per
-    /// row but the scores.
+    /// Writes this assessment's score rows into `csv`, the rows [`score_rows`](Self::score_rows)
+    /// gives, through `encoder`: its cells encoded once per assessment, once per item, nothing
+    /// per row but the scores.
     pub fn write_score_rows(&self, encoder: &mut ScoreRowEncoder, csv: &mut CsvChunks) -> AppResult<()> {
         let decided_on = self.decided_on();
-        let agreed = agreed_scores(self.decision_json()).map_err(|e| self.unreadable(e))?;
+        let agreed = self.agreed_scores()?;
         let grade = safe_text(&agreed.grade);
         let apprentice_name = safe_text(&self.apprentice.name);
         let scorers: Vec<(&str, &str)> = self.sheets.iter().map(|s| (s.seat, s.user_id.as_str())).collect();
@@ -324,17 +346,15 @@ impl Decided {
             },
             &scorers,
         );
-        let mut sheets = self.read_sheets()?;
         let out = csv.rows().map_err(anyhow::Error::from)?;
-        for item in &agreed.items {
-            encoder.item(&item.component, &item.criterion, item.agreed_score, item.decided_by.as_str());
-            for (scorer, (_, scores, hint)) in sheets.iter_mut().enumerate() {
-                if let Some(score) = score_on(scores, &item.component, &item.criterion, hint) {
-                    encoder.row(out, scorer, score);
-                }
+        let mut encoded = None;
+        self.each_score(&agreed, |n, item, scorer, score| {
+            if encoded != Some(n) {
+                encoder.item(&item.component, &item.criterion, item.agreed_score, item.decided_by.as_str());
+                encoded = Some(n);
             }
-        }
-        Ok(())
+            encoder.row(out, scorer, score);
+        })
     }
 
     pub fn outcome_row(&self) -> AppResult<OutcomeRow> {
@@ -528,6 +548,7 @@ fn add_trend(
     trends: &mut TrendTally,
     by: TrendBy,
     decided: &Decided,
+    score_rows: &[ScoreRow],
     grade_orders: &HashMap<(String, String), Vec<String>>,
 ) -> anyhow::Result<()> {
     let (row, apprentice, names) = (&decided.row, &decided.apprentice, &decided.names);
@@ -548,7 +569,6 @@ fn add_trend(
         ),
         TrendBy::Assessor => (assessor, names.independent_assessor.as_str(), Some(assessor)),
     };
-    let score_rows = decided.score_rows()?;
     let no_grades = Vec::new();
     trends.add(&TrendAssessment {
         date,
@@ -559,7 +579,7 @@ fn add_trend(
         weighted_score: decision.weighted_score,
         tie_breaks: decision.tie_breaks(),
         lean_of,
-        score_rows: &score_rows,
+        score_rows,
     });
     Ok(())
 }
@@ -688,7 +708,7 @@ fn write_report(conn: &mut DbConnection, report: Report, filter: ReportFilter, t
                 Report::Independence => {}
                 Report::Trends(_) => {
                     if let Some((trends, by)) = trends.as_mut() {
-                        add_trend(trends, *by, decided, &grade_orders)?;
+                        add_trend(trends, *by, decided, &decided.score_rows()?, &grade_orders)?;
                     }
                 }
             }
@@ -769,8 +789,9 @@ fn standardisation_in(
         after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
         for d in &page {
             decided += 1;
-            tally.add_assessment(&d.score_rows()?);
-            add_trend(&mut trends, TrendBy::Standard, d, &grade_orders)?;
+            let score_rows = d.score_rows()?;
+            tally.add_assessment(&score_rows);
+            add_trend(&mut trends, TrendBy::Standard, d, &score_rows, &grade_orders)?;
             for sheet in &d.sheets {
                 scored.entry(sheet.user_id.clone()).or_default().push((d.row.id.clone(), d.apprentice.name.clone()));
             }

@@ -5,7 +5,6 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::assessments::{score_on, SheetScore};
 use super::reports::{authorise, page, ReportFilter};
 use super::standards::Guides;
 use super::Actor;
@@ -130,18 +129,11 @@ fn sample_in(conn: &mut DbConnection, guides: &Guides, query: &SampleQuery) -> A
         after = Some((last.row.decided_at.clone().unwrap_or_default(), last.row.id.clone()));
         for d in chunk.iter().filter(|d| d.row.status == Status::Released.as_str()) {
             let decision = d.decision()?;
-            let mut sheets: Vec<(Vec<SheetScore<'_>>, usize)> =
-                d.sheets.iter().map(|s| Ok((s.scores()?, 0))).collect::<AppResult<_>>()?;
+            let mut sheets = d.read_sheets()?;
             let widest_spread = decision
                 .items
                 .iter()
-                .map(|item| {
-                    spread(
-                        sheets
-                            .iter_mut()
-                            .filter_map(|(scores, hint)| score_on(scores, &item.component, &item.criterion, hint)),
-                    )
-                })
+                .map(|item| spread(sheets.iter_mut().filter_map(|s| s.score_of(&item.component, &item.criterion))))
                 .max()
                 .unwrap_or(0);
             let agreed: Vec<i32> = decision.items.iter().map(|i| i.agreed_score).collect();

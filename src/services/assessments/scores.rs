@@ -264,29 +264,41 @@ pub(super) fn as_panel(panel: &(Seating, Vec<(Seat, Sheet)>)) -> PanelSheets<'_>
 /// One score of a stored sheet as the reports read it: its text borrowed from the stored JSON
 /// (copied only where the JSON escapes a character), its comment skipped.
 #[derive(Debug, Deserialize)]
-pub struct SheetScore<'a> {
+struct SheetScore<'a> {
     #[serde(borrow)]
-    pub component: std::borrow::Cow<'a, str>,
+    component: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
-    pub criterion: std::borrow::Cow<'a, str>,
-    pub score: i32,
+    criterion: std::borrow::Cow<'a, str>,
+    score: i32,
 }
 
-/// Reads a stored sheet's scores (as `read_sheet` does, without building the sheet), in the
-/// order stored: the guide's.
-pub fn sheet_scores(scores_json: &str) -> AppResult<Vec<SheetScore<'_>>> {
-    Ok(serde_json::from_str(scores_json).map_err(|e| anyhow::anyhow!("stored score sheet is unreadable: {e}"))?)
+/// A stored sheet's scores as the reports read them (as `read_sheet` does, without building the
+/// sheet), looked up item by item in the guide's order.
+#[derive(Debug)]
+pub struct SheetScores<'a> {
+    /// In the order stored: the guide's.
+    scores: Vec<SheetScore<'a>>,
+    /// Where the next lookup looks first: just past the last score found.
+    next: usize,
 }
 
-/// The score a sheet read by [`sheet_scores`] gives `(component, criterion)`. `hint` is where to
-/// look first (sheets and decisions both follow the guide's order, so it is usually the next
-/// item); it is moved past the score found.
-pub fn score_on(scores: &[SheetScore<'_>], component: &str, criterion: &str, hint: &mut usize) -> Option<i32> {
-    let is = |s: &SheetScore<'_>| s.component == component && s.criterion == criterion;
-    let at = match scores.get(*hint) {
-        Some(s) if is(s) => *hint,
-        _ => scores.iter().position(is)?,
-    };
-    *hint = at + 1;
-    Some(scores[at].score)
+impl<'a> SheetScores<'a> {
+    pub fn read(scores_json: &'a str) -> AppResult<Self> {
+        let scores =
+            serde_json::from_str(scores_json).map_err(|e| anyhow::anyhow!("stored score sheet is unreadable: {e}"))?;
+        Ok(SheetScores { scores, next: 0 })
+    }
+
+    /// The score this sheet gives `(component, criterion)`, if it scores it. Asked in the guide's
+    /// order (as a decision lists its items), each lookup finds its score at the first place
+    /// it looks.
+    pub fn score_of(&mut self, component: &str, criterion: &str) -> Option<i32> {
+        let is = |s: &SheetScore<'_>| s.component == component && s.criterion == criterion;
+        let at = match self.scores.get(self.next) {
+            Some(s) if is(s) => self.next,
+            _ => self.scores.iter().position(is)?,
+        };
+        self.next = at + 1;
+        Some(self.scores[at].score)
+    }
 }
