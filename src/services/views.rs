@@ -190,11 +190,21 @@ pub fn seating_of(row: &AssessmentRow) -> AppResult<Seating> {
 /// Where the appointed assessor's declaration stands. A panel without the independent assessor
 /// has no declaration to make: it holds.
 pub fn declaration_state(row: &AssessmentRow) -> AppResult<DeclarationState> {
-    if !seating_of(row)?.has_assessor() {
-        return Ok(DeclarationState::Holds);
-    }
     let stored: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
-    Ok(DeclarationState::of(stored.as_ref().map(|d| (d.holds, d.by.as_str())), row.independent_assessor_id.as_deref()))
+    Ok(declaration_state_on(&seating_of(row)?, stored.as_ref(), row.independent_assessor_id.as_deref()))
+}
+
+/// Where the declaration `stored` stands on a panel seated as `seating` with `assessor`
+/// appointed: it holds on a panel without the independent assessor (there is none to make).
+fn declaration_state_on(
+    seating: &Seating,
+    stored: Option<&StoredDeclaration>,
+    assessor: Option<&str>,
+) -> DeclarationState {
+    if !seating.has_assessor() {
+        return DeclarationState::Holds;
+    }
+    DeclarationState::of(stored.map(|d| (d.holds, d.by.as_str())), assessor)
 }
 
 impl AssessmentView {
@@ -211,11 +221,11 @@ impl AssessmentView {
     /// Where the appointed assessor's declaration stands (holds when the panel has no
     /// independent assessor: there is none to make).
     pub fn declaration_state(&self) -> DeclarationState {
-        if !self.seating.has_assessor() {
-            return DeclarationState::Holds;
-        }
-        let d = self.panel.declaration.as_ref();
-        DeclarationState::of(d.map(|d| (d.holds, d.by.as_str())), self.panel.independent_assessor_id.as_deref())
+        declaration_state_on(
+            &self.seating,
+            self.panel.declaration.as_ref(),
+            self.panel.independent_assessor_id.as_deref(),
+        )
     }
 
     /// The declaration holds for the assessor now appointed (as scoring requires).
@@ -237,6 +247,9 @@ pub fn assessment<S: ListedSheet>(actor: &Actor, loaded: &ListRow<S>, guide: &Gu
         training_provider_id: a.training_provider_id,
     });
     let gateway: Option<StoredGateway> = parse_stored("gateway", &row.gateway_json)?;
+    // Each stored field is read once: the declaration's state and the view share them.
+    let seating = seating_of(row)?;
+    let declaration: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
     let emails = loaded
         .emails
         .iter()
@@ -250,14 +263,13 @@ pub fn assessment<S: ListedSheet>(actor: &Actor, loaded: &ListRow<S>, guide: &Gu
         })
         .collect();
     let facts = Facts {
-        declaration: declaration_state(row)?,
+        declaration: declaration_state_on(&seating, declaration.as_ref(), row.independent_assessor_id.as_deref()),
         own_sheet_submitted: sheets.iter().find(|s| s.user_id() == actor.id).map(|s| s.submitted_at().is_some()),
         any_sheet_submitted: sheets.iter().any(|s| s.submitted_at().is_some()),
         own_sign_off: false,
         referred_back: false,
     };
     let seat = panel_of(row).seat_of(&actor.id);
-    let seating = seating_of(row)?;
     let own_sign_off = seat.is_some_and(|seat| loaded.sign_offs.iter().any(|s| s.seat == seat.as_str()));
     let referred_back = referred_back(loaded.latest_moderation.as_ref(), status)?;
     let facts = Facts { own_sign_off, referred_back: referred_back.is_some(), ..facts };
@@ -277,7 +289,7 @@ pub fn assessment<S: ListedSheet>(actor: &Actor, loaded: &ListRow<S>, guide: &Gu
             independent_assessor_id: row.independent_assessor_id.clone(),
             viva_at: row.viva_at.clone(),
             mode: row.viva_mode.clone(),
-            declaration: parse_stored("declaration", &row.declaration_json)?,
+            declaration,
         },
         gateway: GatewayView {
             unmet: unmet_of(guide, gateway.as_ref()),
