@@ -190,8 +190,11 @@ pub fn seating_of(row: &AssessmentRow) -> AppResult<Seating> {
 /// Where the appointed assessor's declaration stands. A panel without the independent assessor
 /// has no declaration to make: it holds.
 pub fn declaration_state(row: &AssessmentRow) -> AppResult<DeclarationState> {
-    let stored: Option<StoredDeclaration> = parse_stored("declaration", &row.declaration_json)?;
-    Ok(declaration_state_on(&seating_of(row)?, stored.as_ref(), row.independent_assessor_id.as_deref()))
+    let seating = seating_of(row)?;
+    // Read only where there is one to make (a save checks this on every change).
+    let stored: Option<StoredDeclaration> =
+        if seating.has_assessor() { parse_stored("declaration", &row.declaration_json)? } else { None };
+    Ok(declaration_state_on(&seating, stored.as_ref(), row.independent_assessor_id.as_deref()))
 }
 
 /// Where the declaration `stored` stands on a panel seated as `seating` with `assessor`
